@@ -1,0 +1,52 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint bench install migrate demo check clean
+
+$(STAMP): requirements.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -r requirements.txt
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+var:
+	@mkdir -p var
+
+migrate: install var
+	$(PY) manage.py migrate --noinput
+
+demo: migrate
+	$(PY) manage.py seed_demo
+
+## run: the whole portal (web + worker + scheduler) on the embedded defaults, demo data loaded.
+run: demo
+	@echo ""
+	@echo "  Incident Portal: http://127.0.0.1:8000/   (status page: /status/, API docs: /api/docs/)"
+	@echo "  Press Ctrl-C to stop the web server, the worker and the scheduler."
+	@echo ""
+	$(VENV)/bin/honcho start -f Procfile
+
+## test: the whole suite. Uses DATABASE_URL / REDIS_URL when set, SQLite otherwise.
+test: install var
+	$(PY) -m pytest -n $${PYTEST_WORKERS:-2} $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(PY) manage.py makemigrations --check --dry-run
+
+check: install
+	DJANGO_SETTINGS_MODULE=config.settings.production SECRET_KEY=$$(head -c 48 /dev/urandom | base64) \
+	  ALLOWED_HOSTS=portal.example.com $(PY) manage.py check --deploy --fail-level WARNING
+
+## bench: prints a table, writes bench/results.json. ROWS=name,name runs some rows.
+bench: install var
+	$(PY) -m bench $(if $(ROWS),--rows $(ROWS),)
+
+clean:
+	rm -rf var staticfiles .pytest_cache

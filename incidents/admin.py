@@ -1,0 +1,170 @@
+from django.contrib import admin, messages
+
+from . import services
+from .exceptions import DomainError
+from .models import (
+    ApiToken,
+    CommunicationTemplate,
+    Incident,
+    IncidentChecklistItem,
+    IncidentCounter,
+    IncidentMember,
+    Maintenance,
+    Service,
+    Severity,
+    SeverityChecklistItem,
+    StatusUpdate,
+    TimelineEvent,
+)
+
+
+class SeverityChecklistInline(admin.TabularInline):
+    model = SeverityChecklistItem
+    extra = 1
+
+
+@admin.register(Severity)
+class SeverityAdmin(admin.ModelAdmin):
+    list_display = ["key", "label", "rank", "ack_target", "update_policy", "update_cadence", "postmortem_required", "postmortem_due", "is_active"]
+    list_editable = ["is_active"]
+    list_filter = ["is_active", "postmortem_required", "update_policy"]
+    search_fields = ["key", "label", "description"]
+    inlines = [SeverityChecklistInline]
+
+
+@admin.register(Service)
+class ServiceAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "team", "created_at"]
+    search_fields = ["name", "slug", "team", "description"]
+    list_filter = ["team"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+@admin.register(CommunicationTemplate)
+class CommunicationTemplateAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "audience", "position"]
+    list_filter = ["kind"]
+    search_fields = ["name", "body"]
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class TimelineInline(ReadOnlyInline):
+    model = TimelineEvent
+    fields = ["occurred_at", "kind", "actor", "actor_label", "message"]
+    ordering = ["occurred_at"]
+
+
+class UpdateInline(ReadOnlyInline):
+    model = StatusUpdate
+    fields = ["created_at", "status", "visibility", "author", "body"]
+
+
+class MemberInline(ReadOnlyInline):
+    model = IncidentMember
+    fields = ["role", "user", "assigned_at", "assigned_by"]
+
+
+class ChecklistInline(ReadOnlyInline):
+    model = IncidentChecklistItem
+    fields = ["text", "done_at", "done_by"]
+
+
+@admin.register(Incident)
+class IncidentAdmin(admin.ModelAdmin):
+    """Incidents are read here; state changes go through the services (actions below, or the
+    staff pages), so every change is on the timeline."""
+
+    list_display = ["number", "title", "severity", "status", "detection_source", "declared_at", "acknowledged_at", "resolved_at"]
+    list_filter = ["status", "severity", "detection_source", "false_positive", "services"]
+    search_fields = ["number", "title", "summary"]
+    date_hierarchy = "declared_at"
+    list_select_related = ["severity"]
+    readonly_fields = [f.name for f in Incident._meta.concrete_fields] + ["services"]
+    inlines = [MemberInline, UpdateInline, TimelineInline, ChecklistInline]
+    actions = ["acknowledge", "resolve"]
+
+    def has_add_permission(self, request):
+        return False  # declare from the staff UI or the API, so the timeline starts right
+
+    @admin.action(description="Acknowledge selected incidents", permissions=["change"])
+    def acknowledge(self, request, queryset):
+        self._run(request, queryset, lambda i: services.incident_acknowledge(incident=i, by=request.user))
+
+    @admin.action(description="Resolve selected incidents", permissions=["change"])
+    def resolve(self, request, queryset):
+        self._run(request, queryset, lambda i: services.incident_resolve(incident=i, by=request.user, summary="Resolved from the admin."))
+
+    def _run(self, request, queryset, fn):
+        done = 0
+        for incident in queryset:
+            try:
+                fn(incident)
+                done += 1
+            except DomainError as exc:
+                self.message_user(request, f"{incident.number}: {exc.message}", messages.WARNING)
+        if done:
+            self.message_user(request, f"{done} incident(s) updated.", messages.SUCCESS)
+
+
+@admin.register(TimelineEvent)
+class TimelineEventAdmin(admin.ModelAdmin):
+    list_display = ["incident", "kind", "occurred_at", "actor", "actor_label", "dispatched_at"]
+    list_filter = ["kind"]
+    search_fields = ["incident__number", "message"]
+    list_select_related = ["incident", "actor"]
+    readonly_fields = [f.name for f in TimelineEvent._meta.concrete_fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(StatusUpdate)
+class StatusUpdateAdmin(admin.ModelAdmin):
+    list_display = ["incident", "status", "visibility", "created_at", "author"]
+    list_filter = ["visibility", "status"]
+    search_fields = ["incident__number", "body"]
+    list_select_related = ["incident", "author"]
+    readonly_fields = [f.name for f in StatusUpdate._meta.concrete_fields]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(Maintenance)
+class MaintenanceAdmin(admin.ModelAdmin):
+    list_display = ["title", "status", "scheduled_for", "scheduled_until", "public", "suppress_alerts"]
+    list_filter = ["status", "public", "suppress_alerts", "services"]
+    search_fields = ["title", "description"]
+    filter_horizontal = ["services"]
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    list_display = ["prefix", "user", "name", "created_at", "last_used_at", "revoked_at"]
+    list_filter = ["revoked_at"]
+    search_fields = ["user__username", "name", "prefix"]
+    readonly_fields = ["prefix", "key_hash", "created_at", "last_used_at"]
+
+    def has_add_permission(self, request):
+        return False  # keys are made by `manage.py create_api_token` or the API, shown once
+
+
+@admin.register(IncidentCounter)
+class IncidentCounterAdmin(admin.ModelAdmin):
+    list_display = ["day", "last"]
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,19 @@
+import django_filters
+
+from ..models import Incident, IncidentStatus
+
+
+class IncidentFilter(django_filters.FilterSet):
+    status = django_filters.MultipleChoiceFilter(choices=IncidentStatus.choices)
+    severity = django_filters.CharFilter(field_name="severity__key")
+    service = django_filters.CharFilter(field_name="services__slug", distinct=True)
+    declared_after = django_filters.IsoDateTimeFilter(field_name="declared_at", lookup_expr="gte")
+    declared_before = django_filters.IsoDateTimeFilter(field_name="declared_at", lookup_expr="lt")
+    open = django_filters.BooleanFilter(method="filter_open", label="Only open incidents")
+
+    class Meta:
+        model = Incident
+        fields = ["status", "severity", "service", "detection_source", "declared_after", "declared_before", "open"]
+
+    def filter_open(self, queryset, name, value):
+        return queryset.open() if value else queryset.filter(status=IncidentStatus.RESOLVED)

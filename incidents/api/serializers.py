@@ -1,0 +1,145 @@
+from django.contrib.auth import get_user_model
+from rest_framework import serializers
+
+from ..models import (
+    Incident,
+    IncidentStatus,
+    Role,
+    Service,
+    Severity,
+    StatusUpdate,
+    TimelineEvent,
+    Visibility,
+)
+
+User = get_user_model()
+
+
+class UserField(serializers.SlugRelatedField):
+    """A user by username; only active users can be chosen."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("slug_field", "username")
+        kwargs.setdefault("queryset", User.objects.filter(is_active=True))
+        super().__init__(**kwargs)
+
+
+class SeveritySerializer(serializers.ModelSerializer):
+    checklist = serializers.SlugRelatedField(source="checklist_items", slug_field="text", many=True, read_only=True)
+
+    class Meta:
+        model = Severity
+        fields = [
+            "key", "label", "description", "rank", "colour", "ack_target", "update_policy", "update_cadence",
+            "mtta_target", "mttr_target", "postmortem_required", "postmortem_due", "is_active", "checklist",
+        ]
+
+
+class ServiceSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Service
+        fields = ["slug", "name", "description", "team", "runbook_url", "created_at"]
+
+
+class MemberSerializer(serializers.Serializer):
+    role = serializers.CharField()
+    user = serializers.CharField(source="user.username")
+    name = serializers.SerializerMethodField()
+
+    def get_name(self, member) -> str:
+        return member.user.get_full_name() or member.user.username
+
+
+class IncidentSerializer(serializers.ModelSerializer):
+    id = serializers.CharField(source="number", read_only=True)
+    severity = serializers.SlugRelatedField(slug_field="key", queryset=Severity.objects.filter(is_active=True))
+    services = serializers.SlugRelatedField(slug_field="slug", queryset=Service.objects.all(), many=True, required=False)
+    members = MemberSerializer(many=True, read_only=True)
+    declared_by = serializers.CharField(source="declared_by.username", read_only=True, default=None)
+    acknowledged_by = serializers.CharField(source="acknowledged_by.username", read_only=True, default=None)
+    resolved_by = serializers.CharField(source="resolved_by.username", read_only=True, default=None)
+    commander = UserField(write_only=True, required=False, help_text="Username of the incident commander.")
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Incident
+        fields = [
+            "id", "url", "title", "summary", "impact", "severity", "services", "status", "detection_source",
+            "declared_at", "declared_by", "started_at", "acknowledged_at", "acknowledged_by", "identified_at",
+            "mitigated_at", "resolved_at", "resolved_by", "resolution_summary", "false_positive",
+            "root_cause_tag", "members", "commander", "version", "updated_at",
+        ]
+        read_only_fields = [
+            "status", "declared_at", "acknowledged_at", "identified_at", "mitigated_at", "resolved_at",
+            "resolution_summary", "false_positive", "root_cause_tag", "version", "updated_at",
+        ]
+
+    def get_url(self, incident) -> str:
+        request = self.context.get("request")
+        path = incident.get_absolute_url()
+        return request.build_absolute_uri(path) if request else path
+
+
+class IncidentUpdateSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=200, required=False)
+    summary = serializers.CharField(max_length=10_000, required=False, allow_blank=True)
+    impact = serializers.CharField(max_length=10_000, required=False, allow_blank=True)
+    services = serializers.SlugRelatedField(slug_field="slug", queryset=Service.objects.all(), many=True, required=False)
+
+
+class StatusChangeSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=IncidentStatus.choices)
+    message = serializers.CharField(max_length=10_000, required=False, allow_blank=True, default="")
+
+
+class SeverityChangeSerializer(serializers.Serializer):
+    severity = serializers.SlugRelatedField(slug_field="key", queryset=Severity.objects.filter(is_active=True))
+    reason = serializers.CharField(max_length=2_000, required=False, allow_blank=True, default="")
+
+
+class RoleAssignSerializer(serializers.Serializer):
+    role = serializers.ChoiceField(choices=Role.choices)
+    user = UserField(allow_null=True, help_text="Username; null removes the role's holder.")
+
+
+class ResponderSerializer(serializers.Serializer):
+    user = UserField()
+
+
+class NoteSerializer(serializers.Serializer):
+    body = serializers.CharField(max_length=20_000)
+    occurred_at = serializers.DateTimeField(required=False, help_text="Backdate the note (not in the future).")
+
+
+class StatusUpdateCreateSerializer(serializers.Serializer):
+    body = serializers.CharField(max_length=20_000, help_text="Markdown.")
+    visibility = serializers.ChoiceField(choices=Visibility.choices, default=Visibility.INTERNAL)
+    status = serializers.ChoiceField(choices=IncidentStatus.choices, required=False)
+
+
+class ResolveSerializer(serializers.Serializer):
+    summary = serializers.CharField(max_length=10_000, required=False, allow_blank=True, default="")
+    false_positive = serializers.BooleanField(default=False)
+    root_cause_tag = serializers.SlugField(max_length=60, required=False, allow_blank=True, default="")
+
+
+class ReopenSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2_000, required=False, allow_blank=True, default="")
+
+
+class TimelineEventSerializer(serializers.ModelSerializer):
+    actor = serializers.CharField(source="actor_name", read_only=True)
+
+    class Meta:
+        model = TimelineEvent
+        fields = ["id", "kind", "occurred_at", "created_at", "actor", "message", "data"]
+
+
+class StatusUpdateSerializer(serializers.ModelSerializer):
+    author = serializers.CharField(source="author.username", read_only=True, default=None)
+
+    class Meta:
+        model = StatusUpdate
+        fields = ["id", "status", "visibility", "body", "created_at", "author"]
+
+

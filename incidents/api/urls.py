@@ -1,0 +1,10 @@
+from rest_framework.routers import DefaultRouter
+
+from . import views
+
+router = DefaultRouter()
+router.register("incidents", views.IncidentViewSet, basename="incident")
+router.register("severities", views.SeverityViewSet, basename="severity")
+router.register("services", views.ServiceViewSet, basename="service")
+
+urlpatterns = router.urls

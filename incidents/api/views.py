@@ -1,0 +1,177 @@
+from django.contrib.auth import get_user_model
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from .. import selectors, services
+from ..models import Incident, Service, Severity
+from . import serializers as s
+from .filters import IncidentFilter
+from .idempotency import IdempotentCreateMixin
+
+User = get_user_model()
+RESPOND = "incidents.respond_incident"
+
+
+class SeverityViewSet(viewsets.ModelViewSet):
+    queryset = Severity.objects.prefetch_related("checklist_items")
+    serializer_class = s.SeveritySerializer
+    lookup_field = "key"
+    filterset_fields = ["is_active", "postmortem_required"]
+    ordering_fields = ["rank"]
+
+
+class ServiceViewSet(viewsets.ModelViewSet):
+    queryset = Service.objects.all()
+    serializer_class = s.ServiceSerializer
+    lookup_field = "slug"
+    search_fields = ["name", "description", "team"]
+
+
+class IncidentViewSet(
+    IdempotentCreateMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Incidents. State changes go through the action endpoints, each one service call."""
+
+    serializer_class = s.IncidentSerializer
+    lookup_field = "number"
+    lookup_url_kwarg = "id"
+    filterset_class = IncidentFilter
+    search_fields = ["title", "number", "summary"]
+    ordering_fields = ["declared_at", "severity__rank", "status"]
+    action_permissions = dict.fromkeys(("acknowledge", "change_status", "change_severity", "roles", "responders", "notes", "updates_create", "resolve", "reopen"), RESPOND)
+
+    def get_queryset(self):
+        return selectors.incident_queryset()
+
+    def get_serializer_class(self):
+        if self.action in ("update", "partial_update"):
+            return s.IncidentUpdateSerializer
+        return super().get_serializer_class()
+
+    def _detail(self, incident: Incident, code=status.HTTP_200_OK) -> Response:
+        incident = selectors.incident_queryset().get(pk=incident.pk)
+        return Response(s.IncidentSerializer(incident, context=self.get_serializer_context()).data, status=code)
+
+    def _input(self, serializer_class):
+        serializer = serializer_class(data=self.request.data)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+    def create(self, request, *args, **kwargs):
+        serializer = s.IncidentSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        incident = services.incident_declare(
+            title=data["title"], severity=data["severity"], by=request.user,
+            summary=data.get("summary", ""), impact=data.get("impact", ""), services=data.get("services", []),
+            detection_source=data.get("detection_source", "staff"), started_at=data.get("started_at"),
+            commander=data.get("commander"),
+        )
+        return self._detail(incident, status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.IncidentUpdateSerializer, responses=s.IncidentSerializer)
+    def update(self, request, *args, **kwargs):
+        incident = self.get_object()
+        serializer = s.IncidentUpdateSerializer(data=request.data, partial=kwargs.get("partial", False))
+        serializer.is_valid(raise_exception=True)
+        services.incident_update_details(incident=incident, by=request.user, **serializer.validated_data)
+        return self._detail(incident)
+
+    @extend_schema(request=None, responses=s.IncidentSerializer)
+    @action(detail=True, methods=["post"])
+    def acknowledge(self, request, id=None):
+        incident = self.get_object()
+        services.incident_acknowledge(incident=incident, by=request.user)
+        return self._detail(incident)
+
+    @extend_schema(request=s.StatusChangeSerializer, responses=s.IncidentSerializer)
+    @action(detail=True, methods=["post"], url_path="status")
+    def change_status(self, request, id=None):
+        incident = self.get_object()
+        data = self._input(s.StatusChangeSerializer)
+        services.incident_change_status(incident=incident, status=data["status"], message=data["message"], by=request.user)
+        return self._detail(incident)
+
+    @extend_schema(request=s.SeverityChangeSerializer, responses=s.IncidentSerializer)
+    @action(detail=True, methods=["post"], url_path="severity")
+    def change_severity(self, request, id=None):
+        incident = self.get_object()
+        data = self._input(s.SeverityChangeSerializer)
+        services.incident_change_severity(incident=incident, severity=data["severity"], reason=data["reason"], by=request.user)
+        return self._detail(incident)
+
+    @extend_schema(request=s.RoleAssignSerializer, responses=s.IncidentSerializer)
+    @action(detail=True, methods=["post"])
+    def roles(self, request, id=None):
+        incident = self.get_object()
+        data = self._input(s.RoleAssignSerializer)
+        if data["user"] is None:
+            services.incident_unassign_role(incident=incident, role=data["role"], by=request.user)
+        else:
+            services.incident_assign_role(incident=incident, role=data["role"], user=data["user"], by=request.user)
+        return self._detail(incident)
+
+    @extend_schema(request=s.ResponderSerializer, responses=s.IncidentSerializer)
+    @action(detail=True, methods=["post"])
+    def responders(self, request, id=None):
+        incident = self.get_object()
+        data = self._input(s.ResponderSerializer)
+        services.incident_add_responder(incident=incident, user=data["user"], by=request.user)
+        return self._detail(incident)
+
+    @extend_schema(request=s.NoteSerializer, responses={201: s.TimelineEventSerializer})
+    @action(detail=True, methods=["post"])
+    def notes(self, request, id=None):
+        incident = self.get_object()
+        data = self._input(s.NoteSerializer)
+        event = services.incident_add_note(incident=incident, body=data["body"], occurred_at=data.get("occurred_at"), by=request.user)
+        return Response(s.TimelineEventSerializer(event).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses=s.StatusUpdateSerializer(many=True))
+    @action(detail=True, methods=["get"], url_path="updates")
+    def updates(self, request, id=None):
+        incident = self.get_object()
+        return Response(s.StatusUpdateSerializer(incident.updates.select_related("author"), many=True).data)
+
+    @extend_schema(request=s.StatusUpdateCreateSerializer, responses={201: s.StatusUpdateSerializer})
+    @updates.mapping.post
+    def updates_create(self, request, id=None):
+        incident = self.get_object()
+        data = self._input(s.StatusUpdateCreateSerializer)
+        update = services.incident_post_update(
+            incident=incident, body=data["body"], visibility=data["visibility"], status=data.get("status"), by=request.user
+        )
+        return Response(s.StatusUpdateSerializer(update).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses=s.TimelineEventSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def timeline(self, request, id=None):
+        incident = self.get_object()
+        events = incident.timeline.select_related("actor").order_by("occurred_at", "pk")
+        return Response(s.TimelineEventSerializer(events, many=True).data)
+
+    @extend_schema(request=s.ResolveSerializer, responses=s.IncidentSerializer)
+    @action(detail=True, methods=["post"])
+    def resolve(self, request, id=None):
+        incident = self.get_object()
+        data = self._input(s.ResolveSerializer)
+        services.incident_resolve(
+            incident=incident, summary=data["summary"], false_positive=data["false_positive"],
+            root_cause_tag=data["root_cause_tag"], by=request.user,
+        )
+        return self._detail(incident)
+
+    @extend_schema(request=s.ReopenSerializer, responses=s.IncidentSerializer)
+    @action(detail=True, methods=["post"])
+    def reopen(self, request, id=None):
+        incident = self.get_object()
+        data = self._input(s.ReopenSerializer)
+        services.incident_reopen(incident=incident, reason=data["reason"], by=request.user)
+        return self._detail(incident)

@@ -1,0 +1,22 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+class IncidentsConfig(AppConfig):
+    name = "incidents"
+    verbose_name = "Incidents"
+    default_auto_field = "django.db.models.BigAutoField"
+    portal_app = True
+    responder_permissions = (
+        "incidents.respond_incident",
+        "incidents.add_incident",
+        "incidents.change_incident",
+        "incidents.add_statusupdate",
+    )
+
+    def ready(self):
+        from . import extensions, groups
+
+        post_migrate.connect(groups.ensure_groups, dispatch_uid="incidents.ensure_groups")
+        extensions.register_nav("Dashboard", "incidents:dashboard", order=0)
+        extensions.register_nav("Incidents", "incidents:list", order=10)

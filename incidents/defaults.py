@@ -1,0 +1,127 @@
+"""The defaults every fresh database starts with, taken from the reference procedures
+(DESIGN.md, "Defaults that come from reference/"). All of it is editable in the admin.
+
+`seed_defaults(apps)` works on historical models so the data migration can call it."""
+
+from datetime import timedelta
+
+M = timedelta(minutes=1)
+H = timedelta(hours=1)
+
+CHECKLIST_DURING = [
+    "Acknowledge the alert within the target",
+    "Post the initial message in the incident channel",
+    "Assess and confirm severity",
+    "Assign responders and the communications lead",
+    "Maintain the timeline",
+    "Post regular updates at the severity's cadence",
+    "Coordinate resolution",
+    "Verify the fix",
+    "Post the resolution message",
+    "Update the status page",
+]
+CHECKLIST_AFTER = [
+    "Schedule the postmortem",
+    "Create follow-up tickets for action items",
+    "Update runbooks",
+]
+
+SEVERITIES = [
+    {
+        "key": "P0", "label": "Critical", "rank": 0, "colour": "#b42318",
+        "description": "Complete outage, data loss or corruption, security breach.",
+        "ack_target": 5 * M, "update_policy": "periodic", "update_cadence": 30 * M,
+        "mtta_target": 5 * M, "mttr_target": 1 * H, "postmortem_required": True, "postmortem_due": 48 * H,
+        "checklist": CHECKLIST_DURING + CHECKLIST_AFTER,
+    },
+    {
+        "key": "P1", "label": "High", "rank": 1, "colour": "#dc6803",
+        "description": "Major feature degraded, many users affected.",
+        "ack_target": 15 * M, "update_policy": "periodic", "update_cadence": 60 * M,
+        "mtta_target": 5 * M, "mttr_target": 4 * H, "postmortem_required": True, "postmortem_due": 48 * H,
+        "checklist": CHECKLIST_DURING + CHECKLIST_AFTER,
+    },
+    {
+        "key": "P2", "label": "Medium", "rank": 2, "colour": "#ca8504",
+        "description": "A subset of users or a non-critical feature affected.",
+        "ack_target": 60 * M, "update_policy": "initial_resolution", "update_cadence": None,
+        "mtta_target": 5 * M, "mttr_target": 24 * H, "postmortem_required": False, "postmortem_due": 7 * 24 * H,
+        "checklist": ["Acknowledge within the hour", "Assess severity", "Post the initial update", "Post the resolution update"],
+    },
+    {
+        "key": "P3", "label": "Low", "rank": 3, "colour": "#475467",
+        "description": "Cosmetic issue, minimal impact. Handled as a ticket.",
+        "ack_target": None, "update_policy": "resolution_only", "update_cadence": None,
+        "mtta_target": None, "mttr_target": None, "postmortem_required": False, "postmortem_due": None,
+        "checklist": ["Open a ticket", "Post the resolution update"],
+    },
+]
+
+TEMPLATES = [
+    {
+        "name": "Initial alert", "kind": "initial", "audience": "Slack", "position": 0,
+        "body": (
+            "🚨 INCIDENT: {{ title }} ({{ number }})\n\n"
+            "Severity: {{ severity }} {{ severity_label }}\n"
+            "Started: {{ started }}\n"
+            "Status: {{ status }}\n\n"
+            "Impact:\n{{ impact }}\n\n"
+            "Services: {{ services }}\n"
+            "IC: {{ commander }}\n"
+            "Responders: {{ responders }}\n\n"
+            "{% if cadence_minutes %}Updates in thread every {{ cadence_minutes }} minutes.{% else %}Updates in thread as things change.{% endif %}\n"
+            "{{ link }}"
+        ),
+    },
+    {
+        "name": "Progress update", "kind": "progress", "audience": "Slack", "position": 1,
+        "body": (
+            "📊 UPDATE [+{{ duration_minutes }} min]: {{ title }} ({{ number }})\n\n"
+            "Status: {{ status }}\n\n"
+            "Progress:\n{{ latest_update|default:'(write what was done, what is in progress, what is next)' }}\n\n"
+            "{% if cadence_minutes %}Next update in {{ cadence_minutes }} minutes.{% endif %}\n"
+            "{{ link }}"
+        ),
+    },
+    {
+        "name": "Resolution notice", "kind": "resolution", "audience": "Slack", "position": 2,
+        "body": (
+            "✅ RESOLVED: {{ title }} ({{ number }})\n\n"
+            "Duration: {{ duration_minutes }} minutes\n"
+            "Root cause: {{ root_cause|default:'(under investigation)' }}\n"
+            "Fix: {{ resolution|default:'(describe the fix)' }}\n\n"
+            "IC: {{ commander }}\n"
+            "Thanks to {{ responders }} for the quick response!\n"
+            "{{ link }}"
+        ),
+    },
+    {
+        "name": "External notice", "kind": "external", "audience": "Customers (email / status page)", "position": 3,
+        "body": (
+            "{{ services }} incident - {{ started }}\n\n"
+            "We experienced {{ title|lower }} from {{ started }}{% if ended %} to {{ ended }} ({{ duration_minutes }} minutes){% endif %}.\n\n"
+            "Impact:\n{{ impact }}\n\n"
+            "{% if resolution %}Resolution:\n{{ resolution }}\n\n"
+            "Status:\nAll services are now operating normally. We are monitoring closely to ensure stability.\n\n"
+            "We apologise for any inconvenience. A full post-mortem will be published within 48 hours.{% else %}"
+            "We are actively working on it and will post another update soon.{% endif %}\n\n"
+            "- The team"
+        ),
+    },
+]
+
+
+def seed_defaults(apps) -> None:
+    Severity = apps.get_model("incidents", "Severity")
+    ChecklistItem = apps.get_model("incidents", "SeverityChecklistItem")
+    Template = apps.get_model("incidents", "CommunicationTemplate")
+    for spec in SEVERITIES:
+        spec = dict(spec)
+        checklist = spec.pop("checklist")
+        severity, created = Severity.objects.get_or_create(key=spec["key"], defaults=spec)
+        if created:
+            ChecklistItem.objects.bulk_create(
+                ChecklistItem(severity=severity, text=text, position=i) for i, text in enumerate(checklist)
+            )
+    for spec in TEMPLATES:
+        Template.objects.get_or_create(name=spec["name"], defaults=spec)

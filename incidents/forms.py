@@ -1,0 +1,118 @@
+from django import forms
+from django.contrib.auth import get_user_model
+
+from .models import DetectionSource, IncidentStatus, Role, Service, Severity, Visibility
+
+User = get_user_model()
+
+
+class UserChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, user):
+        name = user.get_full_name()
+        return f"{name} ({user.username})" if name else user.username
+
+
+def active_users():
+    return User.objects.filter(is_active=True).order_by("first_name", "last_name", "username")
+
+
+class DeclareForm(forms.Form):
+    title = forms.CharField(max_length=200)
+    severity = forms.ModelChoiceField(queryset=Severity.objects.filter(is_active=True), empty_label=None)
+    services = forms.ModelMultipleChoiceField(
+        queryset=Service.objects.all(), required=False, widget=forms.CheckboxSelectMultiple,
+        help_text="The services affected.",
+    )
+    detection_source = forms.ChoiceField(choices=DetectionSource.choices, initial=DetectionSource.STAFF)
+    summary = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=10_000)
+    impact = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=10_000,
+        help_text="Who is affected and how.",
+    )
+    started_at = forms.DateTimeField(
+        required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        help_text="When impact began, if before now (your time zone is the portal's).",
+    )
+    commander = UserChoiceField(queryset=active_users(), required=False, help_text="Optional: the incident commander.")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["commander"].queryset = active_users()
+
+
+class EditForm(forms.Form):
+    title = forms.CharField(max_length=200)
+    summary = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=10_000)
+    impact = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=10_000)
+    services = forms.ModelMultipleChoiceField(queryset=Service.objects.all(), required=False, widget=forms.CheckboxSelectMultiple)
+
+
+class StatusForm(forms.Form):
+    status = forms.ChoiceField(choices=IncidentStatus.choices)
+    message = forms.CharField(required=False, max_length=2_000, widget=forms.TextInput(attrs={"placeholder": "Why (optional)"}))
+
+
+class SeverityForm(forms.Form):
+    severity = forms.ModelChoiceField(queryset=Severity.objects.filter(is_active=True), empty_label=None)
+    reason = forms.CharField(required=False, max_length=2_000, widget=forms.TextInput(attrs={"placeholder": "Why (optional)"}))
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(choices=[c for c in Role.choices if c[0] != Role.RESPONDER])
+    user = UserChoiceField(queryset=active_users())
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["user"].queryset = active_users()
+
+
+class ResponderForm(forms.Form):
+    user = UserChoiceField(queryset=active_users())
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["user"].queryset = active_users()
+
+
+class NoteForm(forms.Form):
+    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=20_000, label="Note")
+    occurred_at = forms.DateTimeField(
+        required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"}), label="Happened at",
+        help_text="Leave empty for now; set it to record something that happened earlier.",
+    )
+
+
+class UpdateForm(forms.Form):
+    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), max_length=20_000, label="Update", help_text="Markdown.")
+    visibility = forms.ChoiceField(choices=Visibility.choices, initial=Visibility.INTERNAL, widget=forms.RadioSelect)
+    status = forms.ChoiceField(choices=[("", "Keep current status"), *IncidentStatus.choices], required=False)
+
+
+class ResolveForm(forms.Form):
+    summary = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=10_000, label="Resolution summary")
+    root_cause_tag = forms.SlugField(max_length=60, required=False, help_text="A short tag shared by repeat incidents, e.g. db-connection-pool.")
+    false_positive = forms.BooleanField(required=False, label="This was a false positive")
+
+
+class ReopenForm(forms.Form):
+    reason = forms.CharField(max_length=2_000, required=False)
+
+
+class IncidentFilterForm(forms.Form):
+    q = forms.CharField(required=False, label="Search", widget=forms.TextInput(attrs={"placeholder": "Title, number or summary", "type": "search"}))
+    status = forms.ChoiceField(choices=[("", "Any status"), ("open", "Open"), *IncidentStatus.choices], required=False)
+    severity = forms.ChoiceField(required=False)
+    service = forms.ChoiceField(required=False)
+    since = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["severity"].choices = [("", "Any severity"), *Severity.objects.values_list("key", "key")]
+        self.fields["service"].choices = [("", "Any service"), *Service.objects.values_list("slug", "name")]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("since") and data.get("until") and data["since"] > data["until"]:
+            raise forms.ValidationError("The start date is after the end date.")
+        return data

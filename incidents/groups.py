@@ -1,0 +1,29 @@
+"""The three built-in groups, kept in step with every app's permissions after each migrate.
+
+Viewer: every `view_` permission of the portal's apps. Responder: Viewer plus what each app
+lists in its AppConfig's `responder_permissions`. Admin: every permission of the portal's apps.
+"""
+
+from django.apps import apps
+from django.contrib.auth.models import Group, Permission
+
+VIEWER, RESPONDER, ADMIN = "Viewer", "Responder", "Admin"
+
+
+def portal_app_configs():
+    return [c for c in apps.get_app_configs() if getattr(c, "portal_app", False)]
+
+
+def ensure_groups(**_kwargs) -> None:
+    configs = portal_app_configs()
+    labels = [c.label for c in configs]
+    portal = Permission.objects.filter(content_type__app_label__in=labels)
+    view = portal.filter(codename__startswith="view_")
+    responder_codes = [p for c in configs for p in getattr(c, "responder_permissions", ())]
+    responder = list(view)
+    for dotted in responder_codes:
+        app_label, codename = dotted.split(".", 1)
+        responder.extend(Permission.objects.filter(content_type__app_label=app_label, codename=codename))
+    for name, perms in ((VIEWER, list(view)), (RESPONDER, responder), (ADMIN, list(portal))):
+        group, _ = Group.objects.get_or_create(name=name)
+        group.permissions.set(perms)

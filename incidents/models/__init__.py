@@ -1,0 +1,36 @@
+from .access import ApiToken, IdempotencyRecord
+from .catalog import CommunicationTemplate, Service, Severity, SeverityChecklistItem, UpdatePolicy
+from .incident import (
+    DetectionSource,
+    Incident,
+    IncidentChecklistItem,
+    IncidentCounter,
+    IncidentMember,
+    IncidentStatus,
+    Role,
+)
+from .maintenance import Maintenance, MaintenanceStatus
+from .timeline import EventKind, StatusUpdate, TimelineEvent, Visibility
+
+__all__ = [
+    "ApiToken",
+    "IdempotencyRecord",
+    "CommunicationTemplate",
+    "DetectionSource",
+    "EventKind",
+    "Incident",
+    "IncidentChecklistItem",
+    "IncidentCounter",
+    "IncidentMember",
+    "IncidentStatus",
+    "Maintenance",
+    "MaintenanceStatus",
+    "Role",
+    "Service",
+    "Severity",
+    "SeverityChecklistItem",
+    "StatusUpdate",
+    "TimelineEvent",
+    "UpdatePolicy",
+    "Visibility",
+]

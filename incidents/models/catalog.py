@@ -1,0 +1,98 @@
+"""What incidents are classified by: severities (data, not code), services, and the
+communication templates responders copy from."""
+
+from django.core.validators import RegexValidator
+from django.db import models
+
+hex_colour = RegexValidator(r"^#[0-9a-fA-F]{6}$", "Use a colour such as #d92d20.")
+
+
+class UpdatePolicy(models.TextChoices):
+    PERIODIC = "periodic", "Every cadence interval"
+    INITIAL_AND_RESOLUTION = "initial_resolution", "Initial and resolution"
+    RESOLUTION_ONLY = "resolution_only", "Resolution only"
+
+
+class Severity(models.Model):
+    """One level of a team's scheme (P0-P3, P1-P4, SEV1-SEV4...). Lower rank = more severe."""
+
+    key = models.SlugField(max_length=16, unique=True, help_text="Short code shown everywhere, e.g. P0 or SEV1.")
+    label = models.CharField(max_length=60, help_text="e.g. Critical")
+    description = models.TextField(blank=True, help_text="When to use this severity.")
+    rank = models.PositiveSmallIntegerField(unique=True, help_text="0 is the most severe.")
+    colour = models.CharField(max_length=7, default="#667085", validators=[hex_colour])
+    ack_target = models.DurationField(
+        null=True, blank=True, help_text="Acknowledge within this long. Empty: next business day."
+    )
+    update_policy = models.CharField(
+        max_length=20, choices=UpdatePolicy.choices, default=UpdatePolicy.PERIODIC
+    )
+    update_cadence = models.DurationField(
+        null=True, blank=True, help_text="Public update interval while open (periodic policy)."
+    )
+    mtta_target = models.DurationField(null=True, blank=True, help_text="Target mean time to acknowledge.")
+    mttr_target = models.DurationField(null=True, blank=True, help_text="Target mean time to resolve.")
+    postmortem_required = models.BooleanField(default=False)
+    postmortem_due = models.DurationField(
+        null=True, blank=True, help_text="Postmortem due this long after resolution."
+    )
+    is_active = models.BooleanField(default=True, help_text="Inactive severities cannot be chosen.")
+
+    class Meta:
+        ordering = ["rank"]
+        verbose_name_plural = "severities"
+
+    def __str__(self):
+        return f"{self.key} {self.label}"
+
+
+class SeverityChecklistItem(models.Model):
+    """An incident-commander checklist line; copied onto each incident of the severity."""
+
+    severity = models.ForeignKey(Severity, on_delete=models.CASCADE, related_name="checklist_items")
+    text = models.CharField(max_length=200)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["severity", "position", "pk"]
+
+    def __str__(self):
+        return self.text
+
+
+class Service(models.Model):
+    name = models.CharField(max_length=120, unique=True)
+    slug = models.SlugField(max_length=120, unique=True)
+    description = models.TextField(blank=True)
+    team = models.CharField(max_length=120, blank=True, help_text="Owning team.")
+    runbook_url = models.URLField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class CommunicationTemplate(models.Model):
+    """A message responders copy into chat or email, rendered from the incident's data with
+    Django template syntax: {{ incident.title }}, {{ incident.severity.key }}, {{ commander }}..."""
+
+    class Kind(models.TextChoices):
+        INITIAL = "initial", "Initial alert"
+        PROGRESS = "progress", "Progress update"
+        RESOLUTION = "resolution", "Resolution notice"
+        EXTERNAL = "external", "External notice"
+
+    name = models.CharField(max_length=120, unique=True)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    audience = models.CharField(max_length=60, default="Slack", help_text="Where it is pasted.")
+    body = models.TextField()
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "name"]
+
+    def __str__(self):
+        return self.name

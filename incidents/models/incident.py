@@ -1,0 +1,155 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+
+from .catalog import Service, Severity
+
+
+class IncidentStatus(models.TextChoices):
+    INVESTIGATING = "investigating", "Investigating"
+    IDENTIFIED = "identified", "Identified"
+    MONITORING = "monitoring", "Monitoring"
+    RESOLVED = "resolved", "Resolved"
+
+
+# The allowed moves. Reopening is resolved -> investigating.
+TRANSITIONS = {
+    IncidentStatus.INVESTIGATING: {IncidentStatus.IDENTIFIED, IncidentStatus.MONITORING, IncidentStatus.RESOLVED},
+    IncidentStatus.IDENTIFIED: {IncidentStatus.INVESTIGATING, IncidentStatus.MONITORING, IncidentStatus.RESOLVED},
+    IncidentStatus.MONITORING: {IncidentStatus.INVESTIGATING, IncidentStatus.IDENTIFIED, IncidentStatus.RESOLVED},
+    IncidentStatus.RESOLVED: {IncidentStatus.INVESTIGATING},
+}
+
+
+def can_transition(current: str, new: str) -> bool:
+    return new in TRANSITIONS.get(IncidentStatus(current), set())
+
+
+class DetectionSource(models.TextChoices):
+    ALERT = "alert", "Automated alert"
+    MONITORING = "monitoring", "Monitoring / dashboards"
+    CUSTOMER = "customer", "Customer report"
+    STAFF = "staff", "Staff observation"
+
+
+class Role(models.TextChoices):
+    COMMANDER = "commander", "Incident commander"
+    TECH_LEAD = "tech_lead", "Technical lead"
+    COMMS_LEAD = "comms_lead", "Communications lead"
+    SCRIBE = "scribe", "Scribe"
+    RESPONDER = "responder", "Responder"
+
+
+class IncidentCounter(models.Model):
+    """Per-day sequence behind INC-YYYYMMDD-NNN; incremented under a row lock."""
+
+    day = models.DateField(unique=True)
+    last = models.PositiveIntegerField(default=0)
+
+    def __str__(self):
+        return f"{self.day}: {self.last}"
+
+
+class IncidentQuerySet(models.QuerySet):
+    def open(self):
+        return self.exclude(status=IncidentStatus.RESOLVED)
+
+
+class Incident(models.Model):
+    number = models.CharField(max_length=24, unique=True, editable=False)
+    title = models.CharField(max_length=200)
+    summary = models.TextField(blank=True, max_length=10_000)
+    impact = models.TextField(blank=True, max_length=10_000)
+    severity = models.ForeignKey(Severity, on_delete=models.PROTECT, related_name="incidents")
+    services = models.ManyToManyField(Service, blank=True, related_name="incidents")
+    status = models.CharField(max_length=20, choices=IncidentStatus.choices, default=IncidentStatus.INVESTIGATING)
+    detection_source = models.CharField(max_length=20, choices=DetectionSource.choices, default=DetectionSource.STAFF)
+
+    declared_at = models.DateTimeField(db_index=True)
+    declared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    started_at = models.DateTimeField(help_text="When impact began (may be before declaration).")
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    identified_at = models.DateTimeField(null=True, blank=True)
+    mitigated_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    resolution_summary = models.TextField(blank=True, max_length=10_000)
+    false_positive = models.BooleanField(default=False)
+    root_cause_tag = models.SlugField(max_length=60, blank=True, help_text="Groups repeat incidents.")
+    version = models.PositiveIntegerField(default=0, help_text="Bumped by every state change.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = IncidentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-declared_at", "-pk"]
+        indexes = [
+            models.Index(fields=["status", "-declared_at"]),
+            models.Index(fields=["severity", "-declared_at"]),
+        ]
+        permissions = [("respond_incident", "Can respond to incidents")]
+
+    def __str__(self):
+        return f"{self.number} {self.title}"
+
+    def get_absolute_url(self):
+        return reverse("incidents:detail", kwargs={"number": self.number})
+
+    @property
+    def is_open(self) -> bool:
+        return self.status != IncidentStatus.RESOLVED
+
+    def can_transition_to(self, new: str) -> bool:
+        return can_transition(self.status, new)
+
+    @property
+    def allowed_statuses(self) -> list[str]:
+        return [s for s in IncidentStatus.values if self.can_transition_to(s)]
+
+
+class IncidentMember(models.Model):
+    """A person on the incident: one of the four roles, or a plain responder."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="members")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="incident_memberships")
+    role = models.CharField(max_length=20, choices=Role.choices)
+    assigned_at = models.DateTimeField(auto_now_add=True)
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["incident", "role"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["incident", "role"], condition=~Q(role="responder"), name="one_holder_per_role"
+            ),
+            models.UniqueConstraint(fields=["incident", "user", "role"], name="unique_member_role"),
+        ]
+
+    def __str__(self):
+        return f"{self.incident.number} {self.get_role_display()}: {self.user}"
+
+
+class IncidentChecklistItem(models.Model):
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="checklist")
+    text = models.CharField(max_length=200)
+    position = models.PositiveSmallIntegerField(default=0)
+    done_at = models.DateTimeField(null=True, blank=True)
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["incident", "position", "pk"]
+
+    def __str__(self):
+        return self.text

@@ -1,0 +1,103 @@
+"""Read paths for incidents: what pages and the API show, with their joins decided here."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from .models import Incident, IncidentMember, IncidentStatus, Role, Severity, StatusUpdate, TimelineEvent
+
+
+def incident_queryset() -> QuerySet[Incident]:
+    """Incidents with what a list row shows, in a constant number of queries."""
+    return Incident.objects.select_related("severity", "declared_by", "acknowledged_by", "resolved_by").prefetch_related(
+        "services",
+        Prefetch("members", queryset=IncidentMember.objects.select_related("user")),
+    )
+
+
+def incident_list(*, status=None, severity=None, service=None, since=None, until=None, q=None, open_only=False) -> QuerySet[Incident]:
+    qs = incident_queryset()
+    if open_only:
+        qs = qs.open()
+    if status:
+        qs = qs.filter(status=status)
+    if severity:
+        qs = qs.filter(severity__key=severity)
+    if service:
+        qs = qs.filter(services__slug=service)
+    if since:
+        qs = qs.filter(declared_at__date__gte=since)
+    if until:
+        qs = qs.filter(declared_at__date__lte=until)
+    if q:
+        qs = qs.filter(Q(title__icontains=q) | Q(number__icontains=q) | Q(summary__icontains=q))
+    return qs.distinct() if service else qs
+
+
+def incident_detail(number: str) -> Incident:
+    return (
+        incident_queryset()
+        .prefetch_related(
+            Prefetch("timeline", queryset=TimelineEvent.objects.select_related("actor").order_by("occurred_at", "pk")),
+            Prefetch("updates", queryset=StatusUpdate.objects.select_related("author")),
+            "checklist",
+        )
+        .get(number=number)
+    )
+
+
+def role_holders(incident: Incident) -> dict[str, object]:
+    """role -> user for the four roles (from the prefetched members)."""
+    return {m.role: m.user for m in incident.members.all() if m.role != Role.RESPONDER}
+
+
+def responders(incident: Incident) -> list:
+    return [m.user for m in incident.members.all() if m.role == Role.RESPONDER]
+
+
+@dataclass
+class AckClock:
+    target: timedelta | None
+    due_at: datetime | None
+    acknowledged: bool
+    breached: bool
+    seconds_left: int | None
+
+    @property
+    def label(self) -> str:
+        if self.acknowledged:
+            return "Acknowledged"
+        if self.target is None:
+            return "Next business day"
+        minutes = abs(self.seconds_left) // 60
+        seconds = abs(self.seconds_left) % 60
+        span = f"{minutes}m {seconds:02d}s"
+        return f"Overdue by {span}" if self.breached else f"{span} left"
+
+
+def ack_clock(incident: Incident, now: datetime | None = None) -> AckClock:
+    now = now or timezone.now()
+    target = incident.severity.ack_target
+    if incident.acknowledged_at:
+        breached = bool(target and incident.acknowledged_at - incident.declared_at > target)
+        return AckClock(target, incident.declared_at + target if target else None, True, breached, None)
+    if target is None:
+        return AckClock(None, None, False, False, None)
+    due = incident.declared_at + target
+    left = int((due - now).total_seconds())
+    return AckClock(target, due, False, left < 0, left)
+
+
+def dashboard_open_by_severity() -> list[tuple[Severity, list[tuple[Incident, AckClock]]]]:
+    now = timezone.now()
+    incidents = list(incident_queryset().open().order_by("severity__rank", "declared_at"))
+    groups: dict[int, list] = {}
+    for incident in incidents:
+        groups.setdefault(incident.severity_id, []).append((incident, ack_clock(incident, now)))
+    return [(sev, groups.get(sev.pk, [])) for sev in Severity.objects.filter(Q(is_active=True) | Q(pk__in=groups))]
+
+
+def open_incident_count() -> int:
+    return Incident.objects.exclude(status=IncidentStatus.RESOLVED).count()

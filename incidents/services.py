@@ -1,0 +1,444 @@
+"""Every incident state change, one function per verb.
+
+Each locks the incident row, checks the rule, writes the change and its timeline event in one
+transaction, and hands the event to the subscribers after commit (see `incidents.events`).
+The staff pages, the API, the admin, integrations and tasks all call these; nothing else
+saves incident state.
+"""
+
+import logging
+from collections.abc import Iterable
+from datetime import datetime
+
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from .exceptions import InvalidInput, InvalidTransition
+from .models import (
+    DetectionSource,
+    EventKind,
+    Incident,
+    IncidentChecklistItem,
+    IncidentCounter,
+    IncidentMember,
+    IncidentStatus,
+    Role,
+    Service,
+    Severity,
+    StatusUpdate,
+    TimelineEvent,
+    Visibility,
+)
+from .tasks import dispatch_event_task
+
+logger = logging.getLogger(__name__)
+User = get_user_model()
+
+
+# --- the timeline / outbox -----------------------------------------------------------------
+
+
+def enqueue_dispatch(event_id: int) -> None:
+    """Hand an event to the worker; if the broker is down the sweep picks it up later."""
+    try:
+        dispatch_event_task.delay(event_id=event_id)
+    except Exception as exc:  # broker unreachable: the event stays undispatched for the sweep
+        logger.warning("could not enqueue dispatch of event %s (%s); the sweep will retry", event_id, exc)
+
+
+def timeline_record(
+    *,
+    incident: Incident,
+    kind: str,
+    message: str,
+    by=None,
+    actor_label: str = "",
+    data: dict | None = None,
+    occurred_at: datetime | None = None,
+    dispatch: bool = True,
+) -> TimelineEvent:
+    """Write one timeline event. Other apps call this for their own kinds of event."""
+    event = TimelineEvent.objects.create(
+        incident=incident,
+        kind=kind,
+        message=message,
+        actor=by if (by is not None and by.is_authenticated) else None,
+        actor_label=actor_label,
+        data=data or {},
+        occurred_at=occurred_at or timezone.now(),
+        dispatched_at=None if dispatch else timezone.now(),
+    )
+    if dispatch:
+        transaction.on_commit(lambda: enqueue_dispatch(event.pk))
+    return event
+
+
+def _locked(incident: Incident) -> Incident:
+    """Re-read the incident under a row lock; the caller's copy may be stale."""
+    fresh = Incident.objects.select_for_update().select_related("severity").get(pk=incident.pk)
+    return fresh
+
+
+def _bump(incident: Incident, **fields) -> None:
+    fields["version"] = F("version") + 1
+    fields["updated_at"] = timezone.now()
+    Incident.objects.filter(pk=incident.pk).update(**fields)
+    incident.refresh_from_db()
+
+
+def _name(user) -> str:
+    if user is None:
+        return "System"
+    return user.get_full_name() or user.get_username()
+
+
+def _check_active_user(user, field: str):
+    if user is None or not user.is_active:
+        raise InvalidInput("Choose an active user.", field=field)
+
+
+# --- declare -----------------------------------------------------------------------------
+
+
+def _next_number(now: datetime) -> str:
+    day = timezone.localdate(now)
+    if not IncidentCounter.objects.filter(day=day).update(last=F("last") + 1):
+        try:
+            with transaction.atomic():
+                IncidentCounter.objects.create(day=day, last=1)
+        except IntegrityError:  # another declaration created today's counter first
+            IncidentCounter.objects.filter(day=day).update(last=F("last") + 1)
+    last = IncidentCounter.objects.get(day=day).last
+    return f"INC-{day:%Y%m%d}-{last:03d}"
+
+
+@transaction.atomic
+def incident_declare(
+    *,
+    title: str,
+    severity: Severity,
+    by=None,
+    summary: str = "",
+    impact: str = "",
+    services: Iterable[Service] = (),
+    detection_source: str = DetectionSource.STAFF,
+    started_at: datetime | None = None,
+    commander=None,
+    actor_label: str = "",
+    data: dict | None = None,
+) -> Incident:
+    title = (title or "").strip()
+    if not title:
+        raise InvalidInput("A title is required.", field="title")
+    if not severity.is_active:
+        raise InvalidInput(f"Severity {severity.key} is not active.", field="severity")
+    if detection_source not in DetectionSource.values:
+        raise InvalidInput("Unknown detection source.", field="detection_source")
+    now = timezone.now()
+    if started_at and started_at > now:
+        raise InvalidInput("The start of impact cannot be in the future.", field="started_at")
+    by = by if (by is not None and by.is_authenticated) else None
+    incident = Incident.objects.create(
+        number=_next_number(now),
+        title=title,
+        summary=summary,
+        impact=impact,
+        severity=severity,
+        detection_source=detection_source,
+        declared_at=now,
+        declared_by=by,
+        started_at=started_at or now,
+    )
+    services = list(services)
+    if services:
+        incident.services.set(services)
+    IncidentChecklistItem.objects.bulk_create(
+        IncidentChecklistItem(incident=incident, text=item.text, position=item.position)
+        for item in severity.checklist_items.all()
+    )
+    timeline_record(
+        incident=incident,
+        kind=EventKind.DECLARED,
+        message=f"Declared {severity.key} {severity.label}: {title}",
+        by=by,
+        actor_label=actor_label,
+        data={
+            "severity": severity.key,
+            "services": [s.pk for s in services],
+            "detection_source": detection_source,
+            **(data or {}),
+        },
+        occurred_at=now,
+    )
+    if commander is not None:
+        incident_assign_role(incident=incident, role=Role.COMMANDER, user=commander, by=by)
+    return incident
+
+
+@transaction.atomic
+def incident_update_details(
+    *, incident: Incident, by, title=None, summary=None, impact=None, services=None
+) -> Incident:
+    incident = _locked(incident)
+    changes = {}
+    if title is not None and title.strip() != incident.title:
+        if not title.strip():
+            raise InvalidInput("A title is required.", field="title")
+        changes["title"] = title.strip()
+    if summary is not None and summary != incident.summary:
+        changes["summary"] = summary
+    if impact is not None and impact != incident.impact:
+        changes["impact"] = impact
+    changed = sorted(changes)
+    if services is not None:
+        new_ids = {s.pk for s in services}
+        if new_ids != set(incident.services.values_list("pk", flat=True)):
+            incident.services.set(services)
+            changed.append("services")
+    if not changed:
+        return incident
+    _bump(incident, **changes)
+    timeline_record(
+        incident=incident, kind=EventKind.EDITED, by=by,
+        message=f"{_name(by)} edited {', '.join(changed)}", data={"fields": changed},
+    )
+    return incident
+
+
+# --- respond -----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def incident_acknowledge(*, incident: Incident, by=None, actor_label: str = "", via: str = "") -> TimelineEvent:
+    incident = _locked(incident)
+    if incident.status == IncidentStatus.RESOLVED:
+        raise InvalidTransition("A resolved incident cannot be acknowledged.")
+    if incident.acknowledged_at:
+        raise InvalidTransition(f"Already acknowledged by {_name(incident.acknowledged_by) if incident.acknowledged_by_id else 'someone'}.")
+    by = by if (by is not None and by.is_authenticated) else None
+    _bump(incident, acknowledged_at=timezone.now(), acknowledged_by=by)
+    suffix = f" via {via}" if via else ""
+    return timeline_record(
+        incident=incident, kind=EventKind.ACKNOWLEDGED, by=by, actor_label=actor_label,
+        message=f"Acknowledged by {_name(by) if by else actor_label or 'System'}{suffix}",
+        data={"via": via} if via else {},
+    )
+
+
+def _apply_status(incident: Incident, new: str, now: datetime) -> dict:
+    """The fields a move to `new` sets, so MTTI / MTTM / MTTR can be measured."""
+    fields = {"status": new}
+    if new == IncidentStatus.IDENTIFIED and not incident.identified_at:
+        fields["identified_at"] = now
+    if new in (IncidentStatus.MONITORING, IncidentStatus.RESOLVED) and not incident.mitigated_at:
+        fields["mitigated_at"] = now
+    if new in (IncidentStatus.IDENTIFIED, IncidentStatus.MONITORING, IncidentStatus.RESOLVED) and not incident.acknowledged_at:
+        # Working on it is acknowledging it.
+        fields["acknowledged_at"] = now
+    return fields
+
+
+@transaction.atomic
+def incident_change_status(*, incident: Incident, status: str, by=None, message: str = "", actor_label: str = "") -> TimelineEvent:
+    if status not in IncidentStatus.values:
+        raise InvalidInput(f"Unknown status {status!r}.", field="status")
+    if status == IncidentStatus.RESOLVED:
+        return incident_resolve(incident=incident, by=by, summary=message, actor_label=actor_label)
+    incident = _locked(incident)
+    if incident.status == IncidentStatus.RESOLVED:
+        return _reopen(incident, status=status, by=by, reason=message, actor_label=actor_label)
+    if not incident.can_transition_to(status):
+        raise InvalidTransition(f"The incident is already {incident.get_status_display().lower()}.")
+    old = incident.status
+    now = timezone.now()
+    fields = _apply_status(incident, status, now)
+    if "acknowledged_at" in fields:
+        fields["acknowledged_by"] = by if (by is not None and by.is_authenticated) else None
+    _bump(incident, **fields)
+    text = f"Status {IncidentStatus(old).label} → {IncidentStatus(status).label}"
+    kind = EventKind.MITIGATED if status == IncidentStatus.MONITORING else EventKind.STATUS_CHANGED
+    return timeline_record(
+        incident=incident, kind=kind, by=by, actor_label=actor_label,
+        message=f"{text}: {message}" if message else text,
+        data={"from": old, "to": status, "acknowledged": "acknowledged_at" in fields},
+    )
+
+
+@transaction.atomic
+def incident_resolve(
+    *, incident: Incident, by=None, summary: str = "", false_positive: bool = False,
+    root_cause_tag: str = "", actor_label: str = "",
+) -> TimelineEvent:
+    incident = _locked(incident)
+    if incident.status == IncidentStatus.RESOLVED:
+        raise InvalidTransition("The incident is already resolved.")
+    now = timezone.now()
+    fields = _apply_status(incident, IncidentStatus.RESOLVED, now)
+    by = by if (by is not None and by.is_authenticated) else None
+    if "acknowledged_at" in fields:
+        fields["acknowledged_by"] = by
+    fields.update(resolved_at=now, resolved_by=by, false_positive=false_positive)
+    if summary:
+        fields["resolution_summary"] = summary
+    if root_cause_tag:
+        fields["root_cause_tag"] = root_cause_tag
+    old = incident.status
+    _bump(incident, **fields)
+    return timeline_record(
+        incident=incident, kind=EventKind.RESOLVED, by=by, actor_label=actor_label,
+        message="Resolved" + (" as a false positive" if false_positive else "") + (f": {summary}" if summary else ""),
+        data={"from": old, "to": IncidentStatus.RESOLVED, "false_positive": false_positive},
+    )
+
+
+def _reopen(incident: Incident, *, status: str, by, reason: str, actor_label: str) -> TimelineEvent:
+    _bump(incident, status=status, resolved_at=None, resolved_by=None)
+    return timeline_record(
+        incident=incident, kind=EventKind.REOPENED, by=by, actor_label=actor_label,
+        message="Reopened" + (f": {reason}" if reason else ""),
+        data={"from": IncidentStatus.RESOLVED, "to": status},
+    )
+
+
+@transaction.atomic
+def incident_reopen(*, incident: Incident, by=None, reason: str = "", actor_label: str = "") -> TimelineEvent:
+    incident = _locked(incident)
+    if incident.status != IncidentStatus.RESOLVED:
+        raise InvalidTransition("Only a resolved incident can be reopened.")
+    return _reopen(incident, status=IncidentStatus.INVESTIGATING, by=by, reason=reason, actor_label=actor_label)
+
+
+@transaction.atomic
+def incident_change_severity(*, incident: Incident, severity: Severity, by=None, reason: str = "", actor_label: str = "") -> TimelineEvent:
+    incident = _locked(incident)
+    if not severity.is_active:
+        raise InvalidInput(f"Severity {severity.key} is not active.", field="severity")
+    if severity.pk == incident.severity_id:
+        raise InvalidTransition(f"The incident is already {severity.key}.")
+    old = incident.severity
+    _bump(incident, severity=severity)
+    # Checklist items of the new severity that the incident does not have yet.
+    have = set(incident.checklist.values_list("text", flat=True))
+    IncidentChecklistItem.objects.bulk_create(
+        IncidentChecklistItem(incident=incident, text=item.text, position=item.position)
+        for item in severity.checklist_items.all()
+        if item.text not in have
+    )
+    direction = "raised" if severity.rank < old.rank else "lowered"
+    return timeline_record(
+        incident=incident, kind=EventKind.SEVERITY_CHANGED, by=by, actor_label=actor_label,
+        message=f"Severity {direction} {old.key} → {severity.key}" + (f": {reason}" if reason else ""),
+        data={"from": old.key, "to": severity.key, "from_rank": old.rank, "to_rank": severity.rank},
+    )
+
+
+@transaction.atomic
+def incident_assign_role(*, incident: Incident, role: str, user, by=None) -> TimelineEvent:
+    if role not in Role.values:
+        raise InvalidInput(f"Unknown role {role!r}.", field="role")
+    _check_active_user(user, "user")
+    incident = _locked(incident)
+    if role == Role.RESPONDER:
+        return incident_add_responder(incident=incident, user=user, by=by)
+    current = IncidentMember.objects.filter(incident=incident, role=role).select_related("user").first()
+    if current and current.user_id == user.pk:
+        raise InvalidTransition(f"{_name(user)} is already {Role(role).label.lower()}.")
+    if current:
+        current.delete()
+    IncidentMember.objects.create(incident=incident, user=user, role=role, assigned_by=by if by and by.is_authenticated else None)
+    _bump(incident)
+    previous = f" (was {_name(current.user)})" if current else ""
+    return timeline_record(
+        incident=incident, kind=EventKind.ROLE_ASSIGNED, by=by,
+        message=f"{_name(user)} is {Role(role).label.lower()}{previous}",
+        data={"role": role, "user": user.pk, "previous": current.user_id if current else None},
+    )
+
+
+@transaction.atomic
+def incident_unassign_role(*, incident: Incident, role: str, by=None) -> TimelineEvent:
+    incident = _locked(incident)
+    member = IncidentMember.objects.filter(incident=incident, role=role).exclude(role=Role.RESPONDER).select_related("user").first()
+    if member is None:
+        raise InvalidTransition(f"Nobody holds the role {role}.")
+    member.delete()
+    _bump(incident)
+    return timeline_record(
+        incident=incident, kind=EventKind.ROLE_REMOVED, by=by,
+        message=f"{_name(member.user)} is no longer {Role(role).label.lower()}",
+        data={"role": role, "user": member.user_id},
+    )
+
+
+@transaction.atomic
+def incident_add_responder(*, incident: Incident, user, by=None) -> TimelineEvent:
+    _check_active_user(user, "user")
+    incident = _locked(incident)
+    if IncidentMember.objects.filter(incident=incident, user=user, role=Role.RESPONDER).exists():
+        raise InvalidTransition(f"{_name(user)} is already a responder.")
+    IncidentMember.objects.create(incident=incident, user=user, role=Role.RESPONDER, assigned_by=by if by and by.is_authenticated else None)
+    _bump(incident)
+    return timeline_record(
+        incident=incident, kind=EventKind.RESPONDER_ADDED, by=by,
+        message=f"{_name(user)} joined as responder", data={"user": user.pk},
+    )
+
+
+@transaction.atomic
+def incident_add_note(*, incident: Incident, body: str, by=None, occurred_at: datetime | None = None) -> TimelineEvent:
+    body = (body or "").strip()
+    if not body:
+        raise InvalidInput("The note is empty.", field="body")
+    now = timezone.now()
+    if occurred_at and occurred_at > now:
+        raise InvalidInput("A note cannot be dated in the future.", field="occurred_at")
+    incident = _locked(incident)
+    return timeline_record(
+        incident=incident, kind=EventKind.NOTE, by=by, message=body,
+        occurred_at=occurred_at or now, data={"backdated": bool(occurred_at)},
+    )
+
+
+@transaction.atomic
+def incident_post_update(
+    *, incident: Incident, body: str, visibility: str = Visibility.INTERNAL, status: str | None = None, by=None,
+) -> StatusUpdate:
+    """A written update, optionally moving the status in the same step."""
+    body = (body or "").strip()
+    if not body:
+        raise InvalidInput("The update is empty.", field="body")
+    if visibility not in Visibility.values:
+        raise InvalidInput(f"Unknown visibility {visibility!r}.", field="visibility")
+    incident = _locked(incident)
+    if status and status != incident.status:
+        incident_change_status(incident=incident, status=status, by=by)
+        incident.refresh_from_db()
+    update = StatusUpdate.objects.create(
+        incident=incident, status=incident.status, visibility=visibility, body=body,
+        created_at=timezone.now(), author=by if by and by.is_authenticated else None,
+    )
+    timeline_record(
+        incident=incident, kind=EventKind.STATUS_UPDATE, by=by,
+        message=f"{Visibility(visibility).label} update ({incident.get_status_display()}): {body}",
+        data={"update": update.pk, "visibility": visibility, "status": incident.status},
+    )
+    return update
+
+
+@transaction.atomic
+def checklist_set_done(*, item: IncidentChecklistItem, done: bool, by=None) -> IncidentChecklistItem:
+    incident = _locked(item.incident)
+    item = IncidentChecklistItem.objects.select_for_update().get(pk=item.pk)
+    if bool(item.done_at) == done:
+        return item
+    item.done_at = timezone.now() if done else None
+    item.done_by = by if done and by and by.is_authenticated else None
+    item.save(update_fields=["done_at", "done_by"])
+    timeline_record(
+        incident=incident, kind=EventKind.CHECKLIST, by=by, dispatch=False,
+        message=f"{'Ticked' if done else 'Unticked'} checklist item: {item.text}",
+        data={"item": item.pk, "done": done},
+    )
+    return item

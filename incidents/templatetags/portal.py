@@ -1,0 +1,46 @@
+from django import template
+from django.utils import timezone
+
+from ..markdown import render_markdown
+
+register = template.Library()
+
+
+@register.filter
+def markdown(text):
+    return render_markdown(text)
+
+
+@register.filter
+def duration(value):
+    """A timedelta as '1 h 05 min', '3 min', '2 d 4 h'."""
+    if value is None:
+        return "—"
+    seconds = int(value.total_seconds())
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, _ = divmod(seconds, 60)
+    hours, minutes = divmod(minutes, 60)
+    days, hours = divmod(hours, 24)
+    if days:
+        return f"{days} d {hours} h" if hours else f"{days} d"
+    if hours:
+        return f"{hours} h {minutes:02d} min"
+    return f"{minutes} min"
+
+
+@register.filter
+def since(value):
+    return duration(timezone.now() - value) if value else "—"
+
+
+@register.filter
+def display_name(user):
+    if user is None:
+        return "—"
+    return user.get_full_name() or user.get_username()
+
+
+@register.filter
+def get_item(mapping, key):
+    return mapping.get(key) if mapping else None

@@ -1,0 +1,176 @@
+"""Staff pages. Views read through selectors and change state only through services."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from . import forms, selectors, services
+from .communications import render_all
+from .exceptions import DomainError
+from .extensions import dashboard_panels, incident_panels, render_panels
+from .models import Incident, IncidentChecklistItem, IncidentStatus, Role
+
+RESPOND = "incidents.respond_incident"
+
+
+def not_found(request, exception=None):
+    return render(request, "404.html", status=404)
+
+
+@login_required
+def dashboard(request):
+    groups = selectors.dashboard_open_by_severity()
+    return render(request, "incidents/dashboard.html", {
+        "groups": groups,
+        "open_count": sum(len(items) for _, items in groups),
+        "panels": render_panels(dashboard_panels, request),
+    })
+
+
+@login_required
+def incident_list(request):
+    form = forms.IncidentFilterForm(request.GET or None)
+    filters = {}
+    if form.is_valid():
+        data = form.cleaned_data
+        status = data.get("status")
+        filters = {
+            "q": data.get("q"), "severity": data.get("severity"), "service": data.get("service"),
+            "since": data.get("since"), "until": data.get("until"),
+            "open_only": status == "open", "status": status if status != "open" else None,
+        }
+    page = Paginator(selectors.incident_list(**filters), 25).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "incidents/list.html", {"form": form, "page": page, "query": query.urlencode()})
+
+
+@login_required
+@permission_required("incidents.add_incident", raise_exception=True)
+def declare(request):
+    form = forms.DeclareForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            incident = services.incident_declare(
+                title=data["title"], severity=data["severity"], by=request.user, summary=data["summary"],
+                impact=data["impact"], services=data["services"], detection_source=data["detection_source"],
+                started_at=data["started_at"], commander=data["commander"],
+            )
+        except DomainError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.success(request, f"{incident.number} declared.")
+            return redirect(incident)
+    return render(request, "incidents/declare.html", {"form": form})
+
+
+def _detail_context(request, incident, **forms_override):
+    status_choices = [(s, IncidentStatus(s).label) for s in incident.allowed_statuses if s != IncidentStatus.RESOLVED]
+    status_form = forms.StatusForm()
+    status_form.fields["status"].choices = status_choices
+    ctx = {
+        "incident": incident,
+        "roles": selectors.role_holders(incident),
+        "role_choices": [c for c in Role.choices if c[0] != Role.RESPONDER],
+        "responders": selectors.responders(incident),
+        "clock": selectors.ack_clock(incident),
+        "can_respond": request.user.has_perm(RESPOND),
+        "status_form": status_form,
+        "status_choices": status_choices,
+        "severity_form": forms.SeverityForm(initial={"severity": incident.severity_id}),
+        "role_form": forms.RoleForm(),
+        "responder_form": forms.ResponderForm(),
+        "note_form": forms.NoteForm(),
+        "update_form": forms.UpdateForm(),
+        "resolve_form": forms.ResolveForm(),
+        "reopen_form": forms.ReopenForm(),
+        "edit_form": forms.EditForm(initial={
+            "title": incident.title, "summary": incident.summary, "impact": incident.impact,
+            "services": list(incident.services.all()),
+        }),
+        "panels": render_panels(incident_panels, request, incident=incident),
+    }
+    ctx.update(forms_override)
+    return ctx
+
+
+def _get_incident(number: str) -> Incident:
+    try:
+        return selectors.incident_detail(number)
+    except Incident.DoesNotExist:
+        raise Http404("No such incident") from None
+
+
+@login_required
+def incident_detail(request, number):
+    incident = _get_incident(number)
+    return render(request, "incidents/detail.html", _detail_context(request, incident))
+
+
+@login_required
+def communications(request, number):
+    incident = _get_incident(number)
+    return render(request, "incidents/communications.html", {"incident": incident, "rendered": render_all(incident)})
+
+
+# --- actions: each a form and one service call ----------------------------------------------
+
+ACTIONS = {
+    # name: (form class, context key for the bound form on error, function(incident, data, user))
+    "acknowledge": (None, None, lambda i, d, u: services.incident_acknowledge(incident=i, by=u)),
+    "status": (forms.StatusForm, "status_form", lambda i, d, u: services.incident_change_status(incident=i, status=d["status"], message=d["message"], by=u)),
+    "severity": (forms.SeverityForm, "severity_form", lambda i, d, u: services.incident_change_severity(incident=i, severity=d["severity"], reason=d["reason"], by=u)),
+    "role": (forms.RoleForm, "role_form", lambda i, d, u: services.incident_assign_role(incident=i, role=d["role"], user=d["user"], by=u)),
+    "responder": (forms.ResponderForm, "responder_form", lambda i, d, u: services.incident_add_responder(incident=i, user=d["user"], by=u)),
+    "note": (forms.NoteForm, "note_form", lambda i, d, u: services.incident_add_note(incident=i, body=d["body"], occurred_at=d["occurred_at"], by=u)),
+    "update": (forms.UpdateForm, "update_form", lambda i, d, u: services.incident_post_update(incident=i, body=d["body"], visibility=d["visibility"], status=d["status"] or None, by=u)),
+    "resolve": (forms.ResolveForm, "resolve_form", lambda i, d, u: services.incident_resolve(incident=i, summary=d["summary"], root_cause_tag=d["root_cause_tag"], false_positive=d["false_positive"], by=u)),
+    "reopen": (forms.ReopenForm, "reopen_form", lambda i, d, u: services.incident_reopen(incident=i, reason=d["reason"], by=u)),
+    "edit": (forms.EditForm, "edit_form", lambda i, d, u: services.incident_update_details(incident=i, by=u, **d)),
+}
+
+SUCCESS = {
+    "acknowledge": "Acknowledged.", "status": "Status changed.", "severity": "Severity changed.",
+    "role": "Role assigned.", "responder": "Responder added.", "note": "Note added.",
+    "update": "Update posted.", "resolve": "Incident resolved.", "reopen": "Incident reopened.", "edit": "Incident updated.",
+}
+
+
+@login_required
+@permission_required(RESPOND, raise_exception=True)
+@require_POST
+def incident_action(request, number, action):
+    if action not in ACTIONS:
+        raise Http404("Unknown action")
+    incident = _get_incident(number)
+    form_class, form_key, run = ACTIONS[action]
+    form = form_class(request.POST) if form_class else None
+    if form is not None and action == "status":
+        form.fields["status"].choices = [(s, IncidentStatus(s).label) for s in IncidentStatus.values]
+    if form is None or form.is_valid():
+        try:
+            run(incident, form.cleaned_data if form else {}, request.user)
+        except DomainError as exc:
+            if form is None:
+                messages.error(request, exc.message)
+                return redirect(incident)
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.success(request, SUCCESS[action])
+            return redirect(incident)
+    messages.error(request, "That did not go through: see the form below.")
+    incident = _get_incident(number)
+    return render(request, "incidents/detail.html", _detail_context(request, incident, **{form_key: form, "open_form": action}), status=400)
+
+
+@login_required
+@permission_required(RESPOND, raise_exception=True)
+@require_POST
+def checklist_toggle(request, number, item_id):
+    item = get_object_or_404(IncidentChecklistItem, pk=item_id, incident__number=number)
+    services.checklist_set_done(item=item, done=request.POST.get("done") == "1", by=request.user)
+    return redirect(item.incident.get_absolute_url() + "#checklist")

@@ -1,0 +1,116 @@
+"""Fixtures shared by the whole suite: the permission matrix (viewer, responder, admin,
+outsider), API clients authenticated by real tokens, and a real Celery worker."""
+
+import os
+import shutil
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db import connection
+from rest_framework.test import APIClient
+
+from incidents.access import api_token_create
+from incidents.groups import ADMIN, RESPONDER, VIEWER, ensure_groups
+from incidents.models import Severity
+
+IN_CI = bool(os.environ.get("CI"))
+
+
+def _user(username, group=None, **extra):
+    User = get_user_model()
+    user = User.objects.create_user(username, f"{username}@example.com", "pw-123456", first_name=username.title(), **extra)
+    if group:
+        ensure_groups()
+        user.groups.add(Group.objects.get(name=group))
+    return user
+
+
+@pytest.fixture
+def viewer(db):
+    return _user("viewer", VIEWER)
+
+
+@pytest.fixture
+def responder(db):
+    return _user("responder", RESPONDER)
+
+
+@pytest.fixture
+def responder2(db):
+    return _user("responder2", RESPONDER)
+
+
+@pytest.fixture
+def admin_user(db):
+    return _user("boss", ADMIN, is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def outsider(db):
+    return _user("outsider")
+
+
+def _api(user):
+    client = APIClient()
+    if user is not None:
+        _token, key = api_token_create(user=user)
+        client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    return client
+
+
+@pytest.fixture
+def api_for():
+    """api_for(user) -> an APIClient sending that user's real token."""
+    return _api
+
+
+@pytest.fixture
+def responder_api(responder):
+    return _api(responder)
+
+
+@pytest.fixture
+def viewer_api(viewer):
+    return _api(viewer)
+
+
+@pytest.fixture
+def admin_api(admin_user):
+    return _api(admin_user)
+
+
+@pytest.fixture
+def sev(db):
+    """sev('P1') -> the seeded severity."""
+    return lambda key: Severity.objects.get(key=key)
+
+
+@pytest.fixture
+def require_postgres():
+    if connection.vendor != "postgresql":
+        if IN_CI:
+            pytest.fail("CI must run on PostgreSQL (DATABASE_URL)")
+        pytest.skip("needs PostgreSQL: set DATABASE_URL")
+
+
+@pytest.fixture
+def celery_worker(transactional_db):
+    """A real Celery worker (threads) consuming the configured broker (Redis in CI)."""
+    from celery.contrib.testing.worker import start_worker
+
+    from config.celery import app
+
+    with start_worker(app, pool="threads", concurrency=4, perform_ping_check=False, loglevel="WARNING",
+                      shutdown_timeout=10):
+        yield app
+
+
+@pytest.fixture(scope="session")
+def chromium_path():
+    path = shutil.which("chromium") or "/usr/bin/chromium"
+    if not os.path.exists(path):
+        if IN_CI:
+            pytest.fail("chromium is not installed; .ci/run installs it")
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+    return path
