@@ -32,6 +32,8 @@ class ApiToken(models.Model):
 
 
 class IdempotencyRecord(models.Model):
+    """A stored response for an `Idempotency-Key` (see incidents.api.idempotency)."""
+
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     key = models.CharField(max_length=200)
     scope = models.CharField(max_length=200)
@@ -41,3 +43,6 @@ class IdempotencyRecord(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "key", "scope"], name="unique_idempotency_key")]
+
+    def __str__(self):
+        return f"{self.key} {self.scope}"

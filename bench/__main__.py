@@ -1,0 +1,62 @@
+"""`make bench`: run the benchmark rows, print a table, write bench/results.json.
+
+Each module `bench/rows_*.py` defines `ROWS = {"group name": function}`; a function takes the
+parsed options and returns a list of `Row`s. Rows run on whatever the environment configures
+(PostgreSQL and Redis when DATABASE_URL / REDIS_URL are set)."""
+
+import argparse
+import importlib
+import json
+import os
+import pkgutil
+import sys
+import time
+from pathlib import Path
+
+from bench.common import Row
+
+HERE = Path(__file__).resolve().parent
+
+
+def discover() -> dict:
+    groups = {}
+    for mod in sorted(pkgutil.iter_modules([str(HERE)]), key=lambda m: m.name):
+        if mod.name.startswith("rows_"):
+            module = importlib.import_module(f"bench.{mod.name}")
+            groups.update(module.ROWS)
+    return groups
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="make bench")
+    parser.add_argument("--rows", default="", help="comma-separated row or group names to run")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.bench")
+    import django
+
+    django.setup()
+    wanted = {r.strip() for r in args.rows.split(",") if r.strip()}
+    groups = discover()
+    results_path = HERE / "results.json"
+    results = json.loads(results_path.read_text()) if results_path.exists() and wanted else {}
+    rows: list[Row] = []
+    for group, fn in groups.items():
+        if wanted and group not in wanted and not any(w.startswith(group) or group.startswith(w) for w in wanted):
+            continue
+        print(f"… {group}", file=sys.stderr, flush=True)
+        started = time.monotonic()
+        produced = fn(args)
+        print(f"  done in {time.monotonic() - started:.1f} s", file=sys.stderr, flush=True)
+        rows.extend(produced)
+    width = max([len(r.name) for r in rows] + [4])
+    print(f"{'row':<{width}}  {'value':>12}  {'unit':<10}  target")
+    for r in rows:
+        print(f"{r.name:<{width}}  {r.value:>12.4g}  {r.unit:<10}  {r.target}")
+        results[r.name] = {"value": r.value, "unit": r.unit, "target": r.target}
+    results_path.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
+    print(f"\nwrote {results_path.relative_to(Path.cwd()) if results_path.is_relative_to(Path.cwd()) else results_path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
