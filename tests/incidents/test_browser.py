@@ -1,0 +1,51 @@
+"""One whole incident in a real browser: log in, declare, acknowledge, update, resolve."""
+
+from pathlib import Path
+
+import pytest
+
+from incidents.models import Incident
+from tests.conftest import browser_login
+
+from .factories import ServiceFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+
+def test_incident_from_declaration_to_resolution_in_browser(browser_page, live_server, responder):
+    page = browser_page
+    ServiceFactory(name="Payments", slug="payments")
+    browser_login(page, live_server, "responder")
+    page.click("text=Declare incident")
+    page.fill("#id_title", "Card payments failing")
+    page.select_option("#id_severity", label="P1 High")
+    page.check("text=Payments")
+    page.fill("#id_impact", "30% of checkouts fail")
+    page.click("button:has-text('Declare incident')")
+    page.wait_for_selector("h1:has-text('Card payments failing')")
+    incident = Incident.objects.get()
+    assert page.url.endswith(f"/incidents/{incident.number}/")
+
+    page.click("button:has-text('Acknowledge')")
+    page.wait_for_selector("text=Acknowledged.")
+
+    page.fill("#respond textarea[name=body]", "We are rolling back **deploy 42**.")
+    page.check("#respond input[name=visibility][value=public]")
+    page.select_option("#respond select[name=status]", "identified")
+    page.click("button:has-text('Post update')")
+    page.wait_for_selector("text=Update posted.")
+    assert page.locator(".update.public strong", has_text="deploy 42").count() == 1
+
+    page.click("summary:has-text('Resolve')")
+    page.fill("#id_summary", "Rolled back deploy 42")
+    page.click("button:has-text('Resolve incident')")
+    page.wait_for_selector("text=Incident resolved.")
+
+    timeline = page.locator(".timeline").inner_text()
+    for expected in ("Declared P1 High", "Acknowledged by Responder", "Status Investigating → Identified", "Public update", "Resolved: Rolled back deploy 42"):
+        assert expected in timeline, f"{expected!r} missing from the timeline"
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "incident-resolved.png"), full_page=True)
+    incident.refresh_from_db()
+    assert incident.status == "resolved" and incident.acknowledged_by == responder
