@@ -5,6 +5,7 @@ from .exceptions import DomainError
 from .models import (
     ApiToken,
     CommunicationTemplate,
+    IdempotencyRecord,
     Incident,
     IncidentChecklistItem,
     IncidentCounter,
@@ -50,6 +51,9 @@ class CommunicationTemplateAdmin(admin.ModelAdmin):
 class ReadOnlyInline(admin.TabularInline):
     extra = 0
     can_delete = False
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -167,4 +171,44 @@ class IncidentCounterAdmin(admin.ModelAdmin):
     list_display = ["day", "last"]
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(SeverityChecklistItem)
+class SeverityChecklistItemAdmin(admin.ModelAdmin):
+    list_display = ["text", "severity", "position"]
+    list_filter = ["severity"]
+    search_fields = ["text"]
+
+
+@admin.register(IncidentMember)
+class IncidentMemberAdmin(admin.ModelAdmin):
+    list_display = ["incident", "role", "user", "assigned_at", "assigned_by"]
+    list_filter = ["role"]
+    search_fields = ["incident__number", "user__username"]
+    list_select_related = ["incident", "user", "assigned_by"]
+    readonly_fields = [f.name for f in IncidentMember._meta.concrete_fields]
+
+    def has_add_permission(self, request):
+        return False  # roles change through the incident page or API, so the timeline records it
+
+
+@admin.register(IncidentChecklistItem)
+class IncidentChecklistItemAdmin(admin.ModelAdmin):
+    list_display = ["incident", "text", "done_at", "done_by"]
+    search_fields = ["incident__number", "text"]
+    list_select_related = ["incident", "done_by"]
+    readonly_fields = [f.name for f in IncidentChecklistItem._meta.concrete_fields]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(IdempotencyRecord)
+class IdempotencyRecordAdmin(admin.ModelAdmin):
+    list_display = ["key", "scope", "user", "status_code", "created_at"]
+    search_fields = ["key", "user__username"]
+    readonly_fields = [f.name for f in IdempotencyRecord._meta.concrete_fields]
+
+    def has_add_permission(self, request):
         return False

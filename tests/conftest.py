@@ -17,6 +17,19 @@ from incidents.models import Severity
 IN_CI = bool(os.environ.get("CI"))
 
 
+@pytest.fixture(autouse=True)
+def _seeded_defaults(request):
+    """Transactional tests flush the tables the data migrations seeded: put the defaults back."""
+    uses_db = request.node.get_closest_marker("django_db") or {"db", "transactional_db", "live_server"} & set(request.fixturenames)
+    if uses_db:
+        request.getfixturevalue("db")  # pytest-django picks transactional when the test asked for it
+        from django.apps import apps as django_apps
+
+        from incidents.defaults import seed_defaults
+
+        seed_defaults(django_apps)
+
+
 def _user(username, group=None, **extra):
     User = get_user_model()
     user = User.objects.create_user(username, f"{username}@example.com", "pw-123456", first_name=username.title(), **extra)

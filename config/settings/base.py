@@ -198,3 +198,6 @@ LOGGING = {
 
 # Demo accounts created by `manage.py seed_demo` (make run prints them).
 DEMO_PASSWORD = env("DEMO_PASSWORD", default="demo-password-123")
+
+# Development and tests serve static files straight from the source folders.
+WHITENOISE_USE_FINDERS = True

@@ -14,10 +14,18 @@ HEADER = "Idempotency-Key"
 
 
 class IdempotentCreateMixin:
+    """`create` goes through `idempotent(request, self.perform_idempotent_create)`."""
+
     def create(self, request, *args, **kwargs):
+        return self.idempotent(request, lambda: self.perform_idempotent_create(request, *args, **kwargs))
+
+    def perform_idempotent_create(self, request, *args, **kwargs):
+        return super().create(request, *args, **kwargs)
+
+    def idempotent(self, request, create):
         key = request.headers.get(HEADER, "").strip()[:200]
         if not key:
-            return super().create(request, *args, **kwargs)
+            return create()
         scope = f"{request.method} {request.path}"
         found = IdempotencyRecord.objects.filter(
             user=request.user, key=key, scope=scope, created_at__gte=timezone.now() - TTL
@@ -25,7 +33,7 @@ class IdempotentCreateMixin:
         if found:
             return Response(found.body, status=found.status_code, headers={"Idempotent-Replayed": "true"})
         with transaction.atomic():
-            response = super().create(request, *args, **kwargs)
+            response = create()
             if 200 <= response.status_code < 300:
                 try:
                     with transaction.atomic():

@@ -73,6 +73,7 @@ class IncidentSerializer(serializers.ModelSerializer):
             "status", "declared_at", "acknowledged_at", "identified_at", "mitigated_at", "resolved_at",
             "resolution_summary", "false_positive", "root_cause_tag", "version", "updated_at",
         ]
+        extra_kwargs = {"started_at": {"required": False, "help_text": "When impact began; defaults to now."}}
 
     def get_url(self, incident) -> str:
         request = self.context.get("request")

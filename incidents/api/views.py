@@ -64,7 +64,7 @@ class IncidentViewSet(
         serializer.is_valid(raise_exception=True)
         return serializer.validated_data
 
-    def create(self, request, *args, **kwargs):
+    def perform_idempotent_create(self, request, *args, **kwargs):
         serializer = s.IncidentSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
