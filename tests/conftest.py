@@ -111,12 +111,21 @@ def require_postgres():
 def celery_worker(transactional_db):
     """A real Celery worker (threads) consuming the configured broker (Redis in CI)."""
     from celery.contrib.testing.worker import start_worker
+    from celery.signals import task_postrun
+    from django.db import connection
 
     from config.celery import app
 
-    with start_worker(app, pool="threads", concurrency=4, perform_ping_check=False, loglevel="WARNING",
-                      shutdown_timeout=10):
-        yield app
+    def close_thread_connection(**_kwargs):
+        connection.close()  # each pool thread has its own; leave none open for teardown
+
+    task_postrun.connect(close_thread_connection, weak=False)
+    try:
+        with start_worker(app, pool="threads", concurrency=4, perform_ping_check=False, loglevel="WARNING",
+                          shutdown_timeout=10):
+            yield app
+    finally:
+        task_postrun.disconnect(close_thread_connection)
 
 
 @pytest.fixture(scope="session")
