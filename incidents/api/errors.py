@@ -34,6 +34,8 @@ def error_response(status_code: int, code: str, message: str, errors: dict | Non
 
 
 def exception_handler(exc, context):
+    if isinstance(exc, RequestDataTooBig):
+        return error_response(413, "too_large", "The request body is larger than the server accepts.")
     if isinstance(exc, DomainError):
         errors = {exc.field: [exc.message]} if exc.field else None
         message = f"{exc.field}: {exc.message}" if exc.field else exc.message

@@ -97,6 +97,13 @@ def test_declare_bad_input_names_the_field(responder_api, payload, field):
     assert Incident.objects.count() == 0
 
 
+def test_oversized_body_is_a_413_in_the_error_format(responder_api):
+    body = '{"title": "' + "x" * 2_000_000 + '", "severity": "P1"}'
+    response = responder_api.post(URL, data=body, content_type="application/json")
+    assert response.status_code == 413 and response.json()["code"] == "too_large"
+    assert Incident.objects.count() == 0
+
+
 def test_malformed_json_is_a_400(responder_api):
     response = responder_api.post(URL, data="{not json", content_type="application/json")
     assert response.status_code == 400
