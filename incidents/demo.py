@@ -46,6 +46,7 @@ def _shift(incident: Incident, delta: timedelta) -> None:
     """Move a freshly made demo incident into the past, keeping its internal spacing."""
     fields = ["declared_at", "started_at", "acknowledged_at", "identified_at", "mitigated_at", "resolved_at"]
     values = {f: getattr(incident, f) - delta for f in fields if getattr(incident, f)}
+    values["number"] = svc.next_incident_number(values["declared_at"])  # numbered by the day it was declared
     Incident.objects.filter(pk=incident.pk).update(**values)
     for event in TimelineEvent.objects.filter(incident=incident):
         TimelineEvent.objects.filter(pk=event.pk).update(occurred_at=event.occurred_at - delta, dispatched_at=timezone.now())

@@ -102,7 +102,8 @@ def _check_active_user(user, field: str):
 # --- declare -----------------------------------------------------------------------------
 
 
-def _next_number(now: datetime) -> str:
+def next_incident_number(now: datetime) -> str:
+    """The next INC-YYYYMMDD-NNN for the day of `now`; call inside the declaring transaction."""
     day = timezone.localdate(now)
     if not IncidentCounter.objects.filter(day=day).update(last=F("last") + 1):
         try:
@@ -141,7 +142,7 @@ def incident_declare(
         raise InvalidInput("The start of impact cannot be in the future.", field="started_at")
     by = by if (by is not None and by.is_authenticated) else None
     incident = Incident.objects.create(
-        number=_next_number(now),
+        number=next_incident_number(now),
         title=title,
         summary=summary,
         impact=impact,

@@ -1,0 +1,25 @@
+from io import StringIO
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+
+from incidents.models import Incident, IncidentStatus
+
+pytestmark = pytest.mark.django_db
+
+
+def test_seed_demo_loads_once_with_believable_history():
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    assert "Demo data loaded." in out.getvalue() and "demo-password-123" in out.getvalue()
+    assert get_user_model().objects.filter(username="dana", groups__name="Responder").exists()
+    open_ = Incident.objects.exclude(status=IncidentStatus.RESOLVED)
+    assert open_.count() == 2 and Incident.objects.count() == 7
+    past = Incident.objects.get(title="Database primary unreachable")
+    assert past.number == f"INC-{past.declared_at:%Y%m%d}-001"
+    assert past.declared_at < past.acknowledged_at < past.mitigated_at < past.resolved_at
+    assert past.timeline.filter(dispatched_at__isnull=True).count() == 0  # history is not replayed to subscribers
+    again = StringIO()
+    call_command("seed_demo", stdout=again)
+    assert "already present" in again.getvalue() and Incident.objects.count() == 7
