@@ -14,6 +14,13 @@ class IncidentsConfig(AppConfig):
         "incidents.add_statusupdate",
     )
 
+    @staticmethod
+    def seed_defaults(apps):
+        """Idempotent: the data migration's defaults (tests call it after a flush)."""
+        from .defaults import seed_defaults
+
+        seed_defaults(apps)
+
     def ready(self):
         from config.metrics import register_metric
 

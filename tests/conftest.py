@@ -19,15 +19,19 @@ IN_CI = bool(os.environ.get("CI"))
 
 @pytest.fixture(autouse=True)
 def _seeded_defaults(request):
-    """Transactional tests flush the tables the data migrations seeded: put the defaults back."""
+    """Transactional tests flush the tables the data migrations seeded: put the defaults back.
+
+    Each app whose data migrations seed rows exposes `seed_defaults(apps)` on its AppConfig
+    (idempotent, like `incidents.defaults.seed_defaults`)."""
     uses_db = request.node.get_closest_marker("django_db") or {"db", "transactional_db", "live_server"} & set(request.fixturenames)
     if uses_db:
         request.getfixturevalue("db")  # pytest-django picks transactional when the test asked for it
         from django.apps import apps as django_apps
 
-        from incidents.defaults import seed_defaults
-
-        seed_defaults(django_apps)
+        for config in django_apps.get_app_configs():
+            seed = getattr(config, "seed_defaults", None)
+            if seed is not None:
+                seed(django_apps)
 
 
 def _user(username, group=None, **extra):
