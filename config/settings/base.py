@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "incidents.apps.IncidentsConfig",
+    "incidents.integrations.apps.IntegrationsConfig",
 ]
 
 MIDDLEWARE = [
@@ -156,6 +157,15 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 # Apps add their own sweeps to CELERY_BEAT_SCHEDULE in their settings fragments below.
+
+# --- incidents.integrations (alert ingestion) ---------------------------------------------------
+CELERY_BEAT_SCHEDULE["integrations-heartbeat-sweep"] = {
+    "task": "incidents.integrations.tasks.heartbeat_sweep_task",
+    "schedule": schedule(timedelta(seconds=30)),
+}
+# Bodies above INGEST_MAX_BODY_BYTES get 413 (PagerDuty's own 512 KB limit applies on /v2/enqueue).
+# Rate limits count per integration in the cache (Redis in production: shared by all replicas).
+INGEST_RATE_LIMIT_WINDOW_SECONDS = env.int("INGEST_RATE_LIMIT_WINDOW_SECONDS", default=60)
 
 # --- REST framework ----------------------------------------------------------------------
 REST_FRAMEWORK = {
