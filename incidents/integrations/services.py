@@ -113,7 +113,7 @@ def integration_create(*, name: str, service, kind: str, by=None, default_severi
         raise InvalidInput(f"Unknown kind {kind!r}.", field="kind")
     if not (name or "").strip():
         raise InvalidInput("A name is required.", field="name")
-    hb = {k: config.pop(k) for k in HEARTBEAT_FIELDS if k in config and config[k] is not None}
+    hb = {k: config.pop(k) for k in HEARTBEAT_FIELDS if k in config}
     config.setdefault("severity_rules", DEFAULT_SEVERITY_RULES if kind in (IntegrationKind.ALERTMANAGER, IntegrationKind.PAGERDUTY) else [])
     if "repeat_severity" not in config:
         config["repeat_severity"] = Severity.objects.filter(key="P1").first()
@@ -373,7 +373,8 @@ def _incident_for(ctx: _Context, group: AlertGroup, alert: Alert, severity: Seve
         if severity.rank < incident.severity.rank:
             core.incident_change_severity(incident=incident, severity=severity, actor_label=ctx.label, reason="alert fired again")
         return incident
-    started = alert.starts_at if alert.starts_at and alert.starts_at <= now else now
+    real_now = timezone.now()  # `now` may be a sweep's notion of now; impact cannot start in the future
+    started = min(alert.starts_at or real_now, real_now)
     incident = core.incident_declare(
         title=(alert.title or "Alert")[:200],
         severity=severity,

@@ -33,3 +33,13 @@ def client_json():
 
     return post
 
+
+
+@pytest.fixture
+def seeded(transactional_db):
+    """Transactional tests flush the seeded severities between tests: put them back."""
+    from django.apps import apps
+
+    from incidents.defaults import seed_defaults
+
+    seed_defaults(apps)
