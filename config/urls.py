@@ -4,6 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from incidents.integrations import ingest
+from incidents.integrations.api.urls import ingest_urlpatterns
 
 from . import views
 
@@ -13,6 +14,7 @@ api_v1 = [
 ]
 
 urlpatterns = [
+    path("api/v1/integrations/", include(ingest_urlpatterns)),
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
     path("metrics", views.metrics, name="metrics"),

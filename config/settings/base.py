@@ -164,8 +164,10 @@ CELERY_BEAT_SCHEDULE["integrations-heartbeat-sweep"] = {
     "schedule": schedule(timedelta(seconds=30)),
 }
 # Bodies above INGEST_MAX_BODY_BYTES get 413 (PagerDuty's own 512 KB limit applies on /v2/enqueue).
-# Rate limits count per integration in the cache (Redis in production: shared by all replicas).
-INGEST_RATE_LIMIT_WINDOW_SECONDS = env.int("INGEST_RATE_LIMIT_WINDOW_SECONDS", default=60)
+# Rate limits count per integration per minute in the cache (Redis in production: shared by all replicas).
+# Each web process keeps active integrations by key this long: revoking or rotating a key takes
+# effect everywhere within it (0: read the database on every delivery).
+INGEST_KEY_CACHE_SECONDS = env.float("INGEST_KEY_CACHE_SECONDS", default=2.0)
 
 # --- REST framework ----------------------------------------------------------------------
 REST_FRAMEWORK = {

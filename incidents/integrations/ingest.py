@@ -129,7 +129,7 @@ def _keyed(endpoint: KeyedEndpoint):
             logger.exception("unexpected ingest failure")
             return _respond(503, {"status": "error", "message": "Temporarily unable to store the alert; retry."}, {"Retry-After": "5"})
         return _respond(200, {
-            "status": "ok", "alerts": len(result.alerts), "dropped": result.dropped,
+            "status": "ok", "alerts": result.accepted, "dropped": result.dropped,
             "incidents_opened": [i.number for i in result.opened],
         })
 

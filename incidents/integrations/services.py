@@ -49,6 +49,7 @@ from .models import (
     hash_key,
 )
 from .parsers.base import ACKNOWLEDGE, FIRING, RESOLVED, AlertIn
+from .selectors import forget_integrations
 
 logger = logging.getLogger(__name__)
 
@@ -154,6 +155,7 @@ def integration_update(*, integration: Integration, by=None, **changes) -> Integ
     for name, value in changes.items():
         setattr(integration, name, value)
     integration.save()
+    _forget()
     if hb and integration.kind == IntegrationKind.HEARTBEAT:
         heartbeat = Heartbeat.objects.select_for_update().get(integration=integration)
         if hb.get("heartbeat_interval"):
@@ -166,12 +168,20 @@ def integration_update(*, integration: Integration, by=None, **changes) -> Integ
     return integration
 
 
+def _forget() -> None:
+    """Drop this process's cached integrations now and again after commit (another thread may
+    have cached the old row in between)."""
+    forget_integrations()
+    transaction.on_commit(forget_integrations)
+
+
 @transaction.atomic
 def integration_rotate_key(*, integration: Integration, by=None) -> str:
     """A new key; the old one stops working at once. Returns the new key (shown once)."""
     key = Integration.generate_key()
     Integration.objects.filter(pk=integration.pk).update(key_prefix=key[:8], key_hash=hash_key(key), key_rotated_at=timezone.now())
     integration.refresh_from_db()
+    _forget()
     return key
 
 
@@ -181,6 +191,7 @@ def integration_revoke(*, integration: Integration, by=None) -> None:
         raise InvalidTransition("The integration is already revoked.")
     Integration.objects.filter(pk=integration.pk).update(revoked_at=timezone.now())
     integration.refresh_from_db()
+    _forget()
 
 
 @transaction.atomic
@@ -198,13 +209,14 @@ def integration_maintenance_create(*, integration: Integration, starts_at: datet
 
 @dataclass
 class IngestResult:
-    alerts: list[Alert] = field(default_factory=list)
+    alerts: list[Alert] = field(default_factory=list)  # alerts created or changed
+    repeated: int = 0  # re-sent firing alerts that only bumped their count (the fast path)
     dropped: int = 0
     opened: list[Incident] = field(default_factory=list)
 
     @property
-    def fingerprints(self) -> list[str]:
-        return [a.fingerprint for a in self.alerts]
+    def accepted(self) -> int:
+        return len(self.alerts) + self.repeated
 
 
 class _Context:
@@ -286,10 +298,40 @@ def alerts_ingest(*, integration: Integration, alerts: list[AlertIn], now: datet
     answers 2xx only after it returns, i.e. after commit."""
     ctx = _Context(integration, now or timezone.now(), suppress_reason)
     result = IngestResult()
+    if len(alerts) == 1 and _repeat_fast(ctx, alerts[0]):  # one statement: atomic on its own
+        result.repeated += 1
+        return result
     with transaction.atomic():
         for alert_in in alerts:
-            _ingest_one(ctx, alert_in, result)
+            if _repeat_fast(ctx, alert_in):
+                result.repeated += 1
+            else:
+                _ingest_one(ctx, alert_in, result)
     return result
+
+
+def _repeat_fast(ctx: _Context, a: AlertIn) -> bool:
+    """The common case under load: a sender re-sending an alert that is already open and firing
+    (Alertmanager repeats every group at each interval). One conditional UPDATE bumps it; it
+    takes the alert's row lock, so a concurrent resolve either happens first (then nothing
+    matches and the full path runs) or waits. Repeats that count towards escalation on
+    repetition take the full path."""
+    if a.action != FIRING or a.counts_as_occurrence:
+        return False
+    values = {"last_seen_at": ctx.now, **_content(a)}
+    values.pop("ends_at", None)
+    fields = [Alert._meta.get_field(name) for name in values]
+    conn = transaction.get_connection()
+    assignments = ", ".join(f"{conn.ops.quote_name(f.column)} = %s" for f in fields)
+    params = [f.get_db_prep_save(values[f.name], conn) for f in fields]
+    table = conn.ops.quote_name(Alert._meta.db_table)
+    with conn.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET {assignments}, {conn.ops.quote_name('count')} = {conn.ops.quote_name('count')} + 1 "  # noqa: S608 - names from the model
+            f"WHERE integration_id = %s AND fingerprint = %s AND status = %s",
+            [*params, ctx.integration.pk, a.fingerprint, AlertStatus.FIRING],
+        )
+        return cursor.rowcount == 1
 
 
 def _ingest_one(ctx: _Context, a: AlertIn, result: IngestResult) -> None:

@@ -10,9 +10,12 @@ router.register("alerts", views.AlertViewSet, basename="alert")
 router.register("integration-maintenances", views.MaintenanceWindowViewSet, basename="integration-maintenance")
 router.register("runbooks", views.RunbookViewSet, basename="runbook")
 
-urlpatterns = [
-    path("integrations/<str:key>/alertmanager/", ingest.alertmanager_ingest, name="integrations-alertmanager"),
-    path("integrations/<str:key>/webhook/", ingest.webhook_ingest, name="integrations-webhook"),
-    path("integrations/<str:key>/heartbeat/", ingest.heartbeat_ping, name="integrations-heartbeat"),
-    *router.urls,
+# The ingest endpoints; config/urls.py mounts them first under /api/v1/integrations/ so a
+# delivery does not walk the whole URL table.
+ingest_urlpatterns = [
+    path("<str:key>/alertmanager/", ingest.alertmanager_ingest, name="integrations-alertmanager"),
+    path("<str:key>/webhook/", ingest.webhook_ingest, name="integrations-webhook"),
+    path("<str:key>/heartbeat/", ingest.heartbeat_ping, name="integrations-heartbeat"),
 ]
+
+urlpatterns = router.urls
