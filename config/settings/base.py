@@ -198,6 +198,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
 }
+# incidents.integrations: alerts and incidents both have a "status" enum.
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
+    AlertStatusEnum="incidents.integrations.models.AlertStatus", IncidentStatusEnum="incidents.models.IncidentStatus",
+)
 
 LOGGING = {
     "version": 1,
