@@ -31,7 +31,7 @@ TOTAL = 10_000
 FINGERPRINTS = 100
 PROCESSES = 2
 THREADS = 8
-WORKERS = 3
+WORKERS = 2 * (os.cpu_count() or 1) + 1  # gunicorn's own advice
 WORKER_THREADS = 4
 
 
