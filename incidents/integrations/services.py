@@ -60,6 +60,7 @@ DEFAULT_SEVERITY_RULES = [
     {"match": {"severity": ["warning", "warn", "info", "low"]}, "severity": "P3"},
 ]
 HEARTBEAT_FINGERPRINT = "heartbeat"
+TEST_ALERT = "Test alert"
 HEARTBEAT_CHECK_TASK = "incidents.integrations.tasks.heartbeat_check_task"
 # ETA tasks for heartbeats due further out than this are left to the sweep (see DESIGN.md).
 HEARTBEAT_ETA_MAX = timedelta(minutes=5)
@@ -328,7 +329,7 @@ def _repeat_fast(ctx: _Context, a: AlertIn) -> bool:
     with conn.cursor() as cursor:
         cursor.execute(
             f"UPDATE {table} SET {assignments}, {conn.ops.quote_name('count')} = {conn.ops.quote_name('count')} + 1 "  # noqa: S608 - names from the model
-            f"WHERE integration_id = %s AND fingerprint = %s AND status = %s",
+            f"WHERE integration_id = %s AND fingerprint = %s AND status = %s AND incident_id IS NOT NULL",
             [*params, ctx.integration.pk, a.fingerprint, AlertStatus.FIRING],
         )
         return cursor.rowcount == 1
@@ -345,7 +346,7 @@ def _ingest_one(ctx: _Context, a: AlertIn, result: IngestResult) -> None:
     )
     if a.action == FIRING:
         if alert is not None:
-            _repeat(ctx, group, alert, a)
+            _repeat(ctx, group, alert, a, result)
         else:
             alert = _fire(ctx, group, a, result)
         result.alerts.append(alert)
@@ -369,11 +370,24 @@ def _content(a: AlertIn) -> dict:
     return values
 
 
-def _repeat(ctx: _Context, group: AlertGroup, alert: Alert, a: AlertIn) -> None:
-    """The same firing alert again: bump its count and last-seen time; nothing pages."""
+def _repeat(ctx: _Context, group: AlertGroup, alert: Alert, a: AlertIn, result: IngestResult) -> None:
+    """The same firing alert again: bump its count and last-seen time. An alert suppressed by a
+    maintenance window that is still firing after the window opens its incident now."""
     fields = {"last_seen_at": ctx.now, "count": F("count") + 1, **_content(a)}
     fields.pop("ends_at", None)  # a firing alert's endsAt means nothing
     Alert.objects.filter(pk=alert.pk).update(**fields)
+    if alert.suppressed and alert.incident_id is None and alert.suppressed_reason != TEST_ALERT and not ctx.suppression():
+        alert.title = a.title or alert.title
+        severity = ctx.severities.get(alert.severity) or ctx.integration.default_severity
+        incident = _incident_for(ctx, group, alert, severity, result)
+        Alert.objects.filter(pk=alert.pk).update(incident=incident, suppressed=False)
+        alert.incident, alert.suppressed = incident, False
+        core.timeline_record(
+            incident=incident, kind="alert.firing", actor_label=ctx.label, occurred_at=ctx.now,
+            message=f"Alert still firing after maintenance: {alert.title[:300]}",
+            data={"integration": ctx.integration.pk, "alert": str(alert.public_id), "fingerprint": alert.fingerprint, "severity": severity.key},
+        )
+        return
     if a.counts_as_occurrence and alert.incident_id:
         _count_occurrence(ctx, group, alert.incident_id, alert)
 
@@ -503,7 +517,7 @@ def integration_send_test_alert(*, integration: Integration, by=None, open_incid
         source_severity="info", labels={"alertname": "PortalTestAlert", "test": "true"},
         payload={"test": True, "sent_by": who}, fields={"test": "true", "alertname": "PortalTestAlert"},
     )
-    result = alerts_ingest(integration=integration, alerts=[alert_in], suppress_reason="" if open_incident else "Test alert")
+    result = alerts_ingest(integration=integration, alerts=[alert_in], suppress_reason="" if open_incident else TEST_ALERT)
     return result.alerts[0]
 
 

@@ -255,3 +255,17 @@ def test_answer_comes_after_commit_and_a_dead_broker_still_accepts(am, client_js
 def test_get_is_not_allowed(am, client):
     _integration, key = am
     assert client.get(url(key)).status_code == 405
+
+
+def test_alert_still_firing_after_the_maintenance_window_opens_its_incident(am, client_json):
+    integration, key = am
+    now = timezone.now()
+    window = IntegrationMaintenance.objects.create(integration=integration, starts_at=now - timedelta(minutes=1), ends_at=now + timedelta(minutes=30))
+    client_json(url(key), am_payload())
+    client_json(url(key), am_payload())  # repeats during the window page nobody either
+    assert not Incident.objects.exists() and Alert.objects.get().count == 2
+    IntegrationMaintenance.objects.filter(pk=window.pk).update(ends_at=now - timedelta(seconds=1), starts_at=now - timedelta(minutes=2))
+    client_json(url(key), am_payload())
+    alert = Alert.objects.get()
+    assert alert.incident is not None and not alert.suppressed and alert.count == 3
+    assert Incident.objects.count() == 1
