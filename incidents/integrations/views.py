@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 from incidents.exceptions import DomainError
 
 from . import forms, selectors, services
-from .api.serializers import endpoint_url
+from .api.serializers import KEY_PLACEHOLDER, endpoint_url
 from .models import Integration, IntegrationKind, Runbook
 
 SESSION_KEY = "integrations.new_key"
@@ -115,7 +115,7 @@ def integration_detail(request, public_id):
     integration = _get(public_id)
     shown = request.session.pop(SESSION_KEY, None)
     new_key = shown["key"] if shown and shown.get("id") == str(integration.public_id) else None
-    key = new_key or "<your integration key>"
+    key = new_key or KEY_PLACEHOLDER
     alerts = list(selectors.recent_alerts(integration))
     for alert in alerts:
         alert.payload_json = json.dumps(alert.payload, indent=2, sort_keys=True)
@@ -123,6 +123,11 @@ def integration_detail(request, public_id):
         "integration": integration,
         "heartbeat": getattr(integration, "heartbeat", None) if integration.kind == IntegrationKind.HEARTBEAT else None,
         "new_key": new_key,
+        "placeholder": KEY_PLACEHOLDER,
+        "rules": [
+            (", ".join(f"{name} = {' | '.join(map(str, v)) if isinstance(v, list) else v}" for name, v in rule["match"].items()), rule["severity"])
+            for rule in integration.severity_rules
+        ],
         "endpoint": endpoint_url(integration, key),
         "snippets": _snippets(integration, key),
         "alerts": alerts,

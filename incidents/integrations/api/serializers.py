@@ -6,8 +6,10 @@ from incidents.models import Service, Severity
 
 from ..models import Alert, Integration, IntegrationKind, IntegrationMaintenance, Runbook
 
+KEY_PLACEHOLDER = "YOUR_INTEGRATION_KEY"
 
-def endpoint_url(integration: Integration, key: str = "<key>") -> str:
+
+def endpoint_url(integration: Integration, key: str = KEY_PLACEHOLDER) -> str:
     """Where a sender posts; with the real key only at creation / rotation."""
     if integration.kind == IntegrationKind.PAGERDUTY:
         return settings.SITE_URL + reverse("pagerduty-enqueue")
@@ -38,7 +40,7 @@ class IntegrationSerializer(serializers.ModelSerializer):
         read_only_fields = ["key_prefix", "revoked_at", "created_at"]
 
     def get_endpoint(self, integration) -> str:
-        return endpoint_url(integration, self.context.get("key", f"{integration.key_prefix}…"))
+        return endpoint_url(integration, self.context.get("key", KEY_PLACEHOLDER))
 
     def get_heartbeat(self, integration) -> dict | None:
         hb = getattr(integration, "heartbeat", None) if integration.kind == IntegrationKind.HEARTBEAT else None
