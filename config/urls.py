@@ -3,22 +3,29 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from incidents.integrations import ingest
+from incidents.integrations.api.urls import ingest_urlpatterns
+
 from . import views
 
 api_v1 = [
     path("", include("incidents.api.urls")),
+    path("", include("incidents.integrations.api.urls")),
 ]
 
 urlpatterns = [
+    path("api/v1/integrations/", include(ingest_urlpatterns)),
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
     path("metrics", views.metrics, name="metrics"),
+    path("v2/enqueue", ingest.pagerduty_enqueue, name="pagerduty-enqueue"),
     path("admin/", admin.site.urls),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("", include("incidents.integrations.urls")),
     path("", include("incidents.urls")),
 ]
 

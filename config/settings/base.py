@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "incidents.apps.IncidentsConfig",
+    "incidents.integrations.apps.IntegrationsConfig",
 ]
 
 MIDDLEWARE = [
@@ -157,6 +158,17 @@ CELERY_BEAT_SCHEDULE = {
 }
 # Apps add their own sweeps to CELERY_BEAT_SCHEDULE in their settings fragments below.
 
+# --- incidents.integrations (alert ingestion) ---------------------------------------------------
+CELERY_BEAT_SCHEDULE["integrations-heartbeat-sweep"] = {
+    "task": "incidents.integrations.tasks.heartbeat_sweep_task",
+    "schedule": schedule(timedelta(seconds=30)),
+}
+# Bodies above INGEST_MAX_BODY_BYTES get 413 (PagerDuty's own 512 KB limit applies on /v2/enqueue).
+# Rate limits count per integration per minute in the cache (Redis in production: shared by all replicas).
+# Each web process keeps active integrations by key this long: revoking or rotating a key takes
+# effect everywhere within it (0: read the database on every delivery).
+INGEST_KEY_CACHE_SECONDS = env.float("INGEST_KEY_CACHE_SECONDS", default=2.0)
+
 # --- REST framework ----------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -186,6 +198,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
 }
+# incidents.integrations: alerts and incidents both have a "status" enum.
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
+    AlertStatusEnum="incidents.integrations.models.AlertStatus", IncidentStatusEnum="incidents.models.IncidentStatus",
+)
 
 LOGGING = {
     "version": 1,

@@ -1,0 +1,79 @@
+from django.contrib import admin, messages
+
+from . import services
+from .models import Alert, AlertGroup, Heartbeat, Integration, IntegrationMaintenance, Runbook
+
+
+class MaintenanceInline(admin.TabularInline):
+    model = IntegrationMaintenance
+    extra = 0
+    fields = ["starts_at", "ends_at", "reason"]
+
+
+@admin.register(Integration)
+class IntegrationAdmin(admin.ModelAdmin):
+    list_display = ["name", "service", "kind", "key_prefix", "default_severity", "revoked_at", "created_at"]
+    list_filter = ["kind", "service", "revoked_at"]
+    search_fields = ["name", "key_prefix"]
+    readonly_fields = ["public_id", "key_prefix", "key_rotated_at", "created_at", "created_by"]
+    inlines = [MaintenanceInline]
+    actions = ["rotate_keys", "revoke"]
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            changes = {f: form.cleaned_data[f] for f in form.changed_data if f in services.EDITABLE}
+            services.integration_update(integration=obj, by=request.user, **changes)
+            if "revoked_at" in form.changed_data:
+                obj.save(update_fields=["revoked_at"])
+            return
+        config = {f: form.cleaned_data[f] for f in services.EDITABLE if f in form.cleaned_data and f not in ("name", "service", "default_severity")}
+        created, key = services.integration_create(
+            name=obj.name, service=obj.service, kind=obj.kind, by=request.user, default_severity=obj.default_severity, **config,
+        )
+        obj.pk, obj.public_id = created.pk, created.public_id
+        obj._state.adding = False
+        messages.warning(request, f"Integration key (shown once): {key}")
+
+    @admin.action(description="Rotate the key of the selected integrations")
+    def rotate_keys(self, request, queryset):
+        for integration in queryset:
+            key = services.integration_rotate_key(integration=integration, by=request.user)
+            messages.warning(request, f"New key for {integration.name} (shown once): {key}")
+
+    @admin.action(description="Revoke the selected integrations")
+    def revoke(self, request, queryset):
+        for integration in queryset.filter(revoked_at__isnull=True):
+            services.integration_revoke(integration=integration, by=request.user)
+
+
+@admin.register(Alert)
+class AlertAdmin(admin.ModelAdmin):
+    list_display = ["title", "integration", "status", "severity", "count", "incident", "suppressed", "last_seen_at"]
+    list_filter = ["status", "suppressed", "integration__kind", "integration"]
+    search_fields = ["title", "fingerprint"]
+    list_select_related = ["integration", "incident"]
+    readonly_fields = [f.name for f in Alert._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(AlertGroup)
+class AlertGroupAdmin(admin.ModelAdmin):
+    list_display = ["label", "integration", "incident", "window_count", "created_at"]
+    list_select_related = ["integration", "incident"]
+    readonly_fields = [f.name for f in AlertGroup._meta.fields]
+
+
+@admin.register(Heartbeat)
+class HeartbeatAdmin(admin.ModelAdmin):
+    list_display = ["integration", "status", "interval", "grace", "last_ping_at", "due_at"]
+    readonly_fields = ["status", "last_ping_at", "due_at"]
+
+
+@admin.register(Runbook)
+class RunbookAdmin(admin.ModelAdmin):
+    list_display = ["identifier", "title", "time_estimate", "last_reviewed"]
+    search_fields = ["identifier", "title", "steps"]
+    filter_horizontal = ["services"]
+    list_filter = ["services"]

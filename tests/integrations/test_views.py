@@ -1,0 +1,110 @@
+import pytest
+
+from incidents.integrations import services
+from incidents.integrations.models import Alert, Integration
+
+from .payloads import am_alert, am_payload
+
+pytestmark = pytest.mark.django_db
+
+
+def test_create_shows_the_key_once_then_never_again(client, admin_user, service, sev):
+    client.force_login(admin_user)
+    response = client.post("/integrations/new/", {
+        "name": "Prometheus prod", "service": service.pk, "kind": "alertmanager", "default_severity": sev("P2").pk,
+        "severity_rules": "", "group_by": '["alertname"]', "field_mapping": "", "auto_resolve": "on",
+        "flap_window": "00:10:00", "repeat_threshold": 5, "repeat_window": "00:10:00", "repeat_severity": sev("P1").pk,
+        "rate_limit_per_minute": 600,
+    }, follow=True)
+    assert response.status_code == 200
+    integration = Integration.objects.get()
+    assert integration.group_by == ["alertname"]
+    key = response.context["new_key"]
+    page = response.content.decode()
+    assert key in page and "receivers:" in page and "webhook_configs:" in page and f"/api/v1/integrations/{key}/alertmanager/" in page
+    again = client.get(integration.get_absolute_url()).content.decode()
+    assert key not in again and integration.key_prefix in again
+
+
+def test_create_form_reports_bad_json(client, admin_user, service, sev):
+    client.force_login(admin_user)
+    response = client.post("/integrations/new/", {"name": "x", "service": service.pk, "kind": "webhook",
+                                                   "default_severity": sev("P2").pk, "group_by": "[oops",
+                                                   "flap_window": "00:10:00", "repeat_threshold": 5, "repeat_window": "00:10:00",
+                                                   "rate_limit_per_minute": 0})
+    assert response.status_code == 200 and "Not valid JSON" in response.content.decode()
+    assert not Integration.objects.exists()
+
+
+def test_pagerduty_page_has_a_client_example(client, admin_user, make_integration):
+    integration, _key = make_integration("pagerduty")
+    client.force_login(admin_user)
+    page = client.get(integration.get_absolute_url()).content.decode()
+    assert "EventsApiV2Client" in page and "/v2/enqueue" in page
+
+
+def test_send_test_alert_records_a_suppressed_alert_with_its_raw_payload(client, responder, make_integration):
+    integration, _key = make_integration("alertmanager")
+    client.force_login(responder)
+    response = client.post(f"/integrations/{integration.public_id}/test-alert/", follow=True)
+    assert response.status_code == 200
+    alert = Alert.objects.get()
+    assert alert.suppressed and alert.incident is None
+    page = response.content.decode()
+    assert "Test alert from" in page and "Raw payload" in page and "sent_by" in page
+
+
+def test_rotate_from_the_page_shows_the_new_key(client, admin_user, make_integration):
+    integration, old = make_integration("webhook")
+    client.force_login(admin_user)
+    response = client.post(f"/integrations/{integration.public_id}/rotate-key/", follow=True)
+    new = response.context["new_key"]
+    assert new and new != old
+
+
+def test_page_permissions(client, viewer, outsider, make_integration):
+    integration, _key = make_integration("alertmanager")
+    client.force_login(outsider)
+    assert client.get("/integrations/").status_code == 403
+    client.force_login(viewer)
+    assert client.get("/integrations/").status_code == 200
+    assert client.get(integration.get_absolute_url()).status_code == 200
+    assert client.get("/integrations/new/").status_code == 403
+    assert client.post(f"/integrations/{integration.public_id}/test-alert/").status_code == 403
+    assert client.post(f"/integrations/{integration.public_id}/rotate-key/").status_code == 403
+
+
+def test_incident_page_shows_alerts_and_matching_runbooks(client, viewer, make_integration, client_json, service):
+    services.runbook_save(identifier="RB-DB-001", title="Database outage", steps="1. Check", match_labels={"alertname": "DatabaseDown"})
+    services.runbook_save(identifier="RB-ERR-001", title="High error rates", steps="1. Check", services=[service])
+    services.runbook_save(identifier="RB-PERF-001", title="Performance", steps="1. Check", match_labels={"alertname": "HighLatency"})
+    _i, key = make_integration("alertmanager")
+    client_json(f"/api/v1/integrations/{key}/alertmanager/", am_payload(am_alert(), am_alert(fingerprint="2", instance="db-2")))
+    incident = Alert.objects.first().incident
+    client.force_login(viewer)
+    page = client.get(incident.get_absolute_url()).content.decode()
+    assert "2 open of 2" in page
+    assert "instance=db-1:9187" in page and "PostgreSQL database is not responding" in page
+    assert 'href="http://prometheus:9090/graph?g0.expr=' in page
+    assert "RB-DB-001" in page and "RB-ERR-001" in page and "RB-PERF-001" not in page
+    assert "Alert firing: DatabaseDown" in page  # the timeline shows alert events
+
+
+def test_runbook_pages(client, viewer):
+    services.runbook_save(identifier="RB-DB-001", title="Database outage", steps="1. `systemctl status postgresql`", rollback="N/A",
+                          time_estimate="5-30 minutes")
+    client.force_login(viewer)
+    assert "RB-DB-001" in client.get("/runbooks/").content.decode()
+    page = client.get("/runbooks/RB-DB-001/").content.decode()
+    assert "<code>systemctl status postgresql</code>" in page and "5-30 minutes" in page
+    assert client.get("/runbooks/RB-NOPE-1/").status_code == 404
+
+
+def test_demo_seeder_creates_runbooks_and_integrations(db):
+    from incidents import demo
+
+    assert demo.seed("demo-password-123") is True
+    assert set(Integration.objects.values_list("kind", flat=True)) == {"alertmanager", "pagerduty", "heartbeat", "webhook"}
+    from incidents.integrations.models import Runbook
+
+    assert Runbook.objects.filter(identifier__in=["RB-DB-001", "RB-ERR-001", "RB-PERF-001"]).count() == 3
