@@ -8,7 +8,7 @@ all under ./var/.
 from datetime import timedelta
 from pathlib import Path
 
-from celery.schedules import schedule
+from celery.schedules import crontab, schedule
 
 from config.env import BASE_DIR, env
 
@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "incidents.apps.IncidentsConfig",
+    "postmortems.apps.PostmortemsConfig",
 ]
 
 MIDDLEWARE = [
@@ -156,6 +157,15 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 # Apps add their own sweeps to CELERY_BEAT_SCHEDULE in their settings fragments below.
+# postmortems: reminder sweep (safety net behind the ETA fast path) and the hourly digest check.
+CELERY_BEAT_SCHEDULE["postmortems-reminder-sweep"] = {
+    "task": "postmortems.tasks.reminder_sweep_task",
+    "schedule": schedule(timedelta(seconds=30)),
+}
+CELERY_BEAT_SCHEDULE["postmortems-action-item-digest"] = {
+    "task": "postmortems.tasks.action_item_digest_task",
+    "schedule": crontab(minute=5),
+}
 
 # --- REST framework ----------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -198,3 +208,12 @@ LOGGING = {
 
 # Demo accounts created by `manage.py seed_demo` (make run prints them).
 DEMO_PASSWORD = env("DEMO_PASSWORD", default="demo-password-123")
+
+# --- postmortems ---------------------------------------------------------------------------
+# Remind a postmortem's owner this long before it is due (and again when it is overdue).
+POSTMORTEM_REMINDER_BEFORE = timedelta(hours=env.int("POSTMORTEM_REMINDER_BEFORE_HOURS", default=24))
+POSTMORTEM_REMINDER_MAX_ATTEMPTS = env.int("POSTMORTEM_REMINDER_MAX_ATTEMPTS", default=5)
+# The daily digest of overdue action items goes out from this hour (portal time zone) on.
+POSTMORTEM_DIGEST_HOUR = env.int("POSTMORTEM_DIGEST_HOUR", default=8)
+# Share of incidents that automated alerts should find first (reference target: 80%).
+METRICS_ALERT_DETECTION_TARGET = env.float("METRICS_ALERT_DETECTION_TARGET", default=0.8)
