@@ -50,6 +50,8 @@ class PostmortemDetailsForm(forms.Form):
 
 class ActionItemForm(forms.ModelForm):
     owner = UserChoiceField(queryset=active_people(), required=False)
+    ticket_url = forms.URLField(required=False, max_length=500, assume_scheme="https", label="Ticket link",
+                                help_text="Optional link to the item in an external tracker.")
 
     class Meta:
         model = ActionItem
