@@ -28,13 +28,27 @@ def _nice_max(value: float) -> float:
     return 10 * magnitude
 
 
-def hbar_chart(chart_id: str, title: str, bars: Sequence[Bar], fmt: Callable[[float], str], *, width: int = 560) -> SafeString:
+# Axis ends for durations (seconds): a minute up to 90 days.
+NICE_DURATIONS = [60, 120, 300, 600, 900, 1800, 3600, 2 * 3600, 4 * 3600, 6 * 3600, 12 * 3600, 86400, 2 * 86400, 3 * 86400,
+                  7 * 86400, 14 * 86400, 30 * 86400, 90 * 86400]
+
+
+def nice_duration(value: float) -> float:
+    for step in NICE_DURATIONS:
+        if value <= step:
+            return step
+    return _nice_max(value)
+
+
+def hbar_chart(chart_id: str, title: str, bars: Sequence[Bar], fmt: Callable[[float], str], *, width: int = 560,
+               nice: Callable[[float], float] = nice_duration) -> SafeString:
     """Horizontal bars, one per row, with an optional target tick (dashed) on each."""
     label_w, row_h, pad = 150, 34, 10
     height = pad * 2 + row_h * max(len(bars), 1) + 20
     plot_w = width - label_w - 90
     top = max([b.value or 0 for b in bars] + [b.target or 0 for b in bars] + [0])
-    scale = plot_w / _nice_max(top)
+    axis_max = nice(top) if top > 0 else 1.0
+    scale = plot_w / axis_max
     parts = [
         f'<svg class="chart" id="{escape(chart_id)}" viewBox="0 0 {width} {height}" width="100%" role="img" '
         f'aria-labelledby="{escape(chart_id)}-t" xmlns="http://www.w3.org/2000/svg">',
@@ -61,7 +75,7 @@ def hbar_chart(chart_id: str, title: str, bars: Sequence[Bar], fmt: Callable[[fl
             )
     axis_y = pad + row_h * max(len(bars), 1) + 14
     parts.append(f'<text x="{label_w}" y="{axis_y}" class="chart-muted">0</text>')
-    parts.append(f'<text x="{label_w + plot_w}" y="{axis_y}" text-anchor="end" class="chart-muted">{escape(fmt(_nice_max(top)))}</text>')
+    parts.append(f'<text x="{label_w + plot_w}" y="{axis_y}" text-anchor="end" class="chart-muted">{escape(fmt(axis_max))}</text>')
     parts.append(f'<text x="{width - 4}" y="{axis_y}" text-anchor="end" class="chart-muted">- - target</text>')
     parts.append("</svg>")
     return mark_safe("".join(parts))  # noqa: S308 - every interpolated text is escaped above
@@ -116,7 +130,7 @@ def share_bar(chart_id: str, title: str, parts_in: Sequence[tuple[str, int]], ta
     """One 100% bar split by share, with an optional target marker for the first part."""
     total = sum(n for _, n in parts_in) or 1
     bar_w, x = width - 20, 10.0
-    height = 90
+    height = 56 + 22 * ((len(parts_in) + 1) // 2)
     parts = [
         f'<svg class="chart" id="{escape(chart_id)}" viewBox="0 0 {width} {height}" width="100%" role="img" '
         f'aria-labelledby="{escape(chart_id)}-t" xmlns="http://www.w3.org/2000/svg">',
@@ -127,9 +141,9 @@ def share_bar(chart_id: str, title: str, parts_in: Sequence[tuple[str, int]], ta
         colour = PALETTE[i % len(PALETTE)]
         if w > 0:
             parts.append(f'<rect x="{x:.1f}" y="10" width="{w:.1f}" height="28" fill="{colour}"><title>{escape(label)}: {n}</title></rect>')
-        lx = 10 + (i % 4) * (bar_w / 4)
-        parts.append(f'<rect x="{lx:.1f}" y="56" width="12" height="12" fill="{colour}"/>')
-        parts.append(f'<text x="{lx + 17:.1f}" y="67" class="chart-label">{escape(label)} ({round(100 * n / total)}%)</text>')
+        lx, ly = 10 + (i % 2) * (bar_w / 2), 54 + (i // 2) * 22
+        parts.append(f'<rect x="{lx:.1f}" y="{ly}" width="12" height="12" fill="{colour}"/>')
+        parts.append(f'<text x="{lx + 17:.1f}" y="{ly + 11}" class="chart-label">{escape(label)} ({round(100 * n / total)}%)</text>')
         x += w
     if target is not None:
         tx = 10 + bar_w * target

@@ -403,10 +403,11 @@ def action_item_create(
         today=timezone.localdate(), due_date_changed=True,
     )
     if postmortem is None:
-        postmortem = Postmortem.objects.filter(incident=incident).first()
+        # Made on the incident: it joins the incident's postmortem while that is still being written.
+        postmortem = Postmortem.objects.filter(incident=incident).exclude(status=PostmortemStatus.PUBLISHED).first()
     elif postmortem.incident_id != incident.pk:
         raise InvalidInput("The postmortem belongs to another incident.", field="postmortem")
-    if postmortem is not None and not _locked(postmortem).is_editable:
+    elif not _locked(postmortem).is_editable:
         raise InvalidTransition("This postmortem is published and read-only; add follow-ups on the incident.")
     item = ActionItem.objects.create(
         incident=incident, postmortem=postmortem, title=title.strip(), description=description, owner=owner, due_date=due_date,

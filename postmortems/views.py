@@ -82,12 +82,12 @@ def _detail_context(request, postmortem, **extra):
         "can_publish": request.user.has_perm("postmortems.publish_postmortem"),
         "missing": services.missing_required_sections(postmortem),
         "incomplete": services.incomplete_action_items(postmortem),
-        "details_form": forms.PostmortemDetailsForm(initial={
+        "details_form": forms.PostmortemDetailsForm(auto_id="id_pm_%s", initial={
             "title": postmortem.title, "owner": postmortem.owner_id, "due_at": _local(postmortem.due_at),
             "reviewers": [u.pk for u in postmortem.reviewers.all()], "review_meeting_at": _local(postmortem.review_meeting_at),
             "review_meeting_place": postmortem.review_meeting_place, "public_summary": postmortem.public_summary,
         }),
-        "item_form": forms.ActionItemForm(creating=True, initial={"due_date": timezone.localdate() + timedelta(days=14)}),
+        "item_form": forms.ActionItemForm(creating=True, auto_id="id_item_%s", initial={"due_date": timezone.localdate() + timedelta(days=14)}),
         "events": list(incident.timeline.select_related("actor").order_by("occurred_at", "pk")) if can_change else [],
         "key_kinds": services.KEY_EVENT_KINDS,
         "previews": {},
@@ -131,7 +131,7 @@ def postmortem_sections(request, number):
 @require_POST
 def postmortem_details(request, number):
     postmortem = _postmortem(number)
-    form = forms.PostmortemDetailsForm(request.POST)
+    form = forms.PostmortemDetailsForm(request.POST, auto_id="id_pm_%s")
     if form.is_valid():
         data = form.cleaned_data
         try:
