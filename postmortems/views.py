@@ -313,9 +313,18 @@ def metric_charts(report: m.Report) -> dict:
 def metrics_page(request):
     form, rng = forms.range_from_params(request.GET)
     report = m.compute(rng)
+    weekly = {
+        "severity": (list(report.weekly_by_severity), _week_rows(report.weeks, report.weekly_by_severity)),
+        "service": (list(report.weekly_by_service), _week_rows(report.weeks, report.weekly_by_service)),
+    }
     return render(request, "postmortems/metrics.html", {
-        "form": form, "report": report, "charts": metric_charts(report), "query": f"since={rng.start}&until={rng.end}",
+        "form": form, "report": report, "charts": metric_charts(report), "weekly": weekly, "query": f"since={rng.start}&until={rng.end}",
     })
+
+
+def _week_rows(weeks, series: dict[str, list[int]]) -> list[tuple]:
+    columns = list(series.values())
+    return [(week, [col[i] for col in columns]) for i, week in enumerate(weeks)]
 
 
 @login_required
