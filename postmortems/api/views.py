@@ -22,7 +22,33 @@ PUBLISH = "postmortems.publish_postmortem"
 CHANGE = "postmortems.change_postmortem"
 
 
-class PostmortemViewSet(IdempotentCreateMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+class _CreatePostmortem(mixins.CreateModelMixin):
+    """Below IdempotentCreateMixin in the MRO, so an `Idempotency-Key` replays instead of creating twice."""
+
+    @extend_schema(request=s.PostmortemCreateSerializer, responses={201: s.PostmortemSerializer})
+    def create(self, request, *args, **kwargs):
+        data = self._input(s.PostmortemCreateSerializer)
+        postmortem = services.postmortem_create(
+            incident=data["incident"], by=request.user, owner=data.get("owner"), due_at=data.get("due_at"),
+            template=data.get("template"), reviewers=data.get("reviewers", ()),
+        )
+        return self._detail(postmortem, status.HTTP_201_CREATED)
+
+
+class _CreateActionItem(mixins.CreateModelMixin):
+    def create(self, request, *args, **kwargs):
+        serializer = s.ActionItemSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        item = services.action_item_create(
+            incident=data["incident"], by=request.user, title=data["title"], description=data.get("description", ""),
+            owner=data.get("owner"), due_date=data.get("due_date"), category=data.get("category", ActionCategory.PREVENTION),
+            priority=data.get("priority", "medium"), ticket_url=data.get("ticket_url", ""),
+        )
+        return Response(s.ActionItemSerializer(selectors.action_item_queryset().get(pk=item.pk)).data, status=status.HTTP_201_CREATED)
+
+
+class PostmortemViewSet(IdempotentCreateMixin, _CreatePostmortem, mixins.ListModelMixin, mixins.RetrieveModelMixin,
                         mixins.UpdateModelMixin, viewsets.GenericViewSet):
     """Postmortems, addressed by their incident's number. State changes are the action endpoints."""
 
@@ -45,15 +71,6 @@ class PostmortemViewSet(IdempotentCreateMixin, mixins.ListModelMixin, mixins.Ret
         serializer = serializer_class(data=self.request.data)
         serializer.is_valid(raise_exception=True)
         return serializer.validated_data
-
-    @extend_schema(request=s.PostmortemCreateSerializer, responses={201: s.PostmortemSerializer})
-    def create(self, request, *args, **kwargs):
-        data = self._input(s.PostmortemCreateSerializer)
-        postmortem = services.postmortem_create(
-            incident=data["incident"], by=request.user, owner=data.get("owner"), due_at=data.get("due_at"),
-            template=data.get("template"), reviewers=data.get("reviewers", ()),
-        )
-        return self._detail(postmortem, status.HTTP_201_CREATED)
 
     @extend_schema(request=s.PostmortemUpdateSerializer, responses=s.PostmortemSerializer)
     def update(self, request, *args, **kwargs):
@@ -92,7 +109,7 @@ class PostmortemViewSet(IdempotentCreateMixin, mixins.ListModelMixin, mixins.Ret
         return HttpResponse(postmortem_markdown(self.get_object()), content_type="text/markdown; charset=utf-8")
 
 
-class ActionItemViewSet(IdempotentCreateMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+class ActionItemViewSet(IdempotentCreateMixin, _CreateActionItem, mixins.ListModelMixin, mixins.RetrieveModelMixin,
                         mixins.UpdateModelMixin, viewsets.GenericViewSet):
     """Action items across incidents. Filters: owner (username or `me`), category, status, overdue=true."""
 
@@ -127,17 +144,6 @@ class ActionItemViewSet(IdempotentCreateMixin, mixins.ListModelMixin, mixins.Ret
         if params.get("incident"):
             qs = qs.filter(incident__number=params["incident"])
         return qs
-
-    def create(self, request, *args, **kwargs):
-        serializer = s.ActionItemSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
-        item = services.action_item_create(
-            incident=data["incident"], by=request.user, title=data["title"], description=data.get("description", ""),
-            owner=data.get("owner"), due_date=data.get("due_date"), category=data.get("category", ActionCategory.PREVENTION),
-            priority=data.get("priority", "medium"), ticket_url=data.get("ticket_url", ""),
-        )
-        return Response(s.ActionItemSerializer(selectors.action_item_queryset().get(pk=item.pk)).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=s.ActionItemUpdateSerializer, responses=s.ActionItemSerializer)
     def update(self, request, *args, **kwargs):

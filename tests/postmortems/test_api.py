@@ -110,3 +110,21 @@ def test_metrics_endpoint_and_schema(viewer_api, resolved):
     ref = schema["paths"]["/api/v1/metrics/"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
     assert ref.endswith("/Metrics")
     assert "mtbf_by_service" in schema["components"]["schemas"]["Metrics"]["properties"]
+
+
+def test_idempotency_key_creates_one_action_item(responder_api, postmortem):
+    body = {"incident": postmortem.incident.number, "title": "Alert on expiry"}
+    first = responder_api.post("/api/v1/action-items/", body, format="json", HTTP_IDEMPOTENCY_KEY="k-1")
+    second = responder_api.post("/api/v1/action-items/", body, format="json", HTTP_IDEMPOTENCY_KEY="k-1")
+    assert first.status_code == second.status_code == 201
+    assert second["Idempotent-Replayed"] == "true" and second.json()["id"] == first.json()["id"]
+    assert ActionItem.objects.count() == 1
+
+
+def test_admin_pages_for_templates_postmortems_and_items(client, admin_user, postmortem):
+    client.force_login(admin_user)
+    for url in ("/admin/postmortems/postmortemtemplate/", "/admin/postmortems/postmortemtemplate/add/",
+                f"/admin/postmortems/postmortemtemplate/{postmortem.template.pk}/change/", "/admin/postmortems/postmortem/",
+                f"/admin/postmortems/postmortem/{postmortem.pk}/change/", "/admin/postmortems/actionitem/", "/admin/postmortems/reminder/",
+                "/admin/postmortems/emailattempt/", "/admin/postmortems/severitytemplate/"):
+        assert client.get(url).status_code == 200, url
