@@ -132,12 +132,12 @@ def _round(value: float | None) -> float | None:
 STAMPS = {"mtta": "acknowledged_at", "mtti": "identified_at", "mttm": "mitigated_at", "mttr": "resolved_at"}
 
 
-def _sums(fp_excluded: Q) -> dict:
-    """Sum and count of each duration (seconds from declaration), false positives left out."""
+def _sums() -> dict:
+    """Sum and count of each duration (seconds from declaration); a null stamp counts in neither."""
     out = {}
     for m, stamp in STAMPS.items():
-        out[f"{m}_sum"] = Sum(SecondsBetween(stamp, "declared_at"), filter=fp_excluded)
-        out[f"{m}_n"] = Count(stamp, filter=fp_excluded)
+        out[f"{m}_sum"] = Sum(SecondsBetween(stamp, "declared_at"))
+        out[f"{m}_n"] = Count(stamp)
     return out
 
 
@@ -163,24 +163,29 @@ def compute(rng: DateRange, *, now: datetime | None = None) -> Report:
     report.weeks = weeks
     index = {w: i for i, w in enumerate(weeks)}
 
-    # 1. One scan of the incidents, grouped by (severity, week, detection source): counts, and the
-    #    sum and count of each duration, from which the means per severity and overall follow.
+    # 1. One scan of the incidents, grouped by (severity, week, detection source, false positive):
+    #    counts, and the sum and count of each duration, from which the means per severity and
+    #    overall follow. Grouping by false_positive keeps the aggregates free of FILTER clauses.
     fields = ("count", "fps", "open", "resolved", *(f"{m}_sum" for m in MEANS), *(f"{m}_n" for m in MEANS))
     per_sev: dict[int, dict[str, float]] = {}
     weekly_sev: dict[int, list[int]] = {}
     sources: dict[str, int] = {}
     groups = (
         incidents.annotate(week=TruncWeek("declared_at"))
-        .values("severity", "week", "detection_source")
-        .annotate(
-            count=Count("pk"), fps=Count("pk", filter=Q(false_positive=True)), open=Count("pk", filter=Q(resolved_at__isnull=True)),
-            resolved=Count("pk", filter=Q(resolved_at__isnull=False)), **_sums(real),
-        )
+        .values("severity", "week", "detection_source", "false_positive")
+        .annotate(count=Count("pk"), resolved=Count("resolved_at"), **_sums())
     )
     for g in groups:
         acc = per_sev.setdefault(g["severity"], dict.fromkeys(fields, 0))
-        for f in fields:
-            acc[f] += g[f] or 0
+        acc["count"] += g["count"]
+        acc["resolved"] += g["resolved"]
+        acc["open"] += g["count"] - g["resolved"]
+        if g["false_positive"]:
+            acc["fps"] += g["count"]
+        else:
+            for m in MEANS:
+                acc[f"{m}_sum"] += g[f"{m}_sum"] or 0
+                acc[f"{m}_n"] += g[f"{m}_n"]
         weekly_sev.setdefault(g["severity"], [0] * len(weeks))[index[_as_date(g["week"])]] += g["count"]
         sources[g["detection_source"]] = sources.get(g["detection_source"], 0) + g["count"]
     total = dict.fromkeys(fields, 0)
@@ -213,15 +218,15 @@ def compute(rng: DateRange, *, now: datetime | None = None) -> Report:
     by_service: dict[str, list[int]] = {}
     span: dict[str, list] = {}
     for g in (
-        incidents.annotate(week=TruncWeek("declared_at")).values("services__name", "week")
-        .annotate(n=Count("pk"), real_n=Count("pk", filter=real), first=Min("declared_at", filter=real), last=Max("declared_at", filter=real))
+        incidents.annotate(week=TruncWeek("declared_at")).values("services__name", "week", "false_positive")
+        .annotate(n=Count("pk"), first=Min("declared_at"), last=Max("declared_at"))
     ):
         name = g["services__name"]
         by_service.setdefault(name or "(no service)", [0] * len(weeks))[index[_as_date(g["week"])]] += g["n"]
-        if name is None or not g["real_n"]:
+        if name is None or g["false_positive"]:
             continue
         s = span.setdefault(name, [0, g["first"], g["last"]])
-        s[0] += g["real_n"]
+        s[0] += g["n"]
         s[1], s[2] = min(s[1], g["first"]), max(s[2], g["last"])
     report.weekly_by_service = dict(sorted(by_service.items(), key=lambda kv: (-sum(kv[1]), kv[0])))
     for name in sorted(span):

@@ -283,13 +283,18 @@ def action_item_detail(request, pk):
 # --- metrics ---------------------------------------------------------------------------------
 
 
-def metric_charts(report: m.Report) -> dict:
+def service_series(report: m.Report, top: int = 8) -> dict[str, list[int]]:
+    """The busiest services, the rest summed as "Other services" (the chart and its table)."""
+    items = list(report.weekly_by_service.items())
+    series = dict(items[:top])
+    if items[top:]:
+        series["Other services"] = [sum(v[i] for _, v in items[top:]) for i in range(len(report.weeks))]
+    return series
+
+
+def metric_charts(report: m.Report, services_shown: dict[str, list[int]]) -> dict:
     sev_bars = [r for r in report.severities if r.count]
     weeks = [w.strftime("%d %b") for w in report.weeks]
-    services_series = list(report.weekly_by_service.items())
-    top, rest = services_series[:8], services_series[8:]
-    if rest:
-        top.append(("Other services", [sum(v[i] for _, v in rest) for i in range(len(report.weeks))]))
     return {
         "mttr": charts.hbar_chart("chart-mttr", "Mean time to resolve by severity, against target",
                                   [charts.Bar(r.key, r.mttr, r.mttr_target, r.colour) for r in sev_bars], m.fmt_seconds),
@@ -301,7 +306,7 @@ def metric_charts(report: m.Report) -> dict:
         ),
         "weekly_service": charts.stacked_columns(
             "chart-weekly-service", "Incidents per week by service", weeks,
-            [(name, charts.PALETTE[i % len(charts.PALETTE)], values) for i, (name, values) in enumerate(top)],
+            [(name, charts.PALETTE[i % len(charts.PALETTE)], values) for i, (name, values) in enumerate(services_shown.items())],
         ),
         "detection": charts.share_bar("chart-detection", "How incidents were detected (dashed: alert target)",
                                       [(d["label"], d["count"]) for d in report.detection], report.alert_target),
@@ -313,12 +318,13 @@ def metric_charts(report: m.Report) -> dict:
 def metrics_page(request):
     form, rng = forms.range_from_params(request.GET)
     report = m.compute(rng)
+    services_shown = service_series(report)
     weekly = {
         "severity": (list(report.weekly_by_severity), _week_rows(report.weeks, report.weekly_by_severity)),
-        "service": (list(report.weekly_by_service), _week_rows(report.weeks, report.weekly_by_service)),
+        "service": (list(services_shown), _week_rows(report.weeks, services_shown)),
     }
     return render(request, "postmortems/metrics.html", {
-        "form": form, "report": report, "charts": metric_charts(report), "weekly": weekly, "query": f"since={rng.start}&until={rng.end}",
+        "form": form, "report": report, "charts": metric_charts(report, services_shown), "weekly": weekly, "query": f"since={rng.start}&until={rng.end}",
     })
 
 
