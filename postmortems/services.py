@@ -259,6 +259,7 @@ def postmortem_update(
         if unknown:
             raise InvalidInput(f"Unknown section(s): {', '.join(unknown)}.", field="sections")
         for key, body in sections.items():
+            body = body.replace("\r\n", "\n")  # browsers send CRLF; keep edits that change nothing from counting
             section = existing[key]
             if body != section.body:
                 section.body = body

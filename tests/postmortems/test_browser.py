@@ -27,6 +27,8 @@ def test_write_publish_postmortem_and_see_the_chart(browser_page, live_server, r
     page.click("button:has-text('Preview')")
     page.wait_for_selector("text=Preview, not saved")
     assert page.locator("#section-impact-users .pm-preview strong", has_text="40%").count() == 1
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "postmortem-draft-preview.png"), full_page=True)
     page.click("button:has-text('Save write-up')")
     page.wait_for_selector("text=Postmortem saved.")
 
@@ -43,13 +45,17 @@ def test_write_publish_postmortem_and_see_the_chart(browser_page, live_server, r
     page.wait_for_selector("text=Postmortem published.")
     assert page.locator("textarea[name^=section-]").count() == 0
     assert page.locator("#section-root-cause", has_text="A deploy removed an index").count() == 1
-    ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "postmortem-published.png"), full_page=True)
 
     pm = Postmortem.objects.get(incident=incident)
     assert pm.status == "published" and ActionItem.objects.get().owner == responder2
     assert incident.timeline.get(kind="postmortem.published").data["public_summary"].startswith("A database change")
 
+    page.goto(live_server.url + incident.get_absolute_url())
+    assert page.locator("#postmortem", has_text="Published").count() == 1
+    page.screenshot(path=str(ARTIFACTS / "postmortem-incident-panel.png"), full_page=True)
+    page.click("nav >> text=Action items")
+    page.wait_for_selector("text=Alert when an index is dropped")
     page.click("nav >> text=Metrics")
     page.wait_for_selector("#chart-mttr")
     bars = page.locator("#chart-mttr rect")

@@ -234,3 +234,9 @@ def test_action_item_done_sets_completed_at_and_records_timeline(postmortem, res
     assert postmortem.incident.timeline.filter(kind="action_item.updated", data__action_item=item.pk).exists()
     item = services.action_item_update(item=item, status="open", by=responder)
     assert item.completed_at is None
+
+
+def test_crlf_from_a_browser_is_not_an_edit(postmortem, responder):
+    timeline = postmortem.sections.get(key="timeline").body
+    services.postmortem_update(postmortem=postmortem, by=responder, sections={"timeline": timeline.replace("\n", "\r\n")})
+    assert not postmortem.incident.timeline.filter(kind="postmortem.edited").exists()
