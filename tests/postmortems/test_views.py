@@ -164,3 +164,11 @@ def test_metrics_page_has_charts_tables_and_range(client, resolved, viewer):
         assert needle in page, needle
     page = client.get("/reports/metrics/", {"since": "2026-03-10", "until": "2026-03-01"}).content.decode()
     assert "The start of the range is after its end." in page
+
+
+def test_prometheus_gauges(client, postmortem, responder):
+    item = services.action_item_create(incident=postmortem.incident, title="x", owner=responder, due_date=timezone.localdate(), by=responder)
+    ActionItem.objects.filter(pk=item.pk).update(due_date=timezone.localdate() - timedelta(days=1))
+    Postmortem.objects.filter(pk=postmortem.pk).update(due_at=timezone.now() - timedelta(hours=1))
+    body = client.get("/metrics").content.decode()
+    assert "portal_action_items_overdue 1.0" in body and "portal_postmortems_overdue 1.0" in body
