@@ -19,11 +19,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
+from django.db import connection, transaction
 from django.db.models import Count, F, FloatField, Func, Max, Min, Q, Sum
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
-from incidents.models import DetectionSource, Incident, Severity
+from incidents.models import DetectionSource, Incident, Service, Severity
 
 from .models import ACTION_OPEN_STATUSES, ActionItem, ActionStatus, Postmortem, PostmortemStatus
 
@@ -150,6 +151,18 @@ def cohort(rng: DateRange):
 
 
 def compute(rng: DateRange, *, now: datetime | None = None) -> Report:
+    with transaction.atomic():
+        if connection.vendor == "postgresql" and settings.METRICS_WORK_MEM:
+            # The planner takes a week of `declared_at` to be as distinct as `declared_at` itself
+            # (one group per incident), decides the hash table cannot fit and sorts every row
+            # instead. The real groups number a few thousand; a larger work_mem for this one
+            # read-only transaction lets it hash (2-3x faster over 100,000 incidents).
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT set_config('work_mem', %s, true)", [settings.METRICS_WORK_MEM])
+        return _compute(rng, now=now)
+
+
+def _compute(rng: DateRange, *, now: datetime | None = None) -> Report:
     now = now or timezone.now()
     today = timezone.localdate(now)
     report = Report(range=rng, alert_target=settings.METRICS_ALERT_DETECTION_TARGET)
@@ -217,11 +230,12 @@ def compute(rng: DateRange, *, now: datetime | None = None) -> Report:
     #    = (last - first) / (n - 1), false positives left out) the first and last declaration.
     by_service: dict[str, list[int]] = {}
     span: dict[str, list] = {}
+    names = dict(Service.objects.values_list("pk", "name"))
     for g in (
-        incidents.annotate(week=TruncWeek("declared_at")).values("services__name", "week", "false_positive")
+        incidents.annotate(week=TruncWeek("declared_at")).values("services", "week", "false_positive")
         .annotate(n=Count("pk"), first=Min("declared_at"), last=Max("declared_at"))
     ):
-        name = g["services__name"]
+        name = names.get(g["services"])
         by_service.setdefault(name or "(no service)", [0] * len(weeks))[index[_as_date(g["week"])]] += g["n"]
         if name is None or g["false_positive"]:
             continue

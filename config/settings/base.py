@@ -217,6 +217,8 @@ POSTMORTEM_REMINDER_MAX_ATTEMPTS = env.int("POSTMORTEM_REMINDER_MAX_ATTEMPTS", d
 POSTMORTEM_DIGEST_HOUR = env.int("POSTMORTEM_DIGEST_HOUR", default=8)
 # Share of incidents that automated alerts should find first (reference target: 80%).
 METRICS_ALERT_DETECTION_TARGET = env.float("METRICS_ALERT_DETECTION_TARGET", default=0.8)
+# PostgreSQL work_mem for the metrics queries' transaction (empty: the server's default).
+METRICS_WORK_MEM = env("METRICS_WORK_MEM", default="64MB")
 SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update({
     "PostmortemStatusEnum": "postmortems.models.PostmortemStatus",
     "ActionItemStatusEnum": "postmortems.models.ActionStatus",
