@@ -32,6 +32,12 @@ def schedule(*, key: str, kind: str, recipient, due_at: datetime, postmortem: Po
     reminder, created = Reminder.objects.get_or_create(
         key=key, defaults={"kind": kind, "recipient": recipient, "due_at": due_at, "postmortem": postmortem},
     )
+    if not created and reminder.status == ReminderStatus.CANCELLED:
+        # The same plan again (owner changed back, say): revive it rather than drop it.
+        revived = Reminder.objects.filter(pk=reminder.pk, status=ReminderStatus.CANCELLED).update(
+            status=ReminderStatus.PENDING, due_at=due_at, attempts=0, last_error="")
+        created = bool(revived)
+        reminder.refresh_from_db()
     if created and due_at - timezone.now() <= FAST_PATH_WINDOW:
         transaction.on_commit(lambda: _enqueue(reminder.pk, due_at))
     return reminder

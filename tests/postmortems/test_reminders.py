@@ -170,3 +170,11 @@ def test_digest_waits_for_the_configured_hour(postmortem, responder, settings):
     ActionItem.objects.filter(pk=item.pk).update(due_date=timezone.localdate() - timedelta(days=1))
     assert action_item_digest_task() == 0
     assert not Reminder.objects.filter(kind="digest").exists()
+
+
+def test_owner_changed_back_revives_the_reminders(postmortem, responder, outsider):
+    first_owner = postmortem.owner
+    services.postmortem_update(postmortem=postmortem, by=responder, owner=outsider)
+    services.postmortem_update(postmortem=postmortem, by=responder, owner=first_owner)
+    live = Reminder.objects.filter(postmortem=postmortem, status="pending")
+    assert {(r.kind, r.recipient_id) for r in live} == {("due_soon", first_owner.pk), ("overdue", first_owner.pk)}
