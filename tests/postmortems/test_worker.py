@@ -37,8 +37,9 @@ def test_resolution_opens_the_postmortem_through_the_worker(celery_worker, resol
 def test_reminders_go_out_by_eta_through_the_worker(celery_worker, resolved, responder, responder2):
     incident = resolved("P3")
     pm = services.postmortem_create(incident=incident, by=responder, due_at=timezone.now() + timedelta(seconds=3))
-    assert wait_for(lambda: EmailAttempt.objects.filter(ok=True).count() == 2), list(Reminder.objects.values("kind", "status", "last_error"))
-    assert set(Reminder.objects.filter(postmortem=pm).values_list("status", flat=True)) == {"sent"}
+    assert wait_for(lambda: set(Reminder.objects.filter(postmortem=pm).values_list("status", flat=True)) == {"sent"}), \
+        list(Reminder.objects.values("kind", "status", "last_error"))
+    assert EmailAttempt.objects.filter(ok=True).count() == 2
     subjects = sorted(m.subject for m in mail.outbox)
     assert subjects[0].startswith("Postmortem due") and subjects[1].startswith("Postmortem overdue")
     assert {m.to[0] for m in mail.outbox} == {responder2.email}
