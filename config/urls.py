@@ -11,6 +11,7 @@ from . import views
 api_v1 = [
     path("", include("incidents.api.urls")),
     path("", include("incidents.integrations.api.urls")),
+    path("", include("postmortems.api.urls")),
 ]
 
 urlpatterns = [
@@ -26,6 +27,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("", include("incidents.integrations.urls")),
+    path("", include("postmortems.urls")),
     path("", include("incidents.urls")),
 ]
 

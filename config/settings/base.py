@@ -8,7 +8,7 @@ all under ./var/.
 from datetime import timedelta
 from pathlib import Path
 
-from celery.schedules import schedule
+from celery.schedules import crontab, schedule
 
 from config.env import BASE_DIR, env
 
@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "incidents.apps.IncidentsConfig",
     "incidents.integrations.apps.IntegrationsConfig",
+    "postmortems.apps.PostmortemsConfig",
 ]
 
 MIDDLEWARE = [
@@ -157,6 +158,15 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 # Apps add their own sweeps to CELERY_BEAT_SCHEDULE in their settings fragments below.
+# postmortems: reminder sweep (safety net behind the ETA fast path) and the hourly digest check.
+CELERY_BEAT_SCHEDULE["postmortems-reminder-sweep"] = {
+    "task": "postmortems.tasks.reminder_sweep_task",
+    "schedule": schedule(timedelta(seconds=30)),
+}
+CELERY_BEAT_SCHEDULE["postmortems-action-item-digest"] = {
+    "task": "postmortems.tasks.action_item_digest_task",
+    "schedule": crontab(minute=5),
+}
 
 # --- incidents.integrations (alert ingestion) ---------------------------------------------------
 CELERY_BEAT_SCHEDULE["integrations-heartbeat-sweep"] = {
@@ -217,3 +227,18 @@ DEMO_PASSWORD = env("DEMO_PASSWORD", default="demo-password-123")
 
 # Development and tests serve static files straight from the source folders.
 WHITENOISE_USE_FINDERS = True
+# --- postmortems ---------------------------------------------------------------------------
+# Remind a postmortem's owner this long before it is due (and again when it is overdue).
+POSTMORTEM_REMINDER_BEFORE = timedelta(hours=env.int("POSTMORTEM_REMINDER_BEFORE_HOURS", default=24))
+POSTMORTEM_REMINDER_MAX_ATTEMPTS = env.int("POSTMORTEM_REMINDER_MAX_ATTEMPTS", default=5)
+# The daily digest of overdue action items goes out from this hour (portal time zone) on.
+POSTMORTEM_DIGEST_HOUR = env.int("POSTMORTEM_DIGEST_HOUR", default=8)
+# Share of incidents that automated alerts should find first (reference target: 80%).
+METRICS_ALERT_DETECTION_TARGET = env.float("METRICS_ALERT_DETECTION_TARGET", default=0.8)
+# PostgreSQL work_mem for the metrics queries' transaction (empty: the server's default).
+METRICS_WORK_MEM = env("METRICS_WORK_MEM", default="64MB")
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update({
+    "PostmortemStatusEnum": "postmortems.models.PostmortemStatus",
+    "ActionItemStatusEnum": "postmortems.models.ActionStatus",
+    "IncidentStatusEnum": "incidents.models.IncidentStatus",
+})

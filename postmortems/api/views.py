@@ -1,0 +1,177 @@
+from django.http import HttpResponse
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from incidents.api.idempotency import IdempotentCreateMixin
+
+from .. import metrics as m
+from .. import selectors, services
+from ..export import postmortem_markdown
+from ..forms import range_from_params
+from ..models import ActionCategory, ActionItem, ActionStatus, Postmortem
+from . import serializers as s
+
+PUBLISH = "postmortems.publish_postmortem"
+CHANGE = "postmortems.change_postmortem"
+
+
+class _CreatePostmortem(mixins.CreateModelMixin):
+    """Below IdempotentCreateMixin in the MRO, so an `Idempotency-Key` replays instead of creating twice."""
+
+    @extend_schema(request=s.PostmortemCreateSerializer, responses={201: s.PostmortemSerializer})
+    def create(self, request, *args, **kwargs):
+        data = self._input(s.PostmortemCreateSerializer)
+        postmortem = services.postmortem_create(
+            incident=data["incident"], by=request.user, owner=data.get("owner"), due_at=data.get("due_at"),
+            template=data.get("template"), reviewers=data.get("reviewers", ()),
+        )
+        return self._detail(postmortem, status.HTTP_201_CREATED)
+
+
+class _CreateActionItem(mixins.CreateModelMixin):
+    def create(self, request, *args, **kwargs):
+        serializer = s.ActionItemSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        item = services.action_item_create(
+            incident=data["incident"], by=request.user, title=data["title"], description=data.get("description", ""),
+            owner=data.get("owner"), due_date=data.get("due_date"), category=data.get("category", ActionCategory.PREVENTION),
+            priority=data.get("priority", "medium"), ticket_url=data.get("ticket_url", ""),
+        )
+        return Response(s.ActionItemSerializer(selectors.action_item_queryset().get(pk=item.pk)).data, status=status.HTTP_201_CREATED)
+
+
+class PostmortemViewSet(IdempotentCreateMixin, _CreatePostmortem, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                        mixins.UpdateModelMixin, viewsets.GenericViewSet):
+    """Postmortems, addressed by their incident's number. State changes are the action endpoints."""
+
+    serializer_class = s.PostmortemSerializer
+    queryset = Postmortem.objects.none()
+    lookup_field = "incident__number"
+    lookup_url_kwarg = "id"
+    filterset_fields = {"status": ["exact"], "owner__username": ["exact"]}
+    ordering_fields = ["created_at", "due_at", "published_at"]
+    action_permissions = {"submit": CHANGE, "return_to_draft": CHANGE, "publish": PUBLISH, "timeline": CHANGE, "markdown": "postmortems.view_postmortem"}
+
+    def get_queryset(self):
+        return selectors.postmortem_queryset().order_by("-created_at", "-pk")
+
+    def _detail(self, postmortem, code=status.HTTP_200_OK):
+        fresh = selectors.postmortem_queryset().get(pk=postmortem.pk)
+        return Response(s.PostmortemSerializer(fresh).data, status=code)
+
+    def _input(self, serializer_class):
+        serializer = serializer_class(data=self.request.data)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+    @extend_schema(request=s.PostmortemUpdateSerializer, responses=s.PostmortemSerializer)
+    def update(self, request, *args, **kwargs):
+        postmortem = self.get_object()
+        serializer = s.PostmortemUpdateSerializer(data=request.data, partial=kwargs.get("partial", False))
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        services.postmortem_update(postmortem=postmortem, by=request.user, **data)
+        return self._detail(postmortem)
+
+    @extend_schema(request=None, responses=s.PostmortemSerializer)
+    @action(detail=True, methods=["post"])
+    def submit(self, request, id=None):
+        postmortem = self.get_object()
+        services.postmortem_submit_for_review(postmortem=postmortem, by=request.user)
+        return self._detail(postmortem)
+
+    @extend_schema(request=None, responses=s.PostmortemSerializer)
+    @action(detail=True, methods=["post"], url_path="return-to-draft")
+    def return_to_draft(self, request, id=None):
+        postmortem = self.get_object()
+        services.postmortem_return_to_draft(postmortem=postmortem, by=request.user)
+        return self._detail(postmortem)
+
+    @extend_schema(request=s.PublishSerializer, responses=s.PostmortemSerializer)
+    @action(detail=True, methods=["post"])
+    def publish(self, request, id=None):
+        postmortem = self.get_object()
+        data = self._input(s.PublishSerializer)
+        services.postmortem_publish(postmortem=postmortem, by=request.user, public_summary=data.get("public_summary"))
+        return self._detail(postmortem)
+
+    @extend_schema(responses={(200, "text/markdown"): OpenApiTypes.STR})
+    @action(detail=True, methods=["get"])
+    def markdown(self, request, id=None):
+        return HttpResponse(postmortem_markdown(self.get_object()), content_type="text/markdown; charset=utf-8")
+
+
+class ActionItemViewSet(IdempotentCreateMixin, _CreateActionItem, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                        mixins.UpdateModelMixin, viewsets.GenericViewSet):
+    """Action items across incidents. Filters: owner (username or `me`), category, status, overdue=true."""
+
+    serializer_class = s.ActionItemSerializer
+    queryset = ActionItem.objects.none()
+    ordering_fields = ["due_date", "created_at", "priority"]
+
+    @extend_schema(parameters=[
+        OpenApiParameter("owner", str, description="Username, or `me`."),
+        OpenApiParameter("category", str, enum=ActionCategory.values),
+        OpenApiParameter("status", str, enum=ActionStatus.values),
+        OpenApiParameter("overdue", bool, description="Only open items past their due date."),
+        OpenApiParameter("incident", str, description="Incident number."),
+    ])
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    def get_queryset(self):
+        qs = selectors.action_item_queryset().order_by("due_date", "pk")
+        if self.action != "list":
+            return qs
+        params = self.request.query_params
+        owner = params.get("owner")
+        if owner:
+            qs = qs.filter(owner=self.request.user) if owner == "me" else qs.filter(owner__username=owner)
+        if params.get("category"):
+            qs = qs.filter(category=params["category"])
+        if params.get("status"):
+            qs = qs.filter(status=params["status"])
+        if params.get("overdue") in ("1", "true", "yes"):
+            qs = qs.filter(status__in=("open", "in_progress"), due_date__lt=timezone.localdate())
+        if params.get("incident"):
+            qs = qs.filter(incident__number=params["incident"])
+        return qs
+
+    @extend_schema(request=s.ActionItemUpdateSerializer, responses=s.ActionItemSerializer)
+    def update(self, request, *args, **kwargs):
+        item = self.get_object()
+        serializer = s.ActionItemUpdateSerializer(data=request.data, partial=kwargs.get("partial", False))
+        serializer.is_valid(raise_exception=True)
+        services.action_item_update(item=item, by=request.user, **serializer.validated_data)
+        return Response(s.ActionItemSerializer(selectors.action_item_queryset().get(pk=item.pk)).data)
+
+
+class MetricsView(APIView):
+    """Incident metrics over a date range: the figures of the metrics page."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        summary="Incident metrics over a date range",
+        description=m.__doc__,
+        parameters=[
+            OpenApiParameter("since", OpenApiTypes.DATE, description="First day (inclusive). Default: 89 days before `until`."),
+            OpenApiParameter("until", OpenApiTypes.DATE, description="Last day (inclusive). Default: today."),
+        ],
+        responses=s.MetricsSerializer,
+    )
+    def get(self, request):
+        if not request.user.has_perm("incidents.view_incident"):
+            raise PermissionDenied()
+        form, rng = range_from_params(request.query_params)
+        if form.errors:
+            raise ValidationError({k: [str(e) for e in v] for k, v in form.errors.items()})
+        return Response(m.as_dict(m.compute(rng)))

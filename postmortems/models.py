@@ -1,0 +1,255 @@
+"""Postmortems, their templates (data, not code), action items, and the durable reminder rows."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+
+from incidents.models import Incident, Severity
+
+
+class SectionPrefill(models.TextChoices):
+    NONE = "", "Empty"
+    SUMMARY = "summary", "Incident facts (duration, severity, commander, services)"
+    SERVICES = "services", "Services affected"
+    TIMELINE = "timeline", "Key events of the incident's timeline"
+    ACTION_ITEMS = "action_items", "Action items (listed automatically)"
+
+
+class PostmortemTemplate(models.Model):
+    name = models.CharField(max_length=120, unique=True)
+    description = models.TextField(blank=True)
+    is_default = models.BooleanField(default=False, help_text="Used for severities without a template of their own.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["is_default"], condition=Q(is_default=True), name="one_default_template")]
+
+    def __str__(self):
+        return self.name
+
+
+class TemplateSection(models.Model):
+    template = models.ForeignKey(PostmortemTemplate, on_delete=models.CASCADE, related_name="sections")
+    key = models.SlugField(max_length=60)
+    title = models.CharField(max_length=120)
+    group = models.CharField(max_length=60, blank=True, help_text="Heading the section sits under, e.g. Impact.")
+    guidance = models.TextField(blank=True, help_text="Shown to the writer as a hint.")
+    required = models.BooleanField(default=False, help_text="Must be filled in before publishing.")
+    prefill = models.CharField(max_length=20, choices=SectionPrefill.choices, blank=True, default=SectionPrefill.NONE)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["template", "position", "pk"]
+        constraints = [models.UniqueConstraint(fields=["template", "key"], name="unique_template_section_key")]
+
+    def __str__(self):
+        return self.title
+
+
+class SeverityTemplate(models.Model):
+    """Which template a severity's postmortems start from (lives here, not in `incidents`)."""
+
+    severity = models.OneToOneField(Severity, on_delete=models.CASCADE, related_name="postmortem_template_choice")
+    template = models.ForeignKey(PostmortemTemplate, on_delete=models.CASCADE)
+
+    def __str__(self):
+        return f"{self.severity.key}: {self.template}"
+
+
+class PostmortemStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    IN_REVIEW = "in_review", "In review"
+    PUBLISHED = "published", "Published"
+
+
+POSTMORTEM_TRANSITIONS = {
+    PostmortemStatus.DRAFT: {PostmortemStatus.IN_REVIEW},
+    PostmortemStatus.IN_REVIEW: {PostmortemStatus.DRAFT, PostmortemStatus.PUBLISHED},
+    PostmortemStatus.PUBLISHED: set(),
+}
+
+
+def postmortem_can_transition(current: str, new: str) -> bool:
+    return new in POSTMORTEM_TRANSITIONS.get(PostmortemStatus(current), set())
+
+
+class Postmortem(models.Model):
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="postmortems")
+    template = models.ForeignKey(PostmortemTemplate, on_delete=models.PROTECT, related_name="postmortems")
+    title = models.CharField(max_length=200)
+    status = models.CharField(max_length=20, choices=PostmortemStatus.choices, default=PostmortemStatus.DRAFT)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="postmortems_owned"
+    )
+    due_at = models.DateTimeField()
+    reviewers = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="postmortems_to_review")
+    review_meeting_at = models.DateTimeField(null=True, blank=True)
+    review_meeting_place = models.CharField(max_length=200, blank=True, help_text="Room or video-call link.")
+    public_summary = models.TextField(blank=True, max_length=5_000, help_text="Shown on the status page once published (Markdown).")
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    automatic = models.BooleanField(default=False, help_text="Opened by the resolution of the incident.")
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+    published_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [models.UniqueConstraint(fields=["incident"], name="one_postmortem_per_incident")]
+        indexes = [models.Index(fields=["status", "due_at"])]
+        permissions = [("publish_postmortem", "Can publish postmortems")]
+
+    def __str__(self):
+        return f"Postmortem {self.incident.number}"
+
+    def get_absolute_url(self):
+        return reverse("postmortems:detail", kwargs={"number": self.incident.number})
+
+    @property
+    def number(self) -> str:
+        return self.incident.number
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status != PostmortemStatus.PUBLISHED
+
+    def can_transition_to(self, new: str) -> bool:
+        return postmortem_can_transition(self.status, new)
+
+
+class PostmortemSection(models.Model):
+    postmortem = models.ForeignKey(Postmortem, on_delete=models.CASCADE, related_name="sections")
+    key = models.SlugField(max_length=60)
+    title = models.CharField(max_length=120)
+    group = models.CharField(max_length=60, blank=True)
+    guidance = models.TextField(blank=True)
+    required = models.BooleanField(default=False)
+    prefill = models.CharField(max_length=20, choices=SectionPrefill.choices, blank=True, default=SectionPrefill.NONE)
+    position = models.PositiveSmallIntegerField(default=0)
+    body = models.TextField(blank=True, max_length=50_000, help_text="Markdown.")
+
+    class Meta:
+        ordering = ["postmortem", "position", "pk"]
+        constraints = [models.UniqueConstraint(fields=["postmortem", "key"], name="unique_postmortem_section_key")]
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def is_action_items(self) -> bool:
+        return self.prefill == SectionPrefill.ACTION_ITEMS
+
+
+class ActionCategory(models.TextChoices):
+    PREVENTION = "prevention", "Prevention"
+    DETECTION = "detection", "Detection"
+    RESPONSE = "response", "Response"
+    DOCUMENTATION = "documentation", "Documentation"
+
+
+class ActionPriority(models.TextChoices):
+    HIGH = "high", "High"
+    MEDIUM = "medium", "Medium"
+    LOW = "low", "Low"
+
+
+class ActionStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    IN_PROGRESS = "in_progress", "In progress"
+    DONE = "done", "Done"
+    WONT_DO = "wont_do", "Won't do"
+
+
+ACTION_OPEN_STATUSES = (ActionStatus.OPEN, ActionStatus.IN_PROGRESS)
+
+
+class ActionItem(models.Model):
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="action_items")
+    postmortem = models.ForeignKey(Postmortem, null=True, blank=True, on_delete=models.SET_NULL, related_name="action_items")
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True, max_length=10_000)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="action_items")
+    due_date = models.DateField(null=True, blank=True)
+    category = models.CharField(max_length=20, choices=ActionCategory.choices, default=ActionCategory.PREVENTION)
+    priority = models.CharField(max_length=10, choices=ActionPriority.choices, default=ActionPriority.MEDIUM)
+    status = models.CharField(max_length=20, choices=ActionStatus.choices, default=ActionStatus.OPEN)
+    ticket_url = models.URLField(blank=True, max_length=500, help_text="Link to the item in an external tracker.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    completed_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["due_date", "pk"]
+        indexes = [models.Index(fields=["owner", "status", "due_date"]), models.Index(fields=["status", "due_date"])]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("postmortems:action_item", kwargs={"pk": self.pk})
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in ACTION_OPEN_STATUSES
+
+
+class ReminderKind(models.TextChoices):
+    DUE_SOON = "due_soon", "Postmortem due soon"
+    OVERDUE = "overdue", "Postmortem overdue"
+    REVIEW_INVITE = "review_invite", "Review meeting invitation"
+    DIGEST = "digest", "Overdue action items digest"
+
+
+class ReminderStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class Reminder(models.Model):
+    """Work due at a time: a row first, a Celery ETA as the fast path, the beat sweep as the net.
+
+    `key` makes creation idempotent (one reminder per postmortem, kind, recipient and due time;
+    one digest per owner per day)."""
+
+    key = models.CharField(max_length=200, unique=True)
+    kind = models.CharField(max_length=20, choices=ReminderKind.choices)
+    postmortem = models.ForeignKey(Postmortem, null=True, blank=True, on_delete=models.CASCADE, related_name="reminders")
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    due_at = models.DateTimeField()
+    status = models.CharField(max_length=20, choices=ReminderStatus.choices, default=ReminderStatus.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["due_at", "pk"]
+        indexes = [models.Index(fields=["due_at"], condition=Q(status__in=["pending", "sending"]), name="reminders_to_send")]
+
+    def __str__(self):
+        return f"{self.kind} to {self.recipient_id} at {self.due_at:%Y-%m-%d %H:%M}"
+
+
+class EmailAttempt(models.Model):
+    """Every attempt to send a reminder, successful or not."""
+
+    reminder = models.ForeignKey(Reminder, on_delete=models.CASCADE, related_name="email_attempts")
+    to = models.CharField(max_length=254)
+    subject = models.CharField(max_length=255)
+    ok = models.BooleanField(default=False)
+    error = models.TextField(blank=True)
+    attempted_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-attempted_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.to}: {self.subject} ({'ok' if self.ok else 'failed'})"

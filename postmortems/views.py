@@ -1,0 +1,344 @@
+"""Staff pages for postmortems, action items and metrics. Views read through selectors and change
+state only through services; the rules live there."""
+
+import csv
+from datetime import timedelta
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from incidents.exceptions import DomainError
+from incidents.markdown import render_markdown
+from incidents.models import Incident
+
+from . import charts, forms, selectors, services
+from . import metrics as m
+from .export import postmortem_markdown
+from .models import Postmortem, PostmortemStatus
+
+User = get_user_model()
+CHANGE = "postmortems.change_postmortem"
+
+
+def _postmortem(number: str) -> Postmortem:
+    try:
+        return selectors.postmortem_for_incident(number)
+    except Postmortem.DoesNotExist:
+        raise Http404("No postmortem for this incident") from None
+
+
+def _local(value):
+    return timezone.localtime(value).strftime("%Y-%m-%dT%H:%M") if value else None
+
+
+@login_required
+@permission_required("postmortems.view_postmortem", raise_exception=True)
+def postmortem_list(request):
+    status = request.GET.get("status") or None
+    if status not in PostmortemStatus.values:
+        status = None
+    page = Paginator(selectors.postmortem_list(status=status), 25).get_page(request.GET.get("page"))
+    return render(request, "postmortems/list.html", {"page": page, "status": status, "statuses": PostmortemStatus.choices, "now": timezone.now()})
+
+
+@login_required
+@permission_required("postmortems.add_postmortem", raise_exception=True)
+def postmortem_create(request, number):
+    incident = get_object_or_404(Incident.objects.select_related("severity"), number=number)
+    if Postmortem.objects.filter(incident=incident).exists():
+        return redirect("postmortems:detail", number=number)
+    form = forms.PostmortemCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            postmortem = services.postmortem_create(
+                incident=incident, by=request.user, owner=data["owner"], due_at=data["due_at"], template=data["template"],
+            )
+        except DomainError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.success(request, "Postmortem opened.")
+            return redirect(postmortem)
+    return render(request, "postmortems/create.html", {"incident": incident, "form": form}, status=400 if form.errors else 200)
+
+
+def _detail_context(request, postmortem, **extra):
+    incident = postmortem.incident
+    can_change = request.user.has_perm(CHANGE) and postmortem.is_editable
+    items = list(selectors.action_item_list(incident=incident))
+    ctx = {
+        "postmortem": postmortem,
+        "incident": incident,
+        "sections": list(postmortem.sections.all()),
+        "items": items,
+        "today": timezone.localdate(),
+        "can_change": can_change,
+        "can_publish": request.user.has_perm("postmortems.publish_postmortem"),
+        "missing": services.missing_required_sections(postmortem),
+        "incomplete": services.incomplete_action_items(postmortem),
+        "details_form": forms.PostmortemDetailsForm(auto_id="id_pm_%s", initial={
+            "title": postmortem.title, "owner": postmortem.owner_id, "due_at": _local(postmortem.due_at),
+            "reviewers": [u.pk for u in postmortem.reviewers.all()], "review_meeting_at": _local(postmortem.review_meeting_at),
+            "review_meeting_place": postmortem.review_meeting_place, "public_summary": postmortem.public_summary,
+        }),
+        "item_form": forms.ActionItemForm(creating=True, auto_id="id_item_%s", initial={"due_date": timezone.localdate() + timedelta(days=14)}),
+        "events": list(incident.timeline.select_related("actor").order_by("occurred_at", "pk")) if can_change else [],
+        "key_kinds": services.KEY_EVENT_KINDS,
+        "previews": {},
+    }
+    ctx.update(extra)
+    return ctx
+
+
+@login_required
+@permission_required("postmortems.view_postmortem", raise_exception=True)
+def postmortem_detail(request, number):
+    postmortem = _postmortem(number)
+    return render(request, "postmortems/detail.html", _detail_context(request, postmortem))
+
+
+@login_required
+@permission_required(CHANGE, raise_exception=True)
+@require_POST
+def postmortem_sections(request, number):
+    """Save the sections, or (the Preview button) show them rendered without saving."""
+    postmortem = _postmortem(number)
+    bodies = {s.key: request.POST.get(f"section-{s.key}", s.body) for s in postmortem.sections.all()}
+    if "preview" in request.POST:
+        for section in postmortem.sections.all():
+            section.body = bodies[section.key]
+        previews = {key: render_markdown(body) for key, body in bodies.items()}
+        return render(request, "postmortems/detail.html", _detail_context(
+            request, postmortem, previews=previews, sections=list(postmortem.sections.all()),
+        ))
+    try:
+        services.postmortem_update(postmortem=postmortem, by=request.user, sections=bodies)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect(postmortem)
+    messages.success(request, "Postmortem saved.")
+    return redirect(postmortem.get_absolute_url() + "#sections")
+
+
+@login_required
+@permission_required(CHANGE, raise_exception=True)
+@require_POST
+def postmortem_details(request, number):
+    postmortem = _postmortem(number)
+    form = forms.PostmortemDetailsForm(request.POST, auto_id="id_pm_%s")
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.postmortem_update(
+                postmortem=postmortem, by=request.user, title=data["title"], owner=data["owner"], due_at=data["due_at"],
+                reviewers=data["reviewers"], review_meeting_at=data["review_meeting_at"],
+                review_meeting_place=data["review_meeting_place"], public_summary=data["public_summary"],
+            )
+        except DomainError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.success(request, "Details saved.")
+            return redirect(postmortem)
+    messages.error(request, "That did not go through: see the form below.")
+    postmortem = _postmortem(number)
+    return render(request, "postmortems/detail.html", _detail_context(request, postmortem, details_form=form, open_form="details"), status=400)
+
+
+@login_required
+@permission_required(CHANGE, raise_exception=True)
+@require_POST
+def postmortem_timeline(request, number):
+    postmortem = _postmortem(number)
+    try:
+        services.postmortem_rebuild_timeline(postmortem=postmortem, event_ids=request.POST.getlist("events"), by=request.user)
+    except (DomainError, ValueError) as exc:
+        messages.error(request, getattr(exc, "message", "Choose events of this incident."))
+    else:
+        messages.success(request, "Timeline section rebuilt from the chosen events; edit it below.")
+    return redirect(postmortem.get_absolute_url() + "#sections")
+
+
+TRANSITIONS = {
+    "submit": (lambda pm, user, post: services.postmortem_submit_for_review(postmortem=pm, by=user), "Sent for review.", CHANGE),
+    "draft": (lambda pm, user, post: services.postmortem_return_to_draft(postmortem=pm, by=user), "Back to draft.", CHANGE),
+    "publish": (
+        lambda pm, user, post: services.postmortem_publish(postmortem=pm, by=user, public_summary=post.get("public_summary")),
+        "Postmortem published.", "postmortems.publish_postmortem",
+    ),
+}
+
+
+@login_required
+@require_POST
+def postmortem_transition(request, number, action):
+    if action not in TRANSITIONS:
+        raise Http404("Unknown action")
+    run, success, perm = TRANSITIONS[action]
+    if not request.user.has_perm(perm):
+        return HttpResponse("Forbidden", status=403)
+    postmortem = _postmortem(number)
+    try:
+        run(postmortem, request.user, request.POST)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, success)
+    return redirect(postmortem)
+
+
+@login_required
+@permission_required("postmortems.view_postmortem", raise_exception=True)
+def postmortem_print(request, number):
+    postmortem = _postmortem(number)
+    return render(request, "postmortems/print.html", {"postmortem": postmortem, "document": render_markdown(postmortem_markdown(postmortem))})
+
+
+@login_required
+@permission_required("postmortems.view_postmortem", raise_exception=True)
+def postmortem_export(request, number):
+    postmortem = _postmortem(number)
+    response = HttpResponse(postmortem_markdown(postmortem), content_type="text/markdown; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="postmortem-{postmortem.incident.number}.md"'
+    return response
+
+
+# --- action items ------------------------------------------------------------------------------
+
+
+@login_required
+@permission_required("postmortems.view_actionitem", raise_exception=True)
+def action_items(request):
+    form = forms.ActionItemFilterForm(request.GET or None)
+    filters, owner_error = {}, None
+    if form.is_valid():
+        data = form.cleaned_data
+        owner = (data.get("owner") or "").strip()
+        if owner:
+            user = request.user if owner == "me" else User.objects.filter(username=owner).first()
+            if user is None:
+                owner_error = f"No user {owner!r}."
+                filters["owner"] = User(pk=0)
+            else:
+                filters["owner"] = user
+        filters.update(category=data.get("category"), status=data.get("status"), overdue=data.get("overdue"))
+    page = Paginator(selectors.action_item_list(**filters), 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "postmortems/action_items.html", {
+        "form": form, "page": page, "today": timezone.localdate(), "query": query.urlencode(), "owner_error": owner_error,
+    })
+
+
+@login_required
+@permission_required("postmortems.add_actionitem", raise_exception=True)
+def action_item_create(request, number):
+    incident = get_object_or_404(Incident, number=number)
+    form = forms.ActionItemForm(request.POST or None, creating=True)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.action_item_create(
+                incident=incident, by=request.user, title=data["title"], description=data["description"], owner=data["owner"],
+                due_date=data["due_date"], category=data["category"], priority=data["priority"], ticket_url=data["ticket_url"],
+            )
+        except DomainError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.success(request, "Action item added.")
+            back = request.POST.get("next") or incident.get_absolute_url()
+            return redirect(back if back.startswith("/") and not back.startswith("//") else incident.get_absolute_url())
+    return render(request, "postmortems/action_item_form.html", {"incident": incident, "form": form, "item": None},
+                  status=400 if form.errors else 200)
+
+
+@login_required
+@permission_required("postmortems.view_actionitem", raise_exception=True)
+def action_item_detail(request, pk):
+    item = get_object_or_404(selectors.action_item_queryset(), pk=pk)
+    can_change = request.user.has_perm("postmortems.change_actionitem")
+    form = forms.ActionItemForm(request.POST or None, instance=None, initial={
+        f: getattr(item, f) for f in ("title", "description", "due_date", "category", "priority", "status", "ticket_url")
+    } | {"owner": item.owner_id})
+    if request.method == "POST":
+        if not can_change:
+            return HttpResponse("Forbidden", status=403)
+        if form.is_valid():
+            try:
+                services.action_item_update(item=item, by=request.user, **form.cleaned_data)
+            except DomainError as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            else:
+                messages.success(request, "Action item saved.")
+                return redirect("postmortems:action_item", pk=item.pk)
+    return render(request, "postmortems/action_item_form.html", {"incident": item.incident, "form": form, "item": item, "can_change": can_change},
+                  status=400 if form.errors else 200)
+
+
+# --- metrics ---------------------------------------------------------------------------------
+
+
+def service_series(report: m.Report, top: int = 8) -> dict[str, list[int]]:
+    """The busiest services, the rest summed as "Other services" (the chart and its table)."""
+    items = list(report.weekly_by_service.items())
+    series = dict(items[:top])
+    if items[top:]:
+        series["Other services"] = [sum(v[i] for _, v in items[top:]) for i in range(len(report.weeks))]
+    return series
+
+
+def metric_charts(report: m.Report, services_shown: dict[str, list[int]]) -> dict:
+    sev_bars = [r for r in report.severities if r.count]
+    weeks = [w.strftime("%d %b") for w in report.weeks]
+    return {
+        "mttr": charts.hbar_chart("chart-mttr", "Mean time to resolve by severity, against target",
+                                  [charts.Bar(r.key, r.mttr, r.mttr_target, r.colour) for r in sev_bars], m.fmt_seconds),
+        "mtta": charts.hbar_chart("chart-mtta", "Mean time to acknowledge by severity, against target",
+                                  [charts.Bar(r.key, r.mtta, r.mtta_target, r.colour) for r in sev_bars], m.fmt_seconds),
+        "weekly_severity": charts.stacked_columns(
+            "chart-weekly-severity", "Incidents per week by severity", weeks,
+            [(r.key, r.colour, report.weekly_by_severity.get(r.key, [0] * len(weeks))) for r in report.severities],
+        ),
+        "weekly_service": charts.stacked_columns(
+            "chart-weekly-service", "Incidents per week by service", weeks,
+            [(name, charts.PALETTE[i % len(charts.PALETTE)], values) for i, (name, values) in enumerate(services_shown.items())],
+        ),
+        "detection": charts.share_bar("chart-detection", "How incidents were detected (dashed: alert target)",
+                                      [(d["label"], d["count"]) for d in report.detection], report.alert_target),
+    }
+
+
+@login_required
+@permission_required("incidents.view_incident", raise_exception=True)
+def metrics_page(request):
+    form, rng = forms.range_from_params(request.GET)
+    report = m.compute(rng)
+    services_shown = service_series(report)
+    weekly = {
+        "severity": (list(report.weekly_by_severity), _week_rows(report.weeks, report.weekly_by_severity)),
+        "service": (list(services_shown), _week_rows(report.weeks, services_shown)),
+    }
+    return render(request, "postmortems/metrics.html", {
+        "form": form, "report": report, "charts": metric_charts(report, services_shown), "weekly": weekly, "query": f"since={rng.start}&until={rng.end}",
+    })
+
+
+def _week_rows(weeks, series: dict[str, list[int]]) -> list[tuple]:
+    columns = list(series.values())
+    return [(week, [col[i] for col in columns]) for i, week in enumerate(weeks)]
+
+
+@login_required
+@permission_required("incidents.view_incident", raise_exception=True)
+def metrics_csv(request):
+    _form, rng = forms.range_from_params(request.GET)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="incident-metrics-{rng.start}-{rng.end}.csv"'
+    writer = csv.writer(response)
+    writer.writerows(m.csv_rows(m.compute(rng)))
+    return response

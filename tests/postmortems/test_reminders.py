@@ -1,0 +1,180 @@
+"""Reminder rows: scheduled once, claimed once, sent by email (text + HTML), every attempt a row."""
+
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.core.mail.backends.base import BaseEmailBackend
+from django.utils import timezone
+from icalendar import Calendar
+
+from postmortems import delivery, services
+from postmortems.models import ActionItem, EmailAttempt, Reminder
+from postmortems.tasks import action_item_digest_task, reminder_send_task, reminder_sweep_task
+
+from .conftest import fill_required
+
+pytestmark = pytest.mark.django_db
+
+
+class FailingBackend(BaseEmailBackend):
+    def send_messages(self, messages):
+        raise ConnectionRefusedError("SMTP server unreachable")
+
+
+def _make_due(*reminders):
+    Reminder.objects.filter(pk__in=[r.pk for r in reminders]).update(due_at=timezone.now() - timedelta(seconds=1))
+
+
+def test_creation_schedules_due_soon_and_overdue_for_the_owner(postmortem, settings):
+    reminders = {r.kind: r for r in Reminder.objects.filter(postmortem=postmortem)}
+    assert set(reminders) == {"due_soon", "overdue"}
+    assert reminders["due_soon"].due_at == postmortem.due_at - settings.POSTMORTEM_REMINDER_BEFORE
+    assert reminders["overdue"].due_at == postmortem.due_at
+    assert {r.recipient for r in reminders.values()} == {postmortem.owner}
+
+
+def test_changing_due_date_or_owner_replaces_pending_reminders(postmortem, responder, outsider):
+    old = set(Reminder.objects.filter(postmortem=postmortem).values_list("pk", flat=True))
+    new_due = timezone.now() + timedelta(days=5)
+    services.postmortem_update(postmortem=postmortem, by=responder, due_at=new_due, owner=outsider)
+    assert set(Reminder.objects.filter(pk__in=old).values_list("status", flat=True)) == {"cancelled"}
+    live = Reminder.objects.filter(postmortem=postmortem, status="pending")
+    assert {(r.kind, r.recipient_id, r.due_at) for r in live} == {("overdue", outsider.pk, new_due), ("due_soon", outsider.pk, new_due - timedelta(hours=24))}
+
+
+def test_reminder_is_sent_once_with_text_and_html(postmortem):
+    reminder = Reminder.objects.get(postmortem=postmortem, kind="due_soon")
+    _make_due(reminder)
+    reminder_send_task(reminder.pk)
+    reminder_send_task(reminder.pk)  # a duplicate of the ETA message
+    assert reminder_sweep_task() == 0  # and the sweep finds nothing left
+    assert len(mail.outbox) == 1
+    message = mail.outbox[0]
+    assert message.to == [postmortem.owner.email]
+    assert postmortem.incident.number in message.subject and "due" in message.subject.lower()
+    assert f"/postmortems/{postmortem.incident.number}/" in message.body
+    assert message.alternatives[0].mimetype == "text/html" and "<a href=" in message.alternatives[0].content
+    reminder.refresh_from_db()
+    assert reminder.status == "sent" and reminder.attempts == 1
+    assert EmailAttempt.objects.filter(reminder=reminder, ok=True).count() == 1
+
+
+def test_claim_twice_only_one_wins(postmortem):
+    reminder = Reminder.objects.get(postmortem=postmortem, kind="overdue")
+    assert not delivery.claim(reminder.pk)  # not due yet
+    _make_due(reminder)
+    assert delivery.claim(reminder.pk)
+    assert not delivery.claim(reminder.pk)
+    assert delivery.claim_due() == []
+
+
+def test_sweep_sends_what_the_fast_path_missed(postmortem):
+    reminders = list(Reminder.objects.filter(postmortem=postmortem))
+    _make_due(*reminders)
+    assert reminder_sweep_task() == 2
+    assert reminder_sweep_task() == 0
+    subjects = sorted(m.subject for m in mail.outbox)
+    number = postmortem.incident.number
+    assert subjects[0].startswith(f"Postmortem due {postmortem.due_at:%Y-%m-%d %H:%M}: {number}")
+    assert subjects[1].startswith(f"Postmortem overdue: {number}")
+
+
+def test_published_postmortem_gets_no_more_reminders(postmortem, responder):
+    fill_required(postmortem, responder)
+    services.postmortem_submit_for_review(postmortem=postmortem, by=responder)
+    services.postmortem_publish(postmortem=postmortem, by=responder)
+    assert set(Reminder.objects.filter(postmortem=postmortem).values_list("status", flat=True)) == {"cancelled"}
+    Reminder.objects.filter(postmortem=postmortem).update(status="pending", due_at=timezone.now() - timedelta(seconds=1))
+    reminder_sweep_task()
+    assert mail.outbox == []
+    assert set(Reminder.objects.filter(postmortem=postmortem).values_list("status", flat=True)) == {"cancelled"}
+
+
+def test_failed_send_is_recorded_and_retried_with_backoff(postmortem, settings):
+    settings.EMAIL_BACKEND = "tests.postmortems.test_reminders.FailingBackend"
+    settings.POSTMORTEM_REMINDER_MAX_ATTEMPTS = 2
+    reminder = Reminder.objects.get(postmortem=postmortem, kind="overdue")
+    _make_due(reminder)
+    reminder_sweep_task()
+    reminder.refresh_from_db()
+    assert reminder.status == "pending" and reminder.attempts == 1 and "unreachable" in reminder.last_error
+    assert reminder.due_at > timezone.now() + timedelta(seconds=20)  # backoff
+    _make_due(reminder)
+    reminder_sweep_task()
+    reminder.refresh_from_db()
+    assert reminder.status == "failed" and reminder.attempts == 2
+    assert list(EmailAttempt.objects.filter(reminder=reminder).values_list("ok", flat=True)) == [False, False]
+
+
+def test_stale_sending_claim_is_retried(postmortem):
+    reminder = Reminder.objects.get(postmortem=postmortem, kind="overdue")
+    Reminder.objects.filter(pk=reminder.pk).update(status="sending", claimed_at=timezone.now() - timedelta(hours=1),
+                                                   due_at=timezone.now() - timedelta(hours=1))
+    assert reminder_sweep_task() == 1
+    reminder.refresh_from_db()
+    assert reminder.status == "sent"
+
+
+def test_review_invitation_goes_to_each_reviewer_with_an_ics(postmortem, responder, responder2, viewer):
+    meeting = (timezone.now() + timedelta(days=2)).replace(microsecond=0)
+    services.postmortem_update(postmortem=postmortem, by=responder, reviewers=[responder2, viewer], review_meeting_at=meeting,
+                               review_meeting_place="Room 4")
+    assert not Reminder.objects.filter(kind="review_invite").exists()  # drafts invite nobody yet
+    services.postmortem_submit_for_review(postmortem=postmortem, by=responder)
+    invites = Reminder.objects.filter(kind="review_invite")
+    assert {r.recipient for r in invites} == {responder2, viewer}
+    reminder_sweep_task()
+    assert sorted(m.to[0] for m in mail.outbox) == sorted([responder2.email, viewer.email])
+    message = mail.outbox[0]
+    name, content, mimetype = message.attachments[0]
+    assert name == "invite.ics" and mimetype.startswith("text/calendar")
+    event = Calendar.from_ical(content).walk("VEVENT")[0]
+    assert event.decoded("dtstart") == meeting
+    assert str(event.get("location")) == "Room 4"
+    assert postmortem.incident.number in str(event.get("summary"))
+    # moving the meeting sends a new invitation; saving again without changes does not
+    services.postmortem_update(postmortem=postmortem, by=responder, review_meeting_at=meeting + timedelta(hours=1))
+    services.postmortem_update(postmortem=postmortem, by=responder, review_meeting_at=meeting + timedelta(hours=1))
+    reminder_sweep_task()
+    assert len(mail.outbox) == 4
+
+
+def test_daily_digest_lists_each_owners_overdue_items_once(postmortem, responder, responder2, settings):
+    settings.POSTMORTEM_DIGEST_HOUR = 0
+    incident = postmortem.incident
+    today = timezone.localdate()
+    a = services.action_item_create(incident=incident, title="Add alert", owner=responder, due_date=today, by=responder)
+    b = services.action_item_create(incident=incident, title="Fix runbook", owner=responder, due_date=today, by=responder)
+    c = services.action_item_create(incident=incident, title="Load test", owner=responder2, due_date=today, by=responder)
+    done = services.action_item_create(incident=incident, title="Done one", owner=responder2, due_date=today, by=responder)
+    services.action_item_update(item=done, status="done", by=responder2)
+    services.action_item_create(incident=incident, title="Not yet due", owner=responder2, due_date=today + timedelta(days=3), by=responder)
+    ActionItem.objects.filter(pk__in=[a.pk, b.pk, c.pk, done.pk]).update(due_date=today - timedelta(days=2))
+    Reminder.objects.filter(postmortem=postmortem).update(status="cancelled")
+    assert action_item_digest_task() == 2
+    assert action_item_digest_task() == 2  # same rows (one per owner per day), nothing sent twice
+    assert Reminder.objects.filter(kind="digest").count() == 2
+    assert len(mail.outbox) == 2
+    by_to = {m.to[0]: m for m in mail.outbox}
+    first = by_to[responder.email]
+    assert first.subject == "2 overdue action items"
+    assert "Add alert" in first.body and "Fix runbook" in first.body and "Load test" not in first.body
+    second = by_to[responder2.email]
+    assert "Load test" in second.body and "Done one" not in second.body and "Not yet due" not in second.body
+
+
+def test_digest_waits_for_the_configured_hour(postmortem, responder, settings):
+    settings.POSTMORTEM_DIGEST_HOUR = 24  # never
+    item = services.action_item_create(incident=postmortem.incident, title="x", owner=responder, due_date=timezone.localdate(), by=responder)
+    ActionItem.objects.filter(pk=item.pk).update(due_date=timezone.localdate() - timedelta(days=1))
+    assert action_item_digest_task() == 0
+    assert not Reminder.objects.filter(kind="digest").exists()
+
+
+def test_owner_changed_back_revives_the_reminders(postmortem, responder, outsider):
+    first_owner = postmortem.owner
+    services.postmortem_update(postmortem=postmortem, by=responder, owner=outsider)
+    services.postmortem_update(postmortem=postmortem, by=responder, owner=first_owner)
+    live = Reminder.objects.filter(postmortem=postmortem, status="pending")
+    assert {(r.kind, r.recipient_id) for r in live} == {("due_soon", first_owner.pk), ("overdue", first_owner.pk)}

@@ -1,0 +1,65 @@
+"""The paths that matter, through a real Celery worker on the configured broker (Redis in CI):
+resolution opens the postmortem, reminders go out by their ETA, the digest goes out once."""
+
+import time
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.utils import timezone
+
+from postmortems import services
+from postmortems.models import ActionItem, EmailAttempt, Postmortem, Reminder
+from postmortems.tasks import action_item_digest_task
+
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("seeded")]
+
+
+def wait_for(predicate, timeout=20.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_resolution_opens_the_postmortem_through_the_worker(celery_worker, resolved, responder2):
+    incident = resolved("P1")
+    assert wait_for(lambda: Postmortem.objects.filter(incident=incident).exists()), "the worker never opened the postmortem"
+    pm = Postmortem.objects.get(incident=incident)
+    assert pm.owner == responder2 and pm.automatic
+    assert pm.due_at == incident.resolved_at + timedelta(hours=48)
+    assert wait_for(lambda: incident.timeline.filter(kind="resolved", dispatched_at__isnull=False).exists())
+    assert Postmortem.objects.filter(incident=incident).count() == 1
+
+
+def test_reminders_go_out_by_eta_through_the_worker(celery_worker, resolved, responder, responder2):
+    incident = resolved("P3")
+    pm = services.postmortem_create(incident=incident, by=responder, due_at=timezone.now() + timedelta(seconds=3))
+    assert wait_for(lambda: set(Reminder.objects.filter(postmortem=pm).values_list("status", flat=True)) == {"sent"}), \
+        list(Reminder.objects.values("kind", "status", "last_error"))
+    assert EmailAttempt.objects.filter(ok=True).count() == 2
+    subjects = sorted(m.subject for m in mail.outbox)
+    assert subjects[0].startswith("Postmortem due") and subjects[1].startswith("Postmortem overdue")
+    assert {m.to[0] for m in mail.outbox} == {responder2.email}
+
+
+def test_review_invitations_and_digest_through_the_worker(celery_worker, resolved, responder, responder2, viewer, settings):
+    settings.POSTMORTEM_DIGEST_HOUR = 0
+    incident = resolved("P3")
+    pm = services.postmortem_create(incident=incident, by=responder, due_at=timezone.now() + timedelta(days=3),
+                                    reviewers=[viewer])
+    services.postmortem_update(postmortem=pm, by=responder, review_meeting_at=timezone.now() + timedelta(days=1))
+    services.postmortem_submit_for_review(postmortem=pm, by=responder)
+    assert wait_for(lambda: Reminder.objects.filter(kind="review_invite", status="sent").count() == 1)
+    item = services.action_item_create(incident=incident, title="Alert on expiry", owner=responder2, due_date=timezone.localdate(), by=responder)
+    ActionItem.objects.filter(pk=item.pk).update(due_date=timezone.localdate() - timedelta(days=1))
+    action_item_digest_task.delay()
+    action_item_digest_task.delay()  # twice: still one digest
+    assert wait_for(lambda: Reminder.objects.filter(kind="digest", status="sent").count() == 1)
+    time.sleep(0.5)
+    digests = [m for m in mail.outbox if "overdue action item" in m.subject]
+    assert len(digests) == 1 and digests[0].to == [responder2.email] and "Alert on expiry" in digests[0].body
+    invites = [m for m in mail.outbox if m.subject.startswith("Postmortem review")]
+    assert len(invites) == 1 and invites[0].to == [viewer.email] and invites[0].attachments[0][0] == "invite.ics"
