@@ -14,6 +14,13 @@ class PostmortemsConfig(AppConfig):
         "postmortems.change_actionitem",
     )
 
+    @staticmethod
+    def seed_defaults(apps):
+        """Idempotent: the templates the data migration seeds (tests call it after a flush)."""
+        from .defaults import seed_templates
+
+        seed_templates(apps)
+
     def ready(self):
         from config.metrics import register_metric
         from incidents import demo, events, extensions

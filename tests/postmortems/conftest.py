@@ -1,15 +1,11 @@
 from datetime import timedelta
 
 import pytest
-from django.apps import apps as django_apps
 from django.utils import timezone
 
 from incidents import services as incident_services
-from incidents.defaults import seed_defaults
-from incidents.groups import ensure_groups
 from incidents.models import Role
 from postmortems import services
-from postmortems.defaults import seed_templates
 from tests.incidents.factories import ServiceFactory, declare
 
 
@@ -41,12 +37,3 @@ def postmortem(resolved, responder):
 def fill_required(pm, by):
     bodies = {s.key: f"Text for {s.title}" for s in pm.sections.all() if s.required and not s.body.strip()}
     return services.postmortem_update(postmortem=pm, by=by, sections=bodies)
-
-
-@pytest.fixture
-def seeded(transactional_db):
-    """The migrations' seed data, again: a transactional test elsewhere may have flushed it.
-    (Both seeders are idempotent get-or-create.)"""
-    seed_defaults(django_apps)
-    seed_templates(django_apps)
-    ensure_groups()

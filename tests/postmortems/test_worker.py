@@ -12,7 +12,7 @@ from postmortems import services
 from postmortems.models import ActionItem, EmailAttempt, Postmortem, Reminder
 from postmortems.tasks import action_item_digest_task
 
-pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("seeded")]
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 
 def wait_for(predicate, timeout=20.0):
