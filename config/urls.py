@@ -1,12 +1,16 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from incidents.statuspage import views as statuspage_views
+
 from . import views
 
 api_v1 = [
     path("", include("incidents.api.urls")),
+    path("", include("incidents.statuspage.api.urls")),
 ]
 
 urlpatterns = [
@@ -19,7 +23,12 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("status/", include("incidents.statuspage.urls")),
+    path("statuspage/", include("incidents.statuspage.staff_urls")),
     path("", include("incidents.urls")),
 ]
+
+if settings.BENCH_TRIVIAL_VIEW:  # config/settings/bench.py only: the status page bench's baseline
+    urlpatterns.insert(0, path("bench/trivial/", statuspage_views.bench_trivial))
 
 handler404 = "incidents.views.not_found"

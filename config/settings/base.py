@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "incidents.apps.IncidentsConfig",
+    "incidents.statuspage.apps.StatuspageConfig",
 ]
 
 MIDDLEWARE = [
@@ -156,6 +157,15 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 # Apps add their own sweeps to CELERY_BEAT_SCHEDULE in their settings fragments below.
+# statuspage: the maintenance scheduler's and the subscriber notifications' safety nets.
+CELERY_BEAT_SCHEDULE["statuspage-maintenance-sweep"] = {
+    "task": "incidents.statuspage.tasks.maintenance_sweep_task",
+    "schedule": schedule(timedelta(seconds=15)),
+}
+CELERY_BEAT_SCHEDULE["statuspage-notification-sweep"] = {
+    "task": "incidents.statuspage.tasks.notification_sweep_task",
+    "schedule": schedule(timedelta(seconds=30)),
+}
 
 # --- REST framework ----------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -195,6 +205,17 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- statuspage (incidents.statuspage) --------------------------------------------------------
+# Rendered pages and JSON are cached this long at most (any public change invalidates at once).
+STATUSPAGE_CACHE_SECONDS = env.int("STATUSPAGE_CACHE_SECONDS", default=60)
+# Cache-Control max-age for browsers, proxies and CDNs.
+STATUSPAGE_CLIENT_MAX_AGE = env.int("STATUSPAGE_CLIENT_MAX_AGE", default=10)
+STATUSPAGE_SUBSCRIBE_LIMIT_PER_HOUR = env.int("STATUSPAGE_SUBSCRIBE_LIMIT_PER_HOUR", default=10)
+STATUSPAGE_CONFIRM_MAX_AGE = env.int("STATUSPAGE_CONFIRM_MAX_AGE", default=2 * 24 * 3600)
+STATUSPAGE_UNSUBSCRIBE_MAX_AGE = env.int("STATUSPAGE_UNSUBSCRIBE_MAX_AGE", default=90 * 24 * 3600)
+# Only the bench turns this on: it adds /bench/trivial/, the baseline of the status page rows.
+BENCH_TRIVIAL_VIEW = False
 
 # Demo accounts created by `manage.py seed_demo` (make run prints them).
 DEMO_PASSWORD = env("DEMO_PASSWORD", default="demo-password-123")
