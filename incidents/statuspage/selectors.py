@@ -120,6 +120,18 @@ class Snapshot:
         return {c.pk: c for c in self.components}
 
     @property
+    def layout(self) -> list[tuple[ComponentGroup | None, list[StatusComponent]]]:
+        """What the page lists: ungrouped components and groups by position, a group's own inside it.
+        Components shown only when degraded are left out while operational."""
+        shown = [c for c in self.components if not c.only_show_if_degraded or c.status != ComponentStatus.OPERATIONAL]
+        items = [(c.position, c.name, None, [c]) for c in shown if c.group_id is None]
+        for g in self.groups:
+            children = [c for c in shown if c.group_id == g.pk]
+            if children:
+                items.append((g.position, g.name, g, children))
+        return [(g, cs) for _, _, g, cs in sorted(items, key=lambda i: (i[0], i[1]))]
+
+    @property
     def active_maintenances(self) -> list[Maintenance]:
         return [m for m in self.maintenances if m.status in (MaintenanceStatus.IN_PROGRESS, MaintenanceStatus.VERIFYING)]
 

@@ -103,6 +103,7 @@ def component_save(*, component: StatusComponent) -> StatusComponent:
         component.name = component.service.name
     component.save()
     components_refresh([component.pk])
+    component.refresh_from_db()
     cache.bump_on_commit()
     return component
 

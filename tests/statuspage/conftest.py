@@ -1,15 +1,16 @@
 """Fixtures of the status page tests: components on services, the worker's reactions run by
 calling the tasks, a real local SMTP server and a local HTTP receiver for webhooks."""
 
+import copy
 import json
 import socket
 import threading
+import uuid
 from email import message_from_bytes, policy
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from aiosmtpd.controller import Controller
-from django.core.cache import cache
 
 from incidents.models import TimelineEvent
 from incidents.statuspage import tasks
@@ -20,10 +21,12 @@ from tests.incidents.factories import ServiceFactory
 
 
 @pytest.fixture(autouse=True)
-def _clear_cache():
-    cache.clear()
+def _own_cache_namespace(settings):
+    """A key prefix of its own per test: Redis is shared (other runs, the broker), so never clear it."""
+    caches = copy.deepcopy(settings.CACHES)
+    caches["default"]["KEY_PREFIX"] = f"{caches['default'].get('KEY_PREFIX', '')}-sp-{uuid.uuid4().hex[:12]}"
+    settings.CACHES = caches
     yield
-    cache.clear()
 
 
 @pytest.fixture
