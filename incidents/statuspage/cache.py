@@ -4,11 +4,18 @@ Every public page and JSON document is stored in Django's cache under the curren
 public change (an update, a component state, a maintenance step) bumps the version so the next
 request renders afresh. The version lives in the shared cache (Redis when configured), since the
 worker that runs the event subscribers is another process than the web server.
-A hit costs two cache reads and no query.
+A hit costs no query, and usually no network either: each process keeps the entries it served
+in memory under the version, and re-reads the shared version at most every
+STATUSPAGE_VERSION_CHECK_SECONDS (default 1 s; 0 checks on every request), so another
+process's change shows within that time and this process's own change at once.
+Bodies are stored gzipped too and served so to clients that accept it.
 """
 
+import gzip
 import hashlib
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -19,23 +26,40 @@ from django.http import HttpResponse, HttpResponseNotModified
 from django.utils.http import http_date, parse_http_date_safe, quote_etag
 
 VERSION_KEY = "statuspage:version"
+LOCAL_ENTRIES = 256
+
+_lock = threading.Lock()
+_local: OrderedDict[str, tuple[float, "Entry"]] = OrderedDict()
+_version: dict[str, tuple[float, str]] = {}  # cache alias+prefix -> (checked at, version)
 
 
 def _ttl() -> int:
     return getattr(settings, "STATUSPAGE_CACHE_SECONDS", 60)
 
 
+def _scope() -> str:
+    # Tests switch KEY_PREFIX per test; the process-local copies must follow.
+    return str(settings.CACHES["default"].get("KEY_PREFIX", ""))
+
+
 def current_version() -> str:
+    scope = _scope()
+    now = time.monotonic()
+    memo = _version.get(scope)
+    if memo is not None and now - memo[0] < getattr(settings, "STATUSPAGE_VERSION_CHECK_SECONDS", 1.0):
+        return memo[1]
     version = cache.get(VERSION_KEY)
     if version is None:
-        version = str(time.time_ns())
-        cache.add(VERSION_KEY, version, None)
-        version = cache.get(VERSION_KEY) or version
+        cache.add(VERSION_KEY, str(time.time_ns()), None)
+        version = cache.get(VERSION_KEY) or str(time.time_ns())
+    _version[scope] = (now, version)
     return version
 
 
 def bump() -> None:
-    cache.set(VERSION_KEY, str(time.time_ns()), None)
+    version = str(time.time_ns())
+    cache.set(VERSION_KEY, version, None)
+    _version[_scope()] = (time.monotonic(), version)
 
 
 def bump_on_commit() -> None:
@@ -49,13 +73,37 @@ class Entry:
     status: int
     etag: str
     last_modified: float
+    gzipped: bytes | None = None
+
+
+def _local_get(key: str) -> "Entry | None":
+    with _lock:
+        item = _local.get(key)
+        if item is None:
+            return None
+        if item[0] < time.monotonic():
+            del _local[key]
+            return None
+        _local.move_to_end(key)
+        return item[1]
+
+
+def _local_put(key: str, entry: "Entry") -> None:
+    with _lock:
+        _local[key] = (time.monotonic() + _ttl(), entry)
+        while len(_local) > LOCAL_ENTRIES:
+            _local.popitem(last=False)
+
+
+def _gzip_etag(etag: str) -> str:
+    return etag[:-1] + '-gz"'
 
 
 def _fresh(request, entry: Entry) -> bool:
     inm = request.headers.get("If-None-Match")
     if inm is not None:
         tags = {t.strip().removeprefix("W/") for t in inm.split(",")}
-        return "*" in tags or entry.etag in tags
+        return "*" in tags or entry.etag in tags or _gzip_etag(entry.etag) in tags
     ims = parse_http_date_safe(request.headers.get("If-Modified-Since", ""))
     return ims is not None and int(entry.last_modified) <= ims
 
@@ -63,18 +111,26 @@ def _fresh(request, entry: Entry) -> bool:
 def cached_response(request, build: Callable[[], tuple[int, str, bytes]], *, cors: bool = False) -> HttpResponse:
     """Serve `build()` (status, content type, body) from the cache, with validators and 304s."""
     key = f"statuspage:r:{current_version()}:{request.get_full_path()}"
-    entry = cache.get(key)
+    local_key = f"{_scope()}|{key}"
+    entry = _local_get(local_key)
     if entry is None:
-        status, content_type, body = build()
-        etag = quote_etag(hashlib.md5(body, usedforsecurity=False).hexdigest())
-        entry = Entry(body, content_type, status, etag, time.time())
-        cache.set(key, entry, _ttl())
+        entry = cache.get(key)
+        if entry is None:
+            status, content_type, body = build()
+            etag = quote_etag(hashlib.md5(body, usedforsecurity=False).hexdigest())
+            packed = gzip.compress(body, compresslevel=6, mtime=0) if len(body) > 1024 else None
+            entry = Entry(body, content_type, status, etag, time.time(), packed)
+            cache.set(key, entry, _ttl())
+        _local_put(local_key, entry)
     max_age = getattr(settings, "STATUSPAGE_CLIENT_MAX_AGE", 10)
     if entry.status == 200 and _fresh(request, entry):
         response = HttpResponseNotModified()
+    elif entry.gzipped is not None and "gzip" in request.headers.get("Accept-Encoding", ""):
+        response = HttpResponse(entry.gzipped, content_type=entry.content_type, status=entry.status)
+        response["Content-Encoding"] = "gzip"
     else:
         response = HttpResponse(entry.body, content_type=entry.content_type, status=entry.status)
-    response["ETag"] = entry.etag
+    response["ETag"] = _gzip_etag(entry.etag) if response.get("Content-Encoding") == "gzip" else entry.etag
     response["Last-Modified"] = http_date(entry.last_modified)
     response["Cache-Control"] = f"public, max-age={max_age}, stale-while-revalidate=30, stale-if-error=600"
     response["Vary"] = "Accept-Encoding"

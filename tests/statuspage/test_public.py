@@ -221,3 +221,14 @@ def test_worker_side_event_invalidates_the_cache(client, components, responder, 
     with django_capture_on_commit_callbacks(execute=True):
         run_worker_events()
     assert "Slow pages" in client.get("/status/").content.decode()
+
+
+def test_gzip_for_clients_that_accept_it(client, world):
+    import gzip
+
+    plain = client.get("/status/")
+    packed = client.get("/status/", HTTP_ACCEPT_ENCODING="gzip, br")
+    assert packed["Content-Encoding"] == "gzip" and "Content-Encoding" not in plain
+    assert gzip.decompress(packed.content) == plain.content
+    assert packed["ETag"] != plain["ETag"] and "Accept-Encoding" in packed["Vary"]
+    assert client.get("/status/", HTTP_ACCEPT_ENCODING="gzip", HTTP_IF_NONE_MATCH=packed["ETag"]).status_code == 304
