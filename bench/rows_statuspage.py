@@ -96,7 +96,7 @@ async def _client(port: int, path: str, stop_at: float, counts: list[int]) -> No
             if headers.get("connection", "").lower() == "close":
                 writer.close()
                 writer = None
-        except (OSError, asyncio.IncompleteReadError, ValueError):
+        except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError, IndexError):
             counts[1] += 1
             if writer is not None:
                 writer.close()

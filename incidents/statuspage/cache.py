@@ -74,6 +74,7 @@ class Entry:
     etag: str
     last_modified: float
     gzipped: bytes | None = None
+    cors: bool = False
 
 
 def _local_get(key: str) -> "Entry | None":
@@ -100,32 +101,35 @@ def _gzip_etag(etag: str) -> str:
 
 
 def _fresh(request, entry: Entry) -> bool:
-    inm = request.headers.get("If-None-Match")
+    inm = request.META.get("HTTP_IF_NONE_MATCH")
     if inm is not None:
         tags = {t.strip().removeprefix("W/") for t in inm.split(",")}
         return "*" in tags or entry.etag in tags or _gzip_etag(entry.etag) in tags
-    ims = parse_http_date_safe(request.headers.get("If-Modified-Since", ""))
+    ims = parse_http_date_safe(request.META.get("HTTP_IF_MODIFIED_SINCE", ""))
     return ims is not None and int(entry.last_modified) <= ims
 
 
-def cached_response(request, build: Callable[[], tuple[int, str, bytes]], *, cors: bool = False) -> HttpResponse:
-    """Serve `build()` (status, content type, body) from the cache, with validators and 304s."""
-    key = f"statuspage:r:{current_version()}:{request.get_full_path()}"
+def _key(request) -> str:
+    return f"statuspage:r:{current_version()}:{request.get_full_path()}"
+
+
+def lookup(request) -> Entry | None:
+    """The stored response for this request under the current version, if any (no query)."""
+    key = _key(request)
     local_key = f"{_scope()}|{key}"
     entry = _local_get(local_key)
     if entry is None:
         entry = cache.get(key)
-        if entry is None:
-            status, content_type, body = build()
-            etag = quote_etag(hashlib.md5(body, usedforsecurity=False).hexdigest())
-            packed = gzip.compress(body, compresslevel=6, mtime=0) if len(body) > 1024 else None
-            entry = Entry(body, content_type, status, etag, time.time(), packed)
-            cache.set(key, entry, _ttl())
-        _local_put(local_key, entry)
+        if entry is not None:
+            _local_put(local_key, entry)
+    return entry
+
+
+def respond(request, entry: Entry) -> HttpResponse:
     max_age = getattr(settings, "STATUSPAGE_CLIENT_MAX_AGE", 10)
     if entry.status == 200 and _fresh(request, entry):
         response = HttpResponseNotModified()
-    elif entry.gzipped is not None and "gzip" in request.headers.get("Accept-Encoding", ""):
+    elif entry.gzipped is not None and "gzip" in request.META.get("HTTP_ACCEPT_ENCODING", ""):
         response = HttpResponse(entry.gzipped, content_type=entry.content_type, status=entry.status)
         response["Content-Encoding"] = "gzip"
     else:
@@ -134,7 +138,42 @@ def cached_response(request, build: Callable[[], tuple[int, str, bytes]], *, cor
     response["Last-Modified"] = http_date(entry.last_modified)
     response["Cache-Control"] = f"public, max-age={max_age}, stale-while-revalidate=30, stale-if-error=600"
     response["Vary"] = "Accept-Encoding"
-    if cors:
+    if response.status_code != 304:
+        response["Content-Length"] = str(len(response.content))
+    if entry.cors:
         response["Access-Control-Allow-Origin"] = "*"
         response["Access-Control-Allow-Methods"] = "GET, HEAD, OPTIONS"
     return response
+
+
+def cached_response(request, build: Callable[[], tuple[int, str, bytes]], *, cors: bool = False) -> HttpResponse:
+    """Serve `build()` (status, content type, body) from the cache, with validators and 304s."""
+    entry = lookup(request)
+    if entry is None:
+        status, content_type, body = build()
+        etag = quote_etag(hashlib.md5(body, usedforsecurity=False).hexdigest())
+        packed = gzip.compress(body, compresslevel=6, mtime=0) if len(body) > 1024 else None
+        entry = Entry(body, content_type, status, etag, time.time(), packed, cors)
+        key = _key(request)
+        cache.set(key, entry, _ttl())
+        _local_put(f"{_scope()}|{key}", entry)
+    return respond(request, entry)
+
+
+class StatusPageCacheMiddleware:
+    """Answers cached public GETs before the session, auth, CSRF and message middleware and the
+    URL resolver run (Django's own cache middleware works the same way). Misses go on to the views,
+    which store what they render. Put it right after SecurityMiddleware / WhiteNoise."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.prefix = "/status/"
+
+    def __call__(self, request):
+        if request.method in ("GET", "HEAD") and request.path_info.startswith(self.prefix):
+            entry = lookup(request)
+            if entry is not None:
+                response = respond(request, entry)
+                response.setdefault("X-Frame-Options", getattr(settings, "X_FRAME_OPTIONS", "DENY"))
+                return response
+        return self.get_response(request)
