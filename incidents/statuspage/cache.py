@@ -30,7 +30,8 @@ LOCAL_ENTRIES = 256
 
 _lock = threading.Lock()
 _local: OrderedDict[str, tuple[float, "Entry"]] = OrderedDict()
-_version: dict[str, tuple[float, str]] = {}  # cache alias+prefix -> (checked at, version)
+_version: dict[str, tuple[float, str]] = {}
+_render_locks: dict[str, threading.Lock] = {}  # cache alias+prefix -> (checked at, version)
 
 
 def _ttl() -> int:
@@ -109,8 +110,15 @@ def _fresh(request, entry: Entry) -> bool:
     return ims is not None and int(entry.last_modified) <= ims
 
 
+def cache_path(request) -> str:
+    """The path plus the only parameter any public page reads (history's page number), so random
+    query strings cannot bypass the cache."""
+    page = request.GET.get("page", "")
+    return f"{request.path}?page={page}" if page.isdigit() and len(page) <= 3 else request.path
+
+
 def _key(request) -> str:
-    return f"statuspage:r:{current_version()}:{request.get_full_path()}"
+    return f"statuspage:r:{current_version()}:{cache_path(request)}"
 
 
 def lookup(request) -> Entry | None:
@@ -150,14 +158,28 @@ def cached_response(request, build: Callable[[], tuple[int, str, bytes]], *, cor
     """Serve `build()` (status, content type, body) from the cache, with validators and 304s."""
     entry = lookup(request)
     if entry is None:
-        status, content_type, body = build()
-        etag = quote_etag(hashlib.md5(body, usedforsecurity=False).hexdigest())
-        packed = gzip.compress(body, compresslevel=6, mtime=0) if len(body) > 1024 else None
-        entry = Entry(body, content_type, status, etag, time.time(), packed, cors)
-        key = _key(request)
-        cache.set(key, entry, _ttl())
-        _local_put(f"{_scope()}|{key}", entry)
+        with _render_lock(cache_path(request)):
+            entry = lookup(request)  # another thread may have rendered it meanwhile
+            if entry is None:
+                entry = _build_and_store(request, build, cors)
     return respond(request, entry)
+
+
+def _render_lock(path: str) -> threading.Lock:
+    """One render per path at a time in this process: a burst after an update waits for it."""
+    with _lock:
+        return _render_locks.setdefault(path, threading.Lock()) if len(_render_locks) < 1024 else threading.Lock()
+
+
+def _build_and_store(request, build, cors: bool) -> Entry:
+    key = _key(request)  # the version before rendering: a change meanwhile makes this entry stale, never lost
+    status, content_type, body = build()
+    etag = quote_etag(hashlib.md5(body, usedforsecurity=False).hexdigest())
+    packed = gzip.compress(body, compresslevel=6, mtime=0) if len(body) > 1024 else None
+    entry = Entry(body, content_type, status, etag, time.time(), packed, cors)
+    cache.set(key, entry, _ttl())
+    _local_put(f"{_scope()}|{key}", entry)
+    return entry
 
 
 class StatusPageCacheMiddleware:

@@ -69,7 +69,8 @@ def history(request):
     def build():
         page = selectors.page_settings()
         try:
-            offset = max(0, min(int(request.GET.get("page", "1")) - 1, 120))
+            page_number = request.GET.get("page", "1")
+            offset = max(0, min(int(page_number) - 1, 120)) if page_number.isdigit() and len(page_number) <= 3 else 0
         except ValueError:
             offset = 0
         end = timezone.localdate().replace(day=1)

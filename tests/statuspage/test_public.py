@@ -232,3 +232,31 @@ def test_gzip_for_clients_that_accept_it(client, world):
     assert gzip.decompress(packed.content) == plain.content
     assert packed["ETag"] != plain["ETag"] and "Accept-Encoding" in packed["Vary"]
     assert client.get("/status/", HTTP_ACCEPT_ENCODING="gzip", HTTP_IF_NONE_MATCH=packed["ETag"]).status_code == 304
+
+
+def test_update_markdown_is_sanitised(client, components, responder):
+    inc = declare("XSS attempt", by=responder)
+    services.incident_publish_update(incident=inc, body='Hi <script>alert(1)</script> <img src=x onerror="alert(2)"> [x](javascript:alert(3)) **ok**',
+                                     by=responder)
+    html = client.get("/status/").content.decode() + client.get(f"/status/incidents/{inc.public.code}/").content.decode()
+    assert "<script>alert(1)" not in html and "onerror" not in html and "javascript:" not in html
+    assert "<strong>ok</strong>" in html
+
+
+def test_hits_are_answered_before_sessions_with_frame_options(client, world, responder):
+    client.force_login(responder)
+    client.get("/status/")
+    hit = client.get("/status/")
+    assert hit["X-Frame-Options"] and hit["Content-Length"] == str(len(hit.content))
+    assert "sessionid" not in hit.cookies and "csrftoken" not in hit.cookies
+    assert "Log out" not in hit.content.decode()  # nothing personal in the public page
+
+
+def test_random_query_strings_do_not_bypass_the_cache(client, world, django_assert_num_queries):
+    client.get("/status/")
+    client.get("/status/api/v2/summary.json")
+    with django_assert_num_queries(0):
+        assert client.get("/status/?cachebuster=123").status_code == 200
+        assert client.get("/status/api/v2/summary.json?x=1").status_code == 200
+    assert client.get("/status/history/?page=2").status_code == 200
+    assert client.get("/status/history/?page=abc").status_code == 200
