@@ -39,14 +39,15 @@ def incident_panel_context(request, incident: Incident) -> dict | None:
 
 
 def _template_for(status: str, templates):
-    """The public-facing template (audience: status page / customers) of the matching kind first."""
+    """Public-facing templates (audience: status page / customers) first, the one of the matching
+    kind before the others; chat templates (which carry internal names and links) only as a last resort."""
     kind = KIND_FOR_STATUS.get(IncidentStatus(status))
     public = [t for t in templates if any(w in t.audience.lower() for w in ("status", "customer", "public"))]
-    for pool in (public, templates):
-        match = next((t for t in pool if t.kind == kind), None)
-        if match:
-            return match
-    return public[0] if public else None
+    return (
+        next((t for t in public if t.kind == kind), None)
+        or (public[0] if public else None)
+        or next((t for t in templates if t.kind == kind), None)
+    )
 
 
 class _PreviewUpdate:
