@@ -228,7 +228,8 @@ def _send_email(n: Notification) -> None:
     sub = n.subscriber
     msg = EmailMultiAlternatives(
         subject=n.subject, body=n.text, to=[sub.email], connection=get_connection(timeout=settings.EMAIL_TIMEOUT),
-        headers={"List-Unsubscribe": f"<{unsubscribe_url(sub)}>", "Auto-Submitted": "auto-generated"},
+        headers={"List-Unsubscribe": f"<{unsubscribe_url(sub)}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+                 "Auto-Submitted": "auto-generated"},
     )
     if n.html:
         msg.attach_alternative(n.html, "text/html")

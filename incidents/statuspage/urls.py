@@ -23,8 +23,8 @@ urlpatterns = [
     path("feed.atom", views.feed, {"kind": "atom"}, name="feed_atom"),
     path("feed.rss", views.feed, {"kind": "rss"}, name="feed_rss"),
     path("subscribe/", views.subscribe, name="subscribe"),
-    path("subscribe/confirm/<str:token>/", views.token_action, {"action": "confirm"}, name="confirm"),
-    path("unsubscribe/<str:token>/", views.token_action, {"action": "unsubscribe"}, name="unsubscribe"),
+    path("subscribe/confirm/<str:token>/", views.confirm, name="confirm"),
+    path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
     *[path(f"api/v2/{p}", views.json_document(name), name=f"api_{name}") for p, name in JSON.items()],
     re_path(r"^(?P<path>.*)$", views.not_found, name="not_found"),
 ]

@@ -9,7 +9,7 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils import timezone
-from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods
 
 from incidents.exceptions import DomainError
@@ -158,7 +158,17 @@ def subscribe(request):
 
 @csrf_protect
 @require_http_methods(["GET", "POST"])
-def token_action(request, token, action):
+def confirm(request, token):
+    return _token_action(request, token, "confirm")
+
+
+@csrf_exempt  # authorised by the signed token alone, so mail clients' one-click POST (RFC 8058) works
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request, token):
+    return _token_action(request, token, "unsubscribe")
+
+
+def _token_action(request, token, action):
     """Confirm or unsubscribe: GET shows a button (mail scanners follow links), POST acts."""
     page = selectors.page_settings()
     subscriber = read_token(token, action)

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from django.core import signing
+from django.test import Client
 from django.utils import timezone
 
 from incidents import services as core
@@ -65,8 +66,11 @@ def test_email_double_opt_in_update_and_unsubscribe_over_smtp(client, components
     unsubscribe_path = _link(update, "/status/unsubscribe/")
     assert update["List-Unsubscribe"].strip("<>").endswith(unsubscribe_path)
 
-    assert client.post(unsubscribe_path).status_code == 200
+    one_click = Client(enforce_csrf_checks=True)  # a mail client's RFC 8058 POST carries no CSRF token
+    assert update["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert one_click.post(unsubscribe_path, {"List-Unsubscribe": "One-Click"}).status_code == 200
     assert Subscriber.objects.get().unsubscribed_at is not None
+    assert Client(enforce_csrf_checks=True).post(confirm_path).status_code == 403  # confirming needs the form
     services.incident_publish_update(incident=inc, body="Resolved.", by=responder, status="resolved")
     run_worker_events()
     deliver_all()
