@@ -210,6 +210,9 @@ LOGGING = {
 # --- statuspage (incidents.statuspage) --------------------------------------------------------
 # Rendered pages and JSON are cached this long at most (any public change invalidates at once).
 STATUSPAGE_CACHE_SECONDS = env.int("STATUSPAGE_CACHE_SECONDS", default=60)
+# Each web process re-reads the shared cache version at most this often (0: on every request);
+# a change made by another process (the worker) shows within this time.
+STATUSPAGE_VERSION_CHECK_SECONDS = env.float("STATUSPAGE_VERSION_CHECK_SECONDS", default=1.0)
 # Cache-Control max-age for browsers, proxies and CDNs.
 STATUSPAGE_CLIENT_MAX_AGE = env.int("STATUSPAGE_CLIENT_MAX_AGE", default=10)
 STATUSPAGE_SUBSCRIBE_LIMIT_PER_HOUR = env.int("STATUSPAGE_SUBSCRIBE_LIMIT_PER_HOUR", default=10)

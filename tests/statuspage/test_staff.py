@@ -130,3 +130,9 @@ def test_admin_maintenance_gets_the_status_page_follow_up(client, admin_user, co
     assert m.statuspage.code and MaintenanceUpdate.objects.filter(maintenance=m, status="scheduled").exists()
     assert client.get("/admin/statuspage/statuscomponent/").status_code == 200
     assert client.get("/admin/statuspage/pagesettings/").status_code == 200
+
+
+def test_metrics_expose_notifications_and_components(client, components):
+    body = client.get("/metrics").content.decode()
+    assert 'portal_statuspage_notifications{state="pending"} 0.0' in body
+    assert 'portal_statuspage_components{status="operational"} 3.0' in body
