@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -5,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from incidents.integrations import ingest
 from incidents.integrations.api.urls import ingest_urlpatterns
+from incidents.statuspage import views as statuspage_views
 
 from . import views
 
@@ -12,6 +14,7 @@ api_v1 = [
     path("", include("incidents.api.urls")),
     path("", include("incidents.integrations.api.urls")),
     path("", include("postmortems.api.urls")),
+    path("", include("incidents.statuspage.api.urls")),
 ]
 
 urlpatterns = [
@@ -28,7 +31,12 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("", include("incidents.integrations.urls")),
     path("", include("postmortems.urls")),
+    path("status/", include("incidents.statuspage.urls")),
+    path("statuspage/", include("incidents.statuspage.staff_urls")),
     path("", include("incidents.urls")),
 ]
+
+if settings.BENCH_TRIVIAL_VIEW:  # config/settings/bench.py only: the status page bench's baseline
+    urlpatterns.insert(0, path("bench/trivial/", statuspage_views.bench_trivial))
 
 handler404 = "incidents.views.not_found"

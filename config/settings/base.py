@@ -37,11 +37,13 @@ INSTALLED_APPS = [
     "incidents.apps.IncidentsConfig",
     "incidents.integrations.apps.IntegrationsConfig",
     "postmortems.apps.PostmortemsConfig",
+    "incidents.statuspage.apps.StatuspageConfig",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "incidents.statuspage.cache.StatusPageCacheMiddleware",  # statuspage: cached public pages, before sessions
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -178,6 +180,15 @@ CELERY_BEAT_SCHEDULE["integrations-heartbeat-sweep"] = {
 # Each web process keeps active integrations by key this long: revoking or rotating a key takes
 # effect everywhere within it (0: read the database on every delivery).
 INGEST_KEY_CACHE_SECONDS = env.float("INGEST_KEY_CACHE_SECONDS", default=2.0)
+# statuspage: the maintenance scheduler's and the subscriber notifications' safety nets.
+CELERY_BEAT_SCHEDULE["statuspage-maintenance-sweep"] = {
+    "task": "incidents.statuspage.tasks.maintenance_sweep_task",
+    "schedule": schedule(timedelta(seconds=15)),
+}
+CELERY_BEAT_SCHEDULE["statuspage-notification-sweep"] = {
+    "task": "incidents.statuspage.tasks.notification_sweep_task",
+    "schedule": schedule(timedelta(seconds=30)),
+}
 
 # --- REST framework ----------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -221,6 +232,20 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- statuspage (incidents.statuspage) --------------------------------------------------------
+# Rendered pages and JSON are cached this long at most (any public change invalidates at once).
+STATUSPAGE_CACHE_SECONDS = env.int("STATUSPAGE_CACHE_SECONDS", default=60)
+# Each web process re-reads the shared cache version at most this often (0: on every request);
+# a change made by another process (the worker) shows within this time.
+STATUSPAGE_VERSION_CHECK_SECONDS = env.float("STATUSPAGE_VERSION_CHECK_SECONDS", default=1.0)
+# Cache-Control max-age for browsers, proxies and CDNs.
+STATUSPAGE_CLIENT_MAX_AGE = env.int("STATUSPAGE_CLIENT_MAX_AGE", default=10)
+STATUSPAGE_SUBSCRIBE_LIMIT_PER_HOUR = env.int("STATUSPAGE_SUBSCRIBE_LIMIT_PER_HOUR", default=10)
+STATUSPAGE_CONFIRM_MAX_AGE = env.int("STATUSPAGE_CONFIRM_MAX_AGE", default=2 * 24 * 3600)
+STATUSPAGE_UNSUBSCRIBE_MAX_AGE = env.int("STATUSPAGE_UNSUBSCRIBE_MAX_AGE", default=90 * 24 * 3600)
+# Only the bench turns this on: it adds /bench/trivial/, the baseline of the status page rows.
+BENCH_TRIVIAL_VIEW = False
 
 # Demo accounts created by `manage.py seed_demo` (make run prints them).
 DEMO_PASSWORD = env("DEMO_PASSWORD", default="demo-password-123")

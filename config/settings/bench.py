@@ -15,3 +15,4 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["NAME"] = f"{DATABASES['default']['NAME']}_bench"
 CELERY_TASK_DEFAULT_QUEUE = "bench"
+BENCH_TRIVIAL_VIEW = True  # statuspage rows: the trivial baseline view

@@ -1,0 +1,125 @@
+from django.contrib import admin, messages
+
+from incidents.admin import MaintenanceAdmin as CoreMaintenanceAdmin
+from incidents.models import Maintenance
+
+from . import services
+from .models import (
+    ComponentGroup,
+    ComponentImpact,
+    FooterLink,
+    MaintenanceUpdate,
+    Notification,
+    PageSettings,
+    PublicIncident,
+    StatusComponent,
+    Subscriber,
+)
+
+
+class FooterLinkInline(admin.TabularInline):
+    model = FooterLink
+    extra = 1
+
+
+@admin.register(PageSettings)
+class PageSettingsAdmin(admin.ModelAdmin):
+    inlines = [FooterLinkInline]
+    list_display = ["name", "support_email", "brand_colour"]
+    readonly_fields = ["code"]
+
+    def has_add_permission(self, request):
+        return not PageSettings.objects.exists() and super().has_add_permission(request)
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        services.cache.bump_on_commit()
+
+
+@admin.register(ComponentGroup)
+class ComponentGroupAdmin(admin.ModelAdmin):
+    list_display = ["name", "position", "code"]
+    readonly_fields = ["code"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        services.cache.bump_on_commit()
+
+
+@admin.register(StatusComponent)
+class StatusComponentAdmin(admin.ModelAdmin):
+    list_display = ["name", "service", "group", "position", "status", "override", "degrade_on_alert", "showcase"]
+    list_filter = ["group", "status", "degrade_on_alert"]
+    list_editable = ["position"]
+    search_fields = ["name", "service__name"]
+    readonly_fields = ["code", "status"]
+    fields = ["service", "name", "description", "group", "position", "showcase", "only_show_if_degraded", "degrade_on_alert",
+              "override", "status", "start_date", "code"]
+
+    def save_model(self, request, obj, form, change):
+        services.component_save(component=obj)
+
+
+@admin.register(PublicIncident)
+class PublicIncidentAdmin(admin.ModelAdmin):
+    list_display = ["name", "incident", "impact", "published_at"]
+    readonly_fields = ["incident", "code", "published_at", "postmortem_published_at"]
+    search_fields = ["name", "incident__number"]
+
+
+@admin.register(ComponentImpact)
+class ComponentImpactAdmin(admin.ModelAdmin):
+    list_display = ["incident", "component", "status", "source", "updated_at"]
+    list_filter = ["status", "source"]
+
+    def has_add_permission(self, request):
+        return False  # set from the incident page, so the state is re-derived
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Subscriber)
+class SubscriberAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "kind", "created_at", "confirmed_at", "unsubscribed_at"]
+    list_filter = ["kind"]
+    search_fields = ["email", "endpoint"]
+    readonly_fields = ["code", "created_at"]
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = ["subscriber", "key", "state", "attempts", "created_at", "sent_at"]
+    list_filter = ["state"]
+    readonly_fields = [f.name for f in Notification._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+
+class MaintenanceUpdateInline(admin.TabularInline):
+    model = MaintenanceUpdate
+    extra = 0
+    readonly_fields = ["status", "body", "created_at"]
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+admin.site.unregister(Maintenance)
+
+
+@admin.register(Maintenance)
+class MaintenanceAdmin(CoreMaintenanceAdmin):
+    """The core's admin, plus the status page's follow-up (public record, scheduled update,
+    component states, scheduler) after every save."""
+
+    inlines = [MaintenanceUpdateInline]
+
+    def save_related(self, request, form, formsets, change):
+        old = set(form.instance.services.values_list("pk", flat=True)) if change else set()
+        super().save_related(request, form, formsets, change)
+        services.maintenance_after_save(maintenance=form.instance, created=not change, old_service_ids=old)
+        if form.instance.scheduled_for <= services.timezone.now() and form.instance.status == "scheduled":
+            messages.info(request, "The window has started; the scheduler will move it to in progress within seconds.")

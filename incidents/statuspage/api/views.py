@@ -1,0 +1,79 @@
+from drf_spectacular.utils import extend_schema
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from incidents.api.idempotency import IdempotentCreateMixin
+from incidents.models import Maintenance
+
+from .. import services
+from ..models import StatusComponent
+from . import serializers as s
+
+
+class StatusComponentViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
+    """Status page components. Their `status` is derived; `override` pins it."""
+
+    serializer_class = s.StatusComponentSerializer
+    lookup_field = "code"
+    lookup_url_kwarg = "id"
+    search_fields = ["name", "description"]
+    ordering_fields = ["position", "name"]
+    filterset_fields = ["status", "degrade_on_alert"]
+
+    def get_queryset(self):
+        return StatusComponent.objects.select_related("service", "group").order_by("position", "name")
+
+    def perform_create(self, serializer):
+        serializer.instance = services.component_save(component=StatusComponent(**serializer.validated_data))
+
+    def perform_update(self, serializer):
+        component = serializer.instance
+        for name, value in serializer.validated_data.items():
+            setattr(component, name, value)
+        serializer.instance = services.component_save(component=component)
+
+    def perform_destroy(self, instance):
+        instance.delete()
+        services.cache.bump()
+
+
+class MaintenanceViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
+    """Maintenance windows. The scheduler starts and completes them; `step` moves one by hand."""
+
+    serializer_class = s.MaintenanceSerializer
+    filterset_fields = ["status", "public"]
+    ordering_fields = ["scheduled_for"]
+    search_fields = ["title", "description"]
+    action_permissions = {"step": "incidents.change_maintenance"}
+
+    def get_queryset(self):
+        return Maintenance.objects.select_related("statuspage").prefetch_related("services").order_by("-scheduled_for")
+
+    def perform_create(self, serializer):
+        serializer.instance = services.maintenance_save(by=self.request.user, **serializer.validated_data)
+
+    def perform_update(self, serializer):
+        m = serializer.instance
+        data = {
+            "title": m.title, "description": m.description, "services": list(m.services.all()), "scheduled_for": m.scheduled_for,
+            "scheduled_until": m.scheduled_until, "public": m.public, "suppress_alerts": m.suppress_alerts,
+            **serializer.validated_data,
+        }
+        serializer.instance = services.maintenance_save(maintenance=m, by=self.request.user, **data)
+
+    def perform_destroy(self, instance):
+        ids = list(instance.services.values_list("pk", flat=True))
+        instance.delete()
+        services.components_refresh(services.components_for_services(ids))
+        services.cache.bump()
+
+    @extend_schema(request=s.MaintenanceStepSerializer, responses=s.MaintenanceSerializer)
+    @action(detail=True, methods=["post"])
+    def step(self, request, pk=None):
+        m = self.get_object()
+        data = s.MaintenanceStepSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.maintenance_advance(maintenance=m, to=data.validated_data["status"], body=data.validated_data["body"], by=request.user)
+        m = self.get_queryset().get(pk=m.pk)
+        return Response(s.MaintenanceSerializer(m).data, status=status.HTTP_200_OK)

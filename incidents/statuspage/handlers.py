@@ -1,0 +1,39 @@
+"""Reactions to the core's incident events (run by the worker, after commit; idempotent).
+
+- a public update publishes its incident, gets its public id, and is sent to subscribers;
+- an incident opened by an alert degrades the components that ask for it;
+- resolving or reopening re-derives the affected components' states;
+- a published postmortem puts its public summary on the incident's page;
+- anything else public bumps the cache version.
+"""
+
+from incidents.models import EventKind, StatusUpdate, Visibility
+
+from . import cache, notify, services
+
+POSTMORTEM_PUBLISHED = "postmortem.published"
+KINDS = {
+    EventKind.DECLARED, EventKind.STATUS_CHANGED, EventKind.MITIGATED, EventKind.RESOLVED, EventKind.REOPENED,
+    EventKind.STATUS_UPDATE, EventKind.EDITED, POSTMORTEM_PUBLISHED,
+}
+
+
+def on_incident_event(event) -> None:
+    incident = event.incident
+    data = event.data or {}
+    if event.kind == EventKind.DECLARED and data.get("detection_source") == "alert":
+        services.incident_degrade_on_alert(incident=incident, service_ids=data.get("services") or [])
+    elif event.kind == EventKind.STATUS_UPDATE and data.get("visibility") == Visibility.PUBLIC:
+        update = StatusUpdate.objects.select_related("incident").filter(pk=data.get("update"), visibility=Visibility.PUBLIC).first()
+        if update is not None:
+            services.public_incident_ensure(incident, now=update.created_at)
+            services.public_update_ensure(update)
+            notify.fan_out_update(update)
+    elif event.kind in (EventKind.RESOLVED, EventKind.REOPENED, EventKind.STATUS_CHANGED, EventKind.MITIGATED):
+        services.components_refresh(incident.component_impacts.values_list("component_id", flat=True))
+    elif event.kind == POSTMORTEM_PUBLISHED:
+        services.incident_record_postmortem(
+            incident=incident, summary=str(data.get("public_summary") or ""), url=str(data.get("url") or ""),
+            at=event.occurred_at,
+        )
+    cache.bump_on_commit()
