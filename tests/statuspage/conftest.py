@@ -11,9 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from aiosmtpd.controller import Controller
-from django.apps import apps
 
-from incidents.defaults import seed_defaults
 from incidents.models import TimelineEvent
 from incidents.statuspage import tasks
 from incidents.statuspage.models import ComponentGroup, Notification, PageSettings, StatusComponent
@@ -29,12 +27,6 @@ def _own_cache_namespace(settings):
     caches["default"]["KEY_PREFIX"] = f"{caches['default'].get('KEY_PREFIX', '')}-sp-{uuid.uuid4().hex[:12]}"
     settings.CACHES = caches
     yield
-
-
-@pytest.fixture
-def seeded(transactional_db):
-    """Transactional tests flush the database, seeded severities included: put them back."""
-    seed_defaults(apps)
 
 
 @pytest.fixture

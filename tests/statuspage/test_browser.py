@@ -16,7 +16,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
-def test_status_page_in_browser(browser_page, live_server, seeded, components, responder):
+def test_status_page_in_browser(browser_page, live_server, components, responder):
     page = browser_page
     settings_row = PageSettings.objects.get()
     settings_row.name, settings_row.brand_colour = "Acme status", "#6d28d9"

@@ -25,7 +25,7 @@ def _wait(predicate, timeout=20.0):
     return False
 
 
-def test_public_update_reaches_subscribers_through_the_worker(celery_worker, seeded, components, responder):
+def test_public_update_reaches_subscribers_through_the_worker(celery_worker, components, responder):
     Subscriber.objects.create(kind="email", email="reader@example.com", confirmed_at=timezone.now())
     inc = declare("Search is down", by=responder)
     services.incident_publish_update(incident=inc, body="Search returns errors.", by=responder,
@@ -35,7 +35,7 @@ def test_public_update_reaches_subscribers_through_the_worker(celery_worker, see
     assert PublicIncident.objects.get(incident=inc).name == "Search is down"
 
 
-def test_maintenance_due_soon_starts_by_its_eta_task(celery_worker, seeded, components, responder):
+def test_maintenance_due_soon_starts_by_its_eta_task(celery_worker, components, responder):
     now = timezone.now()
     m = services.maintenance_save(title="Quick patch", services=[components["db"].service], scheduled_for=now + timedelta(seconds=2),
                                   scheduled_until=now + timedelta(seconds=4), by=responder)
