@@ -7,6 +7,7 @@ from . import views
 
 api_v1 = [
     path("", include("incidents.api.urls")),
+    path("", include("oncall.notifications.api.urls")),
 ]
 
 urlpatterns = [
@@ -19,6 +20,7 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("", include("oncall.notifications.urls")),
     path("", include("incidents.urls")),
 ]
 

@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "incidents.apps.IncidentsConfig",
+    "oncall.notifications.apps.NotificationsConfig",
 ]
 
 MIDDLEWARE = [
@@ -156,6 +157,26 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 # Apps add their own sweeps to CELERY_BEAT_SCHEDULE in their settings fragments below.
+
+# --- notifications (oncall.notifications) ------------------------------------------------------
+# Retries: NOTIFY_RETRY_BASE_SECONDS * 2^(attempt-1), capped; a row fails after NOTIFY_MAX_ATTEMPTS.
+NOTIFY_MAX_ATTEMPTS = env.int("NOTIFY_MAX_ATTEMPTS", default=5)
+NOTIFY_RETRY_BASE_SECONDS = env.float("NOTIFY_RETRY_BASE_SECONDS", default=30.0)
+NOTIFY_RETRY_MAX_SECONDS = env.float("NOTIFY_RETRY_MAX_SECONDS", default=3600.0)
+# Deliveries due within this many seconds get an ETA task; later ones are left to the sweep.
+NOTIFY_ETA_MAX_SECONDS = env.int("NOTIFY_ETA_MAX_SECONDS", default=600)
+NOTIFY_SWEEP_SECONDS = env.float("NOTIFY_SWEEP_SECONDS", default=5.0)
+NOTIFY_SWEEP_GRACE_SECONDS = env.float("NOTIFY_SWEEP_GRACE_SECONDS", default=1.0)
+NOTIFY_SWEEP_BATCH = env.int("NOTIFY_SWEEP_BATCH", default=100)
+# A row left in "sending" this long (worker killed mid-send) goes back to pending.
+NOTIFY_STALE_SENDING_SECONDS = env.int("NOTIFY_STALE_SENDING_SECONDS", default=300)
+# Acknowledge links in notifications expire after this many seconds.
+NOTIFY_ACK_LINK_MAX_AGE = env.int("NOTIFY_ACK_LINK_MAX_AGE", default=24 * 3600)
+NOTIFY_DIGEST_INTERVAL = timedelta(seconds=env.int("NOTIFY_DIGEST_INTERVAL_SECONDS", default=3600))
+CELERY_BEAT_SCHEDULE["notifications-sweep"] = {
+    "task": "oncall.notifications.tasks.notifications_sweep_task",
+    "schedule": schedule(timedelta(seconds=NOTIFY_SWEEP_SECONDS)),
+}
 
 # --- REST framework ----------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -1,0 +1,28 @@
+from django.apps import AppConfig
+
+
+class NotificationsConfig(AppConfig):
+    name = "oncall.notifications"
+    label = "notifications"
+    verbose_name = "Notifications"
+    default_auto_field = "django.db.models.BigAutoField"
+    portal_app = True
+    responder_permissions = (
+        "notifications.add_contactmethod",
+        "notifications.change_contactmethod",
+        "notifications.delete_contactmethod",
+        "notifications.add_notificationrule",
+        "notifications.change_notificationrule",
+        "notifications.delete_notificationrule",
+    )
+
+    def ready(self):
+        from incidents import extensions
+
+        from . import handlers, panels
+
+        handlers.register()
+        extensions.register_nav("Notifications", "notifications:mine", order=40)
+        extensions.register_incident_panel(
+            "notifications", "notifications/_incident_panel.html", panels.incident_notifications, order=30
+        )
