@@ -41,15 +41,6 @@ def _row(sub, *, dedup_key: str, step: int, incident, message: dict, due_at, com
     )
 
 
-def _event_body(event) -> str:
-    body = event.message
-    if event.kind == "status_update":
-        update = event.incident.updates.filter(pk=event.data.get("update")).first()
-        if update is not None:
-            body = f"{event.message}\n\n{update.body}"
-    return body
-
-
 def on_incident_event(event) -> list[Notification]:
     """Queue what each matching subscription should get for this event."""
     if event.kind not in REALTIME_KINDS:
@@ -59,7 +50,7 @@ def on_incident_event(event) -> list[Notification]:
     created = []
     for sub in subscriptions_for(incident):
         if sub.frequency == Frequency.REALTIME:
-            message = incident_message(incident, kind=f"incident.{event.kind}", body=_event_body(event))
+            message = incident_message(incident, kind=f"incident.{event.kind}", body=event.message)
             row = _row(sub, dedup_key=f"event:{event.pk}", step=0, incident=incident, message=message.as_dict(), due_at=now)
         elif event.kind in ("declared", "reopened", "resolved"):
             # declared / reopened start the hourly chain; resolved sends a closing digest now

@@ -2,6 +2,7 @@
 
 import email
 import json
+import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -35,10 +36,17 @@ class _Handler:
         return "250 Message accepted for delivery"
 
 
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 class SMTPServer:
     def __init__(self):
         self.inbox: list[ReceivedMail] = []
-        self.controller = Controller(_Handler(self.inbox), hostname="127.0.0.1", port=0)
+        self.port = _free_port()
+        self.controller = Controller(_Handler(self.inbox), hostname="127.0.0.1", port=self.port)
 
     def wait_for(self, n=1, timeout=15.0) -> list[ReceivedMail]:
         deadline = time.monotonic() + timeout
@@ -54,7 +62,7 @@ def smtp_server(settings):
     server.controller.start()
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = server.controller.server.sockets[0].getsockname()[1]
+    settings.EMAIL_PORT = server.port
     settings.EMAIL_USE_TLS = False
     settings.EMAIL_USE_SSL = False
     settings.EMAIL_HOST_USER = ""
