@@ -8,6 +8,7 @@ from . import views
 api_v1 = [
     path("", include("incidents.api.urls")),
     path("", include("oncall.notifications.api.urls")),
+    path("", include("oncall.api.urls")),
 ]
 
 urlpatterns = [
@@ -20,6 +21,7 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("oncall/", include("oncall.urls")),
     path("", include("oncall.notifications.urls")),
     path("", include("incidents.urls")),
 ]

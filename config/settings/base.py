@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "incidents.apps.IncidentsConfig",
     "oncall.notifications.apps.NotificationsConfig",
+    "oncall.apps.OncallConfig",
 ]
 
 MIDDLEWARE = [
@@ -157,6 +158,23 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 # Apps add their own sweeps to CELERY_BEAT_SCHEDULE in their settings fragments below.
+
+# --- oncall: schedules and escalation ------------------------------------------------------
+# Steps due within this many seconds get an ETA task; later ones are left to the sweep.
+ONCALL_ETA_MAX_SECONDS = env.int("ONCALL_ETA_MAX_SECONDS", default=300)
+# The sweep fires steps overdue by at least this long (the ETA task normally got there first).
+ONCALL_SWEEP_GRACE_SECONDS = env.float("ONCALL_SWEEP_GRACE_SECONDS", default=1.0)
+ONCALL_SWEEP_SECONDS = env.float("ONCALL_SWEEP_SECONDS", default=2.0)
+# Handoff reports are planned this far ahead.
+ONCALL_HANDOFF_PLAN_HOURS = env.int("ONCALL_HANDOFF_PLAN_HOURS", default=24)
+CELERY_BEAT_SCHEDULE["oncall-escalation-sweep"] = {
+    "task": "oncall.tasks.escalation_sweep_task",
+    "schedule": schedule(timedelta(seconds=ONCALL_SWEEP_SECONDS)),
+}
+CELERY_BEAT_SCHEDULE["oncall-handoff-sweep"] = {
+    "task": "oncall.tasks.handoff_sweep_task",
+    "schedule": schedule(timedelta(seconds=30)),
+}
 
 # --- notifications (oncall.notifications) ------------------------------------------------------
 # Retries: NOTIFY_RETRY_BASE_SECONDS * 2^(attempt-1), capped; a row fails after NOTIFY_MAX_ATTEMPTS.
