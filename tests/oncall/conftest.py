@@ -1,10 +1,16 @@
 """On-call fixtures: schedules and policies made through the services, and people with
 real contact methods."""
 
+import os
+import signal
+import subprocess
+import sys
 from datetime import time, timedelta
 
 import pytest
+from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model
+from django.db import connection
 from django.utils import timezone
 
 from incidents.models import Severity
@@ -53,3 +59,56 @@ def service(db):
 
 
 __all__ = ["Condition", "TargetKind", "make_policy", "make_schedule", "person"]
+
+
+# --- real far ends and real workers ----------------------------------------------------
+
+from tests.notifications.conftest import receiver, smtp_server  # noqa: E402, F401, I001  (SMTP and HTTP receivers)
+
+
+class WorkerProcess:
+    """`celery -A config worker` in a subprocess on the test database and queue; can be
+    killed with SIGKILL like a crashed machine."""
+
+    def __init__(self, smtp_port: int, beat: bool, tmp_path, name: str):
+        db = connection.settings_dict
+        if connection.vendor == "postgresql":
+            url = f"postgres://{db['USER'] or ''}{':' + db['PASSWORD'] if db['PASSWORD'] else ''}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+        else:
+            url = f"sqlite:///{db['NAME']}"
+        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.oncall.worker_settings", "DATABASE_URL": url,
+               "ONCALL_TEST_SMTP_PORT": str(smtp_port), "PYTEST_XDIST_WORKER": os.environ.get("PYTEST_XDIST_WORKER", "main")}
+        cmd = [sys.executable, "-m", "celery", "-A", "config", "worker", "-P", "threads", "-c", "4", "-l", "WARNING",
+               "-n", f"{name}@%h", "--without-gossip", "--without-mingle", "--without-heartbeat"]
+        if beat:
+            cmd += ["-B", "-s", str(tmp_path / f"beat-{name}")]
+        self.log = open(tmp_path / f"{name}.log", "w")  # noqa: SIM115
+        self.proc = subprocess.Popen(cmd, env=env, stdout=self.log, stderr=subprocess.STDOUT, cwd=str(django_settings.BASE_DIR))
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(10)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(15)
+            except Exception:
+                self.kill()
+        self.log.close()
+
+
+@pytest.fixture
+def worker_process(tmp_path, smtp_server):
+    started = []
+
+    def start(name="w1", beat=False):
+        w = WorkerProcess(smtp_server.port, beat, tmp_path, name)
+        started.append(w)
+        return w
+
+    yield start
+    for w in started:
+        w.stop()
