@@ -101,7 +101,7 @@ class WorkerProcess:
 
 
 @pytest.fixture
-def worker_process(tmp_path, smtp_server):
+def worker_process(tmp_path, smtp_server):  # noqa: F811  (the imported fixture)
     started = []
 
     def start(name="w1", beat=False):
