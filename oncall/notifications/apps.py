@@ -17,11 +17,14 @@ class NotificationsConfig(AppConfig):
     )
 
     def ready(self):
-        from incidents import extensions
+        from incidents import demo, extensions
 
-        from . import handlers, panels
+        from . import demo as notifications_demo
+        from . import handlers, metrics, panels
 
         handlers.register()
+        metrics.register()
+        demo.register_demo_seeder(notifications_demo.seed, order=30)
         extensions.register_nav("Notifications", "notifications:mine", order=40)
         extensions.register_incident_panel(
             "notifications", "notifications/_incident_panel.html", panels.incident_notifications, order=30

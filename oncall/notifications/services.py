@@ -78,14 +78,22 @@ def create_notification(**fields) -> Notification | None:
 
 def notification_plan(user) -> list[tuple[ContactMethod, int]]:
     """(contact method, delay in minutes) for the user's active methods, per their rules.
-    A user without rules gets every active method at once."""
+    A user without rules gets every active method at once; a user with no contact method at
+    all gets one for their account email."""
     rules = list(
         NotificationRule.objects.filter(user=user, contact_method__is_active=True, contact_method__user=user)
         .select_related("contact_method").order_by("delay_minutes", "pk")
     )
     if rules:
         return [(rule.contact_method, rule.delay_minutes) for rule in rules]
-    return [(method, 0) for method in ContactMethod.objects.filter(user=user, is_active=True).order_by("pk")]
+    methods = list(ContactMethod.objects.filter(user=user, is_active=True).order_by("pk"))
+    if not methods and user.email and not ContactMethod.objects.filter(user=user).exists():
+        # Never page into the void: someone who set nothing up is reached at their account email
+        # (a real, visible contact method they can change). Disabled methods are respected.
+        methods = [contact_method_create(user=user, kind=ChannelKind.EMAIL, target=user.email, label="Account email (added automatically)")]
+    if not methods:
+        logger.warning("user %s has no active contact method: nothing sent", user.pk)
+    return [(method, 0) for method in methods]
 
 
 def notify_user(*, user, message: Message, dedup_key: str) -> list[Notification]:
