@@ -4,9 +4,11 @@ severity changes, reopen, snapshots, round robin, repeats, the sweep, paging by 
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from incidents import services as core
+from incidents.exceptions import InvalidInput
 from incidents.models import TimelineEvent
 from oncall import handlers
 from oncall.models import Escalation, EscalationLevel, EscalationStep, LevelMode, StepStatus
@@ -223,8 +225,6 @@ def test_round_robin_pages_one_target_at_a_time(people, service):
 
 
 def test_group_targets_notify_all_members_at_once(people, service):
-    from django.contrib.auth.models import Group
-
     team = Group.objects.create(name="DBAs")
     for name in ("alice", "bob"):
         people[name].groups.add(team)
@@ -268,8 +268,6 @@ def test_page_by_hand(people, service):
 
 
 def test_page_by_hand_needs_exactly_one_target(people, service):
-    from incidents.exceptions import InvalidInput
-
     incident = declare(severity="P2", services=[service])
     with pytest.raises(InvalidInput):
         engine.page_manually(incident=incident, by=people["alice"])
