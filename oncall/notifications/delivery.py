@@ -85,16 +85,22 @@ def _fold(row: Notification, now: datetime) -> Notification:
     return digest
 
 
-def claim(notification_id: int, now: datetime | None = None) -> Claim:
+def claim(notification_id: int, now: datetime | None = None, *, from_sweep: bool = False) -> Claim:
     """Take a due pending row for sending. Cancels it instead when its incident was acknowledged
     (delayed steps) or its destination is gone, and folds it into a digest when its contact
     method is over the rate limit. Decisions for one contact method are serialised by a lock
-    on the method's row."""
+    on the method's row.
+
+    Lock order: a task locks the contact method, then updates the notification row. The sweep
+    already holds notification rows (skip_locked), so it must never wait for a method lock:
+    it skips a row whose method is busy and leaves it to the task or the next sweep."""
     now = now or timezone.now()
     with transaction.atomic():
         method_id = Notification.objects.filter(pk=notification_id).values_list("contact_method_id", flat=True).first()
         if method_id is not None:
-            list(ContactMethod.objects.select_for_update().filter(pk=method_id).values_list("pk"))
+            locked = list(ContactMethod.objects.select_for_update(skip_locked=from_sweep).filter(pk=method_id).values_list("pk"))
+            if from_sweep and not locked and ContactMethod.objects.filter(pk=method_id).exists():
+                return Claim()
         taken = Notification.objects.filter(pk=notification_id, status=S.PENDING, due_at__lte=now).update(
             status=S.SENDING, claimed_at=now
         )
@@ -194,9 +200,10 @@ def deliver(notification_id: int) -> list:
     return taken.follow_up + send_claimed(taken.notification)
 
 
-def sweep(now: datetime | None = None, limit: int | None = None) -> list:
-    """The safety net: claim due rows the fast path missed (skip_locked, so two sweeps split
-    the work), send them, and put rows stuck in `sending` by a killed worker back to pending."""
+def sweep_claim(now: datetime | None = None, limit: int | None = None) -> tuple[list[Notification], list]:
+    """The safety net's first half: put rows stuck in `sending` by a killed worker back to
+    pending, then claim due rows the fast path missed (skip_locked, so two sweeps split the
+    work). Returns the claimed rows and follow-up work."""
     now = now or timezone.now()
     limit = limit or settings.NOTIFY_SWEEP_BATCH
     stale = now - timedelta(seconds=settings.NOTIFY_STALE_SENDING_SECONDS)
@@ -210,10 +217,27 @@ def sweep(now: datetime | None = None, limit: int | None = None) -> list:
             .order_by("due_at").values_list("pk", flat=True)[:limit]
         )
         for pk in ids:
-            taken = claim(pk, now=now)
+            taken = claim(pk, now=now, from_sweep=True)
             follow_up += taken.follow_up
             if taken.notification is not None:
                 claimed.append(taken.notification)
+    return claimed, follow_up
+
+
+def send_claimed_fenced(notification_id: int, claimed_at: datetime) -> list:
+    """Send a row the sweep claimed at `claimed_at`. The claim time is a fence: the first
+    caller moves it on, so a duplicate message (or the inline fallback racing the task) finds
+    nothing to do."""
+    fenced = Notification.objects.filter(pk=notification_id, status=S.SENDING, claimed_at=claimed_at).update(claimed_at=timezone.now())
+    if not fenced:
+        return []
+    row = Notification.objects.select_related("contact_method", "subscription", "incident", "user").get(pk=notification_id)
+    return send_claimed(row)
+
+
+def sweep(now: datetime | None = None, limit: int | None = None) -> list:
+    """Claim and send inline (the task fans the sends out to the worker pool instead)."""
+    claimed, follow_up = sweep_claim(now, limit)
     for row in claimed:
-        follow_up += send_claimed(row)
+        follow_up += send_claimed_fenced(row.pk, row.claimed_at)
     return follow_up

@@ -180,3 +180,20 @@ def test_sweep_puts_rows_stuck_in_sending_back(receiver, responder, settings):
     row.refresh_from_db()
     assert row.status == S.SENT
     assert len(receiver.for_path("/hook")) == 1
+
+
+def test_sweep_claimed_row_is_sent_once_by_the_fenced_send(receiver, responder, settings):
+    settings.NOTIFY_SWEEP_GRACE_SECONDS = 0
+    incident = declare(by=responder)
+    webhook_method(responder, f"{receiver.url}/fenced")
+    [row] = services.notify_user(user=responder, message=page_message(incident), dedup_key="k")
+    claimed, _ = delivery.sweep_claim()
+    assert [r.pk for r in claimed] == [row.pk]
+    assert delivery.sweep_claim()[0] == []  # a second sweep finds nothing to claim
+    token = claimed[0].claimed_at
+    delivery.send_claimed_fenced(row.pk, token)
+    delivery.send_claimed_fenced(row.pk, token)  # a redelivered message, or the inline fallback
+    delivery.deliver(row.pk)  # the late ETA task
+    row.refresh_from_db()
+    assert row.status == S.SENT and row.attempts == 1
+    assert len(receiver.for_path("/fenced")) == 1

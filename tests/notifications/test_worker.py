@@ -6,6 +6,7 @@ import time
 import pytest
 from django.apps import apps
 from django.db import transaction
+from django.utils import timezone
 from standardwebhooks import Webhook
 
 from incidents.defaults import seed_defaults
@@ -77,6 +78,27 @@ def test_duplicate_tasks_and_the_sweep_send_once(celery_worker, receiver, respon
         tasks.notification_deliver_task.delay(notification_id=row.pk)  # redelivered messages
     tasks.notifications_sweep_task.delay()
     tasks.notifications_sweep_task()
+    tasks.notification_send_claimed_task.delay(notification_id=row.pk, claimed_at=timezone.now().isoformat())
     assert wait_until(lambda: Notification.objects.get(pk=row.pk).status == S.SENT)
     time.sleep(0.5)  # let the duplicates run
     assert len(receiver.for_path("/once")) == 1
+
+
+def test_sweep_fans_claimed_rows_out_so_a_hanging_receiver_holds_up_only_itself(celery_worker, receiver, responder, settings):
+    """Rows the fast path missed (broker hiccup): the sweep claims them and the worker pool
+    sends them in parallel; the hanging one times out, the others are not held up."""
+    settings.NOTIFY_SWEEP_GRACE_SECONDS = 0
+    settings.WEBHOOK_TIMEOUT_SECONDS = 3
+    receiver.behaviour["/hang"] = (200, 30)
+    incident = declare(by=responder)
+    webhook_method(responder, f"{receiver.url}/hang")
+    webhook_method(responder, f"{receiver.url}/ok")
+    rows = services.notify_user(user=responder, message=page_message(incident), dedup_key="k")  # no commit hook: no ETA task
+    assert len(rows) == 2
+    started = time.monotonic()
+    tasks.notifications_sweep_task()
+    receiver.wait_for(1, "/ok", timeout=10)
+    assert time.monotonic() - started < 2.5, "the good receiver waited for the hanging one"
+    hang = next(r for r in rows if r.contact_method.target.endswith("/hang"))
+    assert wait_until(lambda: Notification.objects.get(pk=hang.pk).status == S.PENDING)
+    assert "Timeout" in Notification.objects.get(pk=hang.pk).error
