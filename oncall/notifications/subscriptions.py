@@ -52,8 +52,9 @@ def on_incident_event(event) -> list[Notification]:
         if sub.frequency == Frequency.REALTIME:
             message = incident_message(incident, kind=f"incident.{event.kind}", body=event.message)
             row = _row(sub, dedup_key=f"event:{event.pk}", step=0, incident=incident, message=message.as_dict(), due_at=now)
-        elif event.kind in ("declared", "reopened", "resolved"):
-            # declared / reopened start the hourly chain; resolved sends a closing digest now
+        elif event.kind in ("declared", "reopened", "severity_changed", "resolved"):
+            # declared / reopened (or a severity change into the filter) start the hourly chain;
+            # resolved sends a closing digest now
             due = now if event.kind == "resolved" else now + settings.NOTIFY_DIGEST_INTERVAL
             last = Notification.objects.filter(subscription=sub, dedup_key=f"hourly:{incident.pk}").aggregate(m=Max("step"))["m"] or 0
             if event.kind != "resolved" and Notification.objects.filter(

@@ -144,3 +144,16 @@ def test_no_reminders_for_severities_without_periodic_updates(responder):
     incident = declare(by=responder, severity="P2")
     dispatch(incident)
     assert not UpdateReminder.objects.filter(incident=incident, status="pending").exists()
+
+
+def test_severity_raised_into_the_filter_starts_the_hourly_digest(receiver, responder, sev):
+    sub = services.subscription_create(name="Execs hourly", kind="slack", target=f"{receiver.url}/x", frequency="hourly",
+                                       severities=[sev("P0")])
+    incident = declare(by=responder, severity="P2")
+    dispatch(incident)
+    assert not Notification.objects.filter(subscription=sub).exists()
+    incident_services.incident_change_severity(incident=incident, severity=sev("P0"), by=responder, reason="wider impact")
+    dispatch(incident)
+    dispatch(incident)
+    [row] = Notification.objects.filter(subscription=sub)
+    assert row.composer == "subscription_digest" and row.status == S.PENDING

@@ -21,6 +21,8 @@ class ContactMethodViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
     action_permissions = {"test": "notifications.change_contactmethod"}
 
     def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation
+            return ContactMethod.objects.none()
         return ContactMethod.objects.filter(user=self.request.user).prefetch_related("rules").order_by("pk")
 
     def perform_create(self, serializer):
@@ -51,6 +53,8 @@ class NotificationRuleViewSet(
     serializer_class = s.NotificationRuleSerializer
 
     def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return NotificationRule.objects.none()
         return NotificationRule.objects.filter(user=self.request.user).select_related("contact_method")
 
     def perform_create(self, serializer):
