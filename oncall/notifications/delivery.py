@@ -127,7 +127,9 @@ def compose(row: Notification) -> Message | None:
         message = Message.from_dict(row.message)
     if message is None:
         return None
-    if message.incident_id and row.user_id and row.contact_method_id:
+    incident = row.incident
+    if (message.incident_id and row.user_id and row.contact_method_id and incident is not None
+            and incident.is_open and incident.acknowledged_at is None):
         message = replace(message, ack_url=ack_url(incident_id=message.incident_id, user_id=row.user_id))
     return message
 

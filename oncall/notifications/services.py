@@ -4,6 +4,7 @@
 (dedup_key, contact method, rule step) in the caller's transaction and hands the due ones to the
 worker after commit; delivery itself is in `delivery.py`."""
 
+import hashlib
 import logging
 from datetime import timedelta
 
@@ -28,6 +29,7 @@ from .models import (
 )
 
 logger = logging.getLogger(__name__)
+KEY_MAX = Notification._meta.get_field("dedup_key").max_length
 
 
 # --- enqueueing ----------------------------------------------------------------------------
@@ -62,6 +64,13 @@ def enqueue_on_commit(rows: list[Notification]) -> None:
 
     if pairs:
         transaction.on_commit(_enqueue)
+
+
+def bounded_key(key: str) -> str:
+    """Dedup keys fit the column; a longer one keeps its head and a digest of the whole."""
+    if len(key) <= KEY_MAX:
+        return key
+    return f"{key[:KEY_MAX - 41]}~{hashlib.sha1(key.encode(), usedforsecurity=False).hexdigest()}"
 
 
 def create_notification(**fields) -> Notification | None:
@@ -103,6 +112,7 @@ def notify_user(*, user, message: Message, dedup_key: str) -> list[Notification]
     Rows are created in the caller's transaction; sending is enqueued on commit. Delayed steps
     of an incident message are cancelled at their due time if the incident was acknowledged."""
     now = timezone.now()
+    dedup_key = bounded_key(dedup_key)
     created = []
     with transaction.atomic():
         for method, delay in notification_plan(user):

@@ -80,3 +80,23 @@ def test_claim_ignores_rows_not_yet_due(responder):
     assert delivery.claim(row.pk).notification is None
     row.refresh_from_db()
     assert row.status == S.PENDING
+
+
+def test_long_dedup_keys_stay_unique_and_idempotent(responder):
+    incident = declare(by=responder)
+    email_method(responder)
+    key_a, key_b = "x" * 300 + "a", "x" * 300 + "b"
+    assert len(services.notify_user(user=responder, message=page_message(incident), dedup_key=key_a)) == 1
+    assert len(services.notify_user(user=responder, message=page_message(incident), dedup_key=key_b)) == 1
+    assert services.notify_user(user=responder, message=page_message(incident), dedup_key=key_a) == []
+
+
+def test_no_ack_link_once_the_incident_is_acknowledged(responder):
+    incident = declare(by=responder)
+    email_method(responder)
+    [row] = services.notify_user(user=responder, message=page_message(incident), dedup_key="k")
+    row = delivery.claim(row.pk).notification
+    assert "/ack/" in delivery.compose(row).ack_url
+    incident_services.incident_acknowledge(incident=incident, by=responder)
+    row.incident.refresh_from_db()
+    assert delivery.compose(row).ack_url == ""
