@@ -2,7 +2,7 @@ from django import forms
 
 from incidents.models import Severity
 
-from .models import ChannelKind, ContactMethod, Frequency
+from .models import SUBSCRIPTION_KINDS, ChannelKind, ContactMethod, Frequency
 
 
 class ContactMethodForm(forms.Form):
@@ -42,7 +42,7 @@ class RuleForm(forms.Form):
 
 class SubscriptionForm(forms.Form):
     name = forms.CharField(max_length=120, help_text="e.g. Executive team, #incidents channel.")
-    kind = forms.ChoiceField(choices=[c for c in ChannelKind.choices if c[0] != ChannelKind.WEBHOOK])
+    kind = forms.ChoiceField(choices=[c for c in ChannelKind.choices if c[0] in SUBSCRIPTION_KINDS])
     target = forms.CharField(max_length=2000, label="Webhook URL or email addresses", help_text="Several addresses: separate with commas.")
     severities = forms.ModelMultipleChoiceField(
         queryset=Severity.objects.filter(is_active=True), required=False, widget=forms.CheckboxSelectMultiple,

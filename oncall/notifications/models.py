@@ -27,6 +27,10 @@ class ChannelKind(models.TextChoices):
     WEBHOOK = "webhook", "Generic webhook (Standard Webhooks)"
 
 
+# Channels a stakeholder subscription can use (a generic webhook is for machines, not people).
+SUBSCRIPTION_KINDS = (ChannelKind.SLACK, ChannelKind.TEAMS, ChannelKind.EMAIL)
+
+
 class ContactMethod(models.Model):
     """Where one person can be reached."""
 
@@ -59,15 +63,16 @@ class ContactMethod(models.Model):
     @property
     def display_target(self) -> str:
         """The target without URL paths, which carry the webhook's credentials."""
-        if self.kind == ChannelKind.EMAIL:
-            return self.target
         return mask_url(self.target)
 
 
-def mask_url(url: str) -> str:
-    scheme, _, rest = url.partition("://")
+def mask_url(target: str) -> str:
+    """`https://hooks.slack.com/…` for a URL (its path is the secret); other targets as they are."""
+    scheme, sep, rest = target.partition("://")
+    if not sep:
+        return target
     host = rest.split("/", 1)[0]
-    return f"{scheme}://{host}/…" if rest else url
+    return f"{scheme}://{host}/…"
 
 
 class NotificationRule(models.Model):
@@ -116,7 +121,7 @@ class StakeholderSubscription(models.Model):
 
     @property
     def display_target(self) -> str:
-        return self.target if self.kind == ChannelKind.EMAIL else mask_url(self.target)
+        return mask_url(self.target)
 
 
 class NotificationStatus(models.TextChoices):

@@ -27,6 +27,10 @@ class ChannelError(Exception):
         self.response = response
 
 
+class InvalidTarget(ValueError):
+    """A target this channel cannot use (bad address, refused URL)."""
+
+
 @dataclass(frozen=True)
 class Delivery:
     status_code: int | None = None
@@ -49,6 +53,11 @@ class Channel:
     def __init__(self, destination: Destination):
         self.destination = destination
 
+    @classmethod
+    def clean_target(cls, target: str) -> str:
+        """Validate a user-given target when it is saved; raises InvalidTarget."""
+        raise NotImplementedError
+
     def send(self, message: Message) -> Delivery:
         raise NotImplementedError
 
@@ -56,6 +65,14 @@ class Channel:
 class HttpChannel(Channel):
     """POSTs JSON to the destination URL: the one HTTP path, with the request-forgery guard
     (checked again now and pinned to the checked address) and a timeout on every socket step."""
+
+    @classmethod
+    def clean_target(cls, target: str) -> str:
+        try:
+            netguard.check_url(target)
+        except netguard.UnsafeURL as exc:
+            raise InvalidTarget(str(exc)) from exc
+        return target
 
     def payload(self, message: Message) -> dict:
         raise NotImplementedError
@@ -123,11 +140,15 @@ def register(cls: type[Channel]) -> type[Channel]:
     return cls
 
 
-def channel_for(kind: str, destination: Destination) -> Channel:
+def channel_class(kind: str) -> type[Channel]:
     try:
-        return _registry[kind](destination)
+        return _registry[kind]
     except KeyError as exc:
         raise ChannelError(f"No channel for {kind!r}", permanent=True) from exc
+
+
+def channel_for(kind: str, destination: Destination) -> Channel:
+    return channel_class(kind)(destination)
 
 
 def registered_kinds() -> list[str]:

@@ -3,17 +3,32 @@
 import smtplib
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.validators import validate_email
 from django.template.loader import render_to_string
 
 from ..messages import Message
-from .base import Channel, ChannelError, Delivery, register
+from .base import Channel, ChannelError, Delivery, InvalidTarget, register
 
 
 @register
 class EmailChannel(Channel):
     kind = "email"
     label = "Email"
+
+    @classmethod
+    def clean_target(cls, target: str) -> str:
+        """One address, or several separated by commas (an email list)."""
+        addresses = [a.strip() for a in target.split(",") if a.strip()]
+        if not addresses:
+            raise InvalidTarget("Enter an email address.")
+        for address in addresses:
+            try:
+                validate_email(address)
+            except ValidationError as exc:
+                raise InvalidTarget(f"{address!r} is not a valid email address.") from exc
+        return ", ".join(addresses)
 
     def send(self, message: Message) -> Delivery:
         recipients = [a.strip() for a in self.destination.target.split(",") if a.strip()]
