@@ -26,11 +26,22 @@ class BumpsScheduleVersion:
     """Admin edits change rules too: bump the schedule's version like the services do."""
 
     def _schedule_id(self, obj):
+        if isinstance(obj, LayerMembership):
+            return obj.layer.schedule_id
         return getattr(obj, "schedule_id", None) or getattr(getattr(obj, "layer", None), "schedule_id", None)
+
+    def _bump(self, obj):
+        schedule_id = obj.pk if isinstance(obj, Schedule) else self._schedule_id(obj)
+        if schedule_id:
+            Schedule.objects.filter(pk=schedule_id).update(version=F("version") + 1)
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
-        schedule_id = form.instance.pk if isinstance(form.instance, Schedule) else self._schedule_id(form.instance)
+        self._bump(form.instance)
+
+    def delete_model(self, request, obj):
+        schedule_id = self._schedule_id(obj)
+        super().delete_model(request, obj)
         if schedule_id:
             Schedule.objects.filter(pk=schedule_id).update(version=F("version") + 1)
 

@@ -88,6 +88,7 @@ class Layer:
     key: object = None  # the caller's id for this layer
     _starts: list = field(default_factory=list, repr=False)
     _offsets: list = field(default_factory=list, repr=False)
+    _turn: tuple = field(default=(), repr=False)  # (start, end, k) of the last turn looked up
 
     def __post_init__(self):
         if self.length < 1:
@@ -184,7 +185,13 @@ class Layer:
             return None
         if not self.restricted_ok(instant):
             return None
-        return self._slot_owner(m, self.turn_index(instant))
+        turn = self._turn  # one tuple read: safe to share between threads
+        if turn and turn[0] <= instant < turn[1]:
+            k = turn[2]
+        else:
+            k = self.turn_index(instant)
+            self._turn = (self.turn_start(k), self.turn_start(k + 1), k)
+        return self._slot_owner(m, k)
 
     def shifts(self, start: datetime, end: datetime) -> list[tuple[datetime, datetime, object]]:
         """Intervals [a, b) with someone on call, inside [start, end), merged when the same

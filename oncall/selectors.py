@@ -44,38 +44,49 @@ def _unit_length(kind: str, every: int) -> tuple[str, int]:
     }[kind]
 
 
-def compile_schedules(schedule_ids=None, *, window: tuple[datetime, datetime] | None = None) -> dict[int, rotation.Schedule]:
-    """{schedule id: rotation.Schedule} in six queries, whatever the number of schedules.
-    Overrides are loaded only where they touch `window` (default: now .. 14 days)."""
-    now = timezone.now()
-    lo, hi = window or (now, now + HORIZON)
-    schedules = Schedule.objects.all()
+# Compiled rules per schedule, reused while the schedule's version is unchanged (every service
+# and admin save of a layer, membership, restriction or override bumps it): (version, zone,
+# layers, overrides_from, overrides ending after overrides_from). One query per lookup when warm.
+_compiled: dict[int, tuple] = {}
+
+
+def _load_overrides(schedule_ids, lo, hi) -> dict[int, list]:
+    overrides = defaultdict(list)
+    qs = Override.objects.filter(end__gt=lo)
+    if hi is not None:
+        qs = qs.filter(start__lt=hi)
     if schedule_ids is not None:
-        schedules = schedules.filter(pk__in=list(schedule_ids))
-    zones = {pk: ZoneInfo(tz) for pk, tz in schedules.values_list("pk", "time_zone")}
-    ids = list(zones)
-    layer_rows = list(Layer.objects.filter(schedule_id__in=ids).order_by("schedule_id", "position", "pk").values_list(
+        qs = qs.filter(schedule_id__in=schedule_ids)
+    for pk, schedule_id, layer_id, user_id, replaces_id, start, end in qs.order_by("created_at", "pk").values_list(
+            "pk", "schedule_id", "layer_id", "user_id", "replaces_id", "start", "end"):
+        overrides[schedule_id].append(rotation.Override(start, end, user_id, layer=layer_id, replaces=replaces_id, key=pk))
+    return overrides
+
+
+def _load_layers(schedule_ids, zones: dict[int, ZoneInfo]) -> dict[int, list]:
+    """Layer rules of `schedule_ids` (None: every schedule) as rotation.Layer objects."""
+    layers_qs = Layer.objects.all()
+    if schedule_ids is not None:
+        layers_qs = layers_qs.filter(schedule_id__in=schedule_ids)
+    layer_rows = list(layers_qs.order_by("schedule_id", "position", "pk").values_list(
         "pk", "schedule_id", "rotation", "every", "handoff_time", "handoff_weekday", "weekdays_only", "starts_on", "ends_at"))
-    layer_ids = [r[0] for r in layer_rows]
+    scope = {} if schedule_ids is None else {"layer__schedule_id__in": schedule_ids}
     memberships = defaultdict(list)
-    membership_rows = list(LayerMembership.objects.filter(layer_id__in=layer_ids).values_list("pk", "layer_id", "effective_from"))
+    membership_rows = list(LayerMembership.objects.filter(**scope).values_list("pk", "layer_id", "effective_from"))
     slots = defaultdict(list)
-    for membership_id, user_id, turns in LayerMember.objects.filter(membership__layer_id__in=layer_ids).order_by(
+    member_scope = {} if schedule_ids is None else {"membership__layer__schedule_id__in": schedule_ids}
+    for membership_id, user_id, turns in LayerMember.objects.filter(**member_scope).order_by(
             "membership_id", "position", "pk").values_list("membership_id", "user_id", "turns"):
         slots[membership_id].extend([user_id] * turns)
     for pk, layer_id, effective_from in membership_rows:
         memberships[layer_id].append(rotation.Membership(effective_from, tuple(slots[pk])))
     restrictions = defaultdict(list)
-    for layer_id, weekdays, start, end in Restriction.objects.filter(layer_id__in=layer_ids).values_list(
-            "layer_id", "weekdays", "start_time", "end_time"):
+    for layer_id, weekdays, start, end in Restriction.objects.filter(**scope).values_list("layer_id", "weekdays", "start_time", "end_time"):
         restrictions[layer_id].append(rotation.Restriction(frozenset(weekdays), start, end))
-    overrides = defaultdict(list)
-    for pk, schedule_id, layer_id, user_id, replaces_id, start, end in Override.objects.filter(
-            schedule_id__in=ids, end__gt=lo, start__lt=hi).order_by("created_at", "pk").values_list(
-            "pk", "schedule_id", "layer_id", "user_id", "replaces_id", "start", "end"):
-        overrides[schedule_id].append(rotation.Override(start, end, user_id, layer=layer_id, replaces=replaces_id, key=pk))
     layers = defaultdict(list)
     for pk, schedule_id, kind, every, handoff_time, weekday, weekdays_only, starts_on, ends_at in layer_rows:
+        if schedule_id not in zones:
+            continue
         unit, length = _unit_length(kind, every)
         layers[schedule_id].append(rotation.Layer(
             zone=zones[schedule_id],
@@ -83,7 +94,38 @@ def compile_schedules(schedule_ids=None, *, window: tuple[datetime, datetime] | 
             unit=unit, length=length, memberships=memberships[pk], restrictions=restrictions[pk],
             weekdays=WEEKDAYS if weekdays_only and unit == rotation.DAYS else None, end=ends_at, key=pk,
         ))
-    return {pk: rotation.Schedule(layers=layers[pk], overrides=overrides[pk], key=pk) for pk in ids}
+    return layers
+
+
+def compile_schedules(schedule_ids=None, *, window: tuple[datetime, datetime] | None = None) -> dict[int, rotation.Schedule]:
+    """{schedule id: rotation.Schedule} with the overrides touching `window` (default now ..
+    14 days). One query (the schedules' versions) when the rules are cached; six otherwise."""
+    now = timezone.now()
+    lo, hi = window or (now, now + HORIZON)
+    schedules = Schedule.objects.all()
+    if schedule_ids is not None:
+        schedule_ids = list(schedule_ids)
+        schedules = schedules.filter(pk__in=schedule_ids)
+    # The version alone is not enough: a rolled-back schedule's id can come back (SQLite), so
+    # the random token of the row is part of the key.
+    rows = [(pk, tz, (version, token)) for pk, tz, version, token in schedules.values_list("pk", "time_zone", "version", "ical_token")]
+    stale = {pk: tz for pk, tz, version in rows if _compiled.get(pk, (None, None))[:2] != (version, tz)}
+    if stale:
+        scope = None if schedule_ids is None and len(stale) == len(rows) else list(stale)
+        loaded = _load_layers(scope, {pk: ZoneInfo(tz) for pk, tz in stale.items()})
+        overrides = _load_overrides(scope, now, None)
+        versions = {pk: version for pk, _tz, version in rows}
+        for pk, tz in stale.items():
+            _compiled[pk] = (versions[pk], tz, loaded.get(pk, []), now, overrides.get(pk, []))
+    fresh = None
+    if any(lo < _compiled[pk][3] for pk, _tz, _v in rows):  # a window in the past: read the overrides
+        fresh = _load_overrides([pk for pk, _tz, _v in rows] if schedule_ids is not None else None, lo, hi)
+    out = {}
+    for pk, _tz, _v in rows:
+        _version, _zone, layers, since, cached = _compiled[pk]
+        overrides = fresh.get(pk, []) if fresh is not None else [o for o in cached if o.end > lo and o.start < hi]
+        out[pk] = rotation.Schedule(layers=layers, overrides=overrides, key=pk)
+    return out
 
 
 def users_by_id(ids) -> dict:

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone
 
@@ -224,8 +225,10 @@ def _finish(escalation: Escalation, now: datetime) -> None:
 
 
 def _finish_if_done(escalation: Escalation, now: datetime) -> None:
-    if not escalation.steps.filter(status=StepStatus.PENDING).exists():
-        _finish(escalation, now)
+    """Finish the run when no step is pending (one conditional UPDATE)."""
+    pending = EscalationStep.objects.filter(escalation=OuterRef("pk"), status=StepStatus.PENDING)
+    Escalation.objects.filter(pk=escalation.pk, state=EscalationState.ACTIVE).filter(~Exists(pending)).update(
+        state=EscalationState.FINISHED, finished_at=now)
 
 
 @transaction.atomic
@@ -310,12 +313,13 @@ def step_fire(*, step_id: int, now: datetime | None = None) -> bool:
     nobody to page). Safe to call any number of times from any number of workers."""
     now = now or timezone.now()
     with transaction.atomic():
-        step = (EscalationStep.objects.select_for_update(skip_locked=True)
+        step = (EscalationStep.objects.select_for_update(skip_locked=True, of=("self",))
+                .select_related("escalation__incident__severity")
                 .filter(pk=step_id, status=StepStatus.PENDING, due_at__lte=now).first())
         if step is None:
             return False  # fired, cancelled, not due yet, gone, or another worker holds it
-        escalation = Escalation.objects.get(pk=step.escalation_id)
-        incident = Incident.objects.select_related("severity").get(pk=escalation.incident_id)
+        escalation = step.escalation
+        incident = escalation.incident
         if condition_met(step.condition, incident, _since(escalation)):
             EscalationStep.objects.filter(pk=step.pk, status=StepStatus.PENDING).update(status=StepStatus.CANCELLED, note="condition met")
             _finish_if_done(escalation, now)

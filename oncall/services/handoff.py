@@ -81,7 +81,7 @@ def build_report(schedule: Schedule, handoff: Handoff, notes) -> str:
 def handoff_send(*, handoff_id: int, now: datetime | None = None) -> bool:
     now = now or timezone.now()
     with transaction.atomic():
-        handoff = (Handoff.objects.select_for_update(skip_locked=True).select_related("schedule", "incoming", "outgoing")
+        handoff = (Handoff.objects.select_for_update(skip_locked=True, of=("self",)).select_related("schedule", "incoming", "outgoing")
                    .filter(pk=handoff_id, status=HandoffStatus.PENDING, due_at__lte=now).first())
         if handoff is None:
             return False
