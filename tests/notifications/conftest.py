@@ -78,6 +78,7 @@ class Request:
     path: str
     headers: dict
     body: bytes
+    received_at: float = field(default_factory=time.monotonic)
 
     def json(self):
         return json.loads(self.body)
