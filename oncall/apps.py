@@ -16,10 +16,11 @@ class OncallConfig(AppConfig):
     )
 
     def ready(self):
+        from config.metrics import register_metric
         from incidents import demo, events, extensions
 
         from . import demo as oncall_demo
-        from . import handlers, panels
+        from . import handlers, panels, selectors
 
         extensions.register_nav("On call", "oncall:now", order=20)
         extensions.register_nav("Schedules", "oncall:schedules", order=21)
@@ -29,3 +30,6 @@ class OncallConfig(AppConfig):
         extensions.register_incident_panel("oncall-escalation", "oncall/_escalation_panel.html", panels.incident_escalation, order=10)
         events.subscribe(handlers.on_incident_event, kinds=handlers.KINDS, name="oncall.escalation")
         demo.register_demo_seeder(oncall_demo.seed, order=20)
+        register_metric("portal_escalation_steps", "Escalation steps waiting to fire (overdue: more than 30 s late).",
+                        ("state",), selectors.metric_steps)
+        register_metric("portal_escalations_active", "Escalations still running.", (), selectors.metric_active_escalations)

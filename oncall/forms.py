@@ -172,9 +172,14 @@ class HandoffNoteForm(forms.Form):
                            help_text="Sent to the next person on call with their handoff report.")
 
 
+class PersonChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return obj.get_full_name() or obj.get_username()
+
+
 class ManualPageForm(forms.Form):
-    user = forms.ModelChoiceField(queryset=User.objects.filter(is_active=True).order_by("first_name", "username"),
-                                  required=False, label="Person")
+    user = PersonChoiceField(queryset=User.objects.filter(is_active=True).order_by("first_name", "username"),
+                             required=False, label="Person")
     schedule = forms.ModelChoiceField(queryset=Schedule.objects.all(), required=False, label="or schedule's on-call person")
     note = forms.CharField(max_length=200, required=False)
 

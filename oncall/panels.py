@@ -27,7 +27,7 @@ def _describe_step(step, now):
     labels = ", ".join(t["label"] for t in step.targets)
     wait = max(int((step.due_at - now).total_seconds()), 0)
     if wait >= 120:
-        when = f"in {wait // 60} min"
+        when = f"in {(wait + 59) // 60} min"
     elif wait > 0:
         when = f"in {wait} s"
     else:

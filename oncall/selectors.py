@@ -280,3 +280,17 @@ def next_steps(incident, limit: int = 3) -> list[EscalationStep]:
     return list(EscalationStep.objects.filter(
         escalation__incident=incident, escalation__state=EscalationState.ACTIVE, status=StepStatus.PENDING,
     ).order_by("due_at", "level", "slot")[:limit])
+
+
+# --- metrics -----------------------------------------------------------------------------
+
+
+def metric_steps() -> list[tuple[tuple[str, ...], float]]:
+    """Pending escalation steps, and how many are overdue (a stuck worker or sweep shows here)."""
+    now = timezone.now()
+    pending = EscalationStep.objects.filter(status=StepStatus.PENDING)
+    return [(("pending",), float(pending.count())), (("overdue",), float(pending.filter(due_at__lt=now - timedelta(seconds=30)).count()))]
+
+
+def metric_active_escalations() -> list[tuple[tuple[str, ...], float]]:
+    return [((), float(Escalation.objects.filter(state=EscalationState.ACTIVE).count()))]

@@ -21,6 +21,7 @@ from .. import selectors, tasks
 from ..models import Handoff, HandoffNote, HandoffStatus, Schedule
 
 logger = logging.getLogger(__name__)
+PLAN_EVERY = timedelta(seconds=35)  # a little more than the beat interval of handoff_sweep_task
 
 
 def _enqueue(rows) -> None:
@@ -57,8 +58,11 @@ def handoffs_plan(now: datetime | None = None, hours: int | None = None) -> int:
     if not rows:
         return 0
     Handoff.objects.bulk_create(rows, ignore_conflicts=True)
-    planned = list(Handoff.objects.filter(status=HandoffStatus.PENDING, due_at__gt=now, due_at__lte=end))
-    _enqueue(planned)
+    # Each row gets its ETA task once, when it enters the ETA horizon (planning runs every
+    # PLAN_EVERY seconds); anything missed is the sweep's.
+    horizon = now + timedelta(seconds=settings.ONCALL_ETA_MAX_SECONDS)
+    _enqueue(list(Handoff.objects.filter(status=HandoffStatus.PENDING, due_at__gt=max(now, horizon - PLAN_EVERY),
+                                         due_at__lte=horizon)))
     return len(rows)
 
 

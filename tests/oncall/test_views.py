@@ -3,15 +3,20 @@
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils import timezone
 from icalendar import Calendar
 
+from incidents import demo
 from incidents.groups import ADMIN
-from oncall.models import CalendarToken, Layer, Override, Schedule
+from incidents.models import TimelineEvent
+from oncall import handlers
+from oncall.models import CalendarToken, Escalation, EscalationPolicy, Layer, Override, Schedule, ServicePolicy
+from tests.incidents.factories import declare
 
-from .conftest import make_schedule, person
+from .conftest import Condition, TargetKind, make_policy, make_schedule, person
 
 pytestmark = pytest.mark.django_db
 
@@ -135,3 +140,41 @@ def test_user_ical_feed_has_only_their_shifts(client, rota, responder, responder
     client.logout()
     cal = Calendar.from_ical(client.get(reverse("oncall:ical_user", args=[token])).content)
     assert cal.walk("VEVENT") and all("Responder)" in str(e["SUMMARY"]) for e in cal.walk("VEVENT"))
+
+
+def test_incident_page_shows_the_escalation_and_what_comes_next(client, responder, responder2, service):
+    make_policy([(0, Condition.NOT_ACKNOWLEDGED, [(TargetKind.USER, responder)]),
+                 (360, Condition.NOT_ACKNOWLEDGED, [(TargetKind.USER, responder2)])], service=service)
+    incident = declare(severity="P1", services=[service])
+    handlers.on_incident_event(TimelineEvent.objects.get(incident=incident, kind="declared"))
+    client.force_login(responder)
+    page = client.get(incident.get_absolute_url()).content.decode()
+    assert 'id="oncall-escalation"' in page
+    start = page.index("oncall-escalation")
+    assert "level 1, Responder" in page and "level 2, Responder2, in 6 min" in page, page[start:start + 1500]
+    assert "Page someone now" in page
+
+
+def test_responder_pages_by_hand_and_viewer_cannot(client, responder, responder2, viewer):
+    incident = declare(severity="P2")
+    url = reverse("oncall:page", args=[incident.number])
+    client.force_login(viewer)
+    assert "Page someone now" not in client.get(incident.get_absolute_url()).content.decode()
+    assert client.post(url, {"user": responder2.pk}).status_code == 403
+    client.force_login(responder)
+    missing = client.post(url, {}, follow=True).content.decode()
+    assert "Choose a person or a schedule" in missing
+    assert client.post(url, {"user": responder2.pk, "note": "DB help"}).status_code == 302
+    escalation = Escalation.objects.get(incident=incident, manual=True)
+    assert escalation.steps.get().targets[0]["id"] == responder2.pk
+
+
+def test_demo_seed_creates_schedules_and_the_default_policy():
+    assert demo.seed(settings.DEMO_PASSWORD)
+    policy = EscalationPolicy.objects.get(name="Default (DESIGN.md)")
+    levels = list(policy.levels.prefetch_related("severities").order_by("position"))
+    assert [(lv.delay_seconds // 60, lv.condition) for lv in levels] == [
+        (0, "acknowledged"), (15, "acknowledged"), (30, "acknowledged"), (60, "resolved"), (60, "mitigated")]
+    assert [s.key for s in levels[3].severities.all()] == ["P0"]
+    assert ServicePolicy.objects.filter(policy=policy).count() == 6
+    assert Schedule.objects.count() == 3
