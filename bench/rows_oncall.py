@@ -9,7 +9,8 @@ a 20-second window; a real Celery worker (subprocess, with beat for the sweeps) 
 the notifications go out as webhooks to a local HTTP receiver. Lateness = the notification's
 sent_at minus the step's due time.
 
-Run the worker alone with `python -m bench.rows_oncall worker <queue>`."""
+The worker is a threads pool of 8 (ONCALL_BENCH_POOL / ONCALL_BENCH_CONCURRENCY to change).
+Run it alone with `python -m bench.rows_oncall worker <queue>`."""
 
 import os
 import random
@@ -193,7 +194,9 @@ def _worker_main(queue: str) -> None:
     app.conf.task_default_queue = queue
     from django.conf import settings
 
-    app.worker_main(["worker", "-P", "threads", "-c", "8", "-l", "WARNING", "-Q", queue, "-n", f"{queue}@%h",
+    pool = os.environ.get("ONCALL_BENCH_POOL", "threads")
+    concurrency = os.environ.get("ONCALL_BENCH_CONCURRENCY", "8")
+    app.worker_main(["worker", "-P", pool, "-c", concurrency, "-l", "WARNING", "-Q", queue, "-n", f"{queue}@%h",
                      "--without-gossip", "--without-mingle", "--without-heartbeat", "-B", "-s", str(settings.VAR_DIR / f"beat-{queue}")])
 
 
