@@ -99,7 +99,8 @@ class ScheduleViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
         schedule = self.get_object()
         return Response(self._oncall([schedule.pk], _instant(request, "at", timezone.now()))[0])
 
-    @extend_schema(parameters=[OpenApiParameter("at", str, description="ISO 8601 instant; default now")], responses=dict)
+    @extend_schema(operation_id="v1_schedules_oncall_all", responses=dict,
+                   parameters=[OpenApiParameter("at", str, description="ISO 8601 instant; default now")])
     @action(detail=False, methods=["get"], url_path="oncall")
     def oncall_all(self, request):
         return Response({"results": self._oncall(None, _instant(request, "at", timezone.now()))})
