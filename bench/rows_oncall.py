@@ -9,8 +9,8 @@ a 20-second window; a real Celery worker (subprocess, with beat for the sweeps) 
 the notifications go out as webhooks to a local HTTP receiver. Lateness = the notification's
 sent_at minus the step's due time.
 
-The worker is a threads pool of 8 (ONCALL_BENCH_POOL / ONCALL_BENCH_CONCURRENCY to change).
-Run it alone with `python -m bench.rows_oncall worker <queue>`."""
+Two worker processes (ONCALL_BENCH_WORKERS), each a threads pool of 8 (ONCALL_BENCH_POOL /
+ONCALL_BENCH_CONCURRENCY); the first runs beat. One alone: `python -m bench.rows_oncall worker <queue> 0`."""
 
 import os
 import random
@@ -108,12 +108,12 @@ class _Receiver:
         self.server.server_close()
 
 
-def _start_worker(queue: str) -> subprocess.Popen:
+def _start_worker(queue: str, index: int) -> subprocess.Popen:
     from django.conf import settings
 
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "config.settings.bench")}
-    log = open(settings.VAR_DIR / "bench-oncall-worker.log", "w")  # noqa: SIM115
-    return subprocess.Popen([sys.executable, "-m", "bench.rows_oncall", "worker", queue], env=env, stdout=log, stderr=subprocess.STDOUT,
+    log = open(settings.VAR_DIR / f"bench-oncall-worker-{index}.log", "w")  # noqa: SIM115
+    return subprocess.Popen([sys.executable, "-m", "bench.rows_oncall", "worker", queue, str(index)], env=env, stdout=log, stderr=subprocess.STDOUT,
                             cwd=str(settings.BASE_DIR), start_new_session=True)
 
 
@@ -144,7 +144,9 @@ def escalation_lateness(args) -> list[Row]:
     incidents = Incident.objects.bulk_create([
         Incident(number=f"INC-BENCH-{i:05d}", title=f"Bench {i}", severity=severity, declared_at=now, started_at=now)
         for i in range(N_ESCALATIONS)])
-    worker = _start_worker(queue)
+    # One worker process per core (the work is Python-bound; threads share one core); the
+    # first also runs beat for the sweeps.
+    workers = [_start_worker(queue, i) for i in range(int(os.environ.get("ONCALL_BENCH_WORKERS", "2")))]
     try:
         time.sleep(4)  # worker start-up
         rng = random.Random(3)
@@ -170,11 +172,13 @@ def escalation_lateness(args) -> list[Row]:
         print(f"  {len(lateness)} notifications sent, {missing} missing, receiver got {receiver.count}; "
               f"max lateness {max(lateness, default=float('nan')):.3f} s", file=sys.stderr)
     finally:
-        os.killpg(worker.pid, signal.SIGTERM)
-        try:
-            worker.wait(20)
-        except subprocess.TimeoutExpired:
-            os.killpg(worker.pid, signal.SIGKILL)
+        for worker in workers:
+            os.killpg(worker.pid, signal.SIGTERM)
+        for worker in workers:
+            try:
+                worker.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(worker.pid, signal.SIGKILL)
         receiver.close()
     if missing:
         lateness += [float("inf")] * missing
@@ -187,7 +191,7 @@ def escalation_lateness(args) -> list[Row]:
 ROWS = {"oncall_lookup_500_schedules_s": oncall_lookup, "escalation_lateness": escalation_lateness}
 
 
-def _worker_main(queue: str) -> None:
+def _worker_main(queue: str, index: int) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.bench")
     from config.celery import app
 
@@ -196,9 +200,12 @@ def _worker_main(queue: str) -> None:
 
     pool = os.environ.get("ONCALL_BENCH_POOL", "threads")
     concurrency = os.environ.get("ONCALL_BENCH_CONCURRENCY", "8")
-    app.worker_main(["worker", "-P", pool, "-c", concurrency, "-l", "WARNING", "-Q", queue, "-n", f"{queue}@%h",
-                     "--without-gossip", "--without-mingle", "--without-heartbeat", "-B", "-s", str(settings.VAR_DIR / f"beat-{queue}")])
+    argv = ["worker", "-P", pool, "-c", concurrency, "-l", "WARNING", "-Q", queue, "-n", f"{queue}-{index}@%h",
+            "--without-gossip", "--without-mingle", "--without-heartbeat"]
+    if index == 0:
+        argv += ["-B", "-s", str(settings.VAR_DIR / f"beat-{queue}")]
+    app.worker_main(argv)
 
 
-if __name__ == "__main__" and len(sys.argv) > 2 and sys.argv[1] == "worker":
-    _worker_main(sys.argv[2])
+if __name__ == "__main__" and len(sys.argv) > 3 and sys.argv[1] == "worker":
+    _worker_main(sys.argv[2], int(sys.argv[3]))
