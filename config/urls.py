@@ -15,6 +15,8 @@ api_v1 = [
     path("", include("incidents.integrations.api.urls")),
     path("", include("postmortems.api.urls")),
     path("", include("incidents.statuspage.api.urls")),
+    path("", include("oncall.notifications.api.urls")),
+    path("", include("oncall.api.urls")),
 ]
 
 urlpatterns = [
@@ -33,6 +35,8 @@ urlpatterns = [
     path("", include("postmortems.urls")),
     path("status/", include("incidents.statuspage.urls")),
     path("statuspage/", include("incidents.statuspage.staff_urls")),
+    path("oncall/", include("oncall.urls")),
+    path("", include("oncall.notifications.urls")),
     path("", include("incidents.urls")),
 ]
 

@@ -38,6 +38,8 @@ INSTALLED_APPS = [
     "incidents.integrations.apps.IntegrationsConfig",
     "postmortems.apps.PostmortemsConfig",
     "incidents.statuspage.apps.StatuspageConfig",
+    "oncall.notifications.apps.NotificationsConfig",
+    "oncall.apps.OncallConfig",
 ]
 
 MIDDLEWARE = [
@@ -188,6 +190,43 @@ CELERY_BEAT_SCHEDULE["statuspage-maintenance-sweep"] = {
 CELERY_BEAT_SCHEDULE["statuspage-notification-sweep"] = {
     "task": "incidents.statuspage.tasks.notification_sweep_task",
     "schedule": schedule(timedelta(seconds=30)),
+}
+
+# --- oncall: schedules and escalation ------------------------------------------------------
+# Steps due within this many seconds get an ETA task; later ones are left to the sweep.
+ONCALL_ETA_MAX_SECONDS = env.int("ONCALL_ETA_MAX_SECONDS", default=300)
+# The sweep fires steps overdue by at least this long (the ETA task normally got there first).
+ONCALL_SWEEP_GRACE_SECONDS = env.float("ONCALL_SWEEP_GRACE_SECONDS", default=1.0)
+ONCALL_SWEEP_SECONDS = env.float("ONCALL_SWEEP_SECONDS", default=2.0)
+# Handoff reports are planned this far ahead.
+ONCALL_HANDOFF_PLAN_HOURS = env.int("ONCALL_HANDOFF_PLAN_HOURS", default=24)
+CELERY_BEAT_SCHEDULE["oncall-escalation-sweep"] = {
+    "task": "oncall.tasks.escalation_sweep_task",
+    "schedule": schedule(timedelta(seconds=ONCALL_SWEEP_SECONDS)),
+}
+CELERY_BEAT_SCHEDULE["oncall-handoff-sweep"] = {
+    "task": "oncall.tasks.handoff_sweep_task",
+    "schedule": schedule(timedelta(seconds=30)),
+}
+
+# --- notifications (oncall.notifications) ------------------------------------------------------
+# Retries: NOTIFY_RETRY_BASE_SECONDS * 2^(attempt-1), capped; a row fails after NOTIFY_MAX_ATTEMPTS.
+NOTIFY_MAX_ATTEMPTS = env.int("NOTIFY_MAX_ATTEMPTS", default=5)
+NOTIFY_RETRY_BASE_SECONDS = env.float("NOTIFY_RETRY_BASE_SECONDS", default=30.0)
+NOTIFY_RETRY_MAX_SECONDS = env.float("NOTIFY_RETRY_MAX_SECONDS", default=3600.0)
+# Deliveries due within this many seconds get an ETA task; later ones are left to the sweep.
+NOTIFY_ETA_MAX_SECONDS = env.int("NOTIFY_ETA_MAX_SECONDS", default=600)
+NOTIFY_SWEEP_SECONDS = env.float("NOTIFY_SWEEP_SECONDS", default=5.0)
+NOTIFY_SWEEP_GRACE_SECONDS = env.float("NOTIFY_SWEEP_GRACE_SECONDS", default=1.0)
+NOTIFY_SWEEP_BATCH = env.int("NOTIFY_SWEEP_BATCH", default=100)
+# A row left in "sending" this long (worker killed mid-send) goes back to pending.
+NOTIFY_STALE_SENDING_SECONDS = env.int("NOTIFY_STALE_SENDING_SECONDS", default=300)
+# Acknowledge links in notifications expire after this many seconds.
+NOTIFY_ACK_LINK_MAX_AGE = env.int("NOTIFY_ACK_LINK_MAX_AGE", default=24 * 3600)
+NOTIFY_DIGEST_INTERVAL = timedelta(seconds=env.int("NOTIFY_DIGEST_INTERVAL_SECONDS", default=3600))
+CELERY_BEAT_SCHEDULE["notifications-sweep"] = {
+    "task": "oncall.notifications.tasks.notifications_sweep_task",
+    "schedule": schedule(timedelta(seconds=NOTIFY_SWEEP_SECONDS)),
 }
 
 # --- REST framework ----------------------------------------------------------------------

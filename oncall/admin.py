@@ -1,0 +1,165 @@
+"""Everything configurable in the admin, with inlines."""
+
+from django.contrib import admin
+from django.db.models import F
+
+from .models import (
+    CalendarToken,
+    Escalation,
+    EscalationLevel,
+    EscalationPolicy,
+    EscalationStep,
+    EscalationTarget,
+    Handoff,
+    HandoffNote,
+    Layer,
+    LayerMember,
+    LayerMembership,
+    Override,
+    Restriction,
+    Schedule,
+    ServicePolicy,
+)
+
+
+class BumpsScheduleVersion:
+    """Admin edits change rules too: bump the schedule's version like the services do."""
+
+    def _schedule_id(self, obj):
+        if isinstance(obj, LayerMembership):
+            return obj.layer.schedule_id
+        return getattr(obj, "schedule_id", None) or getattr(getattr(obj, "layer", None), "schedule_id", None)
+
+    def _bump(self, obj):
+        schedule_id = obj.pk if isinstance(obj, Schedule) else self._schedule_id(obj)
+        if schedule_id:
+            Schedule.objects.filter(pk=schedule_id).update(version=F("version") + 1)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        self._bump(form.instance)
+
+    def delete_model(self, request, obj):
+        schedule_id = self._schedule_id(obj)
+        super().delete_model(request, obj)
+        if schedule_id:
+            Schedule.objects.filter(pk=schedule_id).update(version=F("version") + 1)
+
+
+class LayerInline(admin.StackedInline):
+    model = Layer
+    extra = 0
+    show_change_link = True
+
+
+class OverrideInline(admin.TabularInline):
+    model = Override
+    extra = 0
+    fk_name = "schedule"
+    raw_id_fields = ("user", "replaces", "created_by")
+
+
+@admin.register(Schedule)
+class ScheduleAdmin(BumpsScheduleVersion, admin.ModelAdmin):
+    list_display = ("name", "time_zone", "version")
+    search_fields = ("name",)
+    inlines = [LayerInline, OverrideInline]
+
+
+class MembershipInline(admin.TabularInline):
+    model = LayerMembership
+    extra = 0
+    show_change_link = True
+
+
+class RestrictionInline(admin.TabularInline):
+    model = Restriction
+    extra = 0
+
+
+@admin.register(Layer)
+class LayerAdmin(BumpsScheduleVersion, admin.ModelAdmin):
+    list_display = ("name", "schedule", "position", "rotation", "every", "handoff_time", "starts_on")
+    list_filter = ("rotation",)
+    inlines = [MembershipInline, RestrictionInline]
+
+
+class MemberInline(admin.TabularInline):
+    model = LayerMember
+    extra = 0
+    min_num = 1
+    raw_id_fields = ("user",)
+
+
+@admin.register(LayerMembership)
+class LayerMembershipAdmin(BumpsScheduleVersion, admin.ModelAdmin):
+    list_display = ("layer", "effective_from", "created_at")
+    inlines = [MemberInline]
+
+
+@admin.register(Override)
+class OverrideAdmin(BumpsScheduleVersion, admin.ModelAdmin):
+    list_display = ("schedule", "user", "start", "end", "layer", "replaces", "reason")
+    list_filter = ("schedule",)
+    raw_id_fields = ("user", "replaces", "created_by")
+
+
+class TargetInline(admin.TabularInline):
+    model = EscalationTarget
+    extra = 0
+    min_num = 1
+    validate_min = True  # a level with no target is refused
+
+
+class LevelInline(admin.StackedInline):
+    model = EscalationLevel
+    extra = 0
+    show_change_link = True
+    filter_horizontal = ("severities",)
+
+
+class ServicePolicyInline(admin.TabularInline):
+    model = ServicePolicy
+    extra = 0
+
+
+@admin.register(EscalationPolicy)
+class EscalationPolicyAdmin(admin.ModelAdmin):
+    list_display = ("name", "repeat")
+    inlines = [LevelInline, ServicePolicyInline]
+
+
+@admin.register(EscalationLevel)
+class EscalationLevelAdmin(admin.ModelAdmin):
+    list_display = ("policy", "position", "condition", "delay_seconds", "mode")
+    inlines = [TargetInline]
+    filter_horizontal = ("severities",)
+
+
+class StepInline(admin.TabularInline):
+    model = EscalationStep
+    extra = 0
+    can_delete = False
+    readonly_fields = ("level", "round", "slot", "condition", "targets", "due_at", "status", "fired_at", "notified", "note")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Escalation)
+class EscalationAdmin(admin.ModelAdmin):
+    list_display = ("pk", "incident", "policy", "state", "started_at", "manual")
+    list_filter = ("state", "manual")
+    readonly_fields = ("incident", "policy", "trigger_event_id", "snapshot", "started_at", "finished_at", "manual")
+    inlines = [StepInline]
+
+
+@admin.register(Handoff)
+class HandoffAdmin(admin.ModelAdmin):
+    list_display = ("schedule", "due_at", "outgoing", "incoming", "status", "sent_at")
+    list_filter = ("status",)
+    readonly_fields = ("report",)
+
+
+admin.site.register(HandoffNote)
+admin.site.register(CalendarToken)

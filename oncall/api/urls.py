@@ -1,0 +1,10 @@
+from rest_framework.routers import SimpleRouter
+
+from . import views
+
+router = SimpleRouter()
+router.register("schedules", views.ScheduleViewSet, basename="schedule")
+router.register("overrides", views.OverrideViewSet, basename="override")
+router.register("escalation-policies", views.EscalationPolicyViewSet, basename="escalation-policy")
+
+urlpatterns = router.urls

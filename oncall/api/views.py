@@ -1,0 +1,174 @@
+"""On-call API: schedules (with who-is-on-call and shifts), overrides, escalation policies.
+Writes go through the services."""
+
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from incidents.api.idempotency import IdempotentCreateMixin
+from incidents.exceptions import InvalidInput
+
+from .. import selectors
+from ..models import EscalationPolicy, Layer, Override, Schedule
+from ..services import policies as policy_svc
+from ..services import schedules as svc
+from . import serializers as s
+
+MAX_RANGE = timedelta(days=92)
+
+
+def _instant(request, name: str, default=None):
+    raw = request.query_params.get(name)
+    if not raw:
+        if default is None:
+            raise InvalidInput(f"Give “{name}” as an ISO 8601 instant.", field=name)
+        return default
+    value = parse_datetime(raw.replace(" ", "+"))
+    if value is None:
+        raise InvalidInput(f"“{raw}” is not an ISO 8601 instant.", field=name)
+    if timezone.is_naive(value):
+        raise InvalidInput(f"“{raw}” needs a UTC offset (e.g. Z or +02:00).", field=name)
+    return value
+
+
+def _user(user) -> dict | None:
+    return s.UserRefSerializer(user).data if user else None
+
+
+class ScheduleViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
+    """Schedules with their layers. `oncall` answers who is on call now or `?at=`; `shifts`
+    lists the final shifts between `start` and `end`."""
+
+    serializer_class = s.ScheduleSerializer
+    search_fields = ["name", "description"]
+    action_permissions = {"oncall": "oncall.view_schedule", "oncall_all": "oncall.view_schedule", "shifts": "oncall.view_schedule"}
+
+    def get_queryset(self):
+        return Schedule.objects.prefetch_related("layers__memberships__members", "layers__restrictions").order_by("name")
+
+    def _layers(self, data):
+        return [s.LayerSerializer.spec(layer) for layer in data.get("layers", [])]
+
+    def perform_create(self, serializer):
+        data = serializer.validated_data
+        serializer.instance = svc.schedule_create(name=data["name"], time_zone=data.get("time_zone", "America/New_York"),
+                                                  description=data.get("description", ""), layers=self._layers(data))
+
+    @transaction.atomic
+    def perform_update(self, serializer):
+        schedule, data = serializer.instance, serializer.validated_data
+        svc.schedule_update(schedule=schedule, name=data.get("name", schedule.name), time_zone=data.get("time_zone", schedule.time_zone),
+                            description=data.get("description", schedule.description))
+        if "layers" in data:
+            keep = set()
+            for layer_data in data["layers"]:
+                spec = s.LayerSerializer.spec(layer_data)
+                if layer_data.get("id"):
+                    layer = Layer.objects.filter(pk=layer_data["id"], schedule=schedule).first()
+                    if layer is None:
+                        raise InvalidInput(f"Layer {layer_data['id']} is not in this schedule.", field="layers")
+                    svc.layer_update(layer=layer, spec=spec, effective_from=layer_data.get("effective_from"))
+                else:
+                    layer = svc.layer_add(schedule=schedule, spec=spec)
+                keep.add(layer.pk)
+            for layer in schedule.layers.exclude(pk__in=keep):
+                svc.layer_delete(layer=layer)
+        serializer.instance = self.get_queryset().get(pk=schedule.pk)
+
+    def _oncall(self, schedule_ids, at):
+        compiled = selectors.compile_schedules(schedule_ids, window=(at, at + timedelta(seconds=1)))
+        ids = []
+        for sched in compiled.values():
+            ids.append(sched.who_at(at))
+            ids.extend(sched.layer_who_at(layer, at) for layer in sched.layers)
+        users = selectors.users_by_id(ids)
+        names = dict(Layer.objects.filter(schedule_id__in=list(compiled)).values_list("pk", "name"))
+        return [{"schedule": pk, "at": at, "user": _user(users.get(sched.who_at(at))),
+                 "layers": [{"layer": layer.key, "name": names.get(layer.key), "user": _user(users.get(sched.layer_who_at(layer, at)))}
+                            for layer in sched.layers]} for pk, sched in compiled.items()]
+
+    @extend_schema(parameters=[OpenApiParameter("at", str, description="ISO 8601 instant; default now")], responses=dict)
+    @action(detail=True, methods=["get"])
+    def oncall(self, request, pk=None):
+        schedule = self.get_object()
+        return Response(self._oncall([schedule.pk], _instant(request, "at", timezone.now()))[0])
+
+    @extend_schema(operation_id="v1_schedules_oncall_all", responses=dict,
+                   parameters=[OpenApiParameter("at", str, description="ISO 8601 instant; default now")])
+    @action(detail=False, methods=["get"], url_path="oncall")
+    def oncall_all(self, request):
+        return Response({"results": self._oncall(None, _instant(request, "at", timezone.now()))})
+
+    @extend_schema(parameters=[OpenApiParameter("start", str), OpenApiParameter("end", str)], responses=dict)
+    @action(detail=True, methods=["get"])
+    def shifts(self, request, pk=None):
+        schedule = self.get_object()
+        start, end = _instant(request, "start"), _instant(request, "end")
+        if end <= start:
+            raise InvalidInput("“end” must be after “start”.", field="end")
+        if end - start > MAX_RANGE:
+            raise InvalidInput("Ask for at most 92 days at a time.", field="end")
+        shifts = selectors.schedule_shifts(schedule, start, end)
+        return Response({"schedule": schedule.pk, "start": start, "end": end,
+                         "shifts": [{"start": a, "end": b, "user": _user(u)} for a, b, u in shifts],
+                         "gaps": [{"start": a, "end": b} for a, b in selectors.rotation.gaps_of(
+                             [(a, b, u) for a, b, u in shifts], start, end)]})
+
+    def perform_destroy(self, instance):
+        instance.delete()
+
+
+class OverrideViewSet(IdempotentCreateMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+                      mixins.DestroyModelMixin, viewsets.GenericViewSet):
+    serializer_class = s.OverrideSerializer
+    filterset_fields = ["schedule", "user", "layer"]
+    ordering_fields = ["start", "end"]
+
+    def get_queryset(self):
+        return Override.objects.select_related("schedule").order_by("start", "pk")
+
+    def perform_create(self, serializer):
+        d = serializer.validated_data
+        serializer.instance = svc.override_create(schedule=d["schedule"], user=d["user"], start=d["start"], end=d["end"],
+                                                  layer=d.get("layer"), replaces=d.get("replaces"), reason=d.get("reason", ""),
+                                                  by=self.request.user)
+
+    def perform_destroy(self, instance):
+        svc.override_delete(override=instance)
+
+
+class EscalationPolicyViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
+    serializer_class = s.EscalationPolicySerializer
+    search_fields = ["name"]
+
+    def get_queryset(self):
+        return EscalationPolicy.objects.prefetch_related(
+            "levels__severities", "levels__targets__schedule", "levels__targets__layer", "levels__targets__user",
+            "levels__targets__group", "service_links__service").order_by("name")
+
+    def _save(self, serializer, policy=None):
+        d = serializer.validated_data
+        levels = [s.LevelSerializer.spec(level) for level in d["levels"]] if "levels" in d else None
+        if levels is None and policy is not None:
+            levels = [s.LevelSerializer.spec(s.LevelSerializer(level).data) for level in policy.levels.all()]
+        saved = policy_svc.policy_save(
+            policy=policy, name=d.get("name", policy.name if policy else ""), description=d.get("description", policy.description if policy else ""),
+            repeat=d.get("repeat", policy.repeat if policy else 0),
+            repeat_after_seconds=d.get("repeat_after_seconds", policy.repeat_after_seconds if policy else 900),
+            levels=levels or [], services=d.get("services"))
+        serializer.instance = self.get_queryset().get(pk=saved.pk)
+
+    def perform_create(self, serializer):
+        self._save(serializer)
+
+    def perform_update(self, serializer):
+        self._save(serializer, serializer.instance)
+
+
+

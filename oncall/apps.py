@@ -1,0 +1,35 @@
+from django.apps import AppConfig
+
+
+class OncallConfig(AppConfig):
+    name = "oncall"
+    label = "oncall"
+    verbose_name = "On-call"
+    default_auto_field = "django.db.models.BigAutoField"
+    portal_app = True
+    responder_permissions = (
+        "oncall.add_override",
+        "oncall.change_override",
+        "oncall.delete_override",
+        "oncall.add_handoffnote",
+        "oncall.page_manually",
+    )
+
+    def ready(self):
+        from config.metrics import register_metric
+        from incidents import demo, events, extensions
+
+        from . import demo as oncall_demo
+        from . import handlers, panels, selectors
+
+        extensions.register_nav("On call", "oncall:now", order=20)
+        extensions.register_nav("Schedules", "oncall:schedules", order=21)
+        extensions.register_nav("My shifts", "oncall:my_shifts", order=22)
+        extensions.register_dashboard_panel("oncall-gaps", "oncall/_gap_banner.html", panels.dashboard_gaps, order=5)
+        extensions.register_dashboard_panel("oncall-now", "oncall/_now_panel.html", panels.dashboard_now, order=20)
+        extensions.register_incident_panel("oncall-escalation", "oncall/_escalation_panel.html", panels.incident_escalation, order=10)
+        events.subscribe(handlers.on_incident_event, kinds=handlers.KINDS, name="oncall.escalation")
+        demo.register_demo_seeder(oncall_demo.seed, order=20)
+        register_metric("portal_escalation_steps", "Escalation steps waiting to fire (overdue: more than 30 s late).",
+                        ("state",), selectors.metric_steps)
+        register_metric("portal_escalations_active", "Escalations still running.", (), selectors.metric_active_escalations)

@@ -1,0 +1,190 @@
+"""Staff forms. They parse and shape input; the rules live in the services."""
+
+import re
+from datetime import datetime, time
+from zoneinfo import ZoneInfo, available_timezones
+
+from django import forms
+from django.contrib.auth import get_user_model
+
+from .models import Layer, RotationKind, Schedule
+from .models.schedules import WEEKDAY_CHOICES
+from .rotation import to_utc
+from .services.schedules import LayerSpec, RestrictionSpec
+
+User = get_user_model()
+DAY_NAMES = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
+RESTRICTION_RE = re.compile(r"^\s*(?P<days>[A-Za-z,\- ]+?)\s+(?P<start>\d{1,2}:\d{2})\s*-\s*(?P<end>\d{1,2}:\d{2})\s*$")
+
+
+def parse_days(text: str) -> list[int]:
+    text = text.strip().lower()
+    if text in ("daily", "every day", "all"):
+        return list(range(7))
+    if text in ("weekdays",):
+        return list(range(5))
+    if text in ("weekends",):
+        return [5, 6]
+    days = []
+    for part in text.replace(" ", "").split(","):
+        if "-" in part:
+            a, b = part.split("-", 1)
+            if a[:3] not in DAY_NAMES or b[:3] not in DAY_NAMES:
+                raise forms.ValidationError(f"Unknown day in “{part}”.")
+            d = DAY_NAMES[a[:3]]
+            while True:
+                days.append(d)
+                if d == DAY_NAMES[b[:3]]:
+                    break
+                d = (d + 1) % 7
+        elif part[:3] in DAY_NAMES:
+            days.append(DAY_NAMES[part[:3]])
+        else:
+            raise forms.ValidationError(f"Unknown day “{part}”. Use Mon, Tue ... Sun, ranges like Mon-Fri, or “daily”.")
+    return sorted(set(days))
+
+
+def parse_restrictions(text: str) -> list[RestrictionSpec]:
+    out = []
+    for line in filter(None, (ln.strip() for ln in text.splitlines())):
+        m = RESTRICTION_RE.match(line)
+        if not m:
+            raise forms.ValidationError(f"Cannot read “{line}”. Write e.g. “Mon-Fri 09:00-17:00”.")
+        try:
+            start, end = (time.fromisoformat(m[k].zfill(5)) for k in ("start", "end"))
+        except ValueError as exc:
+            raise forms.ValidationError(f"Bad time in “{line}”.") from exc
+        out.append(RestrictionSpec(parse_days(m["days"]), start, end))
+    return out
+
+
+def parse_participants(text: str) -> list:
+    """One per line: `username`, `username x3` (three turns in a row) or `-` / `off x3` (nobody)."""
+    out, unknown = [], []
+    for line in filter(None, (ln.strip() for ln in text.splitlines())):
+        m = re.match(r"^(?P<who>\S+)(?:\s*[x×*]\s*(?P<n>\d+))?$", line)
+        if not m:
+            raise forms.ValidationError(f"Cannot read “{line}”. Write a username, optionally followed by “x3”.")
+        turns = int(m["n"] or 1)
+        if m["who"] in ("-", "off"):
+            out.append((None, turns))
+            continue
+        user = User.objects.filter(username=m["who"]).first()
+        if user is None:
+            unknown.append(m["who"])
+        out.append((user, turns))
+    if unknown:
+        raise forms.ValidationError(f"Unknown user{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}.")
+    return out
+
+
+def participants_text(layer: Layer) -> str:
+    membership = layer.memberships.last()
+    if membership is None:
+        return ""
+    lines = []
+    for m in membership.members.select_related("user"):
+        name = m.user.username if m.user else "off"
+        lines.append(f"{name} x{m.turns}" if m.turns > 1 else name)
+    return "\n".join(lines)
+
+
+def restrictions_text(layer: Layer) -> str:
+    names = {v: k.title() for k, v in DAY_NAMES.items()}
+    return "\n".join(f"{','.join(names[d] for d in r.weekdays)} {r.start_time:%H:%M}-{r.end_time:%H:%M}"
+                     for r in layer.restrictions.all())
+
+
+class ScheduleForm(forms.Form):
+    name = forms.CharField(max_length=120)
+    time_zone = forms.CharField(max_length=64, initial="America/New_York",
+                                help_text="IANA name, e.g. America/New_York or Europe/Berlin.")
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+
+
+class LayerForm(forms.Form):
+    name = forms.CharField(max_length=80, initial="Primary")
+    rotation = forms.ChoiceField(choices=RotationKind.choices, initial=RotationKind.WEEKLY)
+    every = forms.IntegerField(min_value=1, max_value=365, initial=1, help_text="N for “every N days / hours”.")
+    handoff_time = forms.TimeField(initial="09:00", widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
+    handoff_weekday = forms.TypedChoiceField(choices=WEEKDAY_CHOICES, coerce=int, initial=0, help_text="Weekly rotations.")
+    weekdays_only = forms.BooleanField(required=False, help_text="Daily turns advance Monday to Friday only.")
+    starts_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    participants = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), help_text=(
+        "One username per line, in turn order. “dana x4” gives Dana four turns in a row; “off x3” leaves three turns empty."))
+    restrictions = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False, help_text=(
+        "Optional, one window per line in the schedule's time zone, e.g. “Mon-Fri 09:00-17:00” or “daily 18:00-08:00”."))
+    effective_from = forms.DateTimeField(required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+                                         help_text="Editing: participant changes apply from this local time; earlier shifts keep the old list.")
+
+    def __init__(self, *args, zone: str = "UTC", **kw):
+        super().__init__(*args, **kw)
+        self.zone = ZoneInfo(zone if zone in available_timezones() else "UTC")  # the service reports a bad zone
+
+    def clean_participants(self):
+        return parse_participants(self.cleaned_data["participants"])
+
+    def clean_restrictions(self):
+        return parse_restrictions(self.cleaned_data.get("restrictions") or "")
+
+    def clean_effective_from(self):
+        value = self.cleaned_data.get("effective_from")
+        return to_utc(value.replace(tzinfo=None), self.zone) if value else None
+
+    def spec(self) -> LayerSpec:
+        d = self.cleaned_data
+        return LayerSpec(name=d["name"], rotation=d["rotation"], every=d["every"], handoff_time=d["handoff_time"],
+                         handoff_weekday=d["handoff_weekday"], weekdays_only=d["weekdays_only"], starts_on=d["starts_on"],
+                         participants=d["participants"], restrictions=d["restrictions"])
+
+
+class LocalDateTimeField(forms.DateTimeField):
+    widget = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+
+class OverrideForm(forms.Form):
+    user = forms.ModelChoiceField(queryset=User.objects.filter(is_active=True).order_by("username"), label="Who covers")
+    start = LocalDateTimeField(help_text="In the schedule's time zone.")
+    end = LocalDateTimeField()
+    layer = forms.ModelChoiceField(queryset=Layer.objects.none(), required=False, empty_label="Whole schedule")
+    replaces = forms.ModelChoiceField(queryset=User.objects.filter(is_active=True).order_by("username"), required=False,
+                                      label="Only where this person is on call", empty_label="Anyone")
+    reason = forms.CharField(max_length=200, required=False)
+
+    def __init__(self, *args, schedule: Schedule, **kw):
+        super().__init__(*args, **kw)
+        self.schedule = schedule
+        self.zone = ZoneInfo(schedule.time_zone)
+        self.fields["layer"].queryset = schedule.layers.all()
+
+    def _aware(self, value: datetime | None):
+        return to_utc(value.replace(tzinfo=None), self.zone) if value else None
+
+    def clean_start(self):
+        return self._aware(self.cleaned_data.get("start"))
+
+    def clean_end(self):
+        return self._aware(self.cleaned_data.get("end"))
+
+
+class HandoffNoteForm(forms.Form):
+    body = forms.CharField(label="Handoff notes", widget=forms.Textarea(attrs={"rows": 3}), max_length=5000,
+                           help_text="Sent to the next person on call with their handoff report.")
+
+
+class PersonChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return obj.get_full_name() or obj.get_username()
+
+
+class ManualPageForm(forms.Form):
+    user = PersonChoiceField(queryset=User.objects.filter(is_active=True).order_by("first_name", "username"),
+                             required=False, label="Person")
+    schedule = forms.ModelChoiceField(queryset=Schedule.objects.all(), required=False, label="or schedule's on-call person")
+    note = forms.CharField(max_length=200, required=False)
+
+    def clean(self):
+        data = super().clean()
+        if bool(data.get("user")) == bool(data.get("schedule")):
+            raise forms.ValidationError("Choose a person or a schedule (one of the two).")
+        return data

@@ -1,0 +1,33 @@
+from .escalation import (
+    Condition,
+    Escalation,
+    EscalationLevel,
+    EscalationPolicy,
+    EscalationState,
+    EscalationStep,
+    EscalationTarget,
+    LevelMode,
+    ServicePolicy,
+    StepStatus,
+    TargetKind,
+)
+from .schedules import (
+    CalendarToken,
+    Handoff,
+    HandoffNote,
+    HandoffStatus,
+    Layer,
+    LayerMember,
+    LayerMembership,
+    Override,
+    Restriction,
+    RotationKind,
+    Schedule,
+)
+
+__all__ = [
+    "CalendarToken", "Condition", "Escalation", "EscalationLevel", "EscalationPolicy", "EscalationState",
+    "EscalationStep", "EscalationTarget", "Handoff", "HandoffNote", "HandoffStatus", "Layer", "LayerMember",
+    "LayerMembership", "LevelMode", "Override", "Restriction", "RotationKind", "Schedule", "ServicePolicy",
+    "StepStatus", "TargetKind",
+]

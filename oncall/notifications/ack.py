@@ -1,0 +1,50 @@
+"""Signed, expiring acknowledge links that act for one person on one incident.
+
+The token is `django.core.signing` over {incident id, user id}, timestamped and checked with a
+max age (settings.NOTIFY_ACK_LINK_MAX_AGE). Following the link (GET) changes nothing: mail
+scanners and link previews fetch GET links. The page names the incident and the person and
+acknowledges on POST; a small script submits that form at once when a person opens it, so a
+human still needs one click, while a scanner that merely fetches the page acknowledges nothing."""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core import signing
+from django.urls import reverse
+
+from incidents.models import Incident
+
+SALT = "notifications.ack"
+
+
+class InvalidAckLink(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class AckGrant:
+    incident: Incident
+    user: object
+
+
+def ack_token(*, incident_id: int, user_id: int) -> str:
+    return signing.dumps({"i": incident_id, "u": user_id}, salt=SALT, compress=True)
+
+
+def ack_url(*, incident_id: int, user_id: int) -> str:
+    return settings.SITE_URL + reverse("notifications:ack", kwargs={"token": ack_token(incident_id=incident_id, user_id=user_id)})
+
+
+def ack_read(token: str) -> AckGrant:
+    try:
+        data = signing.loads(token, salt=SALT, max_age=settings.NOTIFY_ACK_LINK_MAX_AGE)
+    except signing.SignatureExpired as exc:
+        raise InvalidAckLink("This acknowledge link has expired. Open the incident in the portal instead.") from exc
+    except signing.BadSignature as exc:
+        raise InvalidAckLink("This acknowledge link is not valid.") from exc
+    incident = Incident.objects.select_related("severity", "acknowledged_by").filter(pk=data.get("i")).first()
+    user = get_user_model().objects.filter(pk=data.get("u"), is_active=True).first()
+    if incident is None or user is None:
+        raise InvalidAckLink("This acknowledge link no longer matches an incident and an active person.")
+    return AckGrant(incident, user)

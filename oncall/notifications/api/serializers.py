@@ -1,0 +1,54 @@
+from rest_framework import serializers
+
+from incidents.models import Severity
+
+from ..models import ChannelKind, ContactMethod, Frequency, Notification, NotificationRule, StakeholderSubscription
+
+
+class NotificationRuleSerializer(serializers.ModelSerializer):
+    contact_method = serializers.SlugRelatedField(slug_field="public_id", queryset=ContactMethod.objects.all())
+
+    class Meta:
+        model = NotificationRule
+        fields = ["id", "contact_method", "delay_minutes"]
+
+
+class ContactMethodSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    kind = serializers.ChoiceField(choices=ChannelKind.choices)
+    secret = serializers.CharField(read_only=True, help_text="Verifies generic webhook signatures (Standard Webhooks).")
+    rules = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ContactMethod
+        fields = ["id", "kind", "label", "target", "is_active", "rate_limit_count", "rate_limit_window", "secret", "rules", "created_at"]
+        read_only_fields = ["created_at"]
+
+    def get_rules(self, method) -> list[int]:
+        return sorted(rule.delay_minutes for rule in method.rules.all())
+
+
+class NotificationSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    incident = serializers.SlugRelatedField(slug_field="number", read_only=True)
+    user = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    contact_method = serializers.SlugRelatedField(slug_field="public_id", read_only=True)
+    title = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = Notification
+        fields = [
+            "id", "incident", "user", "contact_method", "subscription", "channel", "target", "title", "dedup_key",
+            "step", "status", "due_at", "attempts", "max_attempts", "sent_at", "response_code", "error", "created_at",
+        ]
+        read_only_fields = fields
+
+
+class StakeholderSubscriptionSerializer(serializers.ModelSerializer):
+    severities = serializers.SlugRelatedField(slug_field="key", many=True, queryset=Severity.objects.all(), required=False)
+    frequency = serializers.ChoiceField(choices=Frequency.choices, default=Frequency.REALTIME)
+
+    class Meta:
+        model = StakeholderSubscription
+        fields = ["id", "name", "kind", "target", "severities", "frequency", "is_active", "created_at"]
+        read_only_fields = ["created_at"]

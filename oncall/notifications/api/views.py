@@ -1,0 +1,111 @@
+import django_filters
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from incidents.api.idempotency import IdempotentCreateMixin
+
+from .. import selectors, services
+from ..models import ContactMethod, Notification, NotificationRule, NotificationStatus
+from . import serializers as s
+
+
+class ContactMethodViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
+    """Your own contact methods. Creating one also adds an "at once" notification rule."""
+
+    serializer_class = s.ContactMethodSerializer
+    lookup_field = "public_id"
+    lookup_url_kwarg = "id"
+    filterset_fields = ["kind", "is_active"]
+    action_permissions = {"test": "notifications.change_contactmethod"}
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation
+            return ContactMethod.objects.none()
+        return ContactMethod.objects.filter(user=self.request.user).prefetch_related("rules").order_by("pk")
+
+    def perform_create(self, serializer):
+        data = serializer.validated_data
+        serializer.instance = services.contact_method_create(
+            user=self.request.user, kind=data["kind"], target=data["target"], label=data.get("label", ""),
+            rate_limit_count=data.get("rate_limit_count"), rate_limit_window=data.get("rate_limit_window"),
+        )
+
+    def perform_update(self, serializer):
+        serializer.instance = services.contact_method_update(method=serializer.instance, **serializer.validated_data)
+
+    def perform_destroy(self, instance):
+        services.contact_method_delete(method=instance)
+
+    @extend_schema(request=None, responses={202: s.NotificationSerializer})
+    @action(detail=True, methods=["post"])
+    def test(self, request, id=None):
+        row = services.contact_method_send_test(method=self.get_object(), by=request.user)
+        return Response(s.NotificationSerializer(row).data, status=status.HTTP_202_ACCEPTED)
+
+
+class NotificationRuleViewSet(
+    mixins.ListModelMixin, mixins.CreateModelMixin, mixins.DestroyModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """Your own notification rules: which contact method, how many minutes after the page."""
+
+    serializer_class = s.NotificationRuleSerializer
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return NotificationRule.objects.none()
+        return NotificationRule.objects.filter(user=self.request.user).select_related("contact_method")
+
+    def perform_create(self, serializer):
+        data = serializer.validated_data
+        serializer.instance = services.notification_rule_create(
+            user=self.request.user, contact_method=data["contact_method"], delay_minutes=data["delay_minutes"]
+        )
+
+    def perform_destroy(self, instance):
+        services.notification_rule_delete(rule=instance)
+
+
+class NotificationFilter(django_filters.FilterSet):
+    incident = django_filters.CharFilter(field_name="incident__number")
+    status = django_filters.MultipleChoiceFilter(choices=NotificationStatus.choices)
+    user = django_filters.CharFilter(field_name="user__username")
+
+    class Meta:
+        model = Notification
+        fields = ["incident", "status", "channel", "user"]
+
+
+class NotificationViewSet(viewsets.ReadOnlyModelViewSet):
+    """Every delivery and its attempts (read only)."""
+
+    serializer_class = s.NotificationSerializer
+    lookup_field = "public_id"
+    lookup_url_kwarg = "id"
+    filterset_class = NotificationFilter
+    ordering_fields = ["created_at", "due_at", "status"]
+
+    def get_queryset(self):
+        return selectors.notification_list()
+
+
+class StakeholderSubscriptionViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
+    serializer_class = s.StakeholderSubscriptionSerializer
+    filterset_fields = ["kind", "frequency", "is_active"]
+
+    def get_queryset(self):
+        return selectors.subscription_list()
+
+    def perform_create(self, serializer):
+        data = serializer.validated_data
+        serializer.instance = services.subscription_create(
+            name=data["name"], kind=data["kind"], target=data["target"], frequency=data["frequency"],
+            severities=data.get("severities", []), by=self.request.user,
+        )
+
+    def perform_update(self, serializer):
+        serializer.instance = services.subscription_update(subscription=serializer.instance, **serializer.validated_data)
+
+    def perform_destroy(self, instance):
+        services.subscription_delete(subscription=instance)

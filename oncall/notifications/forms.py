@@ -1,0 +1,51 @@
+from django import forms
+
+from incidents.models import Severity
+
+from .models import SUBSCRIPTION_KINDS, ChannelKind, ContactMethod, Frequency
+
+
+class ContactMethodForm(forms.Form):
+    kind = forms.ChoiceField(choices=ChannelKind.choices)
+    target = forms.CharField(
+        max_length=2000, label="Address or URL",
+        help_text="An email address, or the incoming webhook URL from Slack, Teams or your receiver (http or https).",
+    )
+    label = forms.CharField(max_length=80, required=False, help_text="e.g. Work email, Team Slack.")
+    rate_limit_count = forms.IntegerField(
+        min_value=1, max_value=1000, initial=5, label="Messages per window",
+        help_text="Beyond this, messages are folded into one digest at the end of the window.",
+    )
+    rate_limit_minutes = forms.IntegerField(min_value=1, max_value=1440, initial=10, label="Window (minutes)")
+
+    @classmethod
+    def for_method(cls, method: ContactMethod, data=None):
+        return cls(data, initial={
+            "kind": method.kind, "target": method.target, "label": method.label,
+            "rate_limit_count": method.rate_limit_count,
+            "rate_limit_minutes": int(method.rate_limit_window.total_seconds() // 60),
+        })
+
+
+class RuleForm(forms.Form):
+    contact_method = forms.ModelChoiceField(queryset=ContactMethod.objects.none(), empty_label=None)
+    delay_minutes = forms.IntegerField(
+        min_value=0, max_value=1440, initial=5, label="After (minutes)",
+        help_text="0 notifies at once; later steps are skipped if the incident was acknowledged by then.",
+    )
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if user is not None:
+            self.fields["contact_method"].queryset = ContactMethod.objects.filter(user=user)
+
+
+class SubscriptionForm(forms.Form):
+    name = forms.CharField(max_length=120, help_text="e.g. Executive team, #incidents channel.")
+    kind = forms.ChoiceField(choices=[c for c in ChannelKind.choices if c[0] in SUBSCRIPTION_KINDS])
+    target = forms.CharField(max_length=2000, label="Webhook URL or email addresses", help_text="Several addresses: separate with commas.")
+    severities = forms.ModelMultipleChoiceField(
+        queryset=Severity.objects.filter(is_active=True), required=False, widget=forms.CheckboxSelectMultiple,
+        help_text="None ticked: every severity.",
+    )
+    frequency = forms.ChoiceField(choices=Frequency.choices)

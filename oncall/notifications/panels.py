@@ -1,0 +1,12 @@
+"""The incident page's notifications panel (registered through incidents.extensions)."""
+
+from . import selectors
+
+
+def incident_notifications(request, incident=None, **_kw):
+    if incident is None or not request.user.has_perm("notifications.view_notification"):
+        return None
+    summary = selectors.incident_notification_summary(incident)
+    if not summary["rows"]:
+        return None
+    return summary

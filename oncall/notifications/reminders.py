@@ -1,0 +1,96 @@
+"""Update-cadence reminders: when an open incident whose severity asks for periodic updates has
+had no status update within the cadence, remind its communications lead (or commander, or
+whoever declared it). One `UpdateReminder` row per incident holds the next due time; the sweep
+claims due rows with skip_locked and a compare-and-set on `sequence`."""
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from incidents.models import Incident, Role, UpdatePolicy
+
+from . import services
+from .messages import Message
+from .models import ReminderStatus, UpdateReminder
+
+RECIPIENT_ROLES = (Role.COMMS_LEAD, Role.COMMANDER)
+
+
+def cadence_for(incident: Incident):
+    severity = incident.severity
+    if severity.update_policy != UpdatePolicy.PERIODIC or not severity.update_cadence:
+        return None
+    return severity.update_cadence
+
+
+def last_update_at(incident: Incident):
+    """The latest status update, or the declaration / reopening when there is none since."""
+    latest = incident.updates.aggregate(m=Max("created_at"))["m"]
+    reopened = incident.timeline.filter(kind="reopened").aggregate(m=Max("occurred_at"))["m"]
+    return max(t for t in (incident.declared_at, latest, reopened) if t is not None)
+
+
+def reminder_sync(incident: Incident) -> UpdateReminder | None:
+    """Recompute the incident's next reminder after anything that moves it."""
+    incident = Incident.objects.select_related("severity").get(pk=incident.pk)
+    cadence = cadence_for(incident)
+    if cadence is None or not incident.is_open:
+        UpdateReminder.objects.filter(incident=incident).update(status=ReminderStatus.DONE)
+        return None
+    due = last_update_at(incident) + cadence
+    reminder, created = UpdateReminder.objects.get_or_create(incident=incident, defaults={"due_at": due})
+    if not created:
+        UpdateReminder.objects.filter(pk=reminder.pk).update(due_at=due, status=ReminderStatus.PENDING)
+    return reminder
+
+
+def recipient(incident: Incident):
+    members = {m.role: m.user for m in incident.members.select_related("user").filter(role__in=RECIPIENT_ROLES)}
+    for role in RECIPIENT_ROLES:
+        if role in members and members[role].is_active:
+            return members[role]
+    return incident.declared_by
+
+
+def _fire(reminder: UpdateReminder, now) -> bool:
+    """Send one reminder if it is really due; otherwise move or close it. CAS on sequence."""
+    incident = Incident.objects.select_related("severity").get(pk=reminder.incident_id)
+    cadence = cadence_for(incident)
+    if cadence is None or not incident.is_open:
+        UpdateReminder.objects.filter(pk=reminder.pk, sequence=reminder.sequence).update(status=ReminderStatus.DONE)
+        return False
+    expected = last_update_at(incident) + cadence
+    if expected > now:
+        UpdateReminder.objects.filter(pk=reminder.pk, sequence=reminder.sequence).update(due_at=expected)
+        return False
+    moved = UpdateReminder.objects.filter(pk=reminder.pk, sequence=reminder.sequence, status=ReminderStatus.PENDING).update(
+        sequence=reminder.sequence + 1, due_at=now + cadence
+    )
+    if not moved:
+        return False
+    person = recipient(incident)
+    if person is None:
+        return False
+    minutes = int((now - last_update_at(incident)).total_seconds() // 60)
+    message = Message(
+        kind="update_reminder", title=f"Status update due: {incident.number} {incident.title}",
+        body=(f"No status update for {minutes} minutes; {incident.severity.key} incidents get one every "
+              f"{int(cadence.total_seconds() // 60)} minutes. Post one from the incident page."),
+        url=settings.SITE_URL + incident.get_absolute_url(), severity=incident.severity.key, incident_id=incident.pk,
+    )
+    services.notify_user(user=person, message=message, dedup_key=f"reminder:{incident.pk}:{reminder.sequence + 1}")
+    return True
+
+
+def sweep(now=None, limit: int = 200) -> int:
+    now = now or timezone.now()
+    fired = 0
+    with transaction.atomic():
+        due = list(
+            UpdateReminder.objects.select_for_update(skip_locked=True)
+            .filter(status=ReminderStatus.PENDING, due_at__lte=now).order_by("due_at")[:limit]
+        )
+        for reminder in due:
+            fired += _fire(reminder, now)
+    return fired

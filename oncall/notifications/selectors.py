@@ -1,0 +1,45 @@
+"""Read paths for notification pages and the API."""
+
+from django.db.models import Count, Q
+
+from .models import ContactMethod, Notification, NotificationRule, NotificationStatus, StakeholderSubscription
+
+
+def notification_queryset():
+    return Notification.objects.select_related("incident", "user", "contact_method", "subscription")
+
+
+def notification_list(*, incident=None, status: str | None = None, user=None):
+    qs = notification_queryset()
+    if incident is not None:
+        qs = qs.filter(incident=incident)
+    if status:
+        qs = qs.filter(status=status)
+    if user is not None:
+        qs = qs.filter(user=user)
+    return qs.order_by("-created_at", "-pk")
+
+
+def contact_methods_for(user):
+    return ContactMethod.objects.filter(user=user).annotate(
+        failed_count=Count("notifications", filter=Q(notifications__status=NotificationStatus.FAILED)),
+    ).order_by("kind", "pk")
+
+
+def rules_for(user):
+    return NotificationRule.objects.filter(user=user).select_related("contact_method").order_by("delay_minutes", "pk")
+
+
+def subscription_list():
+    return StakeholderSubscription.objects.prefetch_related("severities").order_by("name")
+
+
+def incident_notification_summary(incident) -> dict:
+    rows = list(notification_list(incident=incident)[:50])
+    return {
+        "rows": rows,
+        "failed": [r for r in rows if r.status == NotificationStatus.FAILED],
+        "counts": dict(
+            Notification.objects.filter(incident=incident).values_list("status").annotate(n=Count("pk")).values_list("status", "n")
+        ),
+    }

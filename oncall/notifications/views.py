@@ -1,0 +1,246 @@
+"""Staff pages for contact methods, rules, deliveries and subscriptions, and the public
+acknowledge page behind the links in notifications."""
+
+from datetime import timedelta
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from incidents import services as incident_services
+from incidents.exceptions import DomainError
+
+from . import selectors, services
+from .ack import InvalidAckLink, ack_read
+from .forms import ContactMethodForm, RuleForm, SubscriptionForm
+from .models import ContactMethod, NotificationRule, NotificationStatus, StakeholderSubscription
+
+User = get_user_model()
+MANAGE_ANY = "notifications.manage_any_contactmethod"
+
+
+# --- the acknowledge link ------------------------------------------------------------------
+
+
+@never_cache
+def acknowledge(request, token):
+    """GET shows who acknowledges what (and changes nothing: mail scanners fetch links);
+    POST acknowledges. The page's script submits the form on open, so it is one click."""
+    try:
+        grant = ack_read(token)
+    except InvalidAckLink as exc:
+        return render(request, "notifications/ack.html", {"error": str(exc)}, status=400 if request.method == "POST" else 200)
+    incident, person = grant.incident, grant.user
+    done = None
+    if request.method == "POST":
+        try:
+            incident_services.incident_acknowledge(incident=incident, by=person, via="acknowledge link")
+        except DomainError as exc:
+            incident.refresh_from_db()
+            done = {"ok": False, "message": exc.message}
+        else:
+            incident.refresh_from_db()
+            done = {"ok": True, "message": f"{incident.number} acknowledged as {person.get_full_name() or person.username}."}
+    return render(request, "notifications/ack.html", {
+        "incident": incident, "person": person, "done": done,
+        "needs_ack": incident.is_open and not incident.acknowledged_at,
+    })
+
+
+# --- people's contact methods and rules ------------------------------------------------------
+
+
+def _person_or_403(request, user_id):
+    person = get_object_or_404(User, pk=user_id)
+    if person.pk != request.user.pk and not request.user.has_perm(MANAGE_ANY):
+        raise PermissionDenied
+    return person
+
+
+def _method_or_403(request, public_id) -> ContactMethod:
+    method = get_object_or_404(ContactMethod.objects.select_related("user"), public_id=public_id)
+    _person_or_403(request, method.user_id)
+    return method
+
+
+def _form_error(form, exc: DomainError):
+    form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+
+
+@login_required
+def my_notifications(request):
+    user_id = request.GET.get("user", "")
+    return redirect("notifications:person", user_id=int(user_id) if user_id.isdigit() else request.user.pk)
+
+
+@login_required
+def person_settings(request, user_id):
+    person = _person_or_403(request, user_id)
+    return _render_person(request, person)
+
+
+def _render_person(request, person, method_form=None, rule_form=None, status=200):
+    return render(request, "notifications/person.html", {
+        "person": person,
+        "is_self": person.pk == request.user.pk,
+        "methods": selectors.contact_methods_for(person),
+        "rules": selectors.rules_for(person),
+        "method_form": method_form or ContactMethodForm(),
+        "rule_form": rule_form or RuleForm(user=person),
+        "recent": selectors.notification_list(user=person)[:20],
+        "people": User.objects.filter(is_active=True).order_by("username") if request.user.has_perm(MANAGE_ANY) else None,
+    }, status=status)
+
+
+@login_required
+@require_POST
+def method_create(request):
+    person = _person_or_403(request, request.POST.get("user") or request.user.pk)
+    form = ContactMethodForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            method = services.contact_method_create(
+                user=person, kind=data["kind"], target=data["target"], label=data["label"],
+                rate_limit_count=data["rate_limit_count"], rate_limit_window=timedelta(minutes=data["rate_limit_minutes"]),
+            )
+        except DomainError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, f"Added {method.get_kind_display()}; it is notified at once when you are paged.")
+            return redirect("notifications:person", user_id=person.pk)
+    return _render_person(request, person, method_form=form, status=400)
+
+
+@login_required
+def method_edit(request, public_id):
+    method = _method_or_403(request, public_id)
+    form = ContactMethodForm.for_method(method, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.contact_method_update(
+                method=method, kind=data["kind"], target=data["target"], label=data["label"],
+                rate_limit_count=data["rate_limit_count"], rate_limit_window=timedelta(minutes=data["rate_limit_minutes"]),
+                is_active=request.POST.get("is_active") == "on",
+            )
+        except DomainError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, "Contact method saved.")
+            return redirect("notifications:person", user_id=method.user_id)
+    return render(request, "notifications/method_edit.html", {"method": method, "form": form},
+                  status=400 if request.method == "POST" else 200)
+
+
+@login_required
+@require_POST
+def method_test(request, public_id):
+    method = _method_or_403(request, public_id)
+    row = services.contact_method_send_test(method=method, by=request.user)
+    messages.success(request, f"Test notification queued to {method.display_target}. Its result shows under Recent deliveries.")
+    return redirect(f"{redirect('notifications:person', user_id=method.user_id).url}#delivery-{row.public_id}")
+
+
+@login_required
+@require_POST
+def method_delete(request, public_id):
+    method = _method_or_403(request, public_id)
+    services.contact_method_delete(method=method)
+    messages.success(request, "Contact method removed.")
+    return redirect("notifications:person", user_id=method.user_id)
+
+
+@login_required
+@require_POST
+def rule_create(request):
+    person = _person_or_403(request, request.POST.get("user") or request.user.pk)
+    form = RuleForm(request.POST, user=person)
+    if form.is_valid():
+        try:
+            services.notification_rule_create(
+                user=person, contact_method=form.cleaned_data["contact_method"], delay_minutes=form.cleaned_data["delay_minutes"]
+            )
+        except DomainError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, "Notification rule added.")
+            return redirect("notifications:person", user_id=person.pk)
+    return _render_person(request, person, rule_form=form, status=400)
+
+
+@login_required
+@require_POST
+def rule_delete(request, pk):
+    rule = get_object_or_404(NotificationRule, pk=pk)
+    _person_or_403(request, rule.user_id)
+    services.notification_rule_delete(rule=rule)
+    messages.success(request, "Notification rule removed.")
+    return redirect("notifications:person", user_id=rule.user_id)
+
+
+# --- deliveries ---------------------------------------------------------------------------------
+
+
+@login_required
+@permission_required("notifications.view_notification", raise_exception=True)
+def delivery_list(request):
+    status = request.GET.get("status") or None
+    if status not in NotificationStatus.values:
+        status = None
+    page = Paginator(selectors.notification_list(status=status), 50).get_page(request.GET.get("page"))
+    return render(request, "notifications/deliveries.html", {
+        "page": page, "status": status, "statuses": NotificationStatus.choices,
+    })
+
+
+@login_required
+@permission_required("notifications.view_notification", raise_exception=True)
+def delivery_detail(request, public_id):
+    row = get_object_or_404(selectors.notification_queryset(), public_id=public_id)
+    return render(request, "notifications/delivery.html", {"row": row, "folded": row.folded.all()[:100]})
+
+
+# --- stakeholder subscriptions -------------------------------------------------------------------
+
+
+@login_required
+@permission_required("notifications.view_stakeholdersubscription", raise_exception=True)
+def subscription_list(request):
+    can_add = request.user.has_perm("notifications.add_stakeholdersubscription")
+    form = SubscriptionForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if not can_add:
+            raise PermissionDenied
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.subscription_create(
+                    name=data["name"], kind=data["kind"], target=data["target"], frequency=data["frequency"],
+                    severities=data["severities"], by=request.user,
+                )
+            except DomainError as exc:
+                _form_error(form, exc)
+            else:
+                messages.success(request, "Subscription added.")
+                return redirect("notifications:subscriptions")
+        status = 400
+    return render(request, "notifications/subscriptions.html", {
+        "subscriptions": selectors.subscription_list(), "form": form, "can_add": can_add,
+        "can_delete": request.user.has_perm("notifications.delete_stakeholdersubscription"),
+    }, status=status)
+
+
+@login_required
+@permission_required("notifications.delete_stakeholdersubscription", raise_exception=True)
+@require_POST
+def subscription_delete(request, pk):
+    services.subscription_delete(subscription=get_object_or_404(StakeholderSubscription, pk=pk))
+    messages.success(request, "Subscription removed.")
+    return redirect("notifications:subscriptions")

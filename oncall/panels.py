@@ -1,0 +1,59 @@
+"""Panels the core pages show (registered in OncallConfig.ready)."""
+
+from datetime import timedelta
+
+from django.utils import timezone
+
+from . import forms, selectors
+from .models import Escalation, EscalationState, EscalationStep, Schedule, StepStatus
+
+PAGE_PERMISSION = "oncall.page_manually"
+
+
+def dashboard_gaps(request, **_kw):
+    gaps = {pk: g for pk, g in selectors.schedule_gaps().items() if g}
+    if not gaps:
+        return None
+    schedules = Schedule.objects.in_bulk(list(gaps))
+    return {"banner": True, "items": [(schedules[pk], g[0]) for pk, g in gaps.items()]}
+
+
+def dashboard_now(request, **_kw):
+    rows = selectors.oncall_now_rows()
+    return {"rows": rows[:8], "more": max(len(rows) - 8, 0)} if rows else None
+
+
+def _describe_step(step, now):
+    labels = ", ".join(t["label"] for t in step.targets)
+    wait = max(int((step.due_at - now).total_seconds()), 0)
+    if wait >= 120:
+        when = f"in {(wait + 59) // 60} min"
+    elif wait > 0:
+        when = f"in {wait} s"
+    else:
+        when = "now"
+    return {"level": step.level + 1, "round": step.round + 1, "labels": labels, "when": when, "due_at": step.due_at,
+            "condition": step.get_condition_display().lower()}
+
+
+def incident_escalation(request, incident, **_kw):
+    now = timezone.now()
+    escalations = list(Escalation.objects.filter(incident=incident).select_related("policy").order_by("-started_at", "-pk")[:5])
+    steps = []
+    if escalations:
+        steps = list(EscalationStep.objects.filter(escalation__in=escalations).order_by("due_at", "level", "slot"))
+    fired = [s for s in steps if s.status == StepStatus.FIRED]
+    pending = [s for s in steps if s.status == StepStatus.PENDING]
+    people = selectors.users_by_id(uid for s in fired for uid in s.notified)
+    history = [{"step": s, "level": s.level + 1, "names": [people[u] for u in s.notified if u in people],
+                "labels": ", ".join(t["label"] for t in s.targets)} for s in fired]
+    can_page = request.user.has_perm(PAGE_PERMISSION) and incident.is_open
+    return {
+        "incident": incident,
+        "escalations": escalations,
+        "active": [e for e in escalations if e.state == EscalationState.ACTIVE],
+        "history": history[-8:],
+        "next": [_describe_step(s, now) for s in pending[:3]],
+        "page_form": forms.ManualPageForm() if can_page else None,
+        "soon": now + timedelta(minutes=1),
+    }

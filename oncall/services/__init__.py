@@ -1,0 +1,1 @@
+"""Every on-call state change, one function per verb (see the modules)."""

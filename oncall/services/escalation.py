@@ -1,0 +1,398 @@
+"""The escalation engine.
+
+Starting a policy for an incident freezes it into a snapshot and writes one step row per
+(level, round, slot) with its due time. A step fires at most once: the ETA task and the sweep
+both call `step_fire`, which locks the row (skipping it when another worker holds it) and
+moves it pending -> fired by compare-and-set, in the same transaction as the notification rows.
+A worker killed mid-way rolls the whole thing back and the sweep fires the step later.
+
+Conditions are re-read when a step fires (an acknowledged incident does not page the
+acknowledge ladder), and the incident's events cancel or add steps promptly for the page.
+"""
+
+import logging
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.db.models import Exists, OuterRef
+from django.urls import reverse
+from django.utils import timezone
+
+from incidents.exceptions import InvalidInput, InvalidTransition
+from incidents.models import Incident, IncidentStatus
+from incidents.services import timeline_record
+from oncall.notifications.messages import Message
+from oncall.notifications.services import notify_user
+
+from .. import selectors, tasks
+from ..models import (
+    Condition,
+    Escalation,
+    EscalationPolicy,
+    EscalationState,
+    EscalationStep,
+    Layer,
+    LevelMode,
+    Schedule,
+    ServicePolicy,
+    StepStatus,
+    TargetKind,
+)
+
+logger = logging.getLogger(__name__)
+User = get_user_model()
+
+
+# --- snapshot ---------------------------------------------------------------------------
+
+
+def _target_snapshot(target) -> dict:
+    ref = {TargetKind.SCHEDULE: target.schedule, TargetKind.LAYER: target.layer, TargetKind.USER: target.user,
+           TargetKind.GROUP: target.group}[target.kind]
+    label = ref.get_full_name() or ref.get_username() if target.kind == TargetKind.USER else str(ref)
+    return {"kind": target.kind, "id": ref.pk, "label": label}
+
+
+def policy_snapshot(policy: EscalationPolicy) -> dict:
+    levels = []
+    for level in policy.levels.prefetch_related("severities", "targets__schedule", "targets__layer__schedule",
+                                                 "targets__user", "targets__group").order_by("position", "pk"):
+        targets = [_target_snapshot(t) for t in level.targets.all()]
+        if level.mode == LevelMode.ROUND_ROBIN:  # one slot per person: expand groups now
+            expanded = []
+            for t in targets:
+                if t["kind"] == TargetKind.GROUP:
+                    members = User.objects.filter(groups__pk=t["id"], is_active=True).order_by("username")
+                    expanded.extend({"kind": TargetKind.USER, "id": u.pk, "label": u.get_full_name() or u.username} for u in members)
+                else:
+                    expanded.append(t)
+            targets = expanded
+        levels.append({
+            "condition": level.condition, "delay": level.delay_seconds, "mode": level.mode,
+            "round_robin": level.round_robin_seconds, "severities": sorted(s.key for s in level.severities.all()),
+            "targets": targets,
+        })
+    return {"policy": policy.pk, "name": policy.name, "repeat": policy.repeat,
+            "repeat_after": policy.repeat_after_seconds, "levels": levels}
+
+
+def _level_length(level: dict) -> int:
+    if level["mode"] == LevelMode.ROUND_ROBIN:
+        return level["delay"] + max(len(level["targets"]) - 1, 0) * level["round_robin"]
+    return level["delay"]
+
+
+def _cycle(snapshot: dict) -> int:
+    return max((_level_length(lv) for lv in snapshot["levels"]), default=0) + snapshot.get("repeat_after", 0)
+
+
+# --- conditions -------------------------------------------------------------------------
+
+
+def condition_met(condition: str, incident: Incident, since: datetime | None = None) -> bool:
+    """True when the thing the level waits for has happened, so the step must not page.
+
+    `since` (a run restarted by a reopen): an acknowledgement or mitigation from before the
+    reopen does not count; the incident keeps those stamps and cannot be acknowledged again,
+    so being worked on again (identified, monitoring) is what stops the restarted ladder."""
+    if incident.status == IncidentStatus.RESOLVED:
+        return True
+    if condition == Condition.NOT_ACKNOWLEDGED:
+        if since is not None:
+            return incident.status in (IncidentStatus.IDENTIFIED, IncidentStatus.MONITORING) or bool(
+                incident.acknowledged_at and incident.acknowledged_at >= since)
+        return incident.acknowledged_at is not None
+    if condition == Condition.NOT_MITIGATED:
+        if since is not None:
+            return incident.status == IncidentStatus.MONITORING or bool(incident.mitigated_at and incident.mitigated_at >= since)
+        return incident.mitigated_at is not None
+    return False
+
+
+def _since(escalation: Escalation) -> datetime | None:
+    return escalation.started_at if escalation.snapshot.get("restart") else None
+
+
+def _applies(level: dict, incident: Incident) -> bool:
+    return not level["severities"] or incident.severity.key in level["severities"]
+
+
+# --- planning ---------------------------------------------------------------------------
+
+
+def _enqueue(steps) -> None:
+    """After commit: an ETA task for each step due soon; later ones are the sweep's."""
+    horizon = timezone.now() + timedelta(seconds=settings.ONCALL_ETA_MAX_SECONDS)
+    pairs = [(s.pk, s.due_at) for s in steps if s.due_at <= horizon]
+    if not pairs:
+        return
+
+    def send():
+        for pk, due in pairs:
+            try:
+                tasks.step_fire_task.apply_async(kwargs={"step_id": pk}, eta=due)
+            except Exception as exc:  # broker down: the sweep fires it
+                logger.warning("could not enqueue escalation step %s (%s); the sweep will fire it", pk, exc)
+                return
+
+    transaction.on_commit(send)
+
+
+def _plan(escalation: Escalation, incident: Incident, now: datetime) -> list[EscalationStep]:
+    """Make the pending steps match the snapshot, the incident's severity and its state:
+    create the missing ones (due now if their time has passed), cancel the ones that no
+    longer apply. Idempotent."""
+    snapshot = escalation.snapshot
+    since = _since(escalation)
+    cycle = _cycle(snapshot)
+    existing = {(s.level, s.round, s.slot): s for s in escalation.steps.all()}
+    wanted, created = set(), []
+    for rnd in range(snapshot.get("repeat", 0) + 1):
+        for n, level in enumerate(snapshot["levels"]):
+            if not _applies(level, incident) or condition_met(level["condition"], incident, since) or not level["targets"]:
+                continue
+            slots = range(len(level["targets"])) if level["mode"] == LevelMode.ROUND_ROBIN else [0]
+            for slot in slots:
+                key = (n, rnd, slot)
+                wanted.add(key)
+                targets = [level["targets"][slot]] if level["mode"] == LevelMode.ROUND_ROBIN else level["targets"]
+                due = escalation.started_at + timedelta(seconds=rnd * cycle + level["delay"] + slot * level["round_robin"] * (
+                    level["mode"] == LevelMode.ROUND_ROBIN))
+                step = existing.get(key)
+                if step is None:
+                    step = EscalationStep(escalation=escalation, level=n, round=rnd, slot=slot, condition=level["condition"],
+                                          targets=targets, due_at=max(due, now))
+                    created.append(step)
+                elif step.status == StepStatus.CANCELLED and step.note == "severity":
+                    EscalationStep.objects.filter(pk=step.pk, status=StepStatus.CANCELLED).update(
+                        status=StepStatus.PENDING, due_at=max(due, now), note="")
+                    step.due_at = max(due, now)
+                    created.append(step)
+    stale = [s.pk for key, s in existing.items() if key not in wanted and s.status == StepStatus.PENDING]
+    if stale:
+        EscalationStep.objects.filter(pk__in=stale, status=StepStatus.PENDING).update(status=StepStatus.CANCELLED, note="severity")
+    new = [s for s in created if s.pk is None]
+    if new:
+        EscalationStep.objects.bulk_create(new, ignore_conflicts=True)
+        # ignore_conflicts leaves pks unset on some databases: read them back.
+        by_key = {(s.level, s.round, s.slot): s for s in escalation.steps.filter(status=StepStatus.PENDING)}
+        created = [by_key[(s.level, s.round, s.slot)] for s in created if (s.level, s.round, s.slot) in by_key]
+    _enqueue(created)
+    return created
+
+
+@transaction.atomic
+def escalation_start(*, incident: Incident, policy: EscalationPolicy, trigger_event_id: int | None = None,
+                     now: datetime | None = None, restart: bool = False) -> Escalation | None:
+    """Start `policy` for `incident`. Once per (trigger event, policy): a redelivered event
+    starts nothing new."""
+    now = now or timezone.now()
+    incident = Incident.objects.select_related("severity").get(pk=incident.pk)
+    if trigger_event_id is not None and Escalation.objects.filter(trigger_event_id=trigger_event_id, policy=policy).exists():
+        return None
+    snapshot = policy_snapshot(policy)
+    snapshot["restart"] = restart
+    escalation = Escalation.objects.create(incident=incident, policy=policy, trigger_event_id=trigger_event_id,
+                                           snapshot=snapshot, started_at=now)
+    steps = _plan(escalation, incident, now)
+    timeline_record(incident=incident, kind="escalation.started", actor_label="On-call",
+                    message=f"Escalation policy “{policy.name}” started ({len(steps)} step{'s' if len(steps) != 1 else ''} planned)",
+                    data={"escalation": escalation.pk, "policy": policy.pk}, dispatch=False)
+    if not steps:
+        _finish(escalation, now)
+    return escalation
+
+
+def policies_for_incident(incident: Incident) -> list[EscalationPolicy]:
+    ids = ServicePolicy.objects.filter(service__in=incident.services.all()).values_list("policy_id", flat=True)
+    return list(EscalationPolicy.objects.filter(pk__in=set(ids)).order_by("pk"))
+
+
+def escalations_start_for_incident(*, incident: Incident, trigger_event_id: int | None = None,
+                                   restart: bool = False) -> list[Escalation]:
+    started = []
+    for policy in policies_for_incident(incident):
+        esc = escalation_start(incident=incident, policy=policy, trigger_event_id=trigger_event_id, restart=restart)
+        if esc:
+            started.append(esc)
+    return started
+
+
+def _finish(escalation: Escalation, now: datetime) -> None:
+    Escalation.objects.filter(pk=escalation.pk, state=EscalationState.ACTIVE).update(state=EscalationState.FINISHED, finished_at=now)
+
+
+def _finish_if_done(escalation: Escalation, now: datetime) -> None:
+    """Finish the run when no step is pending (one conditional UPDATE)."""
+    pending = EscalationStep.objects.filter(escalation=OuterRef("pk"), status=StepStatus.PENDING)
+    Escalation.objects.filter(pk=escalation.pk, state=EscalationState.ACTIVE).filter(~Exists(pending)).update(
+        state=EscalationState.FINISHED, finished_at=now)
+
+
+@transaction.atomic
+def escalations_update(*, incident: Incident, reason: str = "") -> int:
+    """Re-read the incident and make every active escalation's pending steps match it:
+    acknowledged / mitigated / resolved stop their ladders, a severity change adds or drops
+    levels. Returns how many steps were cancelled."""
+    now = timezone.now()
+    incident = Incident.objects.select_related("severity").get(pk=incident.pk)
+    cancelled = 0
+    for escalation in Escalation.objects.select_for_update().filter(incident=incident, state=EscalationState.ACTIVE):
+        before = escalation.steps.filter(status=StepStatus.PENDING).count()
+        if escalation.manual:
+            stop = [s.pk for s in escalation.steps.filter(status=StepStatus.PENDING) if condition_met(s.condition, incident, _since(escalation))]
+            EscalationStep.objects.filter(pk__in=stop, status=StepStatus.PENDING).update(status=StepStatus.CANCELLED, note=reason)
+        else:
+            _plan(escalation, incident, now)
+            met = [s.pk for s in escalation.steps.filter(status=StepStatus.PENDING) if condition_met(s.condition, incident, _since(escalation))]
+            EscalationStep.objects.filter(pk__in=met, status=StepStatus.PENDING).update(status=StepStatus.CANCELLED, note=reason)
+        after = escalation.steps.filter(status=StepStatus.PENDING).count()
+        if after < before:
+            cancelled += before - after
+            timeline_record(incident=incident, kind="escalation.stopped", actor_label="On-call",
+                            message=f"Escalation: {before - after} pending step{'s' if before - after != 1 else ''} stopped ({reason or 'updated'})",
+                            data={"escalation": escalation.pk, "cancelled": before - after, "reason": reason}, dispatch=False)
+        _finish_if_done(escalation, now)
+    return cancelled
+
+
+@transaction.atomic
+def escalations_restart(*, incident: Incident, trigger_event_id: int | None = None) -> list[Escalation]:
+    """A reopened incident: stop what is left of the old runs and start the policies afresh."""
+    now = timezone.now()
+    for escalation in Escalation.objects.select_for_update().filter(incident=incident, state=EscalationState.ACTIVE):
+        escalation.steps.filter(status=StepStatus.PENDING).update(status=StepStatus.CANCELLED, note="reopened")
+        _finish(escalation, now)
+    return escalations_start_for_incident(incident=incident, trigger_event_id=trigger_event_id, restart=True)
+
+
+# --- firing -----------------------------------------------------------------------------
+
+
+def resolve_targets(targets: list[dict], at: datetime) -> list:
+    """The people a step's targets mean at `at`: schedules and layers by their on-call rules."""
+    ids = []
+    schedule_ids = [t["id"] for t in targets if t["kind"] == TargetKind.SCHEDULE]
+    now_on = selectors.oncall_at(schedule_ids, at) if schedule_ids else {}
+    for t in targets:
+        if t["kind"] == TargetKind.SCHEDULE:
+            ids.append(now_on.get(t["id"]))
+        elif t["kind"] == TargetKind.LAYER:
+            layer = Layer.objects.filter(pk=t["id"]).first()
+            ids.append(selectors.layer_oncall_at(layer, at) if layer else None)
+        elif t["kind"] == TargetKind.USER:
+            ids.append(t["id"])
+        else:
+            ids.extend(User.objects.filter(groups__pk=t["id"], is_active=True).order_by("username").values_list("pk", flat=True))
+    seen, ordered = set(), []
+    for i in ids:
+        if i is not None and i not in seen:
+            seen.add(i)
+            ordered.append(i)
+    users = User.objects.filter(is_active=True).in_bulk(ordered)
+    return [users[i] for i in ordered if i in users]
+
+
+def _message(incident: Incident, step: EscalationStep, *, manual_by=None) -> Message:
+    url = settings.SITE_URL + reverse("incidents:detail", args=[incident.number])
+    if manual_by is not None:
+        who = manual_by.get_full_name() or manual_by.get_username()
+        title = f"[{incident.severity.key}] {incident.number} {incident.title} — paged by {who}"
+    else:
+        title = f"[{incident.severity.key}] {incident.number} {incident.title}"
+    body = (f"{incident.title}\nSeverity: {incident.severity}\nStatus: {incident.get_status_display()}\n"
+            f"Escalation level {step.level + 1}" + (f", round {step.round + 1}" if step.round else "") + "\n"
+            + (f"\n{incident.summary}\n" if incident.summary else ""))
+    return Message(kind="incident.page", title=title, body=body, url=url, severity=incident.severity.key, incident_id=incident.pk)
+
+
+def step_fire(*, step_id: int, now: datetime | None = None) -> bool:
+    """Fire one step if it is due and still pending; True when it paged someone (or found
+    nobody to page). Safe to call any number of times from any number of workers."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        step = (EscalationStep.objects.select_for_update(skip_locked=True, of=("self",))
+                .select_related("escalation__incident__severity")
+                .filter(pk=step_id, status=StepStatus.PENDING, due_at__lte=now).first())
+        if step is None:
+            return False  # fired, cancelled, not due yet, gone, or another worker holds it
+        escalation = step.escalation
+        incident = escalation.incident
+        if condition_met(step.condition, incident, _since(escalation)):
+            EscalationStep.objects.filter(pk=step.pk, status=StepStatus.PENDING).update(status=StepStatus.CANCELLED, note="condition met")
+            _finish_if_done(escalation, now)
+            return False
+        users = resolve_targets(step.targets, now)
+        claimed = EscalationStep.objects.filter(pk=step.pk, status=StepStatus.PENDING).update(
+            status=StepStatus.FIRED, fired_at=now, notified=[u.pk for u in users],
+            note="" if users else "nobody on call")
+        if not claimed:
+            return False
+        manual_by = User.objects.filter(pk=escalation.snapshot.get("by")).first() if escalation.manual else None
+        message = _message(incident, step, manual_by=manual_by)
+        for user in users:
+            notify_user(user=user, message=message, dedup_key=f"esc:{escalation.pk}:{step.level}:{step.round}:{user.pk}")
+        labels = ", ".join(t["label"] for t in step.targets)
+        names = ", ".join(u.get_full_name() or u.get_username() for u in users)
+        level = "Manual page" if escalation.manual else f"Level {step.level + 1}" + (f" (round {step.round + 1})" if step.round else "")
+        if users:
+            timeline_record(incident=incident, kind="escalation.notified", actor_label="On-call",
+                            message=f"{level}: paged {names} ({labels})",
+                            data={"escalation": escalation.pk, "step": step.pk, "level": step.level, "round": step.round,
+                                  "users": [u.pk for u in users]}, dispatch=False)
+        else:
+            timeline_record(incident=incident, kind="escalation.nobody", actor_label="On-call",
+                            message=f"{level}: nobody to page for {labels}",
+                            data={"escalation": escalation.pk, "step": step.pk, "level": step.level, "round": step.round},
+                            dispatch=False)
+        _finish_if_done(escalation, now)
+        return True
+
+
+def sweep(now: datetime | None = None, limit: int = 500) -> int:
+    """The safety net: fire every step overdue by more than the grace time."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=settings.ONCALL_SWEEP_GRACE_SECONDS)
+    ids = list(EscalationStep.objects.filter(status=StepStatus.PENDING, due_at__lte=cutoff)
+               .order_by("due_at").values_list("pk", flat=True)[:limit])
+    fired = 0
+    for pk in ids:
+        try:
+            fired += step_fire(step_id=pk, now=timezone.now())
+        except Exception:
+            logger.exception("escalation step %s failed to fire; the next sweep retries", pk)
+    if fired:
+        logger.info("escalation sweep fired %s overdue step(s)", fired)
+    return fired
+
+
+# --- by hand ----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def page_manually(*, incident: Incident, by, user=None, schedule: Schedule | None = None, note: str = "") -> Escalation:
+    """Page a person, or a schedule's on-call person, now. Recorded as a one-step escalation."""
+    if (user is None) == (schedule is None):
+        raise InvalidInput("Choose a person or a schedule to page.", field="user")
+    incident = Incident.objects.select_related("severity").get(pk=incident.pk)
+    if incident.status == IncidentStatus.RESOLVED:
+        raise InvalidTransition("The incident is resolved; reopen it to page someone.")
+    if user is not None and not user.is_active:
+        raise InvalidInput(f"{user.get_username()} is not an active user.", field="user")
+    now = timezone.now()
+    target = ({"kind": TargetKind.USER, "id": user.pk, "label": user.get_full_name() or user.get_username()} if user
+              else {"kind": TargetKind.SCHEDULE, "id": schedule.pk, "label": schedule.name})
+    escalation = Escalation.objects.create(incident=incident, policy=None, manual=True, started_at=now,
+                                           snapshot={"by": by.pk if by else None, "note": note, "levels": [], "targets": [target]})
+    step = EscalationStep.objects.create(escalation=escalation, level=0, round=0, slot=0, condition=Condition.NOT_RESOLVED,
+                                         targets=[target], due_at=now)
+    timeline_record(incident=incident, kind="escalation.manual", by=by,
+                    message=f"Paged {target['label']} by hand" + (f": {note}" if note else ""),
+                    data={"escalation": escalation.pk, "target": target}, dispatch=False)
+    _enqueue([step])
+    return escalation
+
+
+__all__ = ["escalation_start", "escalations_update", "escalations_restart", "page_manually", "step_fire", "sweep"]

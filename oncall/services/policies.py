@@ -1,0 +1,80 @@
+"""Escalation policies: saved whole (levels and targets) in one transaction, validated first."""
+
+from dataclasses import dataclass, field
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db import transaction
+
+from incidents.exceptions import InvalidInput
+from incidents.models import Service, Severity
+
+from ..models import Condition, EscalationLevel, EscalationPolicy, EscalationTarget, Layer, LevelMode, Schedule, ServicePolicy, TargetKind
+
+User = get_user_model()
+TARGET_MODELS = {TargetKind.SCHEDULE: Schedule, TargetKind.LAYER: Layer, TargetKind.USER: User, TargetKind.GROUP: Group}
+
+
+@dataclass
+class LevelSpec:
+    targets: list  # [(kind, id)]
+    delay_seconds: int = 0
+    condition: str = Condition.NOT_ACKNOWLEDGED
+    severities: list = field(default_factory=list)  # severity keys
+    mode: str = LevelMode.ALL
+    round_robin_seconds: int = 300
+
+
+def _check(levels: list[LevelSpec]) -> list:
+    resolved = []
+    for n, level in enumerate(levels, start=1):
+        if not level.targets:
+            raise InvalidInput(f"Level {n} has no target: add a schedule, layer, user or group.", field="levels")
+        if level.condition not in Condition.values:
+            raise InvalidInput(f"Level {n}: unknown condition “{level.condition}”.", field="levels")
+        if level.mode not in LevelMode.values:
+            raise InvalidInput(f"Level {n}: unknown mode “{level.mode}”.", field="levels")
+        if level.delay_seconds < 0 or level.round_robin_seconds < 1:
+            raise InvalidInput(f"Level {n}: delays cannot be negative.", field="levels")
+        severities = list(Severity.objects.filter(key__in=level.severities))
+        if len(severities) != len(set(level.severities)):
+            raise InvalidInput(f"Level {n}: unknown severity in {', '.join(level.severities)}.", field="levels")
+        targets = []
+        for kind, pk in level.targets:
+            model = TARGET_MODELS.get(kind)
+            obj = model.objects.filter(pk=pk).first() if model else None
+            if obj is None:
+                raise InvalidInput(f"Level {n}: no {kind} with id {pk}.", field="levels")
+            targets.append((kind, obj))
+        resolved.append((level, severities, targets))
+    return resolved
+
+
+@transaction.atomic
+def policy_save(*, name: str, levels: list[LevelSpec], description: str = "", repeat: int = 0, repeat_after_seconds: int = 900,
+                services: list[Service] | None = None, policy: EscalationPolicy | None = None) -> EscalationPolicy:
+    """Create or replace a policy. Running escalations keep their snapshot."""
+    if not name.strip():
+        raise InvalidInput("A policy needs a name.", field="name")
+    if EscalationPolicy.objects.filter(name=name.strip()).exclude(pk=policy.pk if policy else None).exists():
+        raise InvalidInput(f"A policy named “{name}” already exists.", field="name")
+    if not levels:
+        raise InvalidInput("A policy needs at least one level.", field="levels")
+    if repeat < 0 or repeat > 10:
+        raise InvalidInput("Repeat between 0 and 10 times.", field="repeat")
+    resolved = _check(levels)
+    policy = policy or EscalationPolicy()
+    policy.name, policy.description, policy.repeat, policy.repeat_after_seconds = name.strip(), description, repeat, repeat_after_seconds
+    policy.save()
+    policy.levels.all().delete()
+    for position, (spec, severities, targets) in enumerate(resolved):
+        level = EscalationLevel.objects.create(policy=policy, position=position, condition=spec.condition, delay_seconds=spec.delay_seconds,
+                                               mode=spec.mode, round_robin_seconds=spec.round_robin_seconds)
+        level.severities.set(severities)
+        EscalationTarget.objects.bulk_create([EscalationTarget(level=level, position=i, kind=kind, **{kind: obj})
+                                              for i, (kind, obj) in enumerate(targets)])
+    if services is not None:
+        ServicePolicy.objects.filter(policy=policy).exclude(service__in=services).delete()
+        for service in services:
+            ServicePolicy.objects.update_or_create(service=service, defaults={"policy": policy})
+    return policy

@@ -1,0 +1,226 @@
+"""Schedules, layers, overrides and handoff notes. Each function validates, writes in one
+transaction and bumps the schedule's version; a rule broken half-way saves nothing."""
+
+import zoneinfo
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+
+from incidents.exceptions import InvalidInput
+
+from ..models import (
+    HandoffNote,
+    Layer,
+    LayerMember,
+    LayerMembership,
+    Override,
+    Restriction,
+    RotationKind,
+    Schedule,
+)
+
+
+@dataclass
+class RestrictionSpec:
+    weekdays: list[int]
+    start: time
+    end: time
+
+
+@dataclass
+class LayerSpec:
+    name: str
+    starts_on: date
+    participants: list  # [(user or None, turns)]
+    rotation: str = RotationKind.WEEKLY
+    every: int = 1
+    handoff_time: time = time(9, 0)
+    handoff_weekday: int = 0
+    weekdays_only: bool = False
+    restrictions: list[RestrictionSpec] = field(default_factory=list)
+    ends_at: datetime | None = None
+
+
+def _check_zone(name: str) -> None:
+    if not name or name not in zoneinfo.available_timezones():
+        raise InvalidInput(f"Unknown time zone “{name}”. Use an IANA name such as America/New_York or Europe/Berlin.",
+                           field="time_zone")
+
+
+def _check_layer(spec: LayerSpec) -> None:
+    if not spec.name.strip():
+        raise InvalidInput("A layer needs a name.", field="name")
+    if spec.rotation not in RotationKind.values:
+        raise InvalidInput(f"Unknown rotation “{spec.rotation}”.", field="rotation")
+    if spec.every < 1:
+        raise InvalidInput("“Every” must be at least 1.", field="every")
+    if spec.rotation == RotationKind.EVERY_N_HOURS and spec.weekdays_only:
+        raise InvalidInput("Weekday-only turns need a day-based rotation.", field="weekdays_only")
+    if not 0 <= spec.handoff_weekday <= 6:
+        raise InvalidInput("The handoff weekday is 0 (Monday) to 6 (Sunday).", field="handoff_weekday")
+    _check_participants(spec.participants)
+    for r in spec.restrictions:
+        if not r.weekdays or any(not 0 <= d <= 6 for d in r.weekdays):
+            raise InvalidInput("A restriction needs weekdays between 0 (Monday) and 6 (Sunday).", field="restrictions")
+
+
+def _check_participants(participants) -> None:
+    if not any(user is not None for user, _ in participants):
+        raise InvalidInput("A layer needs at least one participant.", field="participants")
+    for user, turns in participants:
+        if turns < 1:
+            raise InvalidInput("Each participant takes at least one turn.", field="participants")
+        if user is not None and not user.is_active:
+            raise InvalidInput(f"{user.get_username()} is not an active user.", field="participants")
+
+
+def _bump(schedule: Schedule) -> None:
+    Schedule.objects.filter(pk=schedule.pk).update(version=F("version") + 1)
+
+
+def _write_membership(layer: Layer, participants, effective_from: datetime | None) -> LayerMembership:
+    membership = LayerMembership.objects.create(layer=layer, effective_from=effective_from)
+    LayerMember.objects.bulk_create([
+        LayerMember(membership=membership, position=i, user=user, turns=turns) for i, (user, turns) in enumerate(participants)
+    ])
+    return membership
+
+
+def _write_layer(schedule: Schedule, spec: LayerSpec, position: int, layer: Layer | None = None) -> Layer:
+    values = {"name": spec.name.strip(), "position": position, "rotation": spec.rotation, "every": spec.every,
+                  "handoff_time": spec.handoff_time, "handoff_weekday": spec.handoff_weekday, "weekdays_only": spec.weekdays_only,
+                  "starts_on": spec.starts_on, "ends_at": spec.ends_at}
+    if layer is None:
+        layer = Layer(schedule=schedule, **values)
+    else:
+        for k, v in values.items():
+            setattr(layer, k, v)
+    try:
+        with transaction.atomic():
+            layer.save()
+    except IntegrityError as exc:
+        raise InvalidInput(f"This schedule already has a layer named “{spec.name}”.", field="name") from exc
+    layer.restrictions.all().delete()
+    Restriction.objects.bulk_create([
+        Restriction(layer=layer, weekdays=sorted(set(r.weekdays)), start_time=r.start, end_time=r.end) for r in spec.restrictions
+    ])
+    return layer
+
+
+@transaction.atomic
+def schedule_create(*, name: str, time_zone: str, description: str = "", layers: list[LayerSpec] = ()) -> Schedule:
+    _check_zone(time_zone)
+    if not name.strip():
+        raise InvalidInput("A schedule needs a name.", field="name")
+    if Schedule.objects.filter(name=name.strip()).exists():
+        raise InvalidInput(f"A schedule named “{name}” already exists.", field="name")
+    for spec in layers:
+        _check_layer(spec)
+    schedule = Schedule.objects.create(name=name.strip(), time_zone=time_zone, description=description)
+    for position, spec in enumerate(layers):
+        layer = _write_layer(schedule, spec, position)
+        _write_membership(layer, spec.participants, None)
+    return schedule
+
+
+@transaction.atomic
+def schedule_update(*, schedule: Schedule, name: str, time_zone: str, description: str = "") -> Schedule:
+    _check_zone(time_zone)
+    if Schedule.objects.filter(name=name.strip()).exclude(pk=schedule.pk).exists():
+        raise InvalidInput(f"A schedule named “{name}” already exists.", field="name")
+    schedule.name, schedule.time_zone, schedule.description = name.strip(), time_zone, description
+    schedule.save(update_fields=["name", "time_zone", "description"])
+    _bump(schedule)
+    return schedule
+
+
+@transaction.atomic
+def layer_add(*, schedule: Schedule, spec: LayerSpec) -> Layer:
+    _check_layer(spec)
+    position = (schedule.layers.order_by("-position").values_list("position", flat=True).first() or 0) + 1
+    if not schedule.layers.exists():
+        position = 0
+    layer = _write_layer(schedule, spec, position)
+    _write_membership(layer, spec.participants, None)
+    _bump(schedule)
+    return layer
+
+
+@transaction.atomic
+def layer_update(*, layer: Layer, spec: LayerSpec, effective_from: datetime | None = None) -> Layer:
+    """Change a layer's rotation and restrictions, and its participants: from `effective_from`
+    when given (earlier shifts keep the old list), otherwise from the start."""
+    _check_layer(spec)
+    _write_layer(layer.schedule, spec, layer.position, layer)
+    current = [(m.user, m.turns) for m in LayerMember.objects.filter(membership=layer.memberships.last()).select_related("user")]
+    if [(u.pk if u else None, t) for u, t in current] != [(u.pk if u else None, t) for u, t in spec.participants]:
+        if effective_from is None:
+            layer.memberships.all().delete()
+        else:
+            layer.memberships.filter(effective_from__gte=effective_from).delete()
+        _write_membership(layer, spec.participants, effective_from)
+    _bump(layer.schedule)
+    return layer
+
+
+@transaction.atomic
+def layer_change_members(*, layer: Layer, participants, effective_from: datetime) -> LayerMembership:
+    """A membership change that takes effect at `effective_from`; history is kept."""
+    _check_participants(participants)
+    layer.memberships.filter(effective_from__gte=effective_from).delete()
+    membership = _write_membership(layer, participants, effective_from)
+    _bump(layer.schedule)
+    return membership
+
+
+@transaction.atomic
+def layer_delete(*, layer: Layer) -> None:
+    schedule = layer.schedule
+    layer.delete()
+    _bump(schedule)
+
+
+@transaction.atomic
+def override_create(*, schedule: Schedule, user, start: datetime, end: datetime, layer: Layer | None = None,
+                    replaces=None, reason: str = "", by=None) -> Override:
+    if start is None or end is None or end <= start:
+        raise InvalidInput("The override must end after it starts.", field="end")
+    if layer is not None and layer.schedule_id != schedule.pk:
+        raise InvalidInput("That layer belongs to another schedule.", field="layer")
+    if not user.is_active:
+        raise InvalidInput(f"{user.get_username()} is not an active user.", field="user")
+    if replaces is not None and replaces.pk == user.pk:
+        raise InvalidInput("Someone cannot cover for themselves.", field="replaces")
+    Schedule.objects.select_for_update().filter(pk=schedule.pk).first()  # serialise overlap checks per schedule
+    clash = Override.objects.filter(schedule=schedule, layer=layer, replaces=replaces, start__lt=end, end__gt=start).first()
+    if clash:
+        raise InvalidInput(
+            f"It overlaps another override ({clash.user.get_full_name() or clash.user.get_username()}, "
+            f"{clash.start:%Y-%m-%d %H:%M} – {clash.end:%Y-%m-%d %H:%M} UTC).", field="start")
+    override = Override.objects.create(schedule=schedule, layer=layer, user=user, replaces=replaces, start=start, end=end,
+                                       reason=reason, created_by=by if by is not None and by.is_authenticated else None)
+    _bump(schedule)
+    return override
+
+
+@transaction.atomic
+def override_delete(*, override: Override) -> None:
+    schedule = override.schedule
+    override.delete()
+    _bump(schedule)
+
+
+@transaction.atomic
+def handoff_note_add(*, schedule: Schedule, author, body: str) -> HandoffNote:
+    if not body.strip():
+        raise InvalidInput("Write something for the next person.", field="body")
+    return HandoffNote.objects.create(schedule=schedule, author=author, body=body.strip())
+
+
+def pending_notes(schedule: Schedule, author=None):
+    notes = HandoffNote.objects.filter(schedule=schedule, handoff__isnull=True)
+    return notes.filter(author=author) if author is not None else notes
+
+

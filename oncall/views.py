@@ -1,0 +1,227 @@
+"""Staff pages for on-call. Views read through selectors and write through services."""
+
+from datetime import timedelta
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.db import transaction
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from incidents.exceptions import DomainError
+from incidents.models import Incident
+
+from . import calendar, forms, selectors
+from .models import CalendarToken, EscalationPolicy, Layer, Override, Schedule
+from .services import escalation as engine
+from .services import schedules as svc
+
+
+def _form_error(form, exc: DomainError) -> None:
+    field = exc.field if exc.field in form.fields else None
+    form.add_error(field, exc.message)
+
+
+@login_required
+def oncall_now(request):
+    return render(request, "oncall/now.html", {"rows": selectors.oncall_now_rows()})
+
+
+@login_required
+def schedule_list(request):
+    return render(request, "oncall/schedules.html", {"rows": selectors.oncall_now_rows()})
+
+
+@login_required
+def schedule_detail(request, pk):
+    schedule = get_object_or_404(Schedule, pk=pk)
+    timeline = selectors.schedule_timeline(schedule)
+    now = timezone.now()
+    layers = list(schedule.layers.prefetch_related("restrictions"))
+    for layer in layers:
+        layer.participants_text = forms.participants_text(layer)
+        layer.restrictions_text = forms.restrictions_text(layer)
+    overrides = schedule.overrides.filter(end__gt=now).select_related("user", "replaces", "layer")
+    current = timeline["final"][0][2] if timeline["final"] and timeline["final"][0][0] <= now else None
+    feed = request.build_absolute_uri(reverse("oncall:ical_schedule", args=[schedule.ical_token]))
+    return render(request, "oncall/schedule.html", {
+        "schedule": schedule, "timeline": timeline, "layers": layers, "overrides": overrides, "current": current,
+        "note_form": forms.HandoffNoteForm(), "notes": svc.pending_notes(schedule).select_related("author")[:10],
+        "recent_handoffs": schedule.handoffs.filter(status="sent").select_related("incoming", "outgoing")[:5],
+        "feed_url": feed, "webcal_url": "webcal://" + feed.split("://", 1)[1],
+    })
+
+
+@login_required
+@permission_required("oncall.add_schedule", raise_exception=True)
+def schedule_new(request):
+    form = forms.ScheduleForm(request.POST or None)
+    layer_form = forms.LayerForm(request.POST or None, prefix="layer", zone=request.POST.get("time_zone", "UTC") if request.POST else "UTC",
+                                 initial={"starts_on": timezone.localdate()})
+    if request.method == "POST" and form.is_valid() and layer_form.is_valid():
+        try:
+            schedule = svc.schedule_create(name=form.cleaned_data["name"], time_zone=form.cleaned_data["time_zone"],
+                                           description=form.cleaned_data["description"], layers=[layer_form.spec()])
+        except DomainError as exc:
+            _form_error(layer_form if exc.field in layer_form.fields else form, exc)
+        else:
+            messages.success(request, f"Schedule “{schedule.name}” created.")
+            return redirect(schedule)
+    return render(request, "oncall/schedule_form.html", {"form": form, "layer_form": layer_form, "title": "New schedule"})
+
+
+@login_required
+@permission_required("oncall.change_schedule", raise_exception=True)
+def schedule_edit(request, pk):
+    schedule = get_object_or_404(Schedule, pk=pk)
+    form = forms.ScheduleForm(request.POST or None, initial={"name": schedule.name, "time_zone": schedule.time_zone,
+                                                             "description": schedule.description})
+    if request.method == "POST" and form.is_valid():
+        try:
+            svc.schedule_update(schedule=schedule, **form.cleaned_data)
+        except DomainError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, "Schedule saved.")
+            return redirect(schedule)
+    return render(request, "oncall/schedule_form.html", {"form": form, "schedule": schedule, "title": f"Edit {schedule.name}"})
+
+
+@login_required
+@permission_required("oncall.change_schedule", raise_exception=True)
+def layer_edit(request, pk=None, schedule_pk=None):
+    layer = get_object_or_404(Layer.objects.select_related("schedule"), pk=pk) if pk else None
+    schedule = layer.schedule if layer else get_object_or_404(Schedule, pk=schedule_pk)
+    initial = {"starts_on": timezone.localdate()}
+    if layer:
+        initial = {f: getattr(layer, f) for f in ("name", "rotation", "every", "handoff_time", "handoff_weekday", "weekdays_only", "starts_on")}
+        initial["participants"] = forms.participants_text(layer)
+        initial["restrictions"] = forms.restrictions_text(layer)
+    form = forms.LayerForm(request.POST or None, zone=schedule.time_zone, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            if layer:
+                svc.layer_update(layer=layer, spec=form.spec(), effective_from=form.cleaned_data["effective_from"])
+            else:
+                svc.layer_add(schedule=schedule, spec=form.spec())
+        except DomainError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, "Layer saved.")
+            return redirect(schedule)
+    return render(request, "oncall/layer_form.html", {"form": form, "schedule": schedule, "layer": layer})
+
+
+@login_required
+@permission_required("oncall.delete_layer", raise_exception=True)
+@require_POST
+def layer_delete(request, pk):
+    layer = get_object_or_404(Layer, pk=pk)
+    schedule = layer.schedule
+    svc.layer_delete(layer=layer)
+    messages.success(request, f"Layer “{layer.name}” deleted.")
+    return redirect(schedule)
+
+
+@login_required
+@permission_required("oncall.add_override", raise_exception=True)
+def override_new(request, pk):
+    schedule = get_object_or_404(Schedule, pk=pk)
+    form = forms.OverrideForm(request.POST or None, schedule=schedule)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            svc.override_create(schedule=schedule, user=d["user"], start=d["start"], end=d["end"], layer=d["layer"],
+                                replaces=d["replaces"], reason=d["reason"], by=request.user)
+        except DomainError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, "Override added.")
+            return redirect(schedule)
+    return render(request, "oncall/override_form.html", {"form": form, "schedule": schedule})
+
+
+@login_required
+@permission_required("oncall.delete_override", raise_exception=True)
+@require_POST
+def override_delete(request, pk):
+    override = get_object_or_404(Override, pk=pk)
+    schedule = override.schedule
+    svc.override_delete(override=override)
+    messages.success(request, "Override removed.")
+    return redirect(schedule)
+
+
+@login_required
+@permission_required("oncall.add_handoffnote", raise_exception=True)
+@require_POST
+def handoff_note(request, pk):
+    schedule = get_object_or_404(Schedule, pk=pk)
+    form = forms.HandoffNoteForm(request.POST)
+    if form.is_valid():
+        try:
+            svc.handoff_note_add(schedule=schedule, author=request.user, body=form.cleaned_data["body"])
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, "Note saved; it goes to the next person at handoff.")
+    else:
+        messages.error(request, "Write something for the next person.")
+    return redirect(schedule)
+
+
+@login_required
+def my_shifts(request):
+    now = timezone.now()
+    shifts = selectors.shifts_for_user(request.user, now, now + timedelta(days=28))
+    token, _ = CalendarToken.objects.get_or_create(user=request.user)
+    feed = request.build_absolute_uri(reverse("oncall:ical_user", args=[token.token]))
+    return render(request, "oncall/my_shifts.html", {"shifts": shifts, "now": now, "feed_url": feed,
+                                                     "webcal_url": "webcal://" + feed.split("://", 1)[1]})
+
+
+@login_required
+def policy_list(request):
+    policies = EscalationPolicy.objects.prefetch_related("levels__targets", "service_links__service")
+    return render(request, "oncall/policies.html", {"policies": policies})
+
+
+@login_required
+def policy_detail(request, pk):
+    policy = get_object_or_404(EscalationPolicy.objects.prefetch_related(
+        "levels__targets__schedule", "levels__targets__layer", "levels__targets__user", "levels__targets__group",
+        "levels__severities", "service_links__service"), pk=pk)
+    return render(request, "oncall/policy.html", {"policy": policy})
+
+
+@login_required
+@permission_required("oncall.page_manually", raise_exception=True)
+@require_POST
+def page(request, number):
+    incident = get_object_or_404(Incident, number=number)
+    form = forms.ManualPageForm(request.POST)
+    if form.is_valid():
+        d = form.cleaned_data
+        try:
+            with transaction.atomic():
+                engine.page_manually(incident=incident, by=request.user, user=d["user"], schedule=d["schedule"], note=d["note"])
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, "Paging now.")
+    else:
+        messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
+    return redirect(incident.get_absolute_url() + "#oncall-escalation")
+
+
+def ical_schedule(request, token):
+    schedule = get_object_or_404(Schedule, ical_token=token)
+    return HttpResponse(calendar.schedule_feed(schedule), content_type="text/calendar; charset=utf-8")
+
+
+def ical_user(request, token):
+    row = get_object_or_404(CalendarToken.objects.select_related("user"), token=token, user__is_active=True)
+    return HttpResponse(calendar.user_feed(row.user), content_type="text/calendar; charset=utf-8")

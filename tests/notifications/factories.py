@@ -1,0 +1,17 @@
+from oncall.notifications import services
+from oncall.notifications.messages import Message
+
+
+def email_method(user, address=None, **kw):
+    return services.contact_method_create(user=user, kind="email", target=address or user.email, **kw)
+
+
+def webhook_method(user, url, kind="webhook", **kw):
+    return services.contact_method_create(user=user, kind=kind, target=url, **kw)
+
+
+def page_message(incident, title=None) -> Message:
+    return Message(
+        kind="page", title=title or f"{incident.number} {incident.title}", body="You are on call for this incident.",
+        url=f"http://testserver{incident.get_absolute_url()}", severity=incident.severity.key, incident_id=incident.pk,
+    )

@@ -1,0 +1,75 @@
+"""Admin pages, the account-email fallback, metrics."""
+
+import pytest
+from django.urls import reverse
+
+from oncall.notifications import delivery, demo, services
+from oncall.notifications.models import ContactMethod, Notification, StakeholderSubscription
+from tests.incidents.factories import declare
+
+from .factories import email_method, page_message, webhook_method
+
+pytestmark = pytest.mark.django_db
+
+
+def test_person_without_contact_methods_is_reached_at_account_email(responder):
+    incident = declare(by=responder)
+    [row] = services.notify_user(user=responder, message=page_message(incident), dedup_key="k")
+    assert row.contact_method.target == "responder@example.com"
+    assert row.contact_method.label.startswith("Account email")
+
+
+def test_disabled_methods_are_respected(responder):
+    incident = declare(by=responder)
+    method = email_method(responder)
+    services.contact_method_update(method=method, is_active=False)
+    assert services.notify_user(user=responder, message=page_message(incident), dedup_key="k") == []
+    assert ContactMethod.objects.filter(user=responder).count() == 1
+
+
+def test_admin_pages_render_and_refuse_unsafe_urls(client, admin_user, responder, receiver):
+    incident = declare(by=responder)
+    webhook_method(responder, f"{receiver.url}/h")
+    [row] = services.notify_user(user=responder, message=page_message(incident), dedup_key="k")
+    delivery.deliver(row.pk)
+    client.force_login(admin_user)
+    for name in ("contactmethod", "notification", "notificationrule", "stakeholdersubscription", "updatereminder"):
+        assert client.get(reverse(f"admin:notifications_{name}_changelist")).status_code == 200, name
+    assert client.get(reverse("admin:notifications_notification_change", args=[row.pk])).status_code == 200
+    page = client.post(reverse("admin:notifications_contactmethod_add"), {
+        "user": responder.pk, "kind": "webhook", "target": "http://169.254.169.254/", "label": "", "is_active": "on",
+        "rate_limit_count": 5, "rate_limit_window": "00:10:00",
+        "rules-TOTAL_FORMS": 0, "rules-INITIAL_FORMS": 0, "rules-MIN_NUM_FORMS": 0, "rules-MAX_NUM_FORMS": 1000,
+    })
+    assert page.status_code == 200 and "never allowed" in page.text
+    assert ContactMethod.objects.count() == 1
+
+
+def test_admin_retry_action_requeues_failed_rows(client, admin_user, responder, receiver):
+    receiver.behaviour["/gone"] = (410, 0)
+    incident = declare(by=responder)
+    webhook_method(responder, f"{receiver.url}/gone")
+    [row] = services.notify_user(user=responder, message=page_message(incident), dedup_key="k")
+    delivery.deliver(row.pk)
+    row.refresh_from_db()
+    assert row.status == "failed"
+    client.force_login(admin_user)
+    client.post(reverse("admin:notifications_notification_changelist"), {"action": "retry_now", "_selected_action": [row.pk]})
+    row.refresh_from_db()
+    assert row.status == "pending" and row.attempts == 0
+
+
+def test_metrics_report_queued_notifications(client, responder):
+    incident = declare(by=responder)
+    email_method(responder)
+    services.notify_user(user=responder, message=page_message(incident), dedup_key="k")
+    assert Notification.objects.count() == 1
+    body = client.get("/metrics").text
+    assert 'portal_notifications_queued{state="pending"} 1.0' in body
+
+
+def test_demo_seeder_gives_people_contact_methods_and_subscriptions(responder, responder2, viewer):
+    demo.seed({"users": {"dana": responder, "sam": responder2, "viewer": viewer}})
+    assert ContactMethod.objects.filter(user=responder).count() == 2
+    assert not ContactMethod.objects.filter(user=viewer).exists()
+    assert StakeholderSubscription.objects.count() == 2

@@ -1,0 +1,199 @@
+"""Delivery over real sockets: SMTP (aiosmtpd), Slack, Teams and signed webhooks (a local HTTP
+receiver), a hanging receiver, a failing receiver, retries with backoff."""
+
+import re
+import time
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from standardwebhooks import Webhook
+
+from oncall.notifications import delivery, services
+from oncall.notifications.models import Notification, NotificationStatus
+from tests.incidents.factories import declare
+
+from .factories import email_method, page_message, webhook_method
+
+pytestmark = pytest.mark.django_db
+S = NotificationStatus
+
+
+def deliver_all(rows):
+    for row in rows:
+        delivery.deliver(row.pk)
+    for row in rows:
+        row.refresh_from_db()
+    return rows
+
+
+def test_email_goes_through_real_smtp_with_text_html_and_ack_link(smtp_server, responder, client):
+    incident = declare(by=responder, title="Checkout is down")
+    email_method(responder)
+    [row] = deliver_all(services.notify_user(user=responder, message=page_message(incident), dedup_key="k"))
+    assert row.status == S.SENT and row.attempts == 1
+
+    [mail] = smtp_server.wait_for(1)
+    assert mail.recipients == ["responder@example.com"]
+    assert mail.message["Subject"] == f"[P1] {incident.number} Checkout is down"
+    text, html = mail.part("text/plain"), mail.part("text/html")
+    assert "You are on call" in text and "You are on call" in html
+    link = re.search(r"(http://\S+/ack/[^/\s]+/)", text).group(1)
+    assert f'href="{link}"' in html
+
+    path = link.split("127.0.0.1:8000", 1)[-1]
+    page = client.get(path)  # following the link, not signed in
+    assert page.status_code == 200
+    assert incident.number in page.text and "Responder" in page.text
+    incident.refresh_from_db()
+    assert incident.acknowledged_at is None, "a GET (a mail scanner) must not acknowledge"
+
+    done = client.post(path)
+    assert done.status_code == 200
+    incident.refresh_from_db()
+    assert incident.acknowledged_by == responder
+    assert incident.timeline.filter(kind="acknowledged", data__via="acknowledge link").exists()
+
+
+def test_slack_gets_block_kit_with_links(receiver, responder):
+    incident = declare(by=responder, title="Search is slow")
+    webhook_method(responder, f"{receiver.url}/slack", kind="slack")
+    deliver_all(services.notify_user(user=responder, message=page_message(incident), dedup_key="k"))
+    [req] = receiver.wait_for(1, "/slack")
+    body = req.json()
+    assert body["text"].startswith(f"[P1] {incident.number} Search is slow")
+    kinds = [b["type"] for b in body["blocks"]]
+    assert kinds == ["header", "section", "actions"]
+    urls = {e["action_id"]: e["url"] for e in body["blocks"][2]["elements"]}
+    assert urls["open"].endswith(incident.get_absolute_url())
+    assert "/ack/" in urls["acknowledge"]
+
+
+def test_teams_gets_an_adaptive_card_message(receiver, responder):
+    incident = declare(by=responder)
+    webhook_method(responder, f"{receiver.url}/teams", kind="teams")
+    deliver_all(services.notify_user(user=responder, message=page_message(incident), dedup_key="k"))
+    [req] = receiver.wait_for(1, "/teams")
+    body = req.json()
+    assert body["type"] == "message"
+    [attachment] = body["attachments"]
+    assert attachment["contentType"] == "application/vnd.microsoft.card.adaptive"
+    card = attachment["content"]
+    assert card["type"] == "AdaptiveCard" and card["version"] == "1.4"
+    assert card["body"][0]["text"].startswith("[P1] ")
+    assert {a["title"] for a in card["actions"]} == {"Open in the portal", "Acknowledge"}
+    assert all(a["type"] == "Action.OpenUrl" for a in card["actions"])
+
+
+def test_generic_webhook_is_signed_per_standard_webhooks(receiver, responder):
+    incident = declare(by=responder)
+    method = webhook_method(responder, f"{receiver.url}/hook")
+    [row] = deliver_all(services.notify_user(user=responder, message=page_message(incident), dedup_key="k"))
+    [req] = receiver.wait_for(1, "/hook")
+    payload = Webhook(method.secret).verify(req.body, req.headers)  # raises on a bad signature
+    assert payload["data"]["incident_id"] == incident.pk
+    assert "/ack/" in payload["data"]["ack_url"]
+    assert req.headers["webhook-id"] == f"msg_{row.public_id.hex}"
+    with pytest.raises(Exception):
+        Webhook(method.secret).verify(req.body.replace(b"page", b"PAGE"), req.headers)
+    other = services.contact_method_create(user=responder, kind="webhook", target=f"{receiver.url}/x")
+    with pytest.raises(Exception):
+        Webhook(other.secret).verify(req.body, req.headers)
+
+
+def test_hanging_receiver_times_out_and_does_not_stop_other_targets(receiver, smtp_server, responder, settings):
+    settings.WEBHOOK_TIMEOUT_SECONDS = 0.5
+    receiver.behaviour["/hang"] = (200, 30)
+    incident = declare(by=responder)
+    webhook_method(responder, f"{receiver.url}/hang")
+    webhook_method(responder, f"{receiver.url}/ok")
+    email_method(responder)
+    rows = services.notify_user(user=responder, message=page_message(incident), dedup_key="k")
+    started = time.monotonic()
+    deliver_all(rows)
+    elapsed = time.monotonic() - started
+    assert elapsed < 3, f"a hanging receiver held the worker {elapsed:.1f}s"
+    hang = next(r for r in rows if r.contact_method.target.endswith("/hang"))
+    assert hang.status == S.PENDING and "Timeout" in hang.error and hang.attempts == 1
+    assert {r.status for r in rows if r is not hang} == {S.SENT}
+    assert receiver.for_path("/ok") and smtp_server.inbox
+
+
+def test_failing_receiver_is_retried_with_backoff_then_failed(receiver, responder, settings):
+    settings.NOTIFY_MAX_ATTEMPTS = 3
+    settings.NOTIFY_RETRY_BASE_SECONDS = 30
+    receiver.behaviour["/500"] = (500, 0)
+    incident = declare(by=responder)
+    webhook_method(responder, f"{receiver.url}/500")
+    [row] = services.notify_user(user=responder, message=page_message(incident), dedup_key="k")
+
+    before = timezone.now()
+    follow = delivery.deliver(row.pk)
+    row.refresh_from_db()
+    assert row.status == S.PENDING and row.attempts == 1 and row.response_code == 500
+    assert timedelta(seconds=29) < row.due_at - before < timedelta(seconds=32)
+    assert follow == [(row.pk, row.due_at)]
+    assert delivery.deliver(row.pk) == []  # not due yet: nothing happens
+
+    Notification.objects.filter(pk=row.pk).update(due_at=timezone.now())
+    before = timezone.now()
+    delivery.deliver(row.pk)
+    row.refresh_from_db()
+    assert row.attempts == 2 and timedelta(seconds=59) < row.due_at - before < timedelta(seconds=62)  # doubled
+
+    Notification.objects.filter(pk=row.pk).update(due_at=timezone.now())
+    assert delivery.deliver(row.pk) == []
+    row.refresh_from_db()
+    assert row.status == S.FAILED and row.attempts == 3 and "HTTP 500" in row.error
+    assert len(receiver.for_path("/500")) == 3
+
+
+def test_client_error_fails_at_once(receiver, responder):
+    receiver.behaviour["/gone"] = (404, 0)
+    incident = declare(by=responder)
+    webhook_method(responder, f"{receiver.url}/gone")
+    [row] = deliver_all(services.notify_user(user=responder, message=page_message(incident), dedup_key="k"))
+    assert row.status == S.FAILED and row.attempts == 1 and row.response_code == 404
+
+
+def test_sweep_delivers_what_the_fast_path_missed_and_claims_once(receiver, responder, settings):
+    settings.NOTIFY_SWEEP_GRACE_SECONDS = 0
+    incident = declare(by=responder)
+    webhook_method(responder, f"{receiver.url}/hook")
+    [row] = services.notify_user(user=responder, message=page_message(incident), dedup_key="k")
+    delivery.sweep()
+    delivery.sweep()
+    delivery.deliver(row.pk)  # the ETA task arriving late
+    row.refresh_from_db()
+    assert row.status == S.SENT and row.attempts == 1
+    assert len(receiver.for_path("/hook")) == 1
+
+
+def test_sweep_puts_rows_stuck_in_sending_back(receiver, responder, settings):
+    settings.NOTIFY_SWEEP_GRACE_SECONDS = 0
+    incident = declare(by=responder)
+    webhook_method(responder, f"{receiver.url}/hook")
+    [row] = services.notify_user(user=responder, message=page_message(incident), dedup_key="k")
+    assert delivery.claim(row.pk).notification is not None  # a worker claimed it, then died
+    Notification.objects.filter(pk=row.pk).update(claimed_at=timezone.now() - timedelta(hours=1))
+    delivery.sweep()
+    row.refresh_from_db()
+    assert row.status == S.SENT
+    assert len(receiver.for_path("/hook")) == 1
+
+
+def test_sweep_claimed_row_is_sent_once_by_the_fenced_send(receiver, responder, settings):
+    settings.NOTIFY_SWEEP_GRACE_SECONDS = 0
+    incident = declare(by=responder)
+    webhook_method(responder, f"{receiver.url}/fenced")
+    [row] = services.notify_user(user=responder, message=page_message(incident), dedup_key="k")
+    claimed, _ = delivery.sweep_claim()
+    assert [r.pk for r in claimed] == [row.pk]
+    assert delivery.sweep_claim()[0] == []  # a second sweep finds nothing to claim
+    token = claimed[0].claimed_at
+    delivery.send_claimed_fenced(row.pk, token)
+    delivery.send_claimed_fenced(row.pk, token)  # a redelivered message, or the inline fallback
+    delivery.deliver(row.pk)  # the late ETA task
+    row.refresh_from_db()
+    assert row.status == S.SENT and row.attempts == 1
+    assert len(receiver.for_path("/fenced")) == 1

@@ -1,0 +1,104 @@
+"""Delivery through a real Celery worker on the configured broker."""
+
+import re
+import time
+
+import pytest
+from django.apps import apps
+from django.db import transaction
+from django.utils import timezone
+from standardwebhooks import Webhook
+
+from incidents.defaults import seed_defaults
+from oncall.notifications import services, tasks
+from oncall.notifications.models import Notification, NotificationStatus
+from tests.incidents.factories import declare
+
+from .factories import email_method, page_message, webhook_method
+
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+S = NotificationStatus
+
+
+@pytest.fixture(autouse=True)
+def seeded(transactional_db):
+    """Transactional tests flush the tables the data migration seeded; put the defaults back."""
+    seed_defaults(apps)
+
+
+def wait_until(predicate, timeout=20.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_worker_delivers_email_and_signed_webhook_then_ack_link_acknowledges(celery_worker, smtp_server, receiver, responder, client):
+    incident = declare(by=responder, title="Database failover")
+    email_method(responder)
+    hook = webhook_method(responder, f"{receiver.url}/pager")
+    with transaction.atomic():
+        rows = services.notify_user(user=responder, message=page_message(incident), dedup_key="esc:1")
+    assert len(rows) == 2
+
+    [mail] = smtp_server.wait_for(1, timeout=20)
+    [req] = receiver.wait_for(1, "/pager", timeout=20)
+    assert Webhook(hook.secret).verify(req.body, req.headers)["data"]["title"].endswith("Database failover")
+    assert wait_until(lambda: Notification.objects.filter(status=S.SENT).count() == 2)
+
+    link = re.search(r"http://\S+(/ack/[^/\s]+/)", mail.part("text/plain")).group(1)
+    assert client.post(link).status_code == 200
+    incident.refresh_from_db()
+    assert incident.acknowledged_by == responder
+
+
+def test_worker_retries_with_backoff_then_fails(celery_worker, receiver, responder, settings):
+    settings.NOTIFY_RETRY_BASE_SECONDS = 0.3
+    settings.NOTIFY_MAX_ATTEMPTS = 3
+    receiver.behaviour["/500"] = (500, 0)
+    incident = declare(by=responder)
+    webhook_method(responder, f"{receiver.url}/500")
+    with transaction.atomic():
+        [row] = services.notify_user(user=responder, message=page_message(incident), dedup_key="k")
+    assert wait_until(lambda: Notification.objects.get(pk=row.pk).status == S.FAILED)
+    row.refresh_from_db()
+    assert row.attempts == 3 and row.response_code == 500
+    assert len(receiver.for_path("/500")) == 3
+
+
+def test_duplicate_tasks_and_the_sweep_send_once(celery_worker, receiver, responder, settings):
+    settings.NOTIFY_SWEEP_GRACE_SECONDS = 0
+    incident = declare(by=responder)
+    webhook_method(responder, f"{receiver.url}/once")
+    with transaction.atomic():
+        [row] = services.notify_user(user=responder, message=page_message(incident), dedup_key="k")
+    for _ in range(3):
+        tasks.notification_deliver_task.delay(notification_id=row.pk)  # redelivered messages
+    tasks.notifications_sweep_task.delay()
+    tasks.notifications_sweep_task()
+    tasks.notification_send_claimed_task.delay(notification_id=row.pk, claimed_at=timezone.now().isoformat())
+    assert wait_until(lambda: Notification.objects.get(pk=row.pk).status == S.SENT)
+    time.sleep(0.5)  # let the duplicates run
+    assert len(receiver.for_path("/once")) == 1
+
+
+def test_sweep_fans_claimed_rows_out_so_a_hanging_receiver_holds_up_only_itself(celery_worker, receiver, responder, settings):
+    """Rows the fast path missed (broker hiccup): the sweep claims them and the worker pool
+    sends them in parallel; the hanging one times out, the others are not held up."""
+    settings.NOTIFY_SWEEP_GRACE_SECONDS = 0
+    settings.WEBHOOK_TIMEOUT_SECONDS = 3
+    receiver.behaviour["/hang"] = (200, 30)
+    incident = declare(by=responder)
+    webhook_method(responder, f"{receiver.url}/hang")
+    webhook_method(responder, f"{receiver.url}/ok")
+    rows = services.notify_user(user=responder, message=page_message(incident), dedup_key="k")  # no commit hook: no ETA task
+    assert len(rows) == 2
+    started = time.monotonic()
+    tasks.notifications_sweep_task()
+    receiver.wait_for(1, "/ok", timeout=10)
+    assert time.monotonic() - started < 2.5, "the good receiver waited for the hanging one"
+    hang = next(r for r in rows if r.contact_method.target.endswith("/hang"))
+    assert wait_until(lambda: Notification.objects.get(pk=hang.pk).status == S.PENDING)
+    assert "Timeout" in Notification.objects.get(pk=hang.pk).error
