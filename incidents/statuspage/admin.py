@@ -7,11 +7,14 @@ from . import services
 from .models import (
     ComponentGroup,
     ComponentImpact,
+    ComponentStatusPeriod,
     FooterLink,
+    MaintenanceRecord,
     MaintenanceUpdate,
     Notification,
     PageSettings,
     PublicIncident,
+    PublicUpdateInfo,
     StatusComponent,
     Subscriber,
 )
@@ -123,3 +126,35 @@ class MaintenanceAdmin(CoreMaintenanceAdmin):
         services.maintenance_after_save(maintenance=form.instance, created=not change, old_service_ids=old)
         if form.instance.scheduled_for <= services.timezone.now() and form.instance.status == "scheduled":
             messages.info(request, "The window has started; the scheduler will move it to in progress within seconds.")
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records the status page derives itself: visible for support, changed only by its services."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ComponentStatusPeriod)
+class ComponentStatusPeriodAdmin(ReadOnlyAdmin):
+    list_display = ["component", "status", "started_at", "ended_at"]
+    list_filter = ["status", "component"]
+    date_hierarchy = "started_at"
+    list_select_related = ["component"]
+
+
+@admin.register(PublicUpdateInfo)
+class PublicUpdateInfoAdmin(ReadOnlyAdmin):
+    list_display = ["code", "update", "affected_components"]
+    search_fields = ["code", "update__incident__number"]
+    list_select_related = ["update", "update__incident"]
+
+
+@admin.register(MaintenanceRecord)
+class MaintenanceRecordAdmin(ReadOnlyAdmin):
+    list_display = ["code", "maintenance", "created_at"]
+    search_fields = ["code", "maintenance__title"]
+    list_select_related = ["maintenance"]
