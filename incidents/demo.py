@@ -44,7 +44,7 @@ SERVICES = [
 
 def _shift(incident: Incident, delta: timedelta) -> None:
     """Move a freshly made demo incident into the past, keeping its internal spacing."""
-    fields = ["declared_at", "started_at", "acknowledged_at", "identified_at", "mitigated_at", "resolved_at"]
+    fields = ["declared_at", "started_at", "acknowledged_at", "last_acknowledged_at", "reopened_at", "identified_at", "mitigated_at", "resolved_at"]
     values = {f: getattr(incident, f) - delta for f in fields if getattr(incident, f)}
     values["number"] = svc.next_incident_number(values["declared_at"])  # numbered by the day it was declared
     Incident.objects.filter(pk=incident.pk).update(**values)
@@ -69,6 +69,8 @@ def _space(incident: Incident, minutes: list[int]) -> None:
     ident = TimelineEvent.objects.filter(incident=incident, kind="status_changed", data__to="identified").first()
     if ident and inc.identified_at:
         stamps["identified_at"] = ident.occurred_at
+    if "acknowledged_at" in stamps:
+        stamps["last_acknowledged_at"] = stamps["acknowledged_at"]
     if stamps:
         Incident.objects.filter(pk=incident.pk).update(**stamps)
     for update in StatusUpdate.objects.filter(incident=incident):

@@ -80,12 +80,13 @@ class AckClock:
 def ack_clock(incident: Incident, now: datetime | None = None) -> AckClock:
     now = now or timezone.now()
     target = incident.severity.ack_target
-    if incident.acknowledged_at:
-        breached = bool(target and incident.acknowledged_at - incident.declared_at > target)
-        return AckClock(target, incident.declared_at + target if target else None, True, breached, None)
+    start = incident.reopened_at or incident.declared_at  # a reopen starts a new clock
+    if incident.last_acknowledged_at:
+        breached = bool(target and incident.last_acknowledged_at - start > target)
+        return AckClock(target, start + target if target else None, True, breached, None)
     if target is None:
         return AckClock(None, None, False, False, None)
-    due = incident.declared_at + target
+    due = start + target
     left = int((due - now).total_seconds())
     return AckClock(target, due, False, left < 0, left)
 

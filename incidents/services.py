@@ -216,10 +216,14 @@ def incident_acknowledge(*, incident: Incident, by=None, actor_label: str = "", 
     incident = _locked(incident)
     if incident.status == IncidentStatus.RESOLVED:
         raise InvalidTransition("A resolved incident cannot be acknowledged.")
-    if incident.acknowledged_at:
+    if incident.last_acknowledged_at:
         raise InvalidTransition(f"Already acknowledged by {_name(incident.acknowledged_by) if incident.acknowledged_by_id else 'someone'}.")
     by = by if (by is not None and by.is_authenticated) else None
-    _bump(incident, acknowledged_at=timezone.now(), acknowledged_by=by)
+    now = timezone.now()
+    fields = {"last_acknowledged_at": now}
+    if not incident.acknowledged_at:  # the first acknowledgement is the one MTTA measures
+        fields.update(acknowledged_at=now, acknowledged_by=by)
+    _bump(incident, **fields)
     suffix = f" via {via}" if via else ""
     return timeline_record(
         incident=incident, kind=EventKind.ACKNOWLEDGED, by=by, actor_label=actor_label,
@@ -235,9 +239,11 @@ def _apply_status(incident: Incident, new: str, now: datetime) -> dict:
         fields["identified_at"] = now
     if new in (IncidentStatus.MONITORING, IncidentStatus.RESOLVED) and not incident.mitigated_at:
         fields["mitigated_at"] = now
-    if new in (IncidentStatus.IDENTIFIED, IncidentStatus.MONITORING, IncidentStatus.RESOLVED) and not incident.acknowledged_at:
+    if new in (IncidentStatus.IDENTIFIED, IncidentStatus.MONITORING, IncidentStatus.RESOLVED) and not incident.last_acknowledged_at:
         # Working on it is acknowledging it.
-        fields["acknowledged_at"] = now
+        fields["last_acknowledged_at"] = now
+        if not incident.acknowledged_at:
+            fields["acknowledged_at"] = now
     return fields
 
 
@@ -263,7 +269,7 @@ def incident_change_status(*, incident: Incident, status: str, by=None, message:
     return timeline_record(
         incident=incident, kind=kind, by=by, actor_label=actor_label,
         message=f"{text}: {message}" if message else text,
-        data={"from": old, "to": status, "acknowledged": "acknowledged_at" in fields},
+        data={"from": old, "to": status, "acknowledged": "last_acknowledged_at" in fields},
     )
 
 
@@ -295,7 +301,7 @@ def incident_resolve(
 
 
 def _reopen(incident: Incident, *, status: str, by, reason: str, actor_label: str) -> TimelineEvent:
-    _bump(incident, status=status, resolved_at=None, resolved_by=None)
+    _bump(incident, status=status, resolved_at=None, resolved_by=None, reopened_at=timezone.now(), last_acknowledged_at=None)
     return timeline_record(
         incident=incident, kind=EventKind.REOPENED, by=by, actor_label=actor_label,
         message="Reopened" + (f": {reason}" if reason else ""),

@@ -483,7 +483,7 @@ def _acknowledge(ctx: _Context, alert: Alert, a: AlertIn) -> None:
     core.timeline_record(incident=incident, kind="alert.acknowledged", actor_label=ctx.label, occurred_at=ctx.now,
                          message=f"Alert acknowledged at the source: {alert.title[:300]}",
                          data={"integration": ctx.integration.pk, "alert": str(alert.public_id)})
-    if incident.status != IncidentStatus.RESOLVED and not incident.acknowledged_at:
+    if incident.status != IncidentStatus.RESOLVED and not incident.is_acknowledged:
         core.incident_acknowledge(incident=incident, actor_label=ctx.label, via=ctx.integration.get_kind_display())
 
 

@@ -75,6 +75,10 @@ class Incident(models.Model):
     acknowledged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    last_acknowledged_at = models.DateTimeField(
+        null=True, blank=True, help_text="The current acknowledgement; cleared by a reopen (acknowledged_at keeps the first, for MTTA)."
+    )
+    reopened_at = models.DateTimeField(null=True, blank=True)
     identified_at = models.DateTimeField(null=True, blank=True)
     mitigated_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
@@ -102,6 +106,11 @@ class Incident(models.Model):
 
     def get_absolute_url(self):
         return reverse("incidents:detail", kwargs={"number": self.number})
+
+    @property
+    def is_acknowledged(self) -> bool:
+        """Acknowledged now: a reopen asks for a new acknowledgement."""
+        return self.last_acknowledged_at is not None
 
     @property
     def is_open(self) -> bool:

@@ -49,7 +49,7 @@ def _cancel_reason(row: Notification) -> str:
         return "The subscription is disabled."
     if row.cancel_if_acknowledged and row.incident_id:
         incident = row.incident
-        if incident.acknowledged_at or not incident.is_open:
+        if incident.is_acknowledged or not incident.is_open:
             return "Skipped: the incident was acknowledged before this step was due."
     return ""
 
@@ -129,7 +129,7 @@ def compose(row: Notification) -> Message | None:
         return None
     incident = row.incident
     if (message.incident_id and row.user_id and row.contact_method_id and incident is not None
-            and incident.is_open and incident.acknowledged_at is None):
+            and incident.is_open and not incident.is_acknowledged):
         message = replace(message, ack_url=ack_url(incident_id=message.incident_id, user_id=row.user_id))
     return message
 

@@ -48,7 +48,7 @@ def acknowledge(request, token):
             done = {"ok": True, "message": f"{incident.number} acknowledged as {person.get_full_name() or person.username}."}
     return render(request, "notifications/ack.html", {
         "incident": incident, "person": person, "done": done,
-        "needs_ack": incident.is_open and not incident.acknowledged_at,
+        "needs_ack": incident.is_open and not incident.is_acknowledged,
     })
 
 

@@ -94,16 +94,15 @@ def _cycle(snapshot: dict) -> int:
 def condition_met(condition: str, incident: Incident, since: datetime | None = None) -> bool:
     """True when the thing the level waits for has happened, so the step must not page.
 
-    `since` (a run restarted by a reopen): an acknowledgement or mitigation from before the
-    reopen does not count; the incident keeps those stamps and cannot be acknowledged again,
-    so being worked on again (identified, monitoring) is what stops the restarted ladder."""
+    `since` (a run restarted by a reopen): a mitigation from before the reopen does not count.
+    A reopen clears the current acknowledgement, so acknowledging again stops the restarted
+    ladder, as does being worked on again (identified, monitoring)."""
     if incident.status == IncidentStatus.RESOLVED:
         return True
     if condition == Condition.NOT_ACKNOWLEDGED:
         if since is not None:
-            return incident.status in (IncidentStatus.IDENTIFIED, IncidentStatus.MONITORING) or bool(
-                incident.acknowledged_at and incident.acknowledged_at >= since)
-        return incident.acknowledged_at is not None
+            return incident.status in (IncidentStatus.IDENTIFIED, IncidentStatus.MONITORING) or incident.is_acknowledged
+        return incident.is_acknowledged
     if condition == Condition.NOT_MITIGATED:
         if since is not None:
             return incident.status == IncidentStatus.MONITORING or bool(incident.mitigated_at and incident.mitigated_at >= since)

@@ -84,6 +84,28 @@ def test_resolve_rejects_resolved_incident_and_reopen_works(responder):
     assert kinds(incident)[-1] == EventKind.REOPENED
 
 
+def test_reopened_incident_asks_for_a_new_acknowledgement_and_keeps_the_first_for_mtta(responder, responder2):
+    from incidents.selectors import ack_clock
+
+    incident = declare(by=responder)
+    services.incident_acknowledge(incident=incident, by=responder)
+    services.incident_resolve(incident=incident, by=responder)
+    incident.refresh_from_db()
+    first_ack = incident.acknowledged_at
+    services.incident_reopen(incident=incident, by=responder2, reason="Errors are back")
+    incident.refresh_from_db()
+    assert not incident.is_acknowledged and incident.reopened_at
+    clock = ack_clock(incident)
+    assert not clock.acknowledged and clock.due_at == incident.reopened_at + incident.severity.ack_target
+    services.incident_acknowledge(incident=incident, by=responder2)
+    incident.refresh_from_db()
+    assert incident.is_acknowledged
+    assert incident.acknowledged_at == first_ack and incident.acknowledged_by == responder  # MTTA keeps the first
+    with pytest.raises(InvalidTransition):
+        services.incident_acknowledge(incident=incident, by=responder2)
+    assert kinds(incident)[-2:] == [EventKind.REOPENED, EventKind.ACKNOWLEDGED]
+
+
 def test_same_status_is_an_invalid_transition(responder):
     incident = declare(by=responder)
     with pytest.raises(InvalidTransition):

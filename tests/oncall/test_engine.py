@@ -177,6 +177,22 @@ def test_reopen_restarts_the_policy(ladder, service, people):
     assert not steps(incident, escalation=escalations[1], status="pending")
 
 
+def test_acknowledging_a_reopened_incident_stops_the_restarted_ladder(ladder, service, people):
+    incident = declare(severity="P1", services=[service])
+    deliver_event(incident, "declared")
+    core.incident_acknowledge(incident=incident, by=people["alice"])
+    deliver_event(incident, "acknowledged")
+    core.incident_resolve(incident=incident, by=people["alice"], summary="x")
+    deliver_event(incident, "resolved")
+    core.incident_reopen(incident=incident, by=people["alice"], reason="back")
+    deliver_event(incident, "reopened")
+    restarted = Escalation.objects.filter(incident=incident).order_by("pk").last()
+    assert steps(incident, escalation=restarted, status="pending")
+    core.incident_acknowledge(incident=incident, by=people["bob"])
+    deliver_event(incident, "acknowledged")
+    assert not steps(incident, escalation=restarted, status="pending")
+
+
 def test_editing_the_policy_does_not_change_a_running_escalation(ladder, service, people):
     incident = declare(severity="P1", services=[service])
     deliver_event(incident, "declared")
