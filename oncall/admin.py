@@ -12,6 +12,7 @@ from .models import (
     EscalationTarget,
     Handoff,
     HandoffNote,
+    IntegrationPolicy,
     Layer,
     LayerMember,
     LayerMembership,
@@ -123,10 +124,17 @@ class ServicePolicyInline(admin.TabularInline):
     extra = 0
 
 
+class IntegrationPolicyInline(admin.TabularInline):
+    model = IntegrationPolicy
+    extra = 0
+    verbose_name = "integration override"
+    verbose_name_plural = "integrations that start this policy instead of their service's"
+
+
 @admin.register(EscalationPolicy)
 class EscalationPolicyAdmin(admin.ModelAdmin):
     list_display = ("name", "repeat")
-    inlines = [LevelInline, ServicePolicyInline]
+    inlines = [LevelInline, ServicePolicyInline, IntegrationPolicyInline]
 
 
 @admin.register(EscalationLevel)

@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 from rest_framework import serializers
 
+from incidents.integrations.models import Integration
 from incidents.models import Service
 
 from ..models import EscalationLevel, EscalationPolicy, Layer, Override, RotationKind, Schedule, TargetKind
@@ -133,13 +134,17 @@ class LevelSerializer(serializers.Serializer):
 class EscalationPolicySerializer(serializers.ModelSerializer):
     levels = LevelSerializer(many=True)
     services = serializers.SlugRelatedField(slug_field="slug", queryset=Service.objects.all(), many=True, required=False)
+    integrations = serializers.SlugRelatedField(
+        slug_field="public_id", queryset=Integration.objects.all(), many=True, required=False,
+        help_text="Integrations (by id) whose alert-opened incidents start this policy instead of their service's.")
 
     class Meta:
         model = EscalationPolicy
-        fields = ["id", "name", "description", "repeat", "repeat_after_seconds", "levels", "services"]
+        fields = ["id", "name", "description", "repeat", "repeat_after_seconds", "levels", "services", "integrations"]
         extra_kwargs = {"name": {"validators": []}}
 
     def to_representation(self, policy):
         data = super().to_representation(policy)
         data["services"] = [link.service.slug for link in policy.service_links.all()]
+        data["integrations"] = [str(link.integration.public_id) for link in policy.integration_links.all()]
         return data

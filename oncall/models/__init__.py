@@ -6,6 +6,7 @@ from .escalation import (
     EscalationState,
     EscalationStep,
     EscalationTarget,
+    IntegrationPolicy,
     LevelMode,
     ServicePolicy,
     StepStatus,
@@ -28,6 +29,6 @@ from .schedules import (
 __all__ = [
     "CalendarToken", "Condition", "Escalation", "EscalationLevel", "EscalationPolicy", "EscalationState",
     "EscalationStep", "EscalationTarget", "Handoff", "HandoffNote", "HandoffStatus", "Layer", "LayerMember",
-    "LayerMembership", "LevelMode", "Override", "Restriction", "RotationKind", "Schedule", "ServicePolicy",
+    "LayerMembership", "LevelMode", "Override", "Restriction", "RotationKind", "Schedule", "ServicePolicy", "IntegrationPolicy",
     "StepStatus", "TargetKind",
 ]

@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 
+from incidents.integrations.models import Integration
 from incidents.models import Incident, Service, Severity
 
 from .schedules import Layer, Schedule
@@ -40,6 +41,17 @@ class ServicePolicy(models.Model):
 
     def __str__(self):
         return f"{self.service} -> {self.policy}"
+
+
+class IntegrationPolicy(models.Model):
+    """An integration's override of its service's policy: incidents its alerts open start this
+    policy instead (e.g. the database monitor pages the DBA rotation, not the API on-call)."""
+
+    integration = models.OneToOneField(Integration, on_delete=models.CASCADE, related_name="oncall_policy")
+    policy = models.ForeignKey(EscalationPolicy, on_delete=models.CASCADE, related_name="integration_links")
+
+    def __str__(self):
+        return f"{self.integration} -> {self.policy}"
 
 
 class Condition(models.TextChoices):

@@ -33,6 +33,7 @@ from ..models import (
     EscalationPolicy,
     EscalationState,
     EscalationStep,
+    IntegrationPolicy,
     Layer,
     LevelMode,
     Schedule,
@@ -205,6 +206,12 @@ def escalation_start(*, incident: Incident, policy: EscalationPolicy, trigger_ev
 
 
 def policies_for_incident(incident: Incident) -> list[EscalationPolicy]:
+    """The opening integration's override when it has one, else the policies of the services."""
+    declared = incident.timeline.filter(kind="declared").values_list("data", flat=True).first() or {}
+    if declared.get("integration"):
+        override = IntegrationPolicy.objects.filter(integration_id=declared["integration"]).select_related("policy").first()
+        if override:
+            return [override.policy]
     ids = ServicePolicy.objects.filter(service__in=incident.services.all()).values_list("policy_id", flat=True)
     return list(EscalationPolicy.objects.filter(pk__in=set(ids)).order_by("pk"))
 

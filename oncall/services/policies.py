@@ -9,7 +9,18 @@ from django.db import transaction
 from incidents.exceptions import InvalidInput
 from incidents.models import Service, Severity
 
-from ..models import Condition, EscalationLevel, EscalationPolicy, EscalationTarget, Layer, LevelMode, Schedule, ServicePolicy, TargetKind
+from ..models import (
+    Condition,
+    EscalationLevel,
+    EscalationPolicy,
+    EscalationTarget,
+    IntegrationPolicy,
+    Layer,
+    LevelMode,
+    Schedule,
+    ServicePolicy,
+    TargetKind,
+)
 
 User = get_user_model()
 TARGET_MODELS = {TargetKind.SCHEDULE: Schedule, TargetKind.LAYER: Layer, TargetKind.USER: User, TargetKind.GROUP: Group}
@@ -52,7 +63,8 @@ def _check(levels: list[LevelSpec]) -> list:
 
 @transaction.atomic
 def policy_save(*, name: str, levels: list[LevelSpec], description: str = "", repeat: int = 0, repeat_after_seconds: int = 900,
-                services: list[Service] | None = None, policy: EscalationPolicy | None = None) -> EscalationPolicy:
+                services: list[Service] | None = None, integrations: list | None = None,
+                policy: EscalationPolicy | None = None) -> EscalationPolicy:
     """Create or replace a policy. Running escalations keep their snapshot."""
     if not name.strip():
         raise InvalidInput("A policy needs a name.", field="name")
@@ -77,4 +89,8 @@ def policy_save(*, name: str, levels: list[LevelSpec], description: str = "", re
         ServicePolicy.objects.filter(policy=policy).exclude(service__in=services).delete()
         for service in services:
             ServicePolicy.objects.update_or_create(service=service, defaults={"policy": policy})
+    if integrations is not None:
+        IntegrationPolicy.objects.filter(policy=policy).exclude(integration__in=integrations).delete()
+        for integration in integrations:
+            IntegrationPolicy.objects.update_or_create(integration=integration, defaults={"policy": policy})
     return policy

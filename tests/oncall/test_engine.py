@@ -9,12 +9,14 @@ from django.utils import timezone
 
 from incidents import services as core
 from incidents.exceptions import InvalidInput
-from incidents.models import TimelineEvent
+from incidents.integrations.services import integration_create
+from incidents.models import Incident, TimelineEvent
 from oncall import handlers
 from oncall.models import Escalation, EscalationLevel, EscalationStep, LevelMode, StepStatus
 from oncall.notifications.models import Notification
 from oncall.notifications.services import contact_method_create
 from oncall.services import escalation as engine
+from oncall.services.policies import LevelSpec, policy_save
 from tests.incidents.factories import declare
 
 from .conftest import Condition, TargetKind, make_policy, make_schedule
@@ -287,3 +289,25 @@ def test_page_by_hand_needs_exactly_one_target(people, service):
     incident = declare(severity="P2", services=[service])
     with pytest.raises(InvalidInput):
         engine.page_manually(incident=incident, by=people["alice"])
+
+
+def test_an_integration_override_starts_its_own_policy_instead_of_the_services(ladder, service, people, client):
+    dba = policy_save(name="DBA rotation", levels=[LevelSpec(targets=[(TargetKind.USER, people["dave"].pk)], delay_seconds=0)])
+    integration, key = integration_create(name="Postgres alerts", service=service, kind="alertmanager")
+    policy_save(name=dba.name, levels=[LevelSpec(targets=[(TargetKind.USER, people["dave"].pk)], delay_seconds=0)],
+                integrations=[integration], policy=dba)
+    payload = {
+        "version": "4", "groupKey": "{}:{alertname=\"PgDown\"}", "status": "firing", "receiver": "portal", "groupLabels": {},
+        "commonLabels": {}, "commonAnnotations": {}, "externalURL": "http://am", "truncatedAlerts": 0,
+        "alerts": [{"status": "firing", "labels": {"alertname": "PgDown"}, "annotations": {}, "startsAt": "2026-01-01T00:00:00Z",
+                    "endsAt": "0001-01-01T00:00:00Z", "generatorURL": "http://prom", "fingerprint": "abc123"}],
+    }
+    response = client.post(f"/api/v1/integrations/{key}/alertmanager/", payload, content_type="application/json")
+    assert response.status_code in (200, 202), response.content
+    incident = Incident.objects.get()
+    deliver_event(incident, "declared")
+    assert [e.policy_id for e in Escalation.objects.filter(incident=incident)] == [dba.pk]
+    # a staff-declared incident on the same service still starts the service's policy
+    other = declare(severity="P1", services=[service])
+    deliver_event(other, "declared")
+    assert [e.policy_id for e in Escalation.objects.filter(incident=other)] == [ladder.pk]
