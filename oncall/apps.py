@@ -23,8 +23,6 @@ class OncallConfig(AppConfig):
         from . import handlers, panels, selectors
 
         extensions.register_nav("On call", "oncall:now", order=20)
-        extensions.register_nav("Schedules", "oncall:schedules", order=21)
-        extensions.register_nav("My shifts", "oncall:my_shifts", order=22)
         extensions.register_dashboard_panel("oncall-gaps", "oncall/_gap_banner.html", panels.dashboard_gaps, order=5)
         extensions.register_dashboard_panel("oncall-now", "oncall/_now_panel.html", panels.dashboard_now, order=20)
         extensions.register_incident_panel("oncall-escalation", "oncall/_escalation_panel.html", panels.incident_escalation, order=10)
