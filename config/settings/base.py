@@ -259,9 +259,23 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
 }
 # incidents.integrations: alerts and incidents both have a "status" enum.
-SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
-    AlertStatusEnum="incidents.integrations.models.AlertStatus", IncidentStatusEnum="incidents.models.IncidentStatus",
-)
+# One name per choice set in the OpenAPI schema (many models have a "status" or a "kind").
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
+    "IncidentStatusEnum": "incidents.models.IncidentStatus",
+    "MaintenanceStatusEnum": "incidents.models.MaintenanceStatus",
+    "CommunicationTemplateKindEnum": "incidents.models.CommunicationTemplate.Kind",
+    "AlertStatusEnum": "incidents.integrations.models.AlertStatus",
+    "HeartbeatStatusEnum": "incidents.integrations.models.HeartbeatStatus",
+    "IntegrationKindEnum": "incidents.integrations.models.IntegrationKind",
+    "ComponentStatusEnum": "incidents.statuspage.models.ComponentStatus",
+    "ChannelKindEnum": "oncall.notifications.models.ChannelKind",
+    "NotificationStatusEnum": "oncall.notifications.models.NotificationStatus",
+    "TargetKindEnum": "oncall.models.TargetKind",
+    "EscalationStateEnum": "oncall.models.EscalationState",
+    "StepStatusEnum": "oncall.models.StepStatus",
+    "PostmortemStatusEnum": "postmortems.models.PostmortemStatus",
+    "ActionItemStatusEnum": "postmortems.models.ActionStatus",
+}
 
 LOGGING = {
     "version": 1,
@@ -301,8 +315,3 @@ POSTMORTEM_DIGEST_HOUR = env.int("POSTMORTEM_DIGEST_HOUR", default=8)
 METRICS_ALERT_DETECTION_TARGET = env.float("METRICS_ALERT_DETECTION_TARGET", default=0.8)
 # PostgreSQL work_mem for the metrics queries' transaction (empty: the server's default).
 METRICS_WORK_MEM = env("METRICS_WORK_MEM", default="64MB")
-SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update({
-    "PostmortemStatusEnum": "postmortems.models.PostmortemStatus",
-    "ActionItemStatusEnum": "postmortems.models.ActionStatus",
-    "IncidentStatusEnum": "incidents.models.IncidentStatus",
-})
