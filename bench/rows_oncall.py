@@ -18,13 +18,11 @@ import signal
 import statistics
 import subprocess
 import sys
-import threading
 import time
 from datetime import date, timedelta
 from datetime import time as dtime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from bench.common import Row, percentile
+from bench.common import Receiver, Row, percentile
 from bench.db import fresh_database
 
 N_SCHEDULES = 500
@@ -80,34 +78,6 @@ def oncall_lookup(args) -> list[Row]:
     return [Row("oncall_lookup_500_schedules_s", statistics.median(timings), "s", "< 0.05")]
 
 
-class _Receiver:
-    def __init__(self):
-        self.count = 0
-        lock = threading.Lock()
-        state = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                with lock:
-                    state.count += 1
-                self.send_response(200)
-                self.end_headers()
-                self.wfile.write(b"ok")
-
-            def log_message(self, *a):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
 def _start_worker(queue: str, index: int) -> subprocess.Popen:
     from django.conf import settings
 
@@ -130,7 +100,7 @@ def escalation_lateness(args) -> list[Row]:
     fresh_database()
     queue = f"bench-oncall-{os.getpid()}"
     app.conf.task_default_queue = queue
-    receiver = _Receiver()
+    receiver = Receiver()
     people = _people(50)
     policies = []
     for user in people:

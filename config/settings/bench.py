@@ -1,6 +1,8 @@
 """Benchmarks: the environment's database and broker (PostgreSQL and Redis when set), with a
 database of their own so a bench run never touches the portal's data."""
 
+import os
+
 from .base import *  # noqa: F403
 from .base import DATABASES, VAR_DIR
 
@@ -14,5 +16,5 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["NAME"] = str(VAR_DIR / "bench.sqlite3")
 else:
     DATABASES["default"]["NAME"] = f"{DATABASES['default']['NAME']}_bench"
-CELERY_TASK_DEFAULT_QUEUE = "bench"
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("BENCH_CELERY_QUEUE", "bench")  # a run may take a queue of its own
 BENCH_TRIVIAL_VIEW = True  # statuspage rows: the trivial baseline view

@@ -6,6 +6,8 @@ worker after commit; delivery itself is in `delivery.py`."""
 
 import hashlib
 import logging
+import threading
+from contextlib import contextmanager
 from datetime import timedelta
 
 from django.conf import settings
@@ -55,10 +57,45 @@ def enqueue_many(pairs) -> None:
         enqueue_delivery(pk, due_at)
 
 
+_inline = threading.local()
+
+
+@contextmanager
+def deliver_inline():
+    """Inside this block (a worker task such as the escalation step), rows due now are sent by
+    this thread right after the commit instead of through a second broker message. Measured:
+    with 1,000 steps due in 20 s, the delivery tasks queued behind the steps' ETA tasks (the
+    pool stays full of them) and the pages went out only once the steps ran dry, 20-40 s late."""
+    previous = getattr(_inline, "on", False)
+    _inline.on = True
+    try:
+        yield
+    finally:
+        _inline.on = previous
+
+
+def _send_now(pairs) -> None:
+    from . import delivery  # delivery imports this module
+
+    now = timezone.now()
+    for pk, due_at in pairs:
+        if due_at is not None and due_at > now:
+            enqueue_delivery(pk, due_at)
+            continue
+        try:
+            enqueue_many(delivery.deliver(pk))
+        except Exception:  # the row is committed: the task (or the sweep) sends it
+            logger.exception("notification %s: inline delivery failed; queued instead", pk)
+            enqueue_delivery(pk, due_at)
+
+
 def enqueue_on_commit(rows: list[Notification]) -> None:
     pairs = [(row.pk, row.due_at) for row in rows]
 
     def _enqueue():
+        if getattr(_inline, "on", False):
+            _send_now(pairs)
+            return
         for pk, due_at in pairs:
             enqueue_delivery(pk, due_at)
 
