@@ -1,3 +1,4 @@
+import socket
 import threading
 import time
 from dataclasses import dataclass
@@ -53,3 +54,9 @@ class Receiver:
     def close(self):
         self.server.shutdown()
         self.server.server_close()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

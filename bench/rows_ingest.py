@@ -13,7 +13,6 @@ import multiprocessing
 import os
 import resource
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -23,7 +22,7 @@ from django.conf import settings
 from django.db import connections
 from django.db.models import Sum
 
-from bench.common import Row, percentile
+from bench.common import Row, free_port, percentile
 from bench.db import fresh_database
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,12 +32,6 @@ PROCESSES = 2
 THREADS = 8
 WORKERS = 2 * (os.cpu_count() or 1) + 1  # gunicorn's own advice
 WORKER_THREADS = 4
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _body(i: int) -> bytes:
@@ -141,7 +134,7 @@ def ingest(args) -> list[Row]:
         rate_limit_per_minute=0,
     )
     connections.close_all()
-    port = _free_port()
+    port = free_port()
     path = f"/api/v1/integrations/{key}/alertmanager/"
     base_cpu = _children_cpu()
     proc = _start_gunicorn(port)

@@ -21,9 +21,9 @@ import time
 
 from django.db import connections
 
-from bench.common import Receiver, Row, percentile
+from bench.common import Receiver, Row, free_port, percentile
 from bench.db import fresh_database
-from bench.rows_ingest import _free_port, _start_gunicorn, _stop
+from bench.rows_ingest import _start_gunicorn, _stop
 from bench.rows_oncall import _start_worker
 
 N_ALERTS = 50
@@ -77,7 +77,7 @@ def page_latency(args) -> list[Row]:
     server = None
     accepted: dict[int, float] = {}
     try:
-        port = _free_port()
+        port = free_port()
         server = _start_gunicorn(port)
         time.sleep(4)  # worker start-up
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)

@@ -17,7 +17,7 @@ from django.conf import settings
 from django.db import connections
 from django.utils import timezone
 
-from bench.common import Row
+from bench.common import Row, free_port
 from bench.db import fresh_database
 from incidents.models import Incident, Service, Severity
 from incidents.services import incident_declare
@@ -68,12 +68,6 @@ def seed() -> None:
     services.maintenance_save(title="Upgrade", services=[components[1].service], scheduled_for=now + timedelta(days=1),
                               scheduled_until=now + timedelta(days=1, hours=1))
     assert ComponentImpact.objects.count() == 61
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 async def _client(port: int, path: str, stop_at: float, counts: list[int]) -> None:
@@ -148,7 +142,7 @@ def _measure() -> list[Row]:
     fresh_database()
     seed()
     connections.close_all()
-    port = _free_port()
+    port = free_port()
     proc = _start_server(port)
     try:
         rates = {name: [] for name in PATHS}

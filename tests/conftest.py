@@ -3,6 +3,8 @@ outsider), API clients authenticated by real tokens, and a real Celery worker.""
 
 import os
 import shutil
+import socket
+import time
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -174,3 +176,20 @@ def browser_login(page, live_server, username, password="pw-123456"):
     page.fill("#id_password", password)
     page.click("button[type=submit]")
     page.wait_for_url(lambda url: "/accounts/login/" not in url)
+
+
+def wait_for(predicate, timeout=20.0, what="condition"):
+    """Poll until `predicate()` is truthy and return its value; fail the test after `timeout` s."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

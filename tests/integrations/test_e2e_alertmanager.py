@@ -5,7 +5,6 @@ resolves it when the alerts end."""
 import os
 import socket
 import subprocess
-import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -13,26 +12,13 @@ import pytest
 from incidents.integrations import services
 from incidents.integrations.models import Alert, AlertStatus
 from incidents.models import Incident, Severity, TimelineEvent
+from tests.conftest import free_port, wait_for
 from tests.incidents.factories import ServiceFactory
 
 ALERTMANAGER = "/usr/bin/prometheus-alertmanager"
 AMTOOL = "/usr/bin/amtool"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait(predicate, timeout=30.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.fixture
@@ -50,7 +36,7 @@ def alertmanager(alertmanager_binaries, live_server, tmp_path, seeded):
     integration, key = services.integration_create(
         name="Prometheus", service=service, kind="alertmanager", default_severity=Severity.objects.get(key="P2"),
     )
-    port = _free_port()
+    port = free_port()
     url = live_server.url.replace("localhost", "127.0.0.1") + f"/api/v1/integrations/{key}/alertmanager/"
     config = tmp_path / "alertmanager.yml"
     config.write_text(
@@ -68,7 +54,7 @@ def alertmanager(alertmanager_binaries, live_server, tmp_path, seeded):
     )
     am_url = f"http://127.0.0.1:{port}"
     try:
-        _wait(lambda: subprocess.run([AMTOOL, "check-config", str(config)], capture_output=True).returncode == 0 and _up(port), 20, "alertmanager")
+        wait_for(lambda: subprocess.run([AMTOOL, "check-config", str(config)], capture_output=True).returncode == 0 and _up(port), 20, "alertmanager")
         yield {"url": am_url, "integration": integration, "log": tmp_path / "alertmanager.log"}
     finally:
         proc.terminate()
@@ -104,11 +90,11 @@ def test_alertmanager_opens_groups_and_resolves_one_incident(alertmanager):
     start = datetime.now(UTC) - timedelta(seconds=5)
     later = datetime.now(UTC) + timedelta(minutes=10)
     _amtool(am_url, "alertname=DatabaseDown", "instance=db-1", "severity=critical", start=start, end=later)
-    incident = _wait(lambda: Incident.objects.first(), 30, "the incident to open")
+    incident = wait_for(lambda: Incident.objects.first(), 30, "the incident to open")
     assert incident.detection_source == "alert" and incident.severity.key == "P1"
 
     _amtool(am_url, "alertname=DatabaseDown", "instance=db-2", "severity=critical", start=start, end=later)
-    _wait(lambda: Alert.objects.filter(incident=incident).count() == 2, 30, "the second alert to join")
+    wait_for(lambda: Alert.objects.filter(incident=incident).count() == 2, 30, "the second alert to join")
     assert Incident.objects.count() == 1
     alert = Alert.objects.get(labels__instance="db-1")
     assert alert.links[0]["href"].startswith("http://prometheus.example:9090/graph")
@@ -116,11 +102,11 @@ def test_alertmanager_opens_groups_and_resolves_one_incident(alertmanager):
 
     ended = datetime.now(UTC) - timedelta(seconds=1)
     _amtool(am_url, "alertname=DatabaseDown", "instance=db-1", "severity=critical", start=start, end=ended)
-    _wait(lambda: Alert.objects.filter(labels__instance="db-1", status=AlertStatus.RESOLVED).exists(), 30, "db-1 to resolve")
+    wait_for(lambda: Alert.objects.filter(labels__instance="db-1", status=AlertStatus.RESOLVED).exists(), 30, "db-1 to resolve")
     incident.refresh_from_db()
     assert incident.status == "investigating"  # db-2 still fires
     _amtool(am_url, "alertname=DatabaseDown", "instance=db-2", "severity=critical", start=start, end=ended)
-    _wait(lambda: Incident.objects.get(pk=incident.pk).status == "resolved", 30, "the incident to auto-resolve")
+    wait_for(lambda: Incident.objects.get(pk=incident.pk).status == "resolved", 30, "the incident to auto-resolve")
     assert Incident.objects.count() == 1 and Alert.objects.count() == 2
     assert TimelineEvent.objects.filter(incident=incident, kind="declared").count() == 1
     assert TimelineEvent.objects.filter(incident=incident, kind="alert.firing").count() == 2

@@ -2,7 +2,6 @@
 
 import email
 import json
-import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -11,6 +10,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from aiosmtpd.controller import Controller
+
+from tests.conftest import free_port
 
 
 @dataclass
@@ -36,16 +37,12 @@ class _Handler:
         return "250 Message accepted for delivery"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class SMTPServer:
     def __init__(self):
         self.inbox: list[ReceivedMail] = []
-        self.port = _free_port()
+        self.port = free_port()
         self.controller = Controller(_Handler(self.inbox), hostname="127.0.0.1", port=self.port)
 
     def wait_for(self, n=1, timeout=15.0) -> list[ReceivedMail]:

@@ -8,14 +8,11 @@ import sys
 from datetime import time, timedelta
 
 import pytest
-from django.apps import apps as django_apps
 from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model
 from django.db import connection
 from django.utils import timezone
 
-from incidents.defaults import seed_defaults
-from incidents.groups import ensure_groups
 from incidents.models import Severity
 from oncall.models import Condition, EscalationLevel, EscalationPolicy, EscalationTarget, LevelMode, ServicePolicy, TargetKind
 from oncall.services.schedules import LayerSpec, schedule_create
@@ -25,18 +22,6 @@ from tests.incidents.factories import ServiceFactory
 def person(username, **kw):
     User = get_user_model()
     return User.objects.create_user(username, f"{username}@example.com", "pw-123456", first_name=username.title(), **kw)
-
-
-@pytest.fixture(autouse=True)
-def _reseed_after_flush(request, django_db_blocker):
-    """A transactional test ends with a flush, which also drops the seeded severities and
-    groups that later tests on this xdist worker rely on: put them back afterwards. (Autouse,
-    so it is set up before `transactional_db` and torn down after its flush.)"""
-    yield
-    if "transactional_db" in request.fixturenames:
-        with django_db_blocker.unblock():
-            seed_defaults(django_apps)
-            ensure_groups()
 
 
 @pytest.fixture

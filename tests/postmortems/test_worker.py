@@ -11,17 +11,11 @@ from django.utils import timezone
 from postmortems import services
 from postmortems.models import ActionItem, EmailAttempt, Postmortem, Reminder
 from postmortems.tasks import action_item_digest_task
+from tests.conftest import wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 
-def wait_for(predicate, timeout=20.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def test_resolution_opens_the_postmortem_through_the_worker(celery_worker, resolved, responder2):

@@ -1,7 +1,6 @@
 """The paths that matter, on a real Celery worker and the configured broker: a public update
 reaches subscribers, and a window due in a moment starts by its ETA task."""
 
-import time
 from datetime import timedelta
 
 import pytest
@@ -11,18 +10,12 @@ from django.utils import timezone
 from incidents.models import Maintenance
 from incidents.statuspage import services
 from incidents.statuspage.models import Notification, PublicIncident, StatusComponent, Subscriber
+from tests.conftest import wait_for
 from tests.incidents.factories import declare
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 
-def _wait(predicate, timeout=20.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def test_public_update_reaches_subscribers_through_the_worker(celery_worker, components, responder):
@@ -30,7 +23,7 @@ def test_public_update_reaches_subscribers_through_the_worker(celery_worker, com
     inc = declare("Search is down", by=responder)
     services.incident_publish_update(incident=inc, body="Search returns errors.", by=responder,
                                      components={components["api"]: "major_outage"})
-    assert _wait(lambda: Notification.objects.filter(state="sent").exists())
+    assert wait_for(lambda: Notification.objects.filter(state="sent").exists())
     assert [m.subject for m in mail.outbox] == ["[Acme status] Search is down: Investigating"]
     assert PublicIncident.objects.get(incident=inc).name == "Search is down"
 
@@ -39,6 +32,6 @@ def test_maintenance_due_soon_starts_by_its_eta_task(celery_worker, components, 
     now = timezone.now()
     m = services.maintenance_save(title="Quick patch", services=[components["db"].service], scheduled_for=now + timedelta(seconds=2),
                                   scheduled_until=now + timedelta(seconds=4), by=responder)
-    assert _wait(lambda: Maintenance.objects.get(pk=m.pk).status != "scheduled")
-    assert _wait(lambda: Maintenance.objects.get(pk=m.pk).status == "completed")
+    assert wait_for(lambda: Maintenance.objects.get(pk=m.pk).status != "scheduled")
+    assert wait_for(lambda: Maintenance.objects.get(pk=m.pk).status == "completed")
     assert StatusComponent.objects.get(pk=components["db"].pk).status == "operational"
