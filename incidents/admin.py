@@ -48,6 +48,17 @@ class CommunicationTemplateAdmin(admin.ModelAdmin):
     search_fields = ["name", "body"]
 
 
+class RecordAdmin(admin.ModelAdmin):
+    """Rows only the services write (history, derived records): every field read-only and none
+    added by hand, so the timeline stays the true record of who did what."""
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.concrete_fields]
+
+    def has_add_permission(self, request):
+        return False
+
+
 class ReadOnlyInline(admin.TabularInline):
     extra = 0
     can_delete = False
@@ -121,30 +132,22 @@ class IncidentAdmin(admin.ModelAdmin):
 
 
 @admin.register(TimelineEvent)
-class TimelineEventAdmin(admin.ModelAdmin):
+class TimelineEventAdmin(RecordAdmin):
     list_display = ["incident", "kind", "occurred_at", "actor", "actor_label", "dispatched_at"]
     list_filter = ["kind"]
     search_fields = ["incident__number", "message"]
     list_select_related = ["incident", "actor"]
-    readonly_fields = [f.name for f in TimelineEvent._meta.concrete_fields]
-
-    def has_add_permission(self, request):
-        return False
 
     def has_change_permission(self, request, obj=None):
         return False
 
 
 @admin.register(StatusUpdate)
-class StatusUpdateAdmin(admin.ModelAdmin):
+class StatusUpdateAdmin(RecordAdmin):
     list_display = ["incident", "status", "visibility", "created_at", "author"]
     list_filter = ["visibility", "status"]
     search_fields = ["incident__number", "body"]
     list_select_related = ["incident", "author"]
-    readonly_fields = [f.name for f in StatusUpdate._meta.concrete_fields]
-
-    def has_add_permission(self, request):
-        return False
 
 
 @admin.register(Maintenance)
@@ -182,33 +185,22 @@ class SeverityChecklistItemAdmin(admin.ModelAdmin):
 
 
 @admin.register(IncidentMember)
-class IncidentMemberAdmin(admin.ModelAdmin):
+class IncidentMemberAdmin(RecordAdmin):
     list_display = ["incident", "role", "user", "assigned_at", "assigned_by"]
     list_filter = ["role"]
     search_fields = ["incident__number", "user__username"]
     list_select_related = ["incident", "user", "assigned_by"]
-    readonly_fields = [f.name for f in IncidentMember._meta.concrete_fields]
-
-    def has_add_permission(self, request):
-        return False  # roles change through the incident page or API, so the timeline records it
 
 
 @admin.register(IncidentChecklistItem)
-class IncidentChecklistItemAdmin(admin.ModelAdmin):
+class IncidentChecklistItemAdmin(RecordAdmin):
     list_display = ["incident", "text", "done_at", "done_by"]
     search_fields = ["incident__number", "text"]
     list_select_related = ["incident", "done_by"]
-    readonly_fields = [f.name for f in IncidentChecklistItem._meta.concrete_fields]
-
-    def has_add_permission(self, request):
-        return False
 
 
 @admin.register(IdempotencyRecord)
-class IdempotencyRecordAdmin(admin.ModelAdmin):
+class IdempotencyRecordAdmin(RecordAdmin):
     list_display = ["key", "scope", "user", "status_code", "created_at"]
     search_fields = ["key", "user__username"]
-    readonly_fields = [f.name for f in IdempotencyRecord._meta.concrete_fields]
 
-    def has_add_permission(self, request):
-        return False

@@ -1,5 +1,7 @@
 from django.contrib import admin, messages
 
+from incidents.admin import RecordAdmin
+
 from . import services
 from .models import Alert, AlertGroup, Heartbeat, Integration, IntegrationMaintenance, Runbook
 
@@ -47,22 +49,17 @@ class IntegrationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Alert)
-class AlertAdmin(admin.ModelAdmin):
+class AlertAdmin(RecordAdmin):
     list_display = ["title", "integration", "status", "severity", "count", "incident", "suppressed", "last_seen_at"]
     list_filter = ["status", "suppressed", "integration__kind", "integration"]
     search_fields = ["title", "fingerprint"]
     list_select_related = ["integration", "incident"]
-    readonly_fields = [f.name for f in Alert._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
 
 
 @admin.register(AlertGroup)
-class AlertGroupAdmin(admin.ModelAdmin):
+class AlertGroupAdmin(RecordAdmin):
     list_display = ["label", "integration", "incident", "window_count", "created_at"]
     list_select_related = ["integration", "incident"]
-    readonly_fields = [f.name for f in AlertGroup._meta.fields]
 
 
 @admin.register(Heartbeat)

@@ -1,6 +1,7 @@
 from django.contrib import admin, messages
 
 from incidents.admin import MaintenanceAdmin as CoreMaintenanceAdmin
+from incidents.admin import RecordAdmin
 from incidents.models import Maintenance
 
 from . import services
@@ -128,11 +129,8 @@ class MaintenanceAdmin(CoreMaintenanceAdmin):
             messages.info(request, "The window has started; the scheduler will move it to in progress within seconds.")
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(RecordAdmin):
     """Records the status page derives itself: visible for support, changed only by its services."""
-
-    def has_add_permission(self, request):
-        return False
 
     def has_change_permission(self, request, obj=None):
         return False
