@@ -35,6 +35,9 @@ def main(argv=None) -> int:
     import django
 
     django.setup()
+    from django.conf import settings
+
+    settings.VAR_DIR.mkdir(parents=True, exist_ok=True)  # worker logs and beat schedules go here
     wanted = {r.strip() for r in args.rows.split(",") if r.strip()}
     groups = discover()
     results_path = HERE / "results.json"

@@ -87,6 +87,15 @@ def _start_worker(queue: str, index: int) -> subprocess.Popen:
                             cwd=str(settings.BASE_DIR), start_new_session=True)
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU of a live process, from /proc (0 where there is no /proc)."""
+    try:
+        fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()  # noqa: SIM115
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def escalation_lateness(args) -> list[Row]:
     from django.utils import timezone
 
@@ -141,6 +150,9 @@ def escalation_lateness(args) -> list[Row]:
         missing = N_ESCALATIONS - len(lateness)
         print(f"  {len(lateness)} notifications sent, {missing} missing, receiver got {receiver.count}; "
               f"max lateness {max(lateness, default=float('nan')):.3f} s", file=sys.stderr)
+        cpu = sum(_cpu_seconds(worker.pid) for worker in workers)
+        print(f"  the workers used {cpu:.1f} CPU-s ({cpu / N_ESCALATIONS * 1000:.1f} ms per escalation, start-up and "
+              f"idle polling included); load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs", file=sys.stderr)
     finally:
         for worker in workers:
             os.killpg(worker.pid, signal.SIGTERM)

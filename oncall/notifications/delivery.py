@@ -85,28 +85,40 @@ def _fold(row: Notification, now: datetime) -> Notification:
     return digest
 
 
-def claim(notification_id: int, now: datetime | None = None, *, from_sweep: bool = False) -> Claim:
+def claim(notification_id: int, now: datetime | None = None, *, from_sweep: bool = False,
+          row: Notification | None = None) -> Claim:
     """Take a due pending row for sending. Cancels it instead when its incident was acknowledged
     (delayed steps) or its destination is gone, and folds it into a digest when its contact
     method is over the rate limit. Decisions for one contact method are serialised by a lock
     on the method's row.
+
+    `row`: the caller's own copy of a row it has just committed (inline delivery); its contact
+    method is re-read under the lock, the rest of it is what was written.
 
     Lock order: a task locks the contact method, then updates the notification row. The sweep
     already holds notification rows (skip_locked), so it must never wait for a method lock:
     it skips a row whose method is busy and leaves it to the task or the next sweep."""
     now = now or timezone.now()
     with transaction.atomic():
-        method_id = Notification.objects.filter(pk=notification_id).values_list("contact_method_id", flat=True).first()
+        if row is not None:
+            method_id = row.contact_method_id
+        else:
+            method_id = Notification.objects.filter(pk=notification_id).values_list("contact_method_id", flat=True).first()
+        method = None
         if method_id is not None:
-            locked = list(ContactMethod.objects.select_for_update(skip_locked=from_sweep).filter(pk=method_id).values_list("pk"))
-            if from_sweep and not locked and ContactMethod.objects.filter(pk=method_id).exists():
+            method = ContactMethod.objects.select_for_update(skip_locked=from_sweep).filter(pk=method_id).first()
+            if from_sweep and method is None and ContactMethod.objects.filter(pk=method_id).exists():
                 return Claim()
         taken = Notification.objects.filter(pk=notification_id, status=S.PENDING, due_at__lte=now).update(
             status=S.SENDING, claimed_at=now
         )
         if not taken:
             return Claim()
-        row = Notification.objects.select_related("contact_method", "subscription", "incident", "user").get(pk=notification_id)
+        if row is None:
+            row = Notification.objects.select_related("subscription", "incident", "user").get(pk=notification_id)
+        row.status, row.claimed_at = S.SENDING, now
+        if method_id is not None:
+            row.contact_method = method  # as read under the lock (None: deleted since)
         reason = _cancel_reason(row)
         if reason:
             Notification.objects.filter(pk=row.pk, status=S.SENDING).update(status=S.CANCELLED, error=reason)
@@ -194,9 +206,10 @@ def _failed(row: Notification, exc: ChannelError) -> list:
     return [(row.pk, due)]
 
 
-def deliver(notification_id: int) -> list:
-    """Claim and send one row (the ETA task's work). Returns follow-up work."""
-    taken = claim(notification_id)
+def deliver(notification_id: int, *, row: Notification | None = None) -> list:
+    """Claim and send one row (the ETA task's work, or inline with the caller's fresh `row`).
+    Returns follow-up work."""
+    taken = claim(notification_id, row=row)
     if taken.notification is None:
         return taken.follow_up
     return taken.follow_up + send_claimed(taken.notification)

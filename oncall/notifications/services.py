@@ -74,32 +74,33 @@ def deliver_inline():
         _inline.on = previous
 
 
-def _send_now(pairs) -> None:
+def _send_now(rows: list[Notification]) -> None:
     from . import delivery  # delivery imports this module
 
     now = timezone.now()
-    for pk, due_at in pairs:
-        if due_at is not None and due_at > now:
-            enqueue_delivery(pk, due_at)
+    for row in rows:
+        if row.due_at is not None and row.due_at > now:
+            enqueue_delivery(row.pk, row.due_at)
             continue
         try:
-            enqueue_many(delivery.deliver(pk))
+            enqueue_many(delivery.deliver(row.pk, row=row))
         except Exception:  # the row is committed: the task (or the sweep) sends it
-            logger.exception("notification %s: inline delivery failed; queued instead", pk)
-            enqueue_delivery(pk, due_at)
+            logger.exception("notification %s: inline delivery failed; queued instead", row.pk)
+            enqueue_delivery(row.pk, row.due_at)
 
 
 def enqueue_on_commit(rows: list[Notification]) -> None:
-    pairs = [(row.pk, row.due_at) for row in rows]
+    """After commit: send the rows (inline, see `deliver_inline`) or queue them for the worker."""
+    rows = list(rows)
 
     def _enqueue():
         if getattr(_inline, "on", False):
-            _send_now(pairs)
+            _send_now(rows)
             return
-        for pk, due_at in pairs:
-            enqueue_delivery(pk, due_at)
+        for row in rows:
+            enqueue_delivery(row.pk, row.due_at)
 
-    if pairs:
+    if rows:
         transaction.on_commit(_enqueue)
 
 
@@ -151,7 +152,7 @@ def notify_user(*, user, message: Message, dedup_key: str) -> list[Notification]
     now = timezone.now()
     dedup_key = bounded_key(dedup_key)
     created = []
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # all or none; each insert has its own savepoint
         for method, delay in notification_plan(user):
             row = create_notification(
                 dedup_key=dedup_key, step=delay, user=user, contact_method=method,
