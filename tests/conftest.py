@@ -193,3 +193,19 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _close_stray_sessions(django_db_setup, django_db_blocker):
+    """Before the test database is dropped: end the sessions of live-server request threads
+    still parked on a keep-alive socket (a browser, Alertmanager or an HTTP client kept the
+    connection open). Django closes them only when the HTTP connection ends."""
+    yield
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                       "WHERE datname = current_database() AND pid <> pg_backend_pid()")
