@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.db import models
 
 from . import services
 from .exceptions import DomainError
@@ -18,6 +19,9 @@ from .models import (
     TimelineEvent,
 )
 
+# Admin URL fields take "example.com/x" as https:// (Django 6 does so by default).
+HTTPS_URLS = {models.URLField: {"assume_scheme": "https"}}
+
 
 class SeverityChecklistInline(admin.TabularInline):
     model = SeverityChecklistItem
@@ -35,6 +39,7 @@ class SeverityAdmin(admin.ModelAdmin):
 
 @admin.register(Service)
 class ServiceAdmin(admin.ModelAdmin):
+    formfield_overrides = HTTPS_URLS
     list_display = ["name", "slug", "team", "created_at"]
     search_fields = ["name", "slug", "team", "description"]
     list_filter = ["team"]

@@ -1,5 +1,6 @@
 from django.contrib import admin, messages
 
+from incidents.admin import HTTPS_URLS
 from incidents.exceptions import DomainError
 
 from . import services
@@ -48,6 +49,7 @@ class PostmortemSectionInline(admin.StackedInline):
 
 
 class ActionItemInline(admin.TabularInline):
+    formfield_overrides = HTTPS_URLS
     model = ActionItem
     extra = 0
     fields = ["title", "owner", "due_date", "category", "priority", "status", "ticket_url"]
@@ -82,6 +84,7 @@ class PostmortemAdmin(admin.ModelAdmin):
 
 @admin.register(ActionItem)
 class ActionItemAdmin(admin.ModelAdmin):
+    formfield_overrides = HTTPS_URLS
     list_display = ["title", "incident", "owner", "due_date", "category", "priority", "status"]
     list_filter = ["status", "category", "priority"]
     search_fields = ["title", "description", "incident__number", "owner__username"]

@@ -1,6 +1,6 @@
 from django.contrib import admin, messages
 
-from incidents.admin import RecordAdmin
+from incidents.admin import HTTPS_URLS, RecordAdmin
 
 from . import services
 from .models import Alert, AlertGroup, Heartbeat, Integration, IntegrationMaintenance, Runbook
@@ -70,6 +70,7 @@ class HeartbeatAdmin(admin.ModelAdmin):
 
 @admin.register(Runbook)
 class RunbookAdmin(admin.ModelAdmin):
+    formfield_overrides = HTTPS_URLS
     list_display = ["identifier", "title", "time_estimate", "last_reviewed"]
     search_fields = ["identifier", "title", "steps"]
     filter_horizontal = ["services"]

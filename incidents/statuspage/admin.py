@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 
+from incidents.admin import HTTPS_URLS, RecordAdmin
 from incidents.admin import MaintenanceAdmin as CoreMaintenanceAdmin
-from incidents.admin import RecordAdmin
 from incidents.models import Maintenance
 
 from . import services
@@ -22,12 +22,14 @@ from .models import (
 
 
 class FooterLinkInline(admin.TabularInline):
+    formfield_overrides = HTTPS_URLS
     model = FooterLink
     extra = 1
 
 
 @admin.register(PageSettings)
 class PageSettingsAdmin(admin.ModelAdmin):
+    formfield_overrides = HTTPS_URLS
     inlines = [FooterLinkInline]
     list_display = ["name", "support_email", "brand_colour"]
     readonly_fields = ["code"]
@@ -66,6 +68,7 @@ class StatusComponentAdmin(admin.ModelAdmin):
 
 @admin.register(PublicIncident)
 class PublicIncidentAdmin(admin.ModelAdmin):
+    formfield_overrides = HTTPS_URLS
     list_display = ["name", "incident", "impact", "published_at"]
     readonly_fields = ["incident", "code", "published_at", "postmortem_published_at"]
     search_fields = ["name", "incident__number"]
@@ -85,6 +88,7 @@ class ComponentImpactAdmin(admin.ModelAdmin):
 
 @admin.register(Subscriber)
 class SubscriberAdmin(admin.ModelAdmin):
+    formfield_overrides = HTTPS_URLS
     list_display = ["__str__", "kind", "created_at", "confirmed_at", "unsubscribed_at"]
     list_filter = ["kind"]
     search_fields = ["email", "endpoint"]
