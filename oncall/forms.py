@@ -7,9 +7,12 @@ from zoneinfo import ZoneInfo, available_timezones
 from django import forms
 from django.contrib.auth import get_user_model
 
-from .models import Layer, RotationKind, Schedule
+from incidents.models import Service, Severity
+
+from .models import Condition, Layer, LevelMode, RotationKind, Schedule, TargetKind
 from .models.schedules import WEEKDAY_CHOICES
 from .rotation import to_utc
+from .services.policies import LevelSpec
 from .services.schedules import LayerSpec, RestrictionSpec
 
 User = get_user_model()
@@ -188,3 +191,95 @@ class ManualPageForm(forms.Form):
         if bool(data.get("user")) == bool(data.get("schedule")):
             raise forms.ValidationError("Choose a person or a schedule (one of the two).")
         return data
+
+
+# --- escalation policies -------------------------------------------------------------------
+
+
+def target_choices() -> list:
+    """Grouped choices "kind:id" for a level's targets: schedules, layers, people, groups."""
+    from django.contrib.auth.models import Group
+
+    return [
+        ("Schedules (whoever is on call)", [(f"{TargetKind.SCHEDULE}:{s.pk}", s.name) for s in Schedule.objects.order_by("name")]),
+        ("Layers (whoever is on call in it)", [(f"{TargetKind.LAYER}:{layer.pk}", str(layer))
+                                               for layer in Layer.objects.select_related("schedule").order_by("schedule__name", "position")]),
+        ("People", [(f"{TargetKind.USER}:{u.pk}", u.get_full_name() or u.get_username())
+                    for u in User.objects.filter(is_active=True).order_by("first_name", "username")]),
+        ("Groups (everyone in it)", [(f"{TargetKind.GROUP}:{g.pk}", g.name) for g in Group.objects.order_by("name")]),
+    ]
+
+
+def target_value(target) -> str:
+    return f"{target.kind}:{getattr(target, f'{target.kind}_id')}"
+
+
+class PolicyForm(forms.Form):
+    name = forms.CharField(max_length=120)
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    services = forms.ModelMultipleChoiceField(
+        queryset=Service.objects.order_by("name"), required=False, widget=forms.CheckboxSelectMultiple,
+        help_text="Incidents on these services start this policy. A service starts one policy: choosing it here moves it from its current one.")
+    repeat = forms.IntegerField(min_value=0, max_value=10, initial=0, help_text="Run the levels again this many times while nobody acknowledges.")
+    repeat_after_minutes = forms.DecimalField(min_value=0, max_digits=6, decimal_places=1, initial=15, label="Repeat after (minutes)",
+                                              help_text="A repeat starts this long after the last level.")
+
+
+class LevelForm(forms.Form):
+    delay_minutes = forms.DecimalField(min_value=0, max_digits=6, decimal_places=1, initial=0, label="After (minutes)",
+                                       help_text="From the declaration; 0 = at once.")
+    condition = forms.ChoiceField(choices=Condition.choices, initial=Condition.NOT_ACKNOWLEDGED, label="If still")
+    targets = forms.MultipleChoiceField(widget=forms.SelectMultiple(attrs={"size": 8}), help_text="Ctrl/Cmd-click to choose several.",
+                                        error_messages={"required": "Choose who this level pages: a schedule, a layer, people or a group."})
+    mode = forms.ChoiceField(choices=LevelMode.choices, initial=LevelMode.ALL)
+    round_robin_minutes = forms.DecimalField(min_value=0.5, max_digits=6, decimal_places=1, initial=5, label="Round robin: next after (minutes)")
+    severities = forms.ModelMultipleChoiceField(queryset=Severity.objects.filter(is_active=True).order_by("rank"), to_field_name="key",
+                                                required=False, widget=forms.CheckboxSelectMultiple, help_text="None ticked: every severity.")
+
+    def __init__(self, *args, choices=(), **kw):
+        super().__init__(*args, **kw)
+        self.fields["targets"].choices = choices
+
+    def spec(self) -> LevelSpec:
+        d = self.cleaned_data
+        targets = []
+        for value in d["targets"]:
+            kind, _, pk = value.partition(":")
+            targets.append((kind, int(pk)))
+        return LevelSpec(targets=targets, delay_seconds=round(d["delay_minutes"] * 60), condition=d["condition"],
+                         severities=[s.key for s in d["severities"]], mode=d["mode"],
+                         round_robin_seconds=round(d["round_robin_minutes"] * 60))
+
+
+class BaseLevelFormSet(forms.BaseFormSet):
+    def __init__(self, *args, **kw):
+        self.choices = target_choices()
+        super().__init__(*args, **kw)
+
+    def get_form_kwargs(self, index):
+        return {**super().get_form_kwargs(index), "choices": self.choices}
+
+    def specs(self) -> list[LevelSpec]:
+        """The levels in order, without the deleted ones and the untouched blank one."""
+        kept = []
+        for i, form in enumerate(self.forms):
+            blank = i >= self.initial_form_count() and not form.has_changed()
+            if not blank and not self._should_delete_form(form) and form.cleaned_data:
+                kept.append(form.spec())
+        return kept
+
+
+LevelFormSet = forms.formset_factory(LevelForm, formset=BaseLevelFormSet, extra=1, can_delete=True, can_delete_extra=False,
+                                     max_num=20, validate_max=True)
+
+
+def minutes(seconds: int):
+    """Seconds as minutes for a form: 15, or 1.5 where it is not whole."""
+    return seconds // 60 if seconds % 60 == 0 else round(seconds / 60, 1)
+
+
+def level_initial(policy) -> list[dict]:
+    return [{"delay_minutes": minutes(level.delay_seconds), "condition": level.condition, "mode": level.mode,
+             "round_robin_minutes": minutes(level.round_robin_seconds), "severities": [s.key for s in level.severities.all()],
+             "targets": [target_value(t) for t in level.targets.all()]}
+            for level in policy.levels.prefetch_related("severities", "targets").order_by("position", "pk")]

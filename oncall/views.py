@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -11,12 +12,14 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from incidents.audit import audit_history
 from incidents.exceptions import DomainError
 from incidents.models import Incident
 
 from . import calendar, forms, selectors
 from .models import CalendarToken, EscalationPolicy, Layer, Override, Schedule
 from .services import escalation as engine
+from .services import policies as policy_svc
 from .services import schedules as svc
 
 
@@ -194,7 +197,36 @@ def policy_detail(request, pk):
     policy = get_object_or_404(EscalationPolicy.objects.prefetch_related(
         "levels__targets__schedule", "levels__targets__layer", "levels__targets__user", "levels__targets__group",
         "levels__severities", "service_links__service"), pk=pk)
-    return render(request, "oncall/policy.html", {"policy": policy})
+    return render(request, "oncall/policy.html", {"policy": policy, "history": audit_history(policy)})
+
+
+@login_required
+def policy_edit(request, pk=None):
+    """Create or edit a policy with its levels (one form per level, a blank one to add)."""
+    policy = get_object_or_404(EscalationPolicy, pk=pk) if pk else None
+    if not request.user.has_perm("oncall.change_escalationpolicy" if policy else "oncall.add_escalationpolicy"):
+        raise PermissionDenied
+    initial, levels_initial = {}, []
+    if policy:
+        initial = {"name": policy.name, "description": policy.description, "repeat": policy.repeat,
+                   "repeat_after_minutes": forms.minutes(policy.repeat_after_seconds),
+                   "services": [link.service_id for link in policy.service_links.all()]}
+        levels_initial = forms.level_initial(policy)
+    form = forms.PolicyForm(request.POST or None, initial=initial)
+    levels = forms.LevelFormSet(request.POST or None, initial=levels_initial, prefix="levels")
+    if request.method == "POST" and form.is_valid() and levels.is_valid():
+        d = form.cleaned_data
+        try:
+            saved = policy_svc.policy_save(
+                policy=policy, name=d["name"], description=d["description"], repeat=d["repeat"],
+                repeat_after_seconds=round(d["repeat_after_minutes"] * 60), services=list(d["services"]),
+                levels=levels.specs(), by=request.user)
+        except DomainError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, f"Policy “{saved.name}” saved. Running escalations keep the levels they started with.")
+            return redirect(saved)
+    return render(request, "oncall/policy_form.html", {"form": form, "levels": levels, "policy": policy})
 
 
 @login_required

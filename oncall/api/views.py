@@ -161,7 +161,7 @@ class EscalationPolicyViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
             policy=policy, name=d.get("name", policy.name if policy else ""), description=d.get("description", policy.description if policy else ""),
             repeat=d.get("repeat", policy.repeat if policy else 0),
             repeat_after_seconds=d.get("repeat_after_seconds", policy.repeat_after_seconds if policy else 900),
-            levels=levels or [], services=d.get("services"), integrations=d.get("integrations"))
+            levels=levels or [], services=d.get("services"), integrations=d.get("integrations"), by=self.request.user)
         serializer.instance = self.get_queryset().get(pk=saved.pk)
 
     def perform_create(self, serializer):

@@ -6,6 +6,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
 
+from incidents.audit import audit_record
 from incidents.exceptions import InvalidInput
 from incidents.models import Service, Severity
 
@@ -64,8 +65,9 @@ def _check(levels: list[LevelSpec]) -> list:
 @transaction.atomic
 def policy_save(*, name: str, levels: list[LevelSpec], description: str = "", repeat: int = 0, repeat_after_seconds: int = 900,
                 services: list[Service] | None = None, integrations: list | None = None,
-                policy: EscalationPolicy | None = None) -> EscalationPolicy:
-    """Create or replace a policy. Running escalations keep their snapshot."""
+                policy: EscalationPolicy | None = None, by=None) -> EscalationPolicy:
+    """Create or replace a policy (`by`: who, for the audit log). Running escalations keep their
+    snapshot."""
     if not name.strip():
         raise InvalidInput("A policy needs a name.", field="name")
     if EscalationPolicy.objects.filter(name=name.strip()).exclude(pk=policy.pk if policy else None).exists():
@@ -75,6 +77,7 @@ def policy_save(*, name: str, levels: list[LevelSpec], description: str = "", re
     if repeat < 0 or repeat > 10:
         raise InvalidInput("Repeat between 0 and 10 times.", field="repeat")
     resolved = _check(levels)
+    action = "changed" if policy is not None else "added"
     policy = policy or EscalationPolicy()
     policy.name, policy.description, policy.repeat, policy.repeat_after_seconds = name.strip(), description, repeat, repeat_after_seconds
     policy.save()
@@ -93,4 +96,6 @@ def policy_save(*, name: str, levels: list[LevelSpec], description: str = "", re
         IntegrationPolicy.objects.filter(policy=policy).exclude(integration__in=integrations).delete()
         for integration in integrations:
             IntegrationPolicy.objects.update_or_create(integration=integration, defaults={"policy": policy})
+    audit_record(by=by, obj=policy, action=action,
+                 message=f"{len(resolved)} level{'s' if len(resolved) != 1 else ''}" + (f", repeats {repeat}×" if repeat else ""))
     return policy

@@ -1,0 +1,127 @@
+"""The escalation policy editor on the staff pages: levels as a formset, the service's rules
+for bad input, the change log, and who may use it."""
+
+import pytest
+from django.contrib.admin.models import LogEntry
+from django.urls import reverse
+
+from oncall.models import EscalationPolicy, ServicePolicy
+from tests.incidents.factories import ServiceFactory
+
+from .conftest import Condition, LevelMode, TargetKind, make_policy, make_schedule
+
+pytestmark = pytest.mark.django_db
+
+
+def _post(levels, **policy):
+    """The form as a browser sends it: the policy's fields, the management form, one block a level."""
+    data = {"name": "Checkout", "description": "", "repeat": "0", "repeat_after_minutes": "15",
+            "levels-TOTAL_FORMS": str(len(levels)), "levels-INITIAL_FORMS": str(policy.pop("initial", 0)),
+            "levels-MIN_NUM_FORMS": "0", "levels-MAX_NUM_FORMS": "20", **policy}
+    for i, level in enumerate(levels):
+        fields = {"delay_minutes": "0", "condition": Condition.NOT_ACKNOWLEDGED, "mode": LevelMode.ALL,
+                  "round_robin_minutes": "5", **level}
+        for name, value in fields.items():
+            data[f"levels-{i}-{name}"] = value
+    return data
+
+
+@pytest.fixture
+def rota(responder, responder2):
+    return make_schedule("Checkout primary", [responder, responder2])
+
+
+def test_admin_creates_a_policy_with_levels_and_services(client, admin_user, responder, rota, sev):
+    service = ServiceFactory(name="Checkout")
+    client.force_login(admin_user)
+    page = client.get(reverse("oncall:policy_new"))
+    assert page.status_code == 200 and b"Add a level" in page.content and b"Checkout primary" in page.content
+
+    response = client.post(reverse("oncall:policy_new"), _post([
+        {"targets": [f"schedule:{rota.pk}"]},
+        {"delay_minutes": "15", "targets": [f"user:{responder.pk}", f"schedule:{rota.pk}"]},
+        {"delay_minutes": "60", "condition": Condition.NOT_RESOLVED, "severities": ["P0"], "targets": [f"user:{admin_user.pk}"]},
+        {},  # the blank "add a level" block, left as it came
+    ], services=[service.pk], repeat="2", repeat_after_minutes="10"))
+
+    policy = EscalationPolicy.objects.get(name="Checkout")
+    assert response.status_code == 302 and response["Location"] == policy.get_absolute_url()
+    levels = list(policy.levels.prefetch_related("targets", "severities").order_by("position"))
+    assert [(lv.delay_seconds, lv.condition) for lv in levels] == [
+        (0, Condition.NOT_ACKNOWLEDGED), (900, Condition.NOT_ACKNOWLEDGED), (3600, Condition.NOT_RESOLVED)]
+    assert [(t.kind, t.schedule_id or t.user_id) for t in levels[1].targets.all()] == [
+        (TargetKind.USER, responder.pk), (TargetKind.SCHEDULE, rota.pk)]
+    assert [s.key for s in levels[2].severities.all()] == ["P0"]
+    assert (policy.repeat, policy.repeat_after_seconds) == (2, 600)
+    assert ServicePolicy.objects.get(service=service).policy == policy
+
+    entry = LogEntry.objects.get(object_id=str(policy.pk), content_type__model="escalationpolicy")
+    assert entry.user == admin_user and entry.is_addition()
+    detail = client.get(policy.get_absolute_url())
+    assert b"created it" in detail.content and b"Boss" in detail.content
+
+
+def test_editing_keeps_untouched_levels_and_drops_deleted_ones(client, admin_user, responder, responder2, rota):
+    service = ServiceFactory()
+    policy = make_policy([(0, Condition.NOT_ACKNOWLEDGED, [(TargetKind.USER, responder)]),
+                          (600, Condition.NOT_ACKNOWLEDGED, [(TargetKind.USER, responder2)]),
+                          (1800, Condition.NOT_MITIGATED, [(TargetKind.SCHEDULE, rota)])], name="Payments", service=service)
+    client.force_login(admin_user)
+    url = reverse("oncall:policy_edit", args=[policy.pk])
+    form = client.get(url)
+    assert form.status_code == 200 and b'value="Payments"' in form.content
+
+    response = client.post(url, _post([
+        {"targets": [f"user:{responder.pk}"]},
+        {"delay_minutes": "10", "targets": [f"user:{responder2.pk}"], "DELETE": "on"},
+        {"delay_minutes": "45", "condition": Condition.NOT_MITIGATED, "targets": [f"schedule:{rota.pk}"]},
+        {},
+    ], name="Payments", initial=3, services=[service.pk]))
+
+    assert response.status_code == 302
+    levels = list(policy.levels.order_by("position"))
+    assert [(lv.delay_seconds, lv.condition) for lv in levels] == [(0, Condition.NOT_ACKNOWLEDGED), (2700, Condition.NOT_MITIGATED)]
+    assert LogEntry.objects.get(object_id=str(policy.pk), content_type__model="escalationpolicy").is_change()
+
+
+def test_bad_input_is_explained_and_nothing_is_saved(client, admin_user, responder):
+    make_policy([(0, Condition.NOT_ACKNOWLEDGED, [(TargetKind.USER, responder)])], name="Taken")
+    client.force_login(admin_user)
+    url = reverse("oncall:policy_new")
+
+    no_target = client.post(url, _post([{"delay_minutes": "5"}]))
+    assert no_target.status_code == 200 and "Choose who this level pages" in no_target.content.decode()
+
+    no_levels = client.post(url, _post([{}]))
+    assert no_levels.status_code == 200 and "at least one level" in no_levels.content.decode()
+
+    taken = client.post(url, _post([{"targets": [f"user:{responder.pk}"]}], name="Taken"))
+    assert taken.status_code == 200 and "already exists" in taken.content.decode()
+
+    forged = client.post(url, _post([{"targets": ["user:999999"]}]))
+    assert forged.status_code == 200 and "not one of the available choices" in forged.content.decode()
+
+    negative = client.post(url, _post([{"delay_minutes": "-1", "targets": [f"user:{responder.pk}"]}]))
+    assert negative.status_code == 200 and b"greater than or equal to 0" in negative.content
+
+    assert list(EscalationPolicy.objects.values_list("name", flat=True)) == ["Taken"]
+
+
+def test_only_people_allowed_to_change_policies_can_edit(client, responder, viewer):
+    policy = make_policy([(0, Condition.NOT_ACKNOWLEDGED, [(TargetKind.USER, responder)])])
+    for user in (responder, viewer):
+        client.force_login(user)
+        assert client.get(reverse("oncall:policy_new")).status_code == 403
+        assert client.post(reverse("oncall:policy_edit", args=[policy.pk]), _post([{}])).status_code == 403
+        assert b"policies/%d/edit/" % policy.pk not in client.get(policy.get_absolute_url()).content
+    client.logout()
+    assert client.get(reverse("oncall:policy_new")).status_code == 302
+
+
+def test_api_changes_are_in_the_same_change_log(admin_api, responder):
+    response = admin_api.post("/api/v1/escalation-policies/", {
+        "name": "From the API", "levels": [{"delay_seconds": 0, "targets": [{"kind": "user", "id": responder.pk}]}],
+    }, format="json")
+    assert response.status_code == 201, response.content
+    entry = LogEntry.objects.get(object_id=str(response.json()["id"]), content_type__model="escalationpolicy")
+    assert entry.user.username == "boss" and entry.is_addition()
