@@ -54,7 +54,7 @@ def schedule_detail(request, pk):
         "schedule": schedule, "timeline": timeline, "layers": layers, "overrides": overrides, "current": current,
         "note_form": forms.HandoffNoteForm(), "notes": svc.pending_notes(schedule).select_related("author")[:10],
         "recent_handoffs": schedule.handoffs.filter(status="sent").select_related("incoming", "outgoing")[:5],
-        "feed_url": feed, "webcal_url": "webcal://" + feed.split("://", 1)[1],
+        "feed_url": feed, "webcal_url": "webcal://" + feed.split("://", 1)[1], "history": audit_history(schedule),
     })
 
 
@@ -67,7 +67,7 @@ def schedule_new(request):
     if request.method == "POST" and form.is_valid() and layer_form.is_valid():
         try:
             schedule = svc.schedule_create(name=form.cleaned_data["name"], time_zone=form.cleaned_data["time_zone"],
-                                           description=form.cleaned_data["description"], layers=[layer_form.spec()])
+                                           description=form.cleaned_data["description"], layers=[layer_form.spec()], by=request.user)
         except DomainError as exc:
             _form_error(layer_form if exc.field in layer_form.fields else form, exc)
         else:
@@ -84,7 +84,7 @@ def schedule_edit(request, pk):
                                                              "description": schedule.description})
     if request.method == "POST" and form.is_valid():
         try:
-            svc.schedule_update(schedule=schedule, **form.cleaned_data)
+            svc.schedule_update(schedule=schedule, by=request.user, **form.cleaned_data)
         except DomainError as exc:
             _form_error(form, exc)
         else:
@@ -107,9 +107,9 @@ def layer_edit(request, pk=None, schedule_pk=None):
     if request.method == "POST" and form.is_valid():
         try:
             if layer:
-                svc.layer_update(layer=layer, spec=form.spec(), effective_from=form.cleaned_data["effective_from"])
+                svc.layer_update(layer=layer, spec=form.spec(), effective_from=form.cleaned_data["effective_from"], by=request.user)
             else:
-                svc.layer_add(schedule=schedule, spec=form.spec())
+                svc.layer_add(schedule=schedule, spec=form.spec(), by=request.user)
         except DomainError as exc:
             _form_error(form, exc)
         else:
@@ -124,7 +124,7 @@ def layer_edit(request, pk=None, schedule_pk=None):
 def layer_delete(request, pk):
     layer = get_object_or_404(Layer, pk=pk)
     schedule = layer.schedule
-    svc.layer_delete(layer=layer)
+    svc.layer_delete(layer=layer, by=request.user)
     messages.success(request, f"Layer “{layer.name}” deleted.")
     return redirect(schedule)
 
@@ -153,7 +153,7 @@ def override_new(request, pk):
 def override_delete(request, pk):
     override = get_object_or_404(Override, pk=pk)
     schedule = override.schedule
-    svc.override_delete(override=override)
+    svc.override_delete(override=override, by=request.user)
     messages.success(request, "Override removed.")
     return redirect(schedule)
 

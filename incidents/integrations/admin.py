@@ -24,7 +24,8 @@ class IntegrationAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         if change:
             changes = {f: form.cleaned_data[f] for f in form.changed_data if f in services.EDITABLE}
-            services.integration_update(integration=obj, by=request.user, **changes)
+            # by=None: the admin writes its own log entry for this change (fields and inlines).
+            services.integration_update(integration=obj, by=None, **changes)
             if "revoked_at" in form.changed_data:
                 obj.save(update_fields=["revoked_at"])
             return
@@ -35,6 +36,9 @@ class IntegrationAdmin(admin.ModelAdmin):
         obj.pk, obj.public_id = created.pk, created.public_id
         obj._state.adding = False
         messages.warning(request, f"Integration key (shown once): {key}")
+
+    def log_addition(self, request, obj, message):
+        return None  # integration_create has recorded it, with who
 
     @admin.action(description="Rotate the key of the selected integrations")
     def rotate_keys(self, request, queryset):

@@ -25,6 +25,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from incidents import services as core
+from incidents.audit import audit_record
 from incidents.exceptions import InvalidInput, InvalidTransition
 from incidents.models import (
     DetectionSource,
@@ -135,6 +136,7 @@ def integration_create(*, name: str, service, kind: str, by=None, default_severi
             interval=hb.get("heartbeat_interval") or timedelta(minutes=5),
             grace=hb.get("heartbeat_grace") if hb.get("heartbeat_grace") is not None else timedelta(minutes=1),
         )
+    audit_record(by=by, obj=integration, action="added", message=f"{integration.get_kind_display()} for {service}")
     return integration, key
 
 
@@ -166,6 +168,8 @@ def integration_update(*, integration: Integration, by=None, **changes) -> Integ
         if heartbeat.last_ping_at and heartbeat.status == HeartbeatStatus.UP:
             heartbeat.due_at = heartbeat.last_ping_at + heartbeat.interval + heartbeat.grace
         heartbeat.save()
+    if changes or hb:
+        audit_record(by=by, obj=integration, action="changed", message=", ".join(sorted([*changes, *hb])))
     return integration
 
 
@@ -183,6 +187,7 @@ def integration_rotate_key(*, integration: Integration, by=None) -> str:
     Integration.objects.filter(pk=integration.pk).update(key_prefix=key[:8], key_hash=hash_key(key), key_rotated_at=timezone.now())
     integration.refresh_from_db()
     _forget()
+    audit_record(by=by, obj=integration, action="changed", message="key rotated; the old key stopped working")
     return key
 
 
@@ -193,16 +198,20 @@ def integration_revoke(*, integration: Integration, by=None) -> None:
     Integration.objects.filter(pk=integration.pk).update(revoked_at=timezone.now())
     integration.refresh_from_db()
     _forget()
+    audit_record(by=by, obj=integration, action="changed", message="revoked")
 
 
 @transaction.atomic
 def integration_maintenance_create(*, integration: Integration, starts_at: datetime, ends_at: datetime, reason: str = "", by=None) -> IntegrationMaintenance:
     if ends_at <= starts_at:
         raise InvalidInput("The window must end after it starts.", field="ends_at")
-    return IntegrationMaintenance.objects.create(
+    window = IntegrationMaintenance.objects.create(
         integration=integration, starts_at=starts_at, ends_at=ends_at, reason=reason,
         created_by=by if by is not None and by.is_authenticated else None,
     )
+    audit_record(by=by, obj=integration, action="changed",
+                 message=f"maintenance window {starts_at:%Y-%m-%d %H:%M} – {ends_at:%Y-%m-%d %H:%M} UTC" + (f": {reason}" if reason else ""))
+    return window
 
 
 # --- ingestion ------------------------------------------------------------------------------
@@ -610,6 +619,7 @@ def runbook_save(*, runbook: Runbook | None = None, identifier: str | None = Non
     labels = values.get("match_labels")
     if labels is not None and (not isinstance(labels, dict) or not all(isinstance(v, (str, int, float)) for v in labels.values())):
         raise InvalidInput("Match labels must be an object of label values.", field="match_labels")
+    action = "changed" if runbook is not None else "added"
     runbook = runbook or Runbook()
     if identifier is not None:
         runbook.identifier = identifier.strip().upper()
@@ -619,4 +629,5 @@ def runbook_save(*, runbook: Runbook | None = None, identifier: str | None = Non
     runbook.save()
     if services is not None:
         runbook.services.set(services)
+    audit_record(by=by, obj=runbook, action=action, message=", ".join(sorted(values)))
     return runbook

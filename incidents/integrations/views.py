@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from incidents.audit import audit_history
 from incidents.exceptions import DomainError
 
 from . import forms, selectors, services
@@ -135,6 +136,7 @@ def integration_detail(request, public_id):
         "maintenance": services.maintenance_reason(integration, timezone.now()),
         "test_form": forms.TestAlertForm(),
         "window_form": forms.MaintenanceWindowForm(),
+        "history": audit_history(integration),
     })
 
 

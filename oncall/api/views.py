@@ -58,13 +58,13 @@ class ScheduleViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
     def perform_create(self, serializer):
         data = serializer.validated_data
         serializer.instance = svc.schedule_create(name=data["name"], time_zone=data.get("time_zone", "America/New_York"),
-                                                  description=data.get("description", ""), layers=self._layers(data))
+                                                  description=data.get("description", ""), layers=self._layers(data), by=self.request.user)
 
     @transaction.atomic
     def perform_update(self, serializer):
         schedule, data = serializer.instance, serializer.validated_data
         svc.schedule_update(schedule=schedule, name=data.get("name", schedule.name), time_zone=data.get("time_zone", schedule.time_zone),
-                            description=data.get("description", schedule.description))
+                            description=data.get("description", schedule.description), by=self.request.user)
         if "layers" in data:
             keep = set()
             for layer_data in data["layers"]:
@@ -73,12 +73,12 @@ class ScheduleViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
                     layer = Layer.objects.filter(pk=layer_data["id"], schedule=schedule).first()
                     if layer is None:
                         raise InvalidInput(f"Layer {layer_data['id']} is not in this schedule.", field="layers")
-                    svc.layer_update(layer=layer, spec=spec, effective_from=layer_data.get("effective_from"))
+                    svc.layer_update(layer=layer, spec=spec, effective_from=layer_data.get("effective_from"), by=self.request.user)
                 else:
-                    layer = svc.layer_add(schedule=schedule, spec=spec)
+                    layer = svc.layer_add(schedule=schedule, spec=spec, by=self.request.user)
                 keep.add(layer.pk)
             for layer in schedule.layers.exclude(pk__in=keep):
-                svc.layer_delete(layer=layer)
+                svc.layer_delete(layer=layer, by=self.request.user)
         serializer.instance = self.get_queryset().get(pk=schedule.pk)
 
     def _oncall(self, schedule_ids, at):
@@ -140,7 +140,7 @@ class OverrideViewSet(IdempotentCreateMixin, mixins.ListModelMixin, mixins.Retri
                                                   by=self.request.user)
 
     def perform_destroy(self, instance):
-        svc.override_delete(override=instance)
+        svc.override_delete(override=instance, by=self.request.user)
 
 
 class EscalationPolicyViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from incidents.audit import audit_record
 from incidents.exceptions import InvalidInput
 
 from . import tasks
@@ -191,8 +192,11 @@ def _clean_rate(count, window) -> None:
 
 @transaction.atomic
 def contact_method_create(*, user, kind: str, target: str, label: str = "", rate_limit_count: int | None = None,
-                          rate_limit_window: timedelta | None = None, add_default_rule: bool = True) -> ContactMethod:
-    """Validate and save a contact method; the URL guard runs here and again at send time."""
+                          rate_limit_window: timedelta | None = None, add_default_rule: bool = True, by=None) -> ContactMethod:
+    """Validate and save a contact method; the URL guard runs here and again at send time.
+
+    `by` here and below: who, for the audit log. Contact methods and rules are recorded on
+    their person (the admin's history of the user): how they are reached is part of paging."""
     target = validate_target(kind, target)
     _clean_rate(rate_limit_count, rate_limit_window)
     fields = {"user": user, "kind": kind, "target": target, "label": label.strip()}
@@ -203,11 +207,16 @@ def contact_method_create(*, user, kind: str, target: str, label: str = "", rate
     method = ContactMethod.objects.create(**fields)
     if add_default_rule:
         NotificationRule.objects.create(user=user, contact_method=method, delay_minutes=0)
+    audit_record(by=by, obj=user, action="changed", message=f"contact method added: {_method(method)}")
     return method
 
 
+def _method(method: ContactMethod) -> str:
+    return f"{method.get_kind_display()} {method.display_target}" + (f" ({method.label})" if method.label else "")
+
+
 @transaction.atomic
-def contact_method_update(*, method: ContactMethod, **changes) -> ContactMethod:
+def contact_method_update(*, method: ContactMethod, by=None, **changes) -> ContactMethod:
     kind = changes.get("kind", method.kind)
     if "target" in changes or "kind" in changes:
         changes["target"] = validate_target(kind, changes.get("target", method.target))
@@ -215,36 +224,42 @@ def contact_method_update(*, method: ContactMethod, **changes) -> ContactMethod:
     for field, value in changes.items():
         setattr(method, field, value.strip() if field == "label" else value)
     method.save()
+    audit_record(by=by, obj=method.user, action="changed", message=f"contact method changed ({', '.join(sorted(changes))}): {_method(method)}")
     return method
 
 
 @transaction.atomic
-def contact_method_delete(*, method: ContactMethod) -> None:
+def contact_method_delete(*, method: ContactMethod, by=None) -> None:
+    audit_record(by=by, obj=method.user, action="changed", message=f"contact method deleted: {_method(method)}")
     method.delete()
 
 
 @transaction.atomic
-def contact_method_rotate_secret(*, method: ContactMethod) -> ContactMethod:
+def contact_method_rotate_secret(*, method: ContactMethod, by=None) -> ContactMethod:
     method.secret = new_webhook_secret()
     method.save(update_fields=["secret"])
+    audit_record(by=by, obj=method.user, action="changed", message=f"signing secret rotated: {_method(method)}")
     return method
 
 
 @transaction.atomic
-def notification_rule_create(*, user, contact_method: ContactMethod, delay_minutes: int) -> NotificationRule:
+def notification_rule_create(*, user, contact_method: ContactMethod, delay_minutes: int, by=None) -> NotificationRule:
     if contact_method.user_id != user.pk:
         raise InvalidInput("Choose one of this person's contact methods.", field="contact_method")
     if delay_minutes < 0 or delay_minutes > 24 * 60:
         raise InvalidInput("Use a delay between 0 and 1440 minutes.", field="delay_minutes")
     try:
         with transaction.atomic():
-            return NotificationRule.objects.create(user=user, contact_method=contact_method, delay_minutes=delay_minutes)
+            rule = NotificationRule.objects.create(user=user, contact_method=contact_method, delay_minutes=delay_minutes)
     except IntegrityError as exc:
         raise InvalidInput("That method already has a rule with this delay.", field="delay_minutes") from exc
+    audit_record(by=by, obj=user, action="changed", message=f"rule added: {_method(contact_method)} after {delay_minutes} min")
+    return rule
 
 
 @transaction.atomic
-def notification_rule_delete(*, rule: NotificationRule) -> None:
+def notification_rule_delete(*, rule: NotificationRule, by=None) -> None:
+    audit_record(by=by, obj=rule.user, action="changed", message=f"rule deleted: {_method(rule.contact_method)} after {rule.delay_minutes} min")
     rule.delete()
 
 
@@ -276,11 +291,12 @@ def subscription_create(*, name: str, kind: str, target: str, frequency: str, se
     target = validate_target(kind, target)
     sub = StakeholderSubscription.objects.create(name=name.strip(), kind=kind, target=target, frequency=frequency, created_by=by)
     sub.severities.set(severities)
+    audit_record(by=by, obj=sub, action="added", message=f"{sub.get_kind_display()}, {sub.get_frequency_display()}")
     return sub
 
 
 @transaction.atomic
-def subscription_update(*, subscription: StakeholderSubscription, severities=None, **changes) -> StakeholderSubscription:
+def subscription_update(*, subscription: StakeholderSubscription, severities=None, by=None, **changes) -> StakeholderSubscription:
     kind = changes.get("kind", subscription.kind)
     if kind not in SUBSCRIPTION_KINDS:
         raise InvalidInput("Stakeholder subscriptions use Slack, Teams or an email list.", field="kind")
@@ -291,11 +307,13 @@ def subscription_update(*, subscription: StakeholderSubscription, severities=Non
     subscription.save()
     if severities is not None:
         subscription.severities.set(severities)
+    audit_record(by=by, obj=subscription, action="changed", message=", ".join(sorted([*changes, *(["severities"] if severities is not None else [])])))
     return subscription
 
 
 @transaction.atomic
-def subscription_delete(*, subscription: StakeholderSubscription) -> None:
+def subscription_delete(*, subscription: StakeholderSubscription, by=None) -> None:
+    audit_record(by=by, obj=subscription, action="deleted")
     subscription.delete()
 
 

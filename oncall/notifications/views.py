@@ -13,6 +13,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from incidents import services as incident_services
+from incidents.audit import audit_history
 from incidents.exceptions import DomainError
 
 from . import selectors, services
@@ -94,6 +95,7 @@ def _render_person(request, person, method_form=None, rule_form=None, status=200
         "rule_form": rule_form or RuleForm(user=person),
         "recent": selectors.notification_list(user=person)[:20],
         "people": User.objects.filter(is_active=True).order_by("username") if request.user.has_perm(MANAGE_ANY) else None,
+        "history": audit_history(person),
     }, status=status)
 
 
@@ -107,7 +109,7 @@ def method_create(request):
         try:
             method = services.contact_method_create(
                 user=person, kind=data["kind"], target=data["target"], label=data["label"],
-                rate_limit_count=data["rate_limit_count"], rate_limit_window=timedelta(minutes=data["rate_limit_minutes"]),
+                rate_limit_count=data["rate_limit_count"], rate_limit_window=timedelta(minutes=data["rate_limit_minutes"]), by=request.user,
             )
         except DomainError as exc:
             _form_error(form, exc)
@@ -127,7 +129,7 @@ def method_edit(request, public_id):
             services.contact_method_update(
                 method=method, kind=data["kind"], target=data["target"], label=data["label"],
                 rate_limit_count=data["rate_limit_count"], rate_limit_window=timedelta(minutes=data["rate_limit_minutes"]),
-                is_active=request.POST.get("is_active") == "on",
+                is_active=request.POST.get("is_active") == "on", by=request.user,
             )
         except DomainError as exc:
             _form_error(form, exc)
@@ -151,7 +153,7 @@ def method_test(request, public_id):
 @require_POST
 def method_delete(request, public_id):
     method = _method_or_403(request, public_id)
-    services.contact_method_delete(method=method)
+    services.contact_method_delete(method=method, by=request.user)
     messages.success(request, "Contact method removed.")
     return redirect("notifications:person", user_id=method.user_id)
 
@@ -164,7 +166,8 @@ def rule_create(request):
     if form.is_valid():
         try:
             services.notification_rule_create(
-                user=person, contact_method=form.cleaned_data["contact_method"], delay_minutes=form.cleaned_data["delay_minutes"]
+                user=person, contact_method=form.cleaned_data["contact_method"], delay_minutes=form.cleaned_data["delay_minutes"],
+                by=request.user,
             )
         except DomainError as exc:
             _form_error(form, exc)
@@ -179,7 +182,7 @@ def rule_create(request):
 def rule_delete(request, pk):
     rule = get_object_or_404(NotificationRule, pk=pk)
     _person_or_403(request, rule.user_id)
-    services.notification_rule_delete(rule=rule)
+    services.notification_rule_delete(rule=rule, by=request.user)
     messages.success(request, "Notification rule removed.")
     return redirect("notifications:person", user_id=rule.user_id)
 
@@ -241,6 +244,6 @@ def subscription_list(request):
 @permission_required("notifications.delete_stakeholdersubscription", raise_exception=True)
 @require_POST
 def subscription_delete(request, pk):
-    services.subscription_delete(subscription=get_object_or_404(StakeholderSubscription, pk=pk))
+    services.subscription_delete(subscription=get_object_or_404(StakeholderSubscription, pk=pk), by=request.user)
     messages.success(request, "Subscription removed.")
     return redirect("notifications:subscriptions")

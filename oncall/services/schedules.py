@@ -8,6 +8,7 @@ from datetime import date, datetime, time
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
+from incidents.audit import audit_record
 from incidents.exceptions import InvalidInput
 
 from ..models import (
@@ -110,7 +111,8 @@ def _write_layer(schedule: Schedule, spec: LayerSpec, position: int, layer: Laye
 
 
 @transaction.atomic
-def schedule_create(*, name: str, time_zone: str, description: str = "", layers: list[LayerSpec] = ()) -> Schedule:
+def schedule_create(*, name: str, time_zone: str, description: str = "", layers: list[LayerSpec] = (), by=None) -> Schedule:
+    """`by` on every change here: who, for the audit log (the schedule's "Changes")."""
     _check_zone(time_zone)
     if not name.strip():
         raise InvalidInput("A schedule needs a name.", field="name")
@@ -122,22 +124,24 @@ def schedule_create(*, name: str, time_zone: str, description: str = "", layers:
     for position, spec in enumerate(layers):
         layer = _write_layer(schedule, spec, position)
         _write_membership(layer, spec.participants, None)
+    audit_record(by=by, obj=schedule, action="added", message=f"in {time_zone}" + (f", layers {', '.join(s.name for s in layers)}" if layers else ""))
     return schedule
 
 
 @transaction.atomic
-def schedule_update(*, schedule: Schedule, name: str, time_zone: str, description: str = "") -> Schedule:
+def schedule_update(*, schedule: Schedule, name: str, time_zone: str, description: str = "", by=None) -> Schedule:
     _check_zone(time_zone)
     if Schedule.objects.filter(name=name.strip()).exclude(pk=schedule.pk).exists():
         raise InvalidInput(f"A schedule named “{name}” already exists.", field="name")
     schedule.name, schedule.time_zone, schedule.description = name.strip(), time_zone, description
     schedule.save(update_fields=["name", "time_zone", "description"])
     _bump(schedule)
+    audit_record(by=by, obj=schedule, action="changed", message=f"name, time zone ({time_zone}) and description")
     return schedule
 
 
 @transaction.atomic
-def layer_add(*, schedule: Schedule, spec: LayerSpec) -> Layer:
+def layer_add(*, schedule: Schedule, spec: LayerSpec, by=None) -> Layer:
     _check_layer(spec)
     position = (schedule.layers.order_by("-position").values_list("position", flat=True).first() or 0) + 1
     if not schedule.layers.exists():
@@ -145,39 +149,47 @@ def layer_add(*, schedule: Schedule, spec: LayerSpec) -> Layer:
     layer = _write_layer(schedule, spec, position)
     _write_membership(layer, spec.participants, None)
     _bump(schedule)
+    audit_record(by=by, obj=schedule, action="changed", message=f"layer “{layer.name}” added: {_people(spec.participants)}")
     return layer
 
 
 @transaction.atomic
-def layer_update(*, layer: Layer, spec: LayerSpec, effective_from: datetime | None = None) -> Layer:
+def layer_update(*, layer: Layer, spec: LayerSpec, effective_from: datetime | None = None, by=None) -> Layer:
     """Change a layer's rotation and restrictions, and its participants: from `effective_from`
     when given (earlier shifts keep the old list), otherwise from the start."""
     _check_layer(spec)
     _write_layer(layer.schedule, spec, layer.position, layer)
     current = [(m.user, m.turns) for m in LayerMember.objects.filter(membership=layer.memberships.last()).select_related("user")]
+    message = f"layer “{layer.name}” changed"
     if [(u.pk if u else None, t) for u, t in current] != [(u.pk if u else None, t) for u, t in spec.participants]:
         if effective_from is None:
             layer.memberships.all().delete()
         else:
             layer.memberships.filter(effective_from__gte=effective_from).delete()
         _write_membership(layer, spec.participants, effective_from)
+        message += f"; participants {_people(current)} → {_people(spec.participants)}" + (
+            f" from {effective_from:%Y-%m-%d %H:%M} UTC" if effective_from else "")
     _bump(layer.schedule)
+    audit_record(by=by, obj=layer.schedule, action="changed", message=message)
     return layer
 
 
 @transaction.atomic
-def layer_change_members(*, layer: Layer, participants, effective_from: datetime) -> LayerMembership:
+def layer_change_members(*, layer: Layer, participants, effective_from: datetime, by=None) -> LayerMembership:
     """A membership change that takes effect at `effective_from`; history is kept."""
     _check_participants(participants)
     layer.memberships.filter(effective_from__gte=effective_from).delete()
     membership = _write_membership(layer, participants, effective_from)
     _bump(layer.schedule)
+    audit_record(by=by, obj=layer.schedule, action="changed",
+                 message=f"layer “{layer.name}”: participants {_people(participants)} from {effective_from:%Y-%m-%d %H:%M} UTC")
     return membership
 
 
 @transaction.atomic
-def layer_delete(*, layer: Layer) -> None:
+def layer_delete(*, layer: Layer, by=None) -> None:
     schedule = layer.schedule
+    audit_record(by=by, obj=schedule, action="changed", message=f"layer “{layer.name}” deleted")
     layer.delete()
     _bump(schedule)
 
@@ -202,14 +214,29 @@ def override_create(*, schedule: Schedule, user, start: datetime, end: datetime,
     override = Override.objects.create(schedule=schedule, layer=layer, user=user, replaces=replaces, start=start, end=end,
                                        reason=reason, created_by=by if by is not None and by.is_authenticated else None)
     _bump(schedule)
+    audit_record(by=by, obj=schedule, action="changed", message=f"override added: {_describe(override)}")
     return override
 
 
 @transaction.atomic
-def override_delete(*, override: Override) -> None:
+def override_delete(*, override: Override, by=None) -> None:
     schedule = override.schedule
+    audit_record(by=by, obj=schedule, action="changed", message=f"override removed: {_describe(override)}")
     override.delete()
     _bump(schedule)
+
+
+def _name(user) -> str:
+    return (user.get_full_name() or user.get_username()) if user is not None else "nobody"
+
+
+def _people(participants) -> str:
+    return ", ".join(_name(user) + (f" ×{turns}" if turns > 1 else "") for user, turns in participants) or "nobody"
+
+
+def _describe(override: Override) -> str:
+    covered = f" for {_name(override.replaces)}" if override.replaces_id else ""
+    return f"{_name(override.user)}{covered}, {override.start:%Y-%m-%d %H:%M} – {override.end:%Y-%m-%d %H:%M} UTC"
 
 
 @transaction.atomic

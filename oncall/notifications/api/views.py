@@ -29,14 +29,14 @@ class ContactMethodViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
         data = serializer.validated_data
         serializer.instance = services.contact_method_create(
             user=self.request.user, kind=data["kind"], target=data["target"], label=data.get("label", ""),
-            rate_limit_count=data.get("rate_limit_count"), rate_limit_window=data.get("rate_limit_window"),
+            rate_limit_count=data.get("rate_limit_count"), rate_limit_window=data.get("rate_limit_window"), by=self.request.user,
         )
 
     def perform_update(self, serializer):
-        serializer.instance = services.contact_method_update(method=serializer.instance, **serializer.validated_data)
+        serializer.instance = services.contact_method_update(method=serializer.instance, by=self.request.user, **serializer.validated_data)
 
     def perform_destroy(self, instance):
-        services.contact_method_delete(method=instance)
+        services.contact_method_delete(method=instance, by=self.request.user)
 
     @extend_schema(request=None, responses={202: s.NotificationSerializer})
     @action(detail=True, methods=["post"])
@@ -60,11 +60,11 @@ class NotificationRuleViewSet(
     def perform_create(self, serializer):
         data = serializer.validated_data
         serializer.instance = services.notification_rule_create(
-            user=self.request.user, contact_method=data["contact_method"], delay_minutes=data["delay_minutes"]
+            user=self.request.user, contact_method=data["contact_method"], delay_minutes=data["delay_minutes"], by=self.request.user,
         )
 
     def perform_destroy(self, instance):
-        services.notification_rule_delete(rule=instance)
+        services.notification_rule_delete(rule=instance, by=self.request.user)
 
 
 class NotificationFilter(django_filters.FilterSet):
@@ -105,7 +105,7 @@ class StakeholderSubscriptionViewSet(IdempotentCreateMixin, viewsets.ModelViewSe
         )
 
     def perform_update(self, serializer):
-        serializer.instance = services.subscription_update(subscription=serializer.instance, **serializer.validated_data)
+        serializer.instance = services.subscription_update(subscription=serializer.instance, by=self.request.user, **serializer.validated_data)
 
     def perform_destroy(self, instance):
-        services.subscription_delete(subscription=instance)
+        services.subscription_delete(subscription=instance, by=self.request.user)
