@@ -236,6 +236,9 @@ def contact_method_delete(*, method: ContactMethod, by=None) -> None:
 
 @transaction.atomic
 def contact_method_rotate_secret(*, method: ContactMethod, by=None) -> ContactMethod:
+    """A new Standard Webhooks signing secret; the old one stops verifying at once."""
+    if method.kind != ChannelKind.WEBHOOK:
+        raise InvalidInput("Only generic webhooks are signed; this method has no secret to rotate.", field="kind")
     method.secret = new_webhook_secret()
     method.save(update_fields=["secret"])
     audit_record(by=by, obj=method.user, action="changed", message=f"signing secret rotated: {_method(method)}")

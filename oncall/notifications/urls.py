@@ -14,6 +14,7 @@ urlpatterns = [
     path("notifications/methods/<uuid:public_id>/", views.method_edit, name="method_edit"),
     path("notifications/methods/<uuid:public_id>/test/", views.method_test, name="method_test"),
     path("notifications/methods/<uuid:public_id>/delete/", views.method_delete, name="method_delete"),
+    path("notifications/methods/<uuid:public_id>/rotate-secret/", views.method_rotate_secret, name="method_rotate_secret"),
     path("notifications/rules/new/", views.rule_create, name="rule_create"),
     path("notifications/rules/<int:pk>/delete/", views.rule_delete, name="rule_delete"),
     path("notifications/subscriptions/", views.subscription_list, name="subscriptions"),

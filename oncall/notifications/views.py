@@ -151,6 +151,19 @@ def method_test(request, public_id):
 
 @login_required
 @require_POST
+def method_rotate_secret(request, public_id):
+    method = _method_or_403(request, public_id)
+    try:
+        services.contact_method_rotate_secret(method=method, by=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "New signing secret: the old one no longer verifies. Update your receiver with the secret shown below.")
+    return redirect(f"{redirect('notifications:person', user_id=method.user_id).url}#method-{method.public_id}")
+
+
+@login_required
+@require_POST
 def method_delete(request, public_id):
     method = _method_or_403(request, public_id)
     services.contact_method_delete(method=method, by=request.user)

@@ -197,3 +197,31 @@ def test_sweep_claimed_row_is_sent_once_by_the_fenced_send(receiver, responder, 
     row.refresh_from_db()
     assert row.status == S.SENT and row.attempts == 1
     assert len(receiver.for_path("/fenced")) == 1
+
+
+def test_rotated_secret_signs_the_next_delivery_and_the_old_one_stops_verifying(client, receiver, responder):
+    incident = declare(by=responder)
+    method = webhook_method(responder, f"{receiver.url}/hook")
+    old = method.secret
+    client.force_login(responder)
+    response = client.post(f"/notifications/methods/{method.public_id}/rotate-secret/")
+    assert response.status_code == 302 and response["Location"].endswith(f"#method-{method.public_id}")
+    method.refresh_from_db()
+    assert method.secret != old and method.secret.startswith("whsec_")
+
+    deliver_all(services.notify_user(user=responder, message=page_message(incident), dedup_key="after-rotation"))
+    [req] = receiver.wait_for(1, "/hook")
+    Webhook(method.secret).verify(req.body, req.headers)
+    with pytest.raises(Exception):
+        Webhook(old).verify(req.body, req.headers)
+
+
+def test_rotating_through_the_api_and_refusals(api_for, responder, responder2, receiver):
+    method = webhook_method(responder, f"{receiver.url}/hook")
+    email = email_method(responder)
+    api = api_for(responder)
+    rotated = api.post(f"/api/v1/contact-methods/{method.public_id}/rotate-secret/")
+    assert rotated.status_code == 200 and rotated.json()["secret"] not in ("", method.secret)
+    refused = api.post(f"/api/v1/contact-methods/{email.public_id}/rotate-secret/")
+    assert refused.status_code == 400 and "Only generic webhooks are signed" in refused.content.decode()
+    assert api_for(responder2).post(f"/api/v1/contact-methods/{method.public_id}/rotate-secret/").status_code == 404

@@ -18,7 +18,7 @@ class ContactMethodViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
     lookup_field = "public_id"
     lookup_url_kwarg = "id"
     filterset_fields = ["kind", "is_active"]
-    action_permissions = {"test": "notifications.change_contactmethod"}
+    action_permissions = {"test": "notifications.change_contactmethod", "rotate_secret": "notifications.change_contactmethod"}
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation
@@ -43,6 +43,13 @@ class ContactMethodViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
     def test(self, request, id=None):
         row = services.contact_method_send_test(method=self.get_object(), by=request.user)
         return Response(s.NotificationSerializer(row).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(request=None, responses=s.ContactMethodSerializer)
+    @action(detail=True, methods=["post"], url_path="rotate-secret")
+    def rotate_secret(self, request, id=None):
+        """A new signing secret for a generic webhook; the old one stops verifying at once."""
+        method = services.contact_method_rotate_secret(method=self.get_object(), by=request.user)
+        return Response(self.get_serializer(method).data)
 
 
 class NotificationRuleViewSet(
