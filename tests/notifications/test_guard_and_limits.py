@@ -7,8 +7,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from incidents import netguard
 from incidents.exceptions import InvalidInput
-from oncall.notifications import delivery, netguard, services
+from oncall.notifications import delivery, services
 from oncall.notifications.models import ContactMethod, Notification, NotificationStatus
 from tests.incidents.factories import declare
 

@@ -172,6 +172,55 @@ def test_subscription_form_validates_and_rate_limits(client, components, setting
     assert not Subscriber.objects.filter(email="b@example.com").exists()
 
 
+@pytest.mark.parametrize("endpoint", [
+    "http://100.100.100.200/latest/meta-data/",  # Alibaba Cloud metadata (shared address space)
+    "http://[fd00:ec2::254]/latest/meta-data/",  # AWS metadata over IPv6
+    "http://[::ffff:169.254.169.254]/latest",  # IPv4-mapped link-local
+    "http://user:secret@127.0.0.1:9/x",  # credentials in the URL
+])
+def test_public_webhook_subscriptions_never_reach_metadata_even_where_private_networks_are_allowed(client, components, settings, endpoint):
+    settings.WEBHOOK_ALLOW_PRIVATE_NETWORKS = True  # as on a LAN install: only the always-refused ranges stop these
+    response = client.post("/status/subscribe/", {"kind": "webhook", "endpoint": endpoint})
+    assert response.status_code == 400
+    assert not Subscriber.objects.exists()
+
+
+def test_webhook_delivery_connects_to_the_checked_address_and_checks_again_each_time(components, responder, http_receiver,
+                                                                                    monkeypatch, settings):
+    """One lookup a delivery, and the connection goes to the address that lookup vetted: a DNS
+    answer that changes between the check and the connect (rebinding) cannot move it. A name
+    that points at a metadata address by the next delivery is refused and nothing is sent."""
+    import socket
+
+    settings.WEBHOOK_TIMEOUT_SECONDS = 2
+    url, received = http_receiver
+    port = int(url.rsplit(":", 1)[1].split("/", 1)[0])
+    sub = Subscriber.objects.create(kind="webhook", endpoint=f"http://status-hook.example:{port}/hook", confirmed_at=timezone.now())
+    real = socket.getaddrinfo
+    answers = ["127.0.0.1"]  # the first lookup of a delivery; any second one gets TEST-NET, where nothing answers
+
+    def resolve(host, *args, **kwargs):
+        if host == "status-hook.example":
+            ip = answers.pop(0) if answers else "192.0.2.1"
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (ip, port))]
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+    inc = declare("API down", by=responder)
+    services.incident_publish_update(incident=inc, body="First.", by=responder)
+    run_worker_events()
+    assert deliver_all() == 1
+    assert len(received) == 1 and Notification.objects.get(subscriber=sub).state == "sent"
+
+    answers[:] = ["169.254.169.254"]
+    services.incident_publish_update(incident=inc, body="Second.", by=responder)
+    run_worker_events()
+    deliver_all()
+    refused = Notification.objects.filter(subscriber=sub).exclude(state="sent").get()
+    assert refused.state == "failed" and "169.254.169.254" in refused.last_error
+    assert len(received) == 1
+
+
 def test_subscribing_twice_sends_one_confirmation(client, components):
     _subscribe(client, "twice@example.com")
     _subscribe(client, "twice@example.com")

@@ -6,14 +6,9 @@ in `channels/__init__.py`, and its tests. Nothing else looks at `kind`."""
 import json
 from dataclasses import dataclass
 
-import certifi
-import urllib3
-from django.conf import settings
+from incidents import netguard
 
-from .. import netguard
 from ..messages import Message
-
-RESPONSE_KEEP = 2000  # characters of a response body kept on the row
 
 
 class ChannelError(Exception):
@@ -88,48 +83,10 @@ class HttpChannel(Channel):
 
 def post(url: str, body: bytes, headers: dict) -> Delivery:
     try:
-        target = netguard.check_url(url)
-    except netguard.UnsafeURL as exc:
-        raise ChannelError(str(exc), permanent=True) from exc
-    timeout = settings.WEBHOOK_TIMEOUT_SECONDS
-    host_header = target.host if target.port in (80, 443) else f"{target.host}:{target.port}"
-    if ":" in target.host and target.port not in (80, 443):
-        host_header = f"[{target.host}]:{target.port}"
-    last_error = None
-    for address in target.addresses:
-        pool_kwargs = {"timeout": urllib3.Timeout(connect=timeout, read=timeout, total=timeout), "retries": False, "maxsize": 1}
-        if target.scheme == "https":
-            pool = urllib3.HTTPSConnectionPool(
-                address, target.port, server_hostname=target.host, assert_hostname=target.host,
-                cert_reqs="CERT_REQUIRED", ca_certs=certifi.where(), **pool_kwargs,
-            )
-        else:
-            pool = urllib3.HTTPConnectionPool(address, target.port, **pool_kwargs)
-        try:
-            response = pool.urlopen(
-                "POST", target.path, body=body, headers={**headers, "Host": host_header},
-                redirect=False, assert_same_host=False, preload_content=False,
-            )
-            try:
-                text = response.read(RESPONSE_KEEP * 2, decode_content=True).decode("utf-8", "replace")[:RESPONSE_KEEP]
-            finally:
-                response.release_conn()
-        except urllib3.exceptions.NewConnectionError as exc:
-            last_error = exc
-            continue  # try the next checked address
-        except urllib3.exceptions.HTTPError as exc:
-            raise ChannelError(f"{type(exc).__name__}: {exc}") from exc
-        finally:
-            pool.close()
-        return _judge(response.status, text)
-    raise ChannelError(f"Could not connect: {last_error}")
-
-
-def _judge(status: int, text: str) -> Delivery:
-    if 200 <= status < 300:
-        return Delivery(status, text)
-    permanent = 300 <= status < 500 and status not in (408, 409, 425, 429)
-    raise ChannelError(f"HTTP {status}", permanent=permanent, status_code=status, response=text)
+        status, text = netguard.post(url, body, headers)
+    except netguard.SendError as exc:
+        raise ChannelError(exc.message, permanent=exc.permanent, status_code=exc.status_code, response=exc.response) from exc
+    return Delivery(status, text)
 
 
 _registry: dict[str, type[Channel]] = {}

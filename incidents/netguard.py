@@ -1,4 +1,4 @@
-"""Request-forgery guard for user-given webhook URLs.
+"""Request-forgery guard for user-given webhook URLs, and the one way the portal POSTs to them.
 
 http(s) only; every address the host resolves to is checked. Link-local and cloud metadata
 addresses are always refused; private, loopback and shared ranges only when
@@ -11,7 +11,11 @@ import socket
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+import certifi
+import urllib3
 from django.conf import settings
+
+RESPONSE_KEEP = 2000  # characters of a response body kept
 
 ALWAYS_BLOCKED = [
     ipaddress.ip_network(n)
@@ -88,3 +92,56 @@ def check_url(url: str) -> Target:
     if parts.query:
         path = f"{path}?{parts.query}"
     return Target(parts.scheme, parts.hostname, port, path, addresses)
+
+
+class SendError(Exception):
+    """A POST that did not get a 2xx. `permanent`: retrying cannot help (refused URL, most 3xx/4xx)."""
+
+    def __init__(self, message: str, *, permanent: bool = False, status_code: int | None = None, response: str = ""):
+        super().__init__(message)
+        self.message, self.permanent, self.status_code, self.response = message, permanent, status_code, response
+
+
+def post(url: str, body: bytes, headers: dict, timeout: float | None = None) -> tuple[int, str]:
+    """POST `body` to `url` after `check_url`, connecting only to the checked addresses (no
+    second lookup), with `timeout` (WEBHOOK_TIMEOUT_SECONDS) on every socket step and no
+    redirects. Returns (status, start of the response); raises SendError unless 2xx."""
+    try:
+        target = check_url(url)
+    except UnsafeURL as exc:
+        raise SendError(str(exc), permanent=True) from exc
+    timeout = settings.WEBHOOK_TIMEOUT_SECONDS if timeout is None else timeout
+    host_header = target.host if target.port in (80, 443) else f"{target.host}:{target.port}"
+    if ":" in target.host and target.port not in (80, 443):
+        host_header = f"[{target.host}]:{target.port}"
+    last_error = None
+    for address in target.addresses:
+        pool_kwargs = {"timeout": urllib3.Timeout(connect=timeout, read=timeout, total=timeout), "retries": False, "maxsize": 1}
+        if target.scheme == "https":
+            pool = urllib3.HTTPSConnectionPool(
+                address, target.port, server_hostname=target.host, assert_hostname=target.host,
+                cert_reqs="CERT_REQUIRED", ca_certs=certifi.where(), **pool_kwargs,
+            )
+        else:
+            pool = urllib3.HTTPConnectionPool(address, target.port, **pool_kwargs)
+        try:
+            response = pool.urlopen(
+                "POST", target.path, body=body, headers={**headers, "Host": host_header},
+                redirect=False, assert_same_host=False, preload_content=False,
+            )
+            try:
+                text = response.read(RESPONSE_KEEP * 2, decode_content=True).decode("utf-8", "replace")[:RESPONSE_KEEP]
+            finally:
+                response.release_conn()
+        except urllib3.exceptions.NewConnectionError as exc:
+            last_error = exc
+            continue  # try the next checked address
+        except urllib3.exceptions.HTTPError as exc:
+            raise SendError(f"{type(exc).__name__}: {exc}") from exc
+        finally:
+            pool.close()
+        if 200 <= response.status < 300:
+            return response.status, text
+        permanent = 300 <= response.status < 500 and response.status not in (408, 409, 425, 429)
+        raise SendError(f"HTTP {response.status}", permanent=permanent, status_code=response.status, response=text)
+    raise SendError(f"Could not connect: {last_error}")
