@@ -1,0 +1,45 @@
+"""In Debian's chromium: the escalation policy form, as a person fills it in, saves the levels
+it shows (the formset's management fields, multi-selects and checkbox lists included)."""
+
+from pathlib import Path
+
+import pytest
+from django.urls import reverse
+
+from oncall.models import EscalationPolicy
+from tests.conftest import browser_login
+
+from .conftest import Condition, TargetKind, make_policy, make_schedule
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+
+def test_edit_a_policy_in_the_browser(browser_page, live_server, admin_user, responder, responder2):
+    page = browser_page
+    rota = make_schedule("Checkout primary", [responder, responder2])
+    policy = make_policy([(0, Condition.NOT_ACKNOWLEDGED, [(TargetKind.SCHEDULE, rota)])], name="Checkout")
+    browser_login(page, live_server, "boss")
+    page.goto(live_server.url + reverse("oncall:policy", args=[policy.pk]))
+    page.click("a:has-text('Edit')")
+
+    page.fill("#id_levels-1-delay_minutes", "20")  # the blank "add a level" block
+    page.click("button:has-text('Save policy')")
+    assert "Choose who this level pages" in page.inner_text("form.card")  # no target yet: explained, nothing saved
+    assert policy.levels.count() == 1
+
+    page.select_option("#id_levels-1-targets", [f"user:{responder2.pk}", f"schedule:{rota.pk}"])
+    page.select_option("#id_levels-1-condition", Condition.NOT_MITIGATED)
+    page.check("#id_levels-1-severities input[value='P0']")
+    page.click("button:has-text('Save policy')")
+    page.wait_for_url(lambda url: url.endswith(reverse("oncall:policy", args=[policy.pk])))
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "policy-edited.png"), full_page=True)
+
+    text = page.inner_text("main")
+    assert "after 20 min, if not mitigated (P0 only)" in text and "Boss changed it" in text
+    levels = list(EscalationPolicy.objects.get(pk=policy.pk).levels.prefetch_related("targets", "severities").order_by("position"))
+    assert [(lv.delay_seconds, lv.condition) for lv in levels] == [(0, Condition.NOT_ACKNOWLEDGED), (1200, Condition.NOT_MITIGATED)]
+    assert {(t.kind, t.user_id or t.schedule_id) for t in levels[1].targets.all()} == {
+        (TargetKind.USER, responder2.pk), (TargetKind.SCHEDULE, rota.pk)}
+    assert [s.key for s in levels[1].severities.all()] == ["P0"]
