@@ -20,3 +20,10 @@ class InvalidTransition(DomainError):
 
     status_code = 409
     code = "invalid_transition"
+
+
+class InUse(DomainError):
+    """The thing is still needed by another (a schedule a policy pages, a policy a service starts)."""
+
+    status_code = 409
+    code = "in_use"

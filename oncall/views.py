@@ -124,8 +124,12 @@ def layer_edit(request, pk=None, schedule_pk=None):
 def layer_delete(request, pk):
     layer = get_object_or_404(Layer, pk=pk)
     schedule = layer.schedule
-    svc.layer_delete(layer=layer, by=request.user)
-    messages.success(request, f"Layer “{layer.name}” deleted.")
+    try:
+        svc.layer_delete(layer=layer, by=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Layer “{layer.name}” deleted.")
     return redirect(schedule)
 
 

@@ -6,6 +6,7 @@
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import ProtectedError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -40,6 +41,10 @@ def exception_handler(exc, context):
         errors = {exc.field: [exc.message]} if exc.field else None
         message = f"{exc.field}: {exc.message}" if exc.field else exc.message
         return error_response(exc.status_code, exc.code, message, errors)
+    if isinstance(exc, ProtectedError):  # a delete that would take something still in use with it
+        used_by = sorted({f"{obj._meta.verbose_name} “{obj}”" for obj in exc.protected_objects})
+        return error_response(409, "in_use", f"Still in use by {', '.join(used_by[:5])}" + (" and more" if len(used_by) > 5 else "")
+                              + ": change or remove those first.")
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
     if isinstance(exc, Http404):

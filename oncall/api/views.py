@@ -81,6 +81,9 @@ class ScheduleViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
                 svc.layer_delete(layer=layer, by=self.request.user)
         serializer.instance = self.get_queryset().get(pk=schedule.pk)
 
+    def perform_destroy(self, instance):
+        svc.schedule_delete(schedule=instance, by=self.request.user)
+
     def _oncall(self, schedule_ids, at):
         compiled = selectors.compile_schedules(schedule_ids, window=(at, at + timedelta(seconds=1)))
         ids = []
@@ -119,9 +122,6 @@ class ScheduleViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
                          "shifts": [{"start": a, "end": b, "user": _user(u)} for a, b, u in shifts],
                          "gaps": [{"start": a, "end": b} for a, b in selectors.rotation.gaps_of(
                              [(a, b, u) for a, b, u in shifts], start, end)]})
-
-    def perform_destroy(self, instance):
-        instance.delete()
 
 
 class OverrideViewSet(IdempotentCreateMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
@@ -169,6 +169,9 @@ class EscalationPolicyViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
 
     def perform_update(self, serializer):
         self._save(serializer, serializer.instance)
+
+    def perform_destroy(self, instance):
+        policy_svc.policy_delete(policy=instance, by=self.request.user)
 
 
 

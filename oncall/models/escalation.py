@@ -37,7 +37,8 @@ class ServicePolicy(models.Model):
     """Which policy a service's incidents start. Lives here, not in `incidents`."""
 
     service = models.OneToOneField(Service, on_delete=models.CASCADE, related_name="oncall_policy")
-    policy = models.ForeignKey(EscalationPolicy, on_delete=models.CASCADE, related_name="service_links")
+    # PROTECT: a policy still starting some service's incidents is not deleted from under it.
+    policy = models.ForeignKey(EscalationPolicy, on_delete=models.PROTECT, related_name="service_links")
 
     def __str__(self):
         return f"{self.service} -> {self.policy}"
@@ -48,7 +49,7 @@ class IntegrationPolicy(models.Model):
     policy instead (e.g. the database monitor pages the DBA rotation, not the API on-call)."""
 
     integration = models.OneToOneField(Integration, on_delete=models.CASCADE, related_name="oncall_policy")
-    policy = models.ForeignKey(EscalationPolicy, on_delete=models.CASCADE, related_name="integration_links")
+    policy = models.ForeignKey(EscalationPolicy, on_delete=models.PROTECT, related_name="integration_links")
 
     def __str__(self):
         return f"{self.integration} -> {self.policy}"
@@ -96,10 +97,12 @@ class EscalationTarget(models.Model):
     level = models.ForeignKey(EscalationLevel, on_delete=models.CASCADE, related_name="targets")
     position = models.PositiveSmallIntegerField(default=0)
     kind = models.CharField(max_length=10, choices=TargetKind.choices)
-    schedule = models.ForeignKey(Schedule, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
-    layer = models.ForeignKey(Layer, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
-    group = models.ForeignKey(Group, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    # PROTECT: deleting a schedule, layer, person or group a level pages would leave the level
+    # paging nobody, silently. Take them out of the policy first (the delete says which).
+    schedule = models.ForeignKey(Schedule, null=True, blank=True, on_delete=models.PROTECT, related_name="escalation_targets")
+    layer = models.ForeignKey(Layer, null=True, blank=True, on_delete=models.PROTECT, related_name="escalation_targets")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    group = models.ForeignKey(Group, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
 
     class Meta:
         ordering = ["level", "position", "pk"]

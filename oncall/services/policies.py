@@ -7,7 +7,7 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 
 from incidents.audit import audit_record
-from incidents.exceptions import InvalidInput
+from incidents.exceptions import InUse, InvalidInput
 from incidents.models import Service, Severity
 
 from ..models import (
@@ -99,3 +99,15 @@ def policy_save(*, name: str, levels: list[LevelSpec], description: str = "", re
     audit_record(by=by, obj=policy, action=action,
                  message=f"{len(resolved)} level{'s' if len(resolved) != 1 else ''}" + (f", repeats {repeat}×" if repeat else ""))
     return policy
+
+
+@transaction.atomic
+def policy_delete(*, policy: EscalationPolicy, by=None) -> None:
+    """Delete a policy no service or integration starts any more (their incidents would page
+    nobody). Running escalations keep their snapshot and finish."""
+    users = sorted([str(link.service) for link in policy.service_links.select_related("service")]
+                   + [str(link.integration) for link in policy.integration_links.select_related("integration")])
+    if users:
+        raise InUse(f"“{policy.name}” still starts the escalation for {', '.join(users)}: give them another policy first.")
+    audit_record(by=by, obj=policy, action="deleted")
+    policy.delete()

@@ -6,12 +6,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 
 from incidents.audit import audit_record
-from incidents.exceptions import InvalidInput
+from incidents.exceptions import InUse, InvalidInput
 
 from ..models import (
+    EscalationTarget,
     HandoffNote,
     Layer,
     LayerMember,
@@ -186,8 +187,24 @@ def layer_change_members(*, layer: Layer, participants, effective_from: datetime
     return membership
 
 
+def _refuse_if_paged(targets, what: str) -> None:
+    """A level that pages `what` would page nobody once it is gone: say which policies first."""
+    names = sorted(set(targets.values_list("level__policy__name", flat=True)))
+    if names:
+        raise InUse(f"{what} is paged by the escalation polic{'ies' if len(names) > 1 else 'y'} {', '.join(names)}: "
+                    "take it out of their levels first.")
+
+
+@transaction.atomic
+def schedule_delete(*, schedule: Schedule, by=None) -> None:
+    _refuse_if_paged(EscalationTarget.objects.filter(Q(schedule=schedule) | Q(layer__schedule=schedule)), f"Schedule “{schedule.name}”")
+    audit_record(by=by, obj=schedule, action="deleted")
+    schedule.delete()
+
+
 @transaction.atomic
 def layer_delete(*, layer: Layer, by=None) -> None:
+    _refuse_if_paged(EscalationTarget.objects.filter(layer=layer), f"Layer “{layer.name}”")
     schedule = layer.schedule
     audit_record(by=by, obj=schedule, action="changed", message=f"layer “{layer.name}” deleted")
     layer.delete()

@@ -2,10 +2,11 @@
 for bad input, the change log, and who may use it."""
 
 import pytest
-from django.contrib.admin.models import LogEntry
+from django.contrib.admin.models import DELETION, LogEntry
 from django.urls import reverse
 
 from oncall.models import EscalationPolicy, ServicePolicy
+from oncall.services.policies import LevelSpec, policy_save
 from tests.incidents.factories import ServiceFactory
 
 from .conftest import Condition, LevelMode, TargetKind, make_policy, make_schedule
@@ -125,3 +126,29 @@ def test_api_changes_are_in_the_same_change_log(admin_api, responder):
     assert response.status_code == 201, response.content
     entry = LogEntry.objects.get(object_id=str(response.json()["id"]), content_type__model="escalationpolicy")
     assert entry.user.username == "boss" and entry.is_addition()
+
+
+def test_nothing_a_policy_pages_can_be_deleted_from_under_it(client, admin_user, admin_api, responder, responder2, rota):
+    """Deleting a schedule, layer, person or group that a level pages would leave the level
+    paging nobody; deleting a policy a service starts would leave its incidents unpaged."""
+    service = ServiceFactory(name="Checkout")
+    layer = rota.layers.get()
+    policy = make_policy([(0, Condition.NOT_ACKNOWLEDGED, [(TargetKind.LAYER, layer)]),
+                          (600, Condition.NOT_ACKNOWLEDGED, [(TargetKind.USER, responder2)])], name="Checkout paging", service=service)
+    client.force_login(admin_user)
+
+    page = client.post(reverse("oncall:layer_delete", args=[layer.pk]), follow=True).content.decode()
+    assert "is paged by the escalation policy Checkout paging" in page
+    gone = admin_api.delete(f"/api/v1/schedules/{rota.pk}/")
+    assert gone.status_code == 409 and gone.json()["code"] == "in_use" and "Checkout paging" in gone.json()["message"]
+    in_use = admin_api.delete(f"/api/v1/escalation-policies/{policy.pk}/")
+    assert in_use.status_code == 409 and "Checkout" in in_use.json()["message"]
+    admin_delete = client.get(reverse("admin:auth_user_delete", args=[responder2.pk])).content.decode()
+    assert "protected" in admin_delete  # the admin lists what protects the person and deletes nothing
+    assert rota.layers.filter(pk=layer.pk).exists() and EscalationPolicy.objects.filter(pk=policy.pk).exists()
+
+    # Out of use, they go, and the log says who deleted them.
+    policy_save(policy=policy, name=policy.name, levels=[LevelSpec(targets=[(TargetKind.USER, responder.pk)])], services=[])
+    assert admin_api.delete(f"/api/v1/schedules/{rota.pk}/").status_code == 204
+    assert admin_api.delete(f"/api/v1/escalation-policies/{policy.pk}/").status_code == 204
+    assert LogEntry.objects.filter(action_flag=DELETION, object_repr="Checkout paging", user=admin_user).exists()
