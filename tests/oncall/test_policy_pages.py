@@ -1,6 +1,8 @@
 """The escalation policy editor on the staff pages: levels as a formset, the service's rules
 for bad input, the change log, and who may use it."""
 
+import re
+
 import pytest
 from django.contrib.admin.models import DELETION, LogEntry
 from django.urls import reverse
@@ -152,3 +154,43 @@ def test_nothing_a_policy_pages_can_be_deleted_from_under_it(client, admin_user,
     assert admin_api.delete(f"/api/v1/schedules/{rota.pk}/").status_code == 204
     assert admin_api.delete(f"/api/v1/escalation-policies/{policy.pk}/").status_code == 204
     assert LogEntry.objects.filter(action_flag=DELETION, object_repr="Checkout paging", user=admin_user).exists()
+
+
+def test_policy_pages_say_which_levels_would_page_nobody_now(client, admin_user, responder, responder2, rota):
+    from datetime import timedelta
+
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+    from django.utils import timezone
+
+    from oncall.notifications.services import contact_method_create, contact_method_update
+
+    User = get_user_model()
+    later = make_schedule("Starts next week", [responder], starts_on=timezone.localdate() + timedelta(days=7))
+    empty_group = Group.objects.create(name="DBAs")
+    gone = User.objects.create_user("gone", "gone@example.com", "pw-123456", first_name="Gone", is_active=False)
+    quiet = User.objects.create_user("quiet", "", "pw-123456", first_name="Quiet")  # no contact method, no email
+    contact_method_update(method=contact_method_create(user=responder2, kind="email", target="r2@example.com"), is_active=False)
+
+    policy = make_policy([
+        (0, Condition.NOT_ACKNOWLEDGED, [(TargetKind.SCHEDULE, rota), (TargetKind.USER, responder)]),
+        (300, Condition.NOT_ACKNOWLEDGED, [(TargetKind.SCHEDULE, later), (TargetKind.LAYER, later.layers.get())]),
+        (600, Condition.NOT_ACKNOWLEDGED, [(TargetKind.GROUP, empty_group), (TargetKind.USER, gone)]),
+        (900, Condition.NOT_ACKNOWLEDGED, [(TargetKind.USER, responder2), (TargetKind.USER, quiet)]),
+    ], name="Leaky")
+    client.force_login(admin_user)
+    detail = client.get(policy.get_absolute_url()).content.decode()
+    banner = detail.split("Would page nobody right now", 1)[1].split("</section>", 1)[0]
+    assert re.findall(r"<li>(.*?)</li>", banner) == [
+        "Level 2: nobody is on call now in Starts next week · Primary.",
+        "Level 2: nobody is on call now in Starts next week.",
+        "Level 3: Gone is deactivated.",
+        "Level 3: nobody active in the group DBAs.",
+        "Level 4: Quiet has no active contact method.",
+        "Level 4: Responder2 has no active contact method.",
+    ]
+    listing = client.get(reverse("oncall:policies")).content.decode()
+    assert "6 problems: Level 2: nobody is on call now in Starts next week · Primary." in listing
+
+    healthy = make_policy([(0, Condition.NOT_ACKNOWLEDGED, [(TargetKind.SCHEDULE, rota)])], name="Healthy")
+    assert "Would page nobody" not in client.get(healthy.get_absolute_url()).content.decode()
