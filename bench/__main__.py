@@ -38,6 +38,7 @@ def main(argv=None) -> int:
     from django.conf import settings
 
     settings.VAR_DIR.mkdir(parents=True, exist_ok=True)  # worker logs and beat schedules go here
+    Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)  # WhiteNoise warns in every process without it
     wanted = {r.strip() for r in args.rows.split(",") if r.strip()}
     groups = discover()
     results_path = HERE / "results.json"
