@@ -196,16 +196,21 @@ class ManualPageForm(forms.Form):
 # --- escalation policies -------------------------------------------------------------------
 
 
-def target_choices() -> list:
-    """Grouped choices "kind:id" for a level's targets: schedules, layers, people, groups."""
+def target_choices(current=()) -> list:
+    """Grouped choices "kind:id" for a level's targets: schedules, layers, people, groups.
+    `current`: the values the policy holds now, so a deactivated person it still names stays
+    visible (and removable) instead of vanishing from the level on the next save."""
     from django.contrib.auth.models import Group
+    from django.db.models import Q
 
+    named = [int(v.split(":", 1)[1]) for v in current if v.startswith(f"{TargetKind.USER}:")]
+    people = User.objects.filter(Q(is_active=True) | Q(pk__in=named)).order_by("first_name", "username")
     return [
         ("Schedules (whoever is on call)", [(f"{TargetKind.SCHEDULE}:{s.pk}", s.name) for s in Schedule.objects.order_by("name")]),
         ("Layers (whoever is on call in it)", [(f"{TargetKind.LAYER}:{layer.pk}", str(layer))
                                                for layer in Layer.objects.select_related("schedule").order_by("schedule__name", "position")]),
-        ("People", [(f"{TargetKind.USER}:{u.pk}", u.get_full_name() or u.get_username())
-                    for u in User.objects.filter(is_active=True).order_by("first_name", "username")]),
+        ("People", [(f"{TargetKind.USER}:{u.pk}", (u.get_full_name() or u.get_username()) + ("" if u.is_active else " (deactivated)"))
+                    for u in people]),
         ("Groups (everyone in it)", [(f"{TargetKind.GROUP}:{g.pk}", g.name) for g in Group.objects.order_by("name")]),
     ]
 
@@ -253,7 +258,7 @@ class LevelForm(forms.Form):
 
 class BaseLevelFormSet(forms.BaseFormSet):
     def __init__(self, *args, **kw):
-        self.choices = target_choices()
+        self.choices = target_choices([value for level in kw.get("initial") or () for value in level.get("targets", ())])
         super().__init__(*args, **kw)
 
     def get_form_kwargs(self, index):

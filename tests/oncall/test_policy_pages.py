@@ -194,3 +194,14 @@ def test_policy_pages_say_which_levels_would_page_nobody_now(client, admin_user,
 
     healthy = make_policy([(0, Condition.NOT_ACKNOWLEDGED, [(TargetKind.SCHEDULE, rota)])], name="Healthy")
     assert "Would page nobody" not in client.get(healthy.get_absolute_url()).content.decode()
+
+
+def test_a_deactivated_person_stays_visible_in_the_form_until_taken_out(client, admin_user, responder, responder2):
+    policy = make_policy([(0, Condition.NOT_ACKNOWLEDGED, [(TargetKind.USER, responder), (TargetKind.USER, responder2)])], name="Old")
+    responder2.is_active = False
+    responder2.save()
+    client.force_login(admin_user)
+    form = client.get(reverse("oncall:policy_edit", args=[policy.pk])).content.decode()
+    assert f'<option value="user:{responder2.pk}" selected>Responder2 (deactivated)</option>' in form
+    client.post(reverse("oncall:policy_edit", args=[policy.pk]), _post([{"targets": [f"user:{responder.pk}"]}, {}], name="Old", initial=1))
+    assert [t.user_id for t in policy.levels.get().targets.all()] == [responder.pk]
