@@ -24,6 +24,8 @@ class OncallConfig(AppConfig):
 
         extensions.register_nav("On call", "oncall:now", order=20)
         extensions.register_dashboard_panel("oncall-gaps", "oncall/_gap_banner.html", panels.dashboard_gaps, order=5)
+        extensions.register_dashboard_panel("oncall-policy-problems", "oncall/_policy_problems_banner.html",
+                                            panels.dashboard_policy_problems, order=6)
         extensions.register_dashboard_panel("oncall-now", "oncall/_now_panel.html", panels.dashboard_now, order=20)
         extensions.register_incident_panel("oncall-escalation", "oncall/_escalation_panel.html", panels.incident_escalation, order=10)
         events.subscribe(handlers.on_incident_event, kinds=handlers.KINDS, name="oncall.escalation")

@@ -18,6 +18,20 @@ def dashboard_gaps(request, **_kw):
     return {"banner": True, "items": [(schedules[pk], g[0]) for pk, g in gaps.items()]}
 
 
+def dashboard_policy_problems(request, **_kw):
+    """Policies that start some service's or integration's incidents and would page nobody at
+    some level right now."""
+    from django.db.models import Q
+
+    from .models import EscalationPolicy
+
+    in_use = list(EscalationPolicy.objects.filter(Q(service_links__isnull=False) | Q(integration_links__isnull=False))
+                  .distinct().prefetch_related(*selectors.POLICY_TARGETS))
+    problems = selectors.policy_problems(in_use)
+    items = [(policy, problems[policy.pk]) for policy in in_use if problems[policy.pk]]
+    return {"banner": True, "items": items} if items else None
+
+
 def dashboard_now(request, **_kw):
     rows = selectors.oncall_now_rows()
     return {"rows": rows[:8], "more": max(len(rows) - 8, 0)} if rows else None

@@ -296,6 +296,10 @@ def metric_active_escalations() -> list[tuple[tuple[str, ...], float]]:
     return [((), float(Escalation.objects.filter(state=EscalationState.ACTIVE).count()))]
 
 
+# What policy_problems (and the policy pages) read of a policy, prefetched.
+POLICY_TARGETS = ("levels__targets__schedule", "levels__targets__layer__schedule", "levels__targets__user", "levels__targets__group")
+
+
 def policy_problems(policies, at: datetime | None = None) -> dict[int, list[str]]:
     """{policy id: what would make it page nobody at `at` (now)}, per level: a person who is
     deactivated or has no way to be reached, a group with nobody active in it, a schedule or

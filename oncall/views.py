@@ -190,12 +190,9 @@ def my_shifts(request):
                                                      "webcal_url": "webcal://" + feed.split("://", 1)[1]})
 
 
-POLICY_TARGETS = ("levels__targets__schedule", "levels__targets__layer__schedule", "levels__targets__user", "levels__targets__group")
-
-
 @login_required
 def policy_list(request):
-    policies = list(EscalationPolicy.objects.prefetch_related(*POLICY_TARGETS, "service_links__service"))
+    policies = list(EscalationPolicy.objects.prefetch_related(*selectors.POLICY_TARGETS, "service_links__service"))
     problems = selectors.policy_problems(policies)
     for policy in policies:
         policy.problems = problems[policy.pk]
@@ -204,7 +201,7 @@ def policy_list(request):
 
 @login_required
 def policy_detail(request, pk):
-    policy = get_object_or_404(EscalationPolicy.objects.prefetch_related(*POLICY_TARGETS, "levels__severities", "service_links__service"), pk=pk)
+    policy = get_object_or_404(EscalationPolicy.objects.prefetch_related(*selectors.POLICY_TARGETS, "levels__severities", "service_links__service"), pk=pk)
     return render(request, "oncall/policy.html", {
         "policy": policy, "history": audit_history(policy), "problems": selectors.policy_problems([policy])[policy.pk]})
 

@@ -195,6 +195,13 @@ def test_policy_pages_say_which_levels_would_page_nobody_now(client, admin_user,
     healthy = make_policy([(0, Condition.NOT_ACKNOWLEDGED, [(TargetKind.SCHEDULE, rota)])], name="Healthy")
     assert "Would page nobody" not in client.get(healthy.get_absolute_url()).content.decode()
 
+    # The dashboard names it only once a service starts it: an unused draft is nobody's problem yet.
+    assert "would page nobody" not in client.get("/").content.decode()
+    ServicePolicy.objects.create(service=ServiceFactory(name="Checkout"), policy=policy)
+    dashboard = client.get("/").content.decode()
+    assert "Escalation policies that would page nobody at some level right now" in dashboard
+    assert "Leaky</a> (Level 2: nobody is on call now in Starts next week · Primary. and 5 more)" in dashboard
+
 
 def test_a_deactivated_person_stays_visible_in_the_form_until_taken_out(client, admin_user, responder, responder2):
     policy = make_policy([(0, Condition.NOT_ACKNOWLEDGED, [(TargetKind.USER, responder), (TargetKind.USER, responder2)])], name="Old")
