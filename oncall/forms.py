@@ -6,6 +6,8 @@ from zoneinfo import ZoneInfo, available_timezones
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db.models import Q
 
 from incidents.models import Service, Severity
 
@@ -200,9 +202,6 @@ def target_choices(current=()) -> list:
     """Grouped choices "kind:id" for a level's targets: schedules, layers, people, groups.
     `current`: the values the policy holds now, so a deactivated person it still names stays
     visible (and removable) instead of vanishing from the level on the next save."""
-    from django.contrib.auth.models import Group
-    from django.db.models import Q
-
     named = [int(v.split(":", 1)[1]) for v in current if v.startswith(f"{TargetKind.USER}:")]
     people = User.objects.filter(Q(is_active=True) | Q(pk__in=named)).order_by("first_name", "username")
     return [

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from . import rotation
@@ -22,7 +23,9 @@ from .models import (
     RotationKind,
     Schedule,
     StepStatus,
+    TargetKind,
 )
+from .notifications import selectors as notification_selectors
 
 WEEKDAYS = frozenset(range(5))
 HORIZON = timedelta(days=14)
@@ -142,9 +145,15 @@ def oncall_at(schedule_ids=None, at: datetime | None = None) -> dict[int, int | 
 
 def layer_oncall_at(layer: Layer, at: datetime | None = None):
     at = at or timezone.now()
-    compiled = compile_schedules([layer.schedule_id], window=(at, at + timedelta(seconds=1)))[layer.schedule_id]
-    target = next((lay for lay in compiled.layers if lay.key == layer.pk), None)
-    return compiled.layer_who_at(target, at) if target else None
+    compiled = compile_schedules([layer.schedule_id], window=(at, at + timedelta(seconds=1)))
+    return _layer_who(compiled, layer, at)
+
+
+def _layer_who(compiled: dict[int, rotation.Schedule], layer: Layer, at: datetime):
+    """Who is on call in `layer` at `at`, from schedules compiled around `at` (None: nobody)."""
+    schedule = compiled.get(layer.schedule_id)
+    target = next((lay for lay in schedule.layers if lay.key == layer.pk), None) if schedule else None
+    return schedule.layer_who_at(target, at) if target else None
 
 
 @dataclass
@@ -304,12 +313,6 @@ def policy_problems(policies, at: datetime | None = None) -> dict[int, list[str]
     """{policy id: what would make it page nobody at `at` (now)}, per level: a person who is
     deactivated or has no way to be reached, a group with nobody active in it, a schedule or
     layer with nobody on call. Policies should be prefetched with `levels__targets__*`."""
-    from django.contrib.auth.models import Group
-
-    from oncall.notifications.models import ContactMethod
-
-    from .models import TargetKind
-
     at = at or timezone.now()
     policies = list(policies)
     targets = [(p, n, t) for p in policies for n, level in enumerate(p.levels.all(), start=1) for t in level.targets.all()]
@@ -318,11 +321,6 @@ def policy_problems(policies, at: datetime | None = None) -> dict[int, list[str]
     compiled = compile_schedules(schedule_ids | {layer.schedule_id for layer in layers.values()}, window=(at, at + timedelta(seconds=1)))
     group_ids = {t.group_id for _, _, t in targets if t.kind == TargetKind.GROUP}
     group_members = {g.pk: [u.pk for u in g.user_set.all() if u.is_active] for g in Group.objects.filter(pk__in=group_ids).prefetch_related("user_set")}
-
-    def layer_who(layer):
-        schedule = compiled.get(layer.schedule_id)
-        target = next((lay for lay in schedule.layers if lay.key == layer.pk), None) if schedule else None
-        return schedule.layer_who_at(target, at) if target else None
 
     people: dict[int, set] = {}
     found: dict[int, list[tuple[int, str]]] = {p.pk: [] for p in policies}
@@ -333,20 +331,18 @@ def policy_problems(policies, at: datetime | None = None) -> dict[int, list[str]
             found[policy.pk].append((n, f"nobody active in the group {t.group}."))
         elif t.kind == TargetKind.SCHEDULE and (compiled.get(t.schedule_id) is None or compiled[t.schedule_id].who_at(at) is None):
             found[policy.pk].append((n, f"nobody is on call now in {t.schedule}."))
-        elif t.kind == TargetKind.LAYER and layer_who(t.layer) is None:
+        elif t.kind == TargetKind.LAYER and _layer_who(compiled, t.layer, at) is None:
             found[policy.pk].append((n, f"nobody is on call now in {t.layer}."))
     if people:
-        User = get_user_model()
-        users = User.objects.in_bulk(people)
-        reachable = set(ContactMethod.objects.filter(user_id__in=people, is_active=True).values_list("user_id", flat=True))
-        with_methods = set(ContactMethod.objects.filter(user_id__in=people).values_list("user_id", flat=True))
+        users = get_user_model().objects.in_bulk(people)
+        unreachable = notification_selectors.unreachable(users.values())
         for user_id, uses in people.items():
             user = users[user_id]
             name = user.get_full_name() or user.get_username()
             if not user.is_active:
                 problem = f"{name} is deactivated."
-            elif user_id not in reachable and (user_id in with_methods or not user.email):
-                problem = f"{name} has no active contact method."  # an email address alone is used when nothing is set up
+            elif user_id in unreachable:
+                problem = f"{name} has no active contact method."
             else:
                 continue
             for policy_id, n in sorted(uses):

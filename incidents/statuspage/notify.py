@@ -203,15 +203,6 @@ class DeliveryError(Exception):
         self.permanent = permanent
 
 
-def check_endpoint(url: str) -> None:
-    """The request-forgery guard every outgoing webhook goes through (incidents.netguard): no
-    link-local or cloud-metadata address ever, private ones only with WEBHOOK_ALLOW_PRIVATE_NETWORKS."""
-    try:
-        netguard.check_url(url)
-    except netguard.UnsafeURL as exc:
-        raise DeliveryError(str(exc), permanent=True) from exc
-
-
 def _send_email(n: Notification) -> None:
     sub = n.subscriber
     msg = EmailMultiAlternatives(

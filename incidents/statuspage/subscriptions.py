@@ -7,6 +7,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
+from incidents import netguard
 from incidents.exceptions import InvalidInput
 
 from . import notify
@@ -47,8 +48,8 @@ def subscribe_email(*, email: str, components: Iterable[StatusComponent] = ()) -
 @transaction.atomic
 def subscribe_webhook(*, endpoint: str, components: Iterable[StatusComponent] = ()) -> Subscriber:
     try:
-        notify.check_endpoint(endpoint)
-    except notify.DeliveryError as exc:
+        netguard.check_url(endpoint)  # the guard every outgoing webhook goes through
+    except netguard.UnsafeURL as exc:
         raise InvalidInput(str(exc), field="endpoint") from exc
     existing = Subscriber.objects.filter(kind=Subscriber.Kind.WEBHOOK, endpoint=endpoint, unsubscribed_at__isnull=True).first()
     if existing is not None:

@@ -5,6 +5,17 @@ from django.db.models import Count, Q
 from .models import ContactMethod, Notification, NotificationRule, NotificationStatus, StakeholderSubscription
 
 
+def unreachable(users) -> set[int]:
+    """Ids of the active `users` that paging would reach nowhere: no active contact method, and
+    not the one fallback `services.notification_plan` uses (an account email, for someone who
+    has set up no method at all)."""
+    users = [u for u in users if u.is_active]
+    methods: dict[int, set[bool]] = {}
+    for user_id, active in ContactMethod.objects.filter(user__in=users).values_list("user_id", "is_active"):
+        methods.setdefault(user_id, set()).add(active)
+    return {u.pk for u in users if True not in methods.get(u.pk, set()) and (u.pk in methods or not u.email)}
+
+
 def notification_queryset():
     return Notification.objects.select_related("incident", "user", "contact_method", "subscription")
 

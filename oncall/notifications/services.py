@@ -127,7 +127,7 @@ def create_notification(**fields) -> Notification | None:
 def notification_plan(user) -> list[tuple[ContactMethod, int]]:
     """(contact method, delay in minutes) for the user's active methods, per their rules.
     A user without rules gets every active method at once; a user with no contact method at
-    all gets one for their account email."""
+    all gets one for their account email (the rule `selectors.unreachable` reports on)."""
     rules = list(
         NotificationRule.objects.filter(user=user, contact_method__is_active=True, contact_method__user=user)
         .select_related("contact_method").order_by("delay_minutes", "pk")
