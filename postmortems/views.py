@@ -6,7 +6,6 @@ from datetime import timedelta
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
-from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -37,8 +36,6 @@ def _local(value):
     return timezone.localtime(value).strftime("%Y-%m-%dT%H:%M") if value else None
 
 
-@login_required
-@permission_required("postmortems.view_postmortem", raise_exception=True)
 def postmortem_list(request):
     status = request.GET.get("status") or None
     if status not in PostmortemStatus.values:
@@ -47,8 +44,6 @@ def postmortem_list(request):
     return render(request, "postmortems/list.html", {"page": page, "status": status, "statuses": PostmortemStatus.choices, "now": timezone.now()})
 
 
-@login_required
-@permission_required("postmortems.add_postmortem", raise_exception=True)
 def postmortem_create(request, number):
     incident = get_object_or_404(Incident.objects.select_related("severity"), number=number)
     if Postmortem.objects.filter(incident=incident).exists():
@@ -96,15 +91,11 @@ def _detail_context(request, postmortem, **extra):
     return ctx
 
 
-@login_required
-@permission_required("postmortems.view_postmortem", raise_exception=True)
 def postmortem_detail(request, number):
     postmortem = _postmortem(number)
     return render(request, "postmortems/detail.html", _detail_context(request, postmortem))
 
 
-@login_required
-@permission_required(CHANGE, raise_exception=True)
 @require_POST
 def postmortem_sections(request, number):
     """Save the sections, or (the Preview button) show them rendered without saving."""
@@ -126,8 +117,6 @@ def postmortem_sections(request, number):
     return redirect(postmortem.get_absolute_url() + "#sections")
 
 
-@login_required
-@permission_required(CHANGE, raise_exception=True)
 @require_POST
 def postmortem_details(request, number):
     postmortem = _postmortem(number)
@@ -150,8 +139,6 @@ def postmortem_details(request, number):
     return render(request, "postmortems/detail.html", _detail_context(request, postmortem, details_form=form, open_form="details"), status=400)
 
 
-@login_required
-@permission_required(CHANGE, raise_exception=True)
 @require_POST
 def postmortem_timeline(request, number):
     postmortem = _postmortem(number)
@@ -174,7 +161,6 @@ TRANSITIONS = {
 }
 
 
-@login_required
 @require_POST
 def postmortem_transition(request, number, action):
     if action not in TRANSITIONS:
@@ -192,15 +178,11 @@ def postmortem_transition(request, number, action):
     return redirect(postmortem)
 
 
-@login_required
-@permission_required("postmortems.view_postmortem", raise_exception=True)
 def postmortem_print(request, number):
     postmortem = _postmortem(number)
     return render(request, "postmortems/print.html", {"postmortem": postmortem, "document": render_markdown(postmortem_markdown(postmortem))})
 
 
-@login_required
-@permission_required("postmortems.view_postmortem", raise_exception=True)
 def postmortem_export(request, number):
     postmortem = _postmortem(number)
     response = HttpResponse(postmortem_markdown(postmortem), content_type="text/markdown; charset=utf-8")
@@ -211,8 +193,6 @@ def postmortem_export(request, number):
 # --- action items ------------------------------------------------------------------------------
 
 
-@login_required
-@permission_required("postmortems.view_actionitem", raise_exception=True)
 def action_items(request):
     form = forms.ActionItemFilterForm(request.GET or None)
     filters, owner_error = {}, None
@@ -235,8 +215,6 @@ def action_items(request):
     })
 
 
-@login_required
-@permission_required("postmortems.add_actionitem", raise_exception=True)
 def action_item_create(request, number):
     incident = get_object_or_404(Incident, number=number)
     form = forms.ActionItemForm(request.POST or None, creating=True)
@@ -257,8 +235,6 @@ def action_item_create(request, number):
                   status=400 if form.errors else 200)
 
 
-@login_required
-@permission_required("postmortems.view_actionitem", raise_exception=True)
 def action_item_detail(request, pk):
     item = get_object_or_404(selectors.action_item_queryset(), pk=pk)
     can_change = request.user.has_perm("postmortems.change_actionitem")
@@ -313,8 +289,6 @@ def metric_charts(report: m.Report, services_shown: dict[str, list[int]]) -> dic
     }
 
 
-@login_required
-@permission_required("incidents.view_incident", raise_exception=True)
 def metrics_page(request):
     form, rng = forms.range_from_params(request.GET)
     report = m.compute(rng)
@@ -333,8 +307,6 @@ def _week_rows(weeks, series: dict[str, list[int]]) -> list[tuple]:
     return [(week, [col[i] for col in columns]) for i, week in enumerate(weeks)]
 
 
-@login_required
-@permission_required("incidents.view_incident", raise_exception=True)
 def metrics_csv(request):
     _form, rng = forms.range_from_params(request.GET)
     response = HttpResponse(content_type="text/csv; charset=utf-8")

@@ -11,7 +11,6 @@ from .filters import IncidentFilter
 from .idempotency import IdempotentCreateMixin
 
 User = get_user_model()
-RESPOND = "incidents.respond_incident"
 
 
 class SeverityViewSet(viewsets.ModelViewSet):
@@ -45,7 +44,6 @@ class IncidentViewSet(
     filterset_class = IncidentFilter
     search_fields = ["title", "number", "summary"]
     ordering_fields = ["declared_at", "severity__rank", "status"]
-    action_permissions = dict.fromkeys(("acknowledge", "change_status", "change_severity", "roles", "responders", "notes", "updates_create", "resolve", "reopen"), RESPOND)
 
     def get_queryset(self):
         return selectors.incident_queryset()

@@ -47,7 +47,6 @@ class ScheduleViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
 
     serializer_class = s.ScheduleSerializer
     search_fields = ["name", "description"]
-    action_permissions = {"oncall": "oncall.view_schedule", "oncall_all": "oncall.view_schedule", "shifts": "oncall.view_schedule"}
 
     def get_queryset(self):
         return Schedule.objects.prefetch_related("layers__memberships__members", "layers__restrictions").order_by("name")

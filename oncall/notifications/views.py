@@ -5,9 +5,9 @@ from datetime import timedelta
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
-from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from incidents import services as incident_services
 from incidents.audit import audit_history
 from incidents.exceptions import DomainError
+from incidents.rules import may_act_for
 
 from . import selectors, services
 from .ack import InvalidAckLink, ack_read
@@ -56,9 +57,13 @@ def acknowledge(request, token):
 # --- people's contact methods and rules ------------------------------------------------------
 
 
-def _person_or_403(request, user_id):
+def _person_or_403(request, user_id, model=ContactMethod):
+    """The person whose `model` rows the request acts on: yourself, or anyone with the manage-any
+    permission (incidents.rules.OWNED, the rule the API applies too)."""
+    if not str(user_id).isdigit():
+        raise Http404("No such person")
     person = get_object_or_404(User, pk=user_id)
-    if person.pk != request.user.pk and not request.user.has_perm(MANAGE_ANY):
+    if not may_act_for(request.user, person.pk, model._meta.label_lower):
         raise PermissionDenied
     return person
 
@@ -73,13 +78,11 @@ def _form_error(form, exc: DomainError):
     form.add_error(exc.field if exc.field in form.fields else None, exc.message)
 
 
-@login_required
 def my_notifications(request):
     user_id = request.GET.get("user", "")
     return redirect("notifications:person", user_id=int(user_id) if user_id.isdigit() else request.user.pk)
 
 
-@login_required
 def person_settings(request, user_id):
     person = _person_or_403(request, user_id)
     return _render_person(request, person)
@@ -99,7 +102,6 @@ def _render_person(request, person, method_form=None, rule_form=None, status=200
     }, status=status)
 
 
-@login_required
 @require_POST
 def method_create(request):
     person = _person_or_403(request, request.POST.get("user") or request.user.pk)
@@ -119,7 +121,6 @@ def method_create(request):
     return _render_person(request, person, method_form=form, status=400)
 
 
-@login_required
 def method_edit(request, public_id):
     method = _method_or_403(request, public_id)
     form = ContactMethodForm.for_method(method, request.POST or None)
@@ -140,7 +141,6 @@ def method_edit(request, public_id):
                   status=400 if request.method == "POST" else 200)
 
 
-@login_required
 @require_POST
 def method_test(request, public_id):
     method = _method_or_403(request, public_id)
@@ -149,7 +149,6 @@ def method_test(request, public_id):
     return redirect(f"{redirect('notifications:person', user_id=method.user_id).url}#delivery-{row.public_id}")
 
 
-@login_required
 @require_POST
 def method_rotate_secret(request, public_id):
     method = _method_or_403(request, public_id)
@@ -162,7 +161,6 @@ def method_rotate_secret(request, public_id):
     return redirect(f"{redirect('notifications:person', user_id=method.user_id).url}#method-{method.public_id}")
 
 
-@login_required
 @require_POST
 def method_delete(request, public_id):
     method = _method_or_403(request, public_id)
@@ -171,10 +169,9 @@ def method_delete(request, public_id):
     return redirect("notifications:person", user_id=method.user_id)
 
 
-@login_required
 @require_POST
 def rule_create(request):
-    person = _person_or_403(request, request.POST.get("user") or request.user.pk)
+    person = _person_or_403(request, request.POST.get("user") or request.user.pk, NotificationRule)
     form = RuleForm(request.POST, user=person)
     if form.is_valid():
         try:
@@ -190,11 +187,10 @@ def rule_create(request):
     return _render_person(request, person, rule_form=form, status=400)
 
 
-@login_required
 @require_POST
 def rule_delete(request, pk):
     rule = get_object_or_404(NotificationRule, pk=pk)
-    _person_or_403(request, rule.user_id)
+    _person_or_403(request, rule.user_id, NotificationRule)
     services.notification_rule_delete(rule=rule, by=request.user)
     messages.success(request, "Notification rule removed.")
     return redirect("notifications:person", user_id=rule.user_id)
@@ -203,8 +199,6 @@ def rule_delete(request, pk):
 # --- deliveries ---------------------------------------------------------------------------------
 
 
-@login_required
-@permission_required("notifications.view_notification", raise_exception=True)
 def delivery_list(request):
     status = request.GET.get("status") or None
     if status not in NotificationStatus.values:
@@ -215,8 +209,6 @@ def delivery_list(request):
     })
 
 
-@login_required
-@permission_required("notifications.view_notification", raise_exception=True)
 def delivery_detail(request, public_id):
     row = get_object_or_404(selectors.notification_queryset(), public_id=public_id)
     return render(request, "notifications/delivery.html", {"row": row, "folded": row.folded.all()[:100]})
@@ -225,15 +217,11 @@ def delivery_detail(request, public_id):
 # --- stakeholder subscriptions -------------------------------------------------------------------
 
 
-@login_required
-@permission_required("notifications.view_stakeholdersubscription", raise_exception=True)
 def subscription_list(request):
     can_add = request.user.has_perm("notifications.add_stakeholdersubscription")
     form = SubscriptionForm(request.POST or None)
     status = 200
     if request.method == "POST":
-        if not can_add:
-            raise PermissionDenied
         if form.is_valid():
             data = form.cleaned_data
             try:
@@ -253,8 +241,6 @@ def subscription_list(request):
     }, status=status)
 
 
-@login_required
-@permission_required("notifications.delete_stakeholdersubscription", raise_exception=True)
 @require_POST
 def subscription_delete(request, pk):
     services.subscription_delete(subscription=get_object_or_404(StakeholderSubscription, pk=pk), by=request.user)

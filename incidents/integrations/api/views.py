@@ -24,8 +24,6 @@ class IntegrationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixin
     lookup_url_kwarg = "id"
     filterset_class = IntegrationFilter
     search_fields = ["name"]
-    action_permissions = {"rotate_key": "integrations.change_integration", "revoke": "integrations.change_integration",
-                          "test_alert": "integrations.send_test_alert"}
 
     def get_queryset(self):
         return Integration.objects.select_related("service", "default_severity", "repeat_severity", "heartbeat").order_by("pk")

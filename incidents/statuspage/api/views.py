@@ -45,7 +45,6 @@ class MaintenanceViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
     filterset_fields = ["status", "public"]
     ordering_fields = ["scheduled_for"]
     search_fields = ["title", "description"]
-    action_permissions = {"step": "incidents.change_maintenance"}
 
     def get_queryset(self):
         return Maintenance.objects.select_related("statuspage").prefetch_related("services").order_by("-scheduled_for")

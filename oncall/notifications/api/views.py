@@ -18,7 +18,6 @@ class ContactMethodViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
     lookup_field = "public_id"
     lookup_url_kwarg = "id"
     filterset_fields = ["kind", "is_active"]
-    action_permissions = {"test": "notifications.change_contactmethod", "rotate_secret": "notifications.change_contactmethod"}
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation
