@@ -118,6 +118,24 @@ OWNED = {
 }
 
 
+# Who reads a secret in full (a webhook URL, a signing secret, a calendar-feed URL): its owner,
+# or whoever holds the permission here (None: the owner only). Everyone else gets it masked.
+SECRET_READERS = {
+    "notifications.contactmethod": None,
+    "notifications.stakeholdersubscription": "notifications.change_stakeholdersubscription",
+    "oncall.schedule": "oncall.change_schedule",
+    "oncall.calendartoken": None,
+}
+
+
+def may_read_secret(user, obj) -> bool:
+    owner_id = getattr(obj, "user_id", None)
+    if owner_id is not None and user.is_authenticated and owner_id == user.pk:
+        return True
+    perm = SECRET_READERS[obj._meta.label_lower]
+    return perm is not None and user.has_perm(perm)
+
+
 def rule_for(url_name: str, method: str) -> str | None:
     rule = RULES.get(url_name)
     if isinstance(rule, dict):

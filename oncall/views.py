@@ -13,9 +13,11 @@ from django.views.decorators.http import require_POST
 from incidents.audit import audit_history
 from incidents.exceptions import DomainError
 from incidents.models import Incident
+from incidents.rules import may_read_secret
 
 from . import calendar, forms, selectors
 from .models import CalendarToken, EscalationPolicy, Layer, Override, Schedule
+from .services import calendars
 from .services import escalation as engine
 from .services import policies as policy_svc
 from .services import schedules as svc
@@ -44,12 +46,13 @@ def schedule_detail(request, pk):
         layer.restrictions_text = forms.restrictions_text(layer)
     overrides = schedule.overrides.filter(end__gt=now).select_related("user", "replaces", "layer")
     current = timeline["final"][0][2] if timeline["final"] and timeline["final"][0][0] <= now else None
-    feed = request.build_absolute_uri(reverse("oncall:ical_schedule", args=[schedule.ical_token]))
+    feed = (request.build_absolute_uri(reverse("oncall:ical_schedule", args=[schedule.ical_token]))
+            if may_read_secret(request.user, schedule) else None)
     return render(request, "oncall/schedule.html", {
         "schedule": schedule, "timeline": timeline, "layers": layers, "overrides": overrides, "current": current,
         "note_form": forms.HandoffNoteForm(), "notes": svc.pending_notes(schedule).select_related("author")[:10],
         "recent_handoffs": schedule.handoffs.filter(status="sent").select_related("incoming", "outgoing")[:5],
-        "feed_url": feed, "webcal_url": "webcal://" + feed.split("://", 1)[1], "history": audit_history(schedule),
+        "feed_url": feed, "webcal_url": feed and "webcal://" + feed.split("://", 1)[1], "history": audit_history(schedule),
     })
 
 
@@ -164,7 +167,7 @@ def handoff_note(request, pk):
 def my_shifts(request):
     now = timezone.now()
     shifts = selectors.shifts_for_user(request.user, now, now + timedelta(days=28))
-    token, _ = CalendarToken.objects.get_or_create(user=request.user)
+    token = calendars.calendar_for(request.user)
     feed = request.build_absolute_uri(reverse("oncall:ical_user", args=[token.token]))
     return render(request, "oncall/my_shifts.html", {"shifts": shifts, "now": now, "feed_url": feed,
                                                      "webcal_url": "webcal://" + feed.split("://", 1)[1]})
@@ -226,6 +229,20 @@ def page(request, number):
     else:
         messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
     return redirect(incident.get_absolute_url() + "#oncall-escalation")
+
+
+@require_POST
+def schedule_calendar_rotate(request, pk):
+    schedule = calendars.schedule_rotate_calendar(schedule=get_object_or_404(Schedule, pk=pk), by=request.user)
+    messages.success(request, "New calendar-feed address: the old one no longer works. Subscribe again with the new one.")
+    return redirect(schedule)
+
+
+@require_POST
+def my_calendar_rotate(request):
+    calendars.calendar_rotate(user=request.user, by=request.user)
+    messages.success(request, "New calendar-feed address: the old one no longer works. Subscribe again with the new one.")
+    return redirect("oncall:my_shifts")
 
 
 def ical_schedule(request, token):

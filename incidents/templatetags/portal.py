@@ -2,6 +2,7 @@ from django import template
 from django.utils import timezone
 
 from ..markdown import render_markdown
+from ..rules import allowed, rule_for
 
 register = template.Library()
 
@@ -9,6 +10,13 @@ register = template.Library()
 @register.filter
 def markdown(text):
     return render_markdown(text)
+
+
+@register.filter
+def may(user, url_name):
+    """`{% if request.user|may:"notifications:method_delete" %}`: show a button only to those the
+    rule for that URL (its POST, else its GET) lets through (incidents/rules.py)."""
+    return allowed(user, rule_for(url_name, "POST") or rule_for(url_name, "GET") or "")
 
 
 @register.filter

@@ -7,6 +7,7 @@ from rest_framework import serializers
 
 from incidents.integrations.models import Integration
 from incidents.models import Service
+from incidents.rules import may_read_secret
 
 from ..models import EscalationLevel, EscalationPolicy, Layer, Override, RotationKind, Schedule, TargetKind
 from ..services.policies import LevelSpec
@@ -86,7 +87,11 @@ class ScheduleSerializer(serializers.ModelSerializer):
         read_only_fields = ["version"]
         extra_kwargs = {"time_zone": {"validators": []}, "name": {"validators": []}}  # the service reports these
 
-    def get_ical_url(self, schedule) -> str:
+    def get_ical_url(self, schedule) -> str | None:
+        """The secret feed address, for those who manage the schedule (null for others)."""
+        request = self.context.get("request")
+        if request is None or not may_read_secret(request.user, schedule):
+            return None
         return settings.SITE_URL + reverse("oncall:ical_schedule", args=[schedule.ical_token])
 
 

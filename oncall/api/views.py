@@ -16,6 +16,7 @@ from incidents.exceptions import InvalidInput
 
 from .. import selectors
 from ..models import EscalationPolicy, Layer, Override, Schedule
+from ..services import calendars
 from ..services import policies as policy_svc
 from ..services import schedules as svc
 from . import serializers as s
@@ -106,6 +107,13 @@ class ScheduleViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
     @action(detail=False, methods=["get"], url_path="oncall")
     def oncall_all(self, request):
         return Response({"results": self._oncall(None, _instant(request, "at", timezone.now()))})
+
+    @extend_schema(request=None, responses=s.ScheduleSerializer)
+    @action(detail=True, methods=["post"], url_path="rotate-calendar")
+    def rotate_calendar(self, request, pk=None):
+        """A new secret calendar-feed address; the old one stops working at once."""
+        schedule = calendars.schedule_rotate_calendar(schedule=self.get_object(), by=request.user)
+        return Response(self.get_serializer(self.get_queryset().get(pk=schedule.pk)).data)
 
     @extend_schema(parameters=[OpenApiParameter("start", str), OpenApiParameter("end", str)], responses=dict)
     @action(detail=True, methods=["get"])

@@ -19,9 +19,10 @@ class ContactMethodForm(forms.Form):
     rate_limit_minutes = forms.IntegerField(min_value=1, max_value=1440, initial=10, label="Window (minutes)")
 
     @classmethod
-    def for_method(cls, method: ContactMethod, data=None):
+    def for_method(cls, method: ContactMethod, data=None, *, target: str):
+        """`target`: the URL as this reader may see it (masked for anyone but the owner)."""
         return cls(data, initial={
-            "kind": method.kind, "target": method.target, "label": method.label,
+            "kind": method.kind, "target": target, "label": method.label,
             "rate_limit_count": method.rate_limit_count,
             "rate_limit_minutes": int(method.rate_limit_window.total_seconds() // 60),
         })

@@ -67,12 +67,19 @@ class ContactMethod(models.Model):
 
 
 def mask_url(target: str) -> str:
-    """`https://hooks.slack.com/…` for a URL (its path is the secret); other targets as they are."""
+    """A webhook URL with its secret part hidden, e.g. `https://hooks.slack.com/services/T0…/…XyZ`:
+    the host, the first path segment, two characters of the next and the last three, enough to
+    tell two webhooks apart and never enough to use one. The query is dropped (it may hold a
+    token). Other targets (email addresses) as they are."""
     scheme, sep, rest = target.partition("://")
     if not sep:
         return target
-    host = rest.split("/", 1)[0]
-    return f"{scheme}://{host}/…"
+    host, _, path = rest.partition("/")
+    path = path.split("?", 1)[0].split("#", 1)[0]
+    segments = [s for s in path.split("/") if s]
+    if len(segments) < 3 or len(path) < 16:
+        return f"{scheme}://{host}/…"
+    return f"{scheme}://{host}/{segments[0]}/{segments[1][:2]}…/…{path.rstrip('/')[-3:]}"
 
 
 class NotificationRule(models.Model):

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from incidents import services as incident_services
 from incidents.audit import audit_history
 from incidents.exceptions import DomainError
-from incidents.rules import may_act_for
+from incidents.rules import may_act_for, may_read_secret
 
 from . import selectors, services
 from .ack import InvalidAckLink, ack_read
@@ -123,12 +123,13 @@ def method_create(request):
 
 def method_edit(request, public_id):
     method = _method_or_403(request, public_id)
-    form = ContactMethodForm.for_method(method, request.POST or None)
+    shown = method.target if may_read_secret(request.user, method) else method.display_target
+    form = ContactMethodForm.for_method(method, request.POST or None, target=shown)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             services.contact_method_update(
-                method=method, kind=data["kind"], target=data["target"], label=data["label"],
+                method=method, kind=data["kind"], target=method.target if data["target"] == shown else data["target"], label=data["label"],
                 rate_limit_count=data["rate_limit_count"], rate_limit_window=timedelta(minutes=data["rate_limit_minutes"]),
                 is_active=request.POST.get("is_active") == "on", by=request.user,
             )

@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from incidents.models import Severity
+from incidents.rules import may_read_secret
 
 from ..models import ChannelKind, ContactMethod, Frequency, Notification, NotificationRule, StakeholderSubscription
 
@@ -47,8 +48,18 @@ class NotificationSerializer(serializers.ModelSerializer):
 class StakeholderSubscriptionSerializer(serializers.ModelSerializer):
     severities = serializers.SlugRelatedField(slug_field="key", many=True, queryset=Severity.objects.all(), required=False)
     frequency = serializers.ChoiceField(choices=Frequency.choices, default=Frequency.REALTIME)
+    target = serializers.CharField(
+        max_length=2000, help_text="Webhook URL or email addresses. Read in full only by those who may change subscriptions; "
+                                   "others get it masked (`https://hooks.slack.com/services/T0…/…XyZ`).")
 
     class Meta:
         model = StakeholderSubscription
         fields = ["id", "name", "kind", "target", "severities", "frequency", "is_active", "created_at"]
         read_only_fields = ["created_at"]
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        if request is None or not may_read_secret(request.user, instance):
+            data["target"] = instance.display_target
+        return data
