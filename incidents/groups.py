@@ -1,13 +1,15 @@
 """The three built-in groups, kept in step with every app's permissions after each migrate.
 
 Viewer: every `view_` permission of the portal's apps. Responder: Viewer plus what each app
-lists in its AppConfig's `responder_permissions`. Admin: every permission of the portal's apps.
+lists in its AppConfig's `responder_permissions`. Admin: every permission of the portal's apps,
+and managing people (not deleting them).
 """
 
 from django.apps import apps
 from django.contrib.auth.models import Group, Permission
 
 VIEWER, RESPONDER, ADMIN = "Viewer", "Responder", "Admin"
+PEOPLE_PERMISSIONS = ("view_user", "add_user", "change_user", "view_group")
 
 
 def portal_app_configs():
@@ -24,6 +26,8 @@ def ensure_groups(**_kwargs) -> None:
     for dotted in responder_codes:
         app_label, codename = dotted.split(".", 1)
         responder.extend(Permission.objects.filter(content_type__app_label=app_label, codename=codename))
-    for name, perms in ((VIEWER, list(view)), (RESPONDER, responder), (ADMIN, list(portal))):
+    # Admins also provision people (invite, change, deactivate; never delete: see oncall.services.people).
+    people = Permission.objects.filter(content_type__app_label="auth", codename__in=PEOPLE_PERMISSIONS)
+    for name, perms in ((VIEWER, list(view)), (RESPONDER, responder), (ADMIN, [*portal, *people])):
         group, _ = Group.objects.get_or_create(name=name)
         group.permissions.set(perms)

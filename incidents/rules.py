@@ -36,6 +36,7 @@ _PUBLIC_STATUS_PAGE = (
 RULES: dict[str, str | dict[str, str]] = {
     # health, sign-in, API documentation, alert ingest (the key is the credential)
     "healthz": PUBLIC, "readyz": PUBLIC, "metrics": PUBLIC, "login": PUBLIC, "logout": PUBLIC,
+    "password_reset_confirm": PUBLIC, "password_reset_complete": PUBLIC,
     "schema": PUBLIC, "api-docs": PUBLIC, "bench-trivial": PUBLIC,
     "integrations-alertmanager": PUBLIC, "integrations-webhook": PUBLIC, "integrations-heartbeat": PUBLIC,
     "pagerduty-enqueue": PUBLIC,
@@ -107,7 +108,8 @@ RULES: dict[str, str | dict[str, str]] = {
     "schedule-oncall": "oncall.view_schedule", "schedule-oncall-all": "oncall.view_schedule",
     "schedule-shifts": "oncall.view_schedule", "schedule-archive": "oncall.change_schedule",
     "schedule-rotate-calendar": "oncall.change_schedule",
-    "user-deactivate": "auth.change_user",
+    "user-deactivate": "auth.change_user", "user-detail": {"GET": "auth.view_user", "PUT": "auth.change_user",
+                                                             "PATCH": "auth.change_user", "DELETE": "auth.change_user"},
     "user-me": SIGNED_IN, "user-me-calendar": SIGNED_IN, "user-me-rotate-calendar": SIGNED_IN,
 }
 

@@ -1,6 +1,8 @@
 """Everything configurable in the admin, with inlines."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
 from django.db.models import F
 
 from .models import (
@@ -17,6 +19,7 @@ from .models import (
     LayerMember,
     LayerMembership,
     Override,
+    Profile,
     Restriction,
     Schedule,
     ServicePolicy,
@@ -171,3 +174,42 @@ class HandoffAdmin(admin.ModelAdmin):
 
 admin.site.register(HandoffNote)
 admin.site.register(CalendarToken)
+
+
+# --- people: deactivated, never deleted -------------------------------------------------------
+
+User = get_user_model()
+NO_DELETE = ("People are deactivated, not deleted: untick “Active” below (or POST /api/v1/users/{id}/deactivate/). "
+             "Their incidents, rotations and the change log keep their name.")
+
+
+class ProfileInline(admin.StackedInline):
+    model = Profile
+    can_delete = False
+    extra = 0
+
+
+class PortalUserAdmin(UserAdmin):
+    """Django's user admin without delete: removing a person would take their incident roles,
+    rotations and change history with them."""
+
+    inlines = [ProfileInline]
+    list_filter = ("is_active", "groups", "is_staff", "is_superuser")
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        if request.method == "GET":
+            messages.info(request, NO_DELETE)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+
+if admin.site.is_registered(User):
+    admin.site.unregister(User)
+admin.site.register(User, PortalUserAdmin)

@@ -12,6 +12,7 @@ from .escalation import (
     StepStatus,
     TargetKind,
 )
+from .people import Profile
 from .schedules import (
     CalendarToken,
     Handoff,
@@ -29,6 +30,6 @@ from .schedules import (
 __all__ = [
     "CalendarToken", "Condition", "Escalation", "EscalationLevel", "EscalationPolicy", "EscalationState",
     "EscalationStep", "EscalationTarget", "Handoff", "HandoffNote", "HandoffStatus", "Layer", "LayerMember",
-    "LayerMembership", "LevelMode", "Override", "Restriction", "RotationKind", "Schedule", "ServicePolicy", "IntegrationPolicy",
+    "LayerMembership", "LevelMode", "Override", "Profile", "Restriction", "RotationKind", "Schedule", "ServicePolicy", "IntegrationPolicy",
     "StepStatus", "TargetKind",
 ]

@@ -1,6 +1,6 @@
 """Read paths for notification pages and the API."""
 
-from django.db.models import Count, Q
+from django.db.models import Count, OuterRef, Q, Subquery
 
 from .models import ContactMethod, Notification, NotificationRule, NotificationStatus, StakeholderSubscription
 
@@ -54,3 +54,15 @@ def incident_notification_summary(incident) -> dict:
             Notification.objects.filter(incident=incident).values_list("status").annotate(n=Count("pk")).values_list("status", "n")
         ),
     }
+
+
+def people_with_reachability(queryset):
+    """`queryset` of users annotated with their contact methods' state: how many, how many
+    active, and the latest failed delivery (time and error), in the same query."""
+    failures = Notification.objects.filter(user=OuterRef("pk"), status=NotificationStatus.FAILED, contact_method__isnull=False).order_by("-updated_at")
+    return queryset.annotate(
+        methods_count=Count("contact_methods", distinct=True),
+        methods_active=Count("contact_methods", filter=Q(contact_methods__is_active=True), distinct=True),
+        last_failure_at=Subquery(failures.values("updated_at")[:1]),
+        last_failure_error=Subquery(failures.values("error")[:1]),
+    )

@@ -1,13 +1,12 @@
 """Webhook URLs and signing secrets are read in full only by their owner (or an admin who
 manages them); everyone else sees a masked form that still tells them apart."""
 
+import pytest
 from django.test import Client
 from django.urls import reverse
 
 from oncall.notifications import services
 from oncall.notifications.models import mask_url
-
-import pytest
 
 SLACK = "https://hooks.slack.com/services/T0123ABCD/B0456EFGH/abcdefghijklmnopqrstuXyZ"
 TEAMS = "https://example.webhook.office.com/webhookb2/1234abcd-aaaa@5678efgh-bbbb/IncomingWebhook/0a1b2c3d4e/99f0-Zq7"

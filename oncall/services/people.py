@@ -1,0 +1,126 @@
+"""People: invite, update, deactivate (never delete), and a person's own profile. Each verb
+writes an audit entry. Inviting sends a set-password link through the delivery layer (an email
+notification row), built with Django's password-reset tokens: the account has no usable
+password until the person sets one."""
+
+import zoneinfo
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.tokens import default_token_generator
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+
+from incidents.audit import audit_record
+from incidents.exceptions import InUse, InvalidInput
+from oncall.notifications import services as notify
+from oncall.notifications.messages import Message
+from oncall.notifications.models import ChannelKind, ContactMethod
+
+from ..models import Profile
+
+User = get_user_model()
+NAME_FIELDS = ("first_name", "last_name", "email")
+
+
+def _check_zone(time_zone: str) -> None:
+    if time_zone and time_zone not in zoneinfo.available_timezones():
+        raise InvalidInput(f"Unknown time zone “{time_zone}”. Use an IANA name such as Europe/Berlin.", field="time_zone")
+
+
+def _check_may_change(person, by) -> None:
+    if person.is_superuser and by is not None and not by.is_superuser:
+        raise InUse("Only a superuser changes a superuser's account.", field="username")
+
+
+def _set_zone(person, time_zone: str | None) -> bool:
+    if time_zone is None:
+        return False
+    _check_zone(time_zone)
+    profile, _ = Profile.objects.get_or_create(user=person)
+    if profile.time_zone == time_zone:
+        return False
+    Profile.objects.filter(pk=profile.pk).update(time_zone=time_zone)
+    return True
+
+
+def set_password_url(person) -> str:
+    uid = urlsafe_base64_encode(force_bytes(person.pk))
+    return settings.SITE_URL + reverse("password_reset_confirm", kwargs={"uidb64": uid, "token": default_token_generator.make_token(person)})
+
+
+@transaction.atomic
+def person_invite(*, username: str, email: str, first_name: str = "", last_name: str = "", groups=(), time_zone: str = "",
+                  invite: bool = True, by) -> User:
+    """A new account with no usable password; with `invite` and an email address, a message with
+    a link to set the password (valid PASSWORD_RESET_TIMEOUT)."""
+    if User.objects.filter(username__iexact=username).exists():
+        raise InvalidInput(f"The username “{username}” is taken.", field="username")
+    _check_zone(time_zone)
+    person = User(username=username, email=email, first_name=first_name, last_name=last_name)
+    person.set_unusable_password()
+    person.save()
+    person.groups.set(groups)
+    Profile.objects.create(user=person, time_zone=time_zone)
+    audit_record(by=by, obj=person, action="added",
+                 message=f"Invited with groups: {', '.join(g.name for g in groups) or 'none'}.")
+    if invite and email:
+        _send_invite(person)
+    return person
+
+
+def _send_invite(person) -> None:
+    method = (ContactMethod.objects.filter(user=person, kind=ChannelKind.EMAIL, target=person.email).first()
+              or notify.contact_method_create(user=person, kind=ChannelKind.EMAIL, target=person.email, label="Account email"))
+    days = max(1, round(settings.PASSWORD_RESET_TIMEOUT / 86400))
+    message = Message(
+        kind="invite", title="Your Incident Portal account",
+        body=(f"An account was made for you ({person.get_username()}). Set your password with the link below "
+              f"within {days} day{'s' if days != 1 else ''}; after that, ask an administrator for a new invitation."),
+        url=set_password_url(person),
+    )
+    row = notify.create_notification(
+        dedup_key=notify.bounded_key(f"invite:{person.pk}:{timezone.now().isoformat()}"), user=person, contact_method=method,
+        channel=method.kind, target=method.display_target, message=message.as_dict(), due_at=timezone.now(),
+        max_attempts=settings.NOTIFY_MAX_ATTEMPTS,
+    )
+    notify.enqueue_on_commit([row] if row else [])
+
+
+@transaction.atomic
+def person_update(*, person, by, groups=None, is_active: bool | None = None, time_zone: str | None = None, **fields) -> User:
+    """Change names, email, groups, active state or time zone; records what changed."""
+    _check_may_change(person, by)
+    changed = [name for name in NAME_FIELDS if name in fields and getattr(person, name) != fields[name]]
+    for name in changed:
+        setattr(person, name, fields[name])
+    if is_active is not None and is_active != person.is_active:
+        person.is_active = is_active
+        changed.append("reactivated" if is_active else "deactivated")
+    if changed:
+        person.save(update_fields=[f for f in changed if f in NAME_FIELDS] + (["is_active"] if is_active is not None else []))
+    if groups is not None and set(groups) != set(person.groups.all()):
+        person.groups.set(groups)
+        changed.append(f"groups: {', '.join(sorted(g.name for g in groups)) or 'none'}")
+    if _set_zone(person, time_zone):
+        changed.append(f"time zone: {time_zone or 'portal default'}")
+    if changed:
+        audit_record(by=by, obj=person, action="changed", message="Changed " + "; ".join(changed) + ".")
+    return person
+
+
+def person_deactivate(*, person, by) -> User:
+    """People are deactivated, never deleted: their history keeps their name, they cannot sign
+    in, their API tokens stop working, and paging skips them."""
+    return person_update(person=person, by=by, is_active=False)
+
+
+def profile_update(*, person, first_name: str | None = None, last_name: str | None = None, time_zone: str | None = None) -> User:
+    """A person's own profile: names and time zone only."""
+    fields = {k: v for k, v in (("first_name", first_name), ("last_name", last_name)) if v is not None}
+    return person_update(person=person, by=person, time_zone=time_zone, **fields)
+
+
