@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 from django.db import models
 
-from . import services
+from . import archive, services
 from .exceptions import DomainError
 from .models import (
     ApiToken,
@@ -37,12 +37,52 @@ class SeverityAdmin(admin.ModelAdmin):
     inlines = [SeverityChecklistInline]
 
 
+class ArchiveInsteadOfDelete:
+    """Admin for a model with `archived_at`: delete only what nothing refers to (audited, one
+    at a time), archive the rest with the "Archive" action (incidents.archive)."""
+
+    archive_owned: tuple[str, ...] = ()
+    actions = ["archive_selected", "restore_selected"]
+
+    def archive_one(self, obj, by):
+        archive.archive(obj, by=by)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and archive.references(obj, owned=self.archive_owned):
+            return False  # still referred to: archive it instead
+        return super().has_delete_permission(request, obj)
+
+    def delete_model(self, request, obj):
+        archive.delete_unreferenced(obj, by=request.user, what=str(obj), archive_hint="the Archive action", owned=self.archive_owned)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # a bulk delete would skip the reference check
+        return actions
+
+    @admin.action(description="Archive selected (hidden from pickers, kept on history)")
+    def archive_selected(self, request, queryset):
+        for obj in queryset:
+            try:
+                self.archive_one(obj, request.user)
+            except DomainError as exc:
+                self.message_user(request, f"{obj}: {exc.message}", messages.ERROR)
+            else:
+                self.message_user(request, f"Archived {obj}.", messages.SUCCESS)
+
+    @admin.action(description="Restore selected from the archive")
+    def restore_selected(self, request, queryset):
+        for obj in queryset:
+            archive.restore(obj, by=request.user)
+        self.message_user(request, f"Restored {queryset.count()}.", messages.SUCCESS)
+
+
 @admin.register(Service)
-class ServiceAdmin(admin.ModelAdmin):
+class ServiceAdmin(ArchiveInsteadOfDelete, admin.ModelAdmin):
     formfield_overrides = HTTPS_URLS
-    list_display = ["name", "slug", "team", "created_at"]
+    list_display = ["name", "slug", "team", "created_at", "archived_at"]
     search_fields = ["name", "slug", "team", "description"]
-    list_filter = ["team"]
+    list_filter = ["team", ("archived_at", admin.EmptyFieldListFilter)]
     prepopulated_fields = {"slug": ["name"]}
 
 

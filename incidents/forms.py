@@ -20,7 +20,7 @@ class DeclareForm(forms.Form):
     title = forms.CharField(max_length=200)
     severity = forms.ModelChoiceField(queryset=Severity.objects.filter(is_active=True), empty_label=None)
     services = forms.ModelMultipleChoiceField(
-        queryset=Service.objects.all(), required=False, widget=forms.CheckboxSelectMultiple,
+        queryset=Service.active.all(), required=False, widget=forms.CheckboxSelectMultiple,
         help_text="The services affected.",
     )
     detection_source = forms.ChoiceField(choices=DetectionSource.choices, initial=DetectionSource.STAFF)

@@ -5,6 +5,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.db.models import F
 
+from incidents.admin import ArchiveInsteadOfDelete
+
 from .models import (
     CalendarToken,
     Escalation,
@@ -24,6 +26,7 @@ from .models import (
     Schedule,
     ServicePolicy,
 )
+from .services.schedules import SCHEDULE_OWNED, schedule_archive
 
 
 class BumpsScheduleVersion:
@@ -64,8 +67,12 @@ class OverrideInline(admin.TabularInline):
 
 
 @admin.register(Schedule)
-class ScheduleAdmin(BumpsScheduleVersion, admin.ModelAdmin):
-    list_display = ("name", "time_zone", "version")
+class ScheduleAdmin(ArchiveInsteadOfDelete, BumpsScheduleVersion, admin.ModelAdmin):
+    list_display = ("name", "time_zone", "version", "archived_at")
+    archive_owned = SCHEDULE_OWNED
+
+    def archive_one(self, obj, by):
+        schedule_archive(schedule=obj, by=by)
     search_fields = ("name",)
     inlines = [LayerInline, OverrideInline]
 

@@ -1,4 +1,6 @@
 from django.apps import AppConfig
+from django.conf import settings
+from django.db.models.signals import pre_delete
 
 
 class OncallConfig(AppConfig):
@@ -21,7 +23,9 @@ class OncallConfig(AppConfig):
 
         from . import demo as oncall_demo
         from . import handlers, panels, selectors
+        from .services import people
 
+        pre_delete.connect(people.refuse_to_delete_people, sender=settings.AUTH_USER_MODEL, dispatch_uid="oncall.refuse_to_delete_people")
         extensions.register_nav("On call", "oncall:now", order=20)
         extensions.register_dashboard_panel("oncall-gaps", "oncall/_gap_banner.html", panels.dashboard_gaps, order=5)
         extensions.register_dashboard_panel("oncall-policy-problems", "oncall/_policy_problems_banner.html",

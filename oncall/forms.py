@@ -185,7 +185,8 @@ class PersonChoiceField(forms.ModelChoiceField):
 class ManualPageForm(forms.Form):
     user = PersonChoiceField(queryset=User.objects.filter(is_active=True).order_by("first_name", "username"),
                              required=False, label="Person")
-    schedule = forms.ModelChoiceField(queryset=Schedule.objects.all(), required=False, label="or schedule's on-call person")
+    schedule = forms.ModelChoiceField(queryset=Schedule.objects.filter(archived_at__isnull=True), required=False,
+                                      label="or schedule's on-call person")
     note = forms.CharField(max_length=200, required=False)
 
     def clean(self):
@@ -205,7 +206,7 @@ def target_choices(current=()) -> list:
     named = [int(v.split(":", 1)[1]) for v in current if v.startswith(f"{TargetKind.USER}:")]
     people = User.objects.filter(Q(is_active=True) | Q(pk__in=named)).order_by("first_name", "username")
     return [
-        ("Schedules (whoever is on call)", [(f"{TargetKind.SCHEDULE}:{s.pk}", s.name) for s in Schedule.objects.order_by("name")]),
+        ("Schedules (whoever is on call)", [(f"{TargetKind.SCHEDULE}:{s.pk}", s.name) for s in Schedule.objects.filter(archived_at__isnull=True).order_by("name")]),
         ("Layers (whoever is on call in it)", [(f"{TargetKind.LAYER}:{layer.pk}", str(layer))
                                                for layer in Layer.objects.select_related("schedule").order_by("schedule__name", "position")]),
         ("People", [(f"{TargetKind.USER}:{u.pk}", (u.get_full_name() or u.get_username()) + ("" if u.is_active else " (deactivated)"))
@@ -222,7 +223,7 @@ class PolicyForm(forms.Form):
     name = forms.CharField(max_length=120)
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
     services = forms.ModelMultipleChoiceField(
-        queryset=Service.objects.order_by("name"), required=False, widget=forms.CheckboxSelectMultiple,
+        queryset=Service.active.order_by("name"), required=False, widget=forms.CheckboxSelectMultiple,
         help_text="Incidents on these services start this policy. A service starts one policy: choosing it here moves it from its current one.")
     repeat = forms.IntegerField(min_value=0, max_value=10, initial=0, help_text="Run the levels again this many times while nobody acknowledges.")
     repeat_after_minutes = forms.DecimalField(min_value=0, max_digits=6, decimal_places=1, initial=15, label="Repeat after (minutes)",

@@ -105,8 +105,9 @@ def compile_schedules(schedule_ids=None, *, window: tuple[datetime, datetime] | 
     14 days). One query (the schedules' versions) when the rules are cached; six otherwise."""
     now = timezone.now()
     lo, hi = window or (now, now + HORIZON)
-    schedules = Schedule.objects.all()
+    schedules = Schedule.objects.filter(archived_at__isnull=True)  # "every schedule": the archive left out
     if schedule_ids is not None:
+        schedules = Schedule.objects.all()
         schedule_ids = list(schedule_ids)
         schedules = schedules.filter(pk__in=schedule_ids)
     # The version alone is not enough: a rolled-back schedule's id can come back (SQLite), so

@@ -1,6 +1,6 @@
 import django_filters
 
-from ..models import Incident, IncidentStatus
+from ..models import Incident, IncidentStatus, Service
 
 
 class IncidentFilter(django_filters.FilterSet):
@@ -17,3 +17,15 @@ class IncidentFilter(django_filters.FilterSet):
 
     def filter_open(self, queryset, name, value):
         return queryset.open() if value else queryset.filter(status=IncidentStatus.RESOLVED)
+
+
+class ArchivedFilter(django_filters.FilterSet):
+    """`?archived=false`: what pickers offer; `true`: the archive; unset: both."""
+
+    archived = django_filters.BooleanFilter(field_name="archived_at", lookup_expr="isnull", exclude=True)
+
+
+class ServiceFilter(ArchivedFilter):
+    class Meta:
+        model = Service
+        fields = ["archived"]

@@ -38,7 +38,8 @@ class SeveritySerializer(serializers.ModelSerializer):
 class ServiceSerializer(serializers.ModelSerializer):
     class Meta:
         model = Service
-        fields = ["slug", "name", "description", "team", "runbook_url", "created_at"]
+        fields = ["slug", "name", "description", "team", "runbook_url", "created_at", "archived_at"]
+        read_only_fields = ["created_at", "archived_at"]
 
 
 class MemberSerializer(serializers.Serializer):
@@ -53,7 +54,7 @@ class MemberSerializer(serializers.Serializer):
 class IncidentSerializer(serializers.ModelSerializer):
     id = serializers.CharField(source="number", read_only=True)
     severity = serializers.SlugRelatedField(slug_field="key", queryset=Severity.objects.filter(is_active=True))
-    services = serializers.SlugRelatedField(slug_field="slug", queryset=Service.objects.all(), many=True, required=False)
+    services = serializers.SlugRelatedField(slug_field="slug", queryset=Service.active.all(), many=True, required=False)
     members = MemberSerializer(many=True, read_only=True)
     declared_by = serializers.CharField(source="declared_by.username", read_only=True, default=None)
     acknowledged_by = serializers.CharField(source="acknowledged_by.username", read_only=True, default=None)

@@ -4,10 +4,10 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from .. import selectors, services
+from .. import catalog, selectors, services
 from ..models import Incident, Service, Severity
 from . import serializers as s
-from .filters import IncidentFilter
+from .filters import IncidentFilter, ServiceFilter
 from .idempotency import IdempotentCreateMixin
 
 User = get_user_model()
@@ -22,10 +22,34 @@ class SeverityViewSet(viewsets.ModelViewSet):
 
 
 class ServiceViewSet(viewsets.ModelViewSet):
+    """Services. One that anything refers to is archived, not deleted: DELETE answers 409
+    naming what refers to it; `archive` hides it from pickers and keeps it on past incidents."""
+
     queryset = Service.objects.all()
     serializer_class = s.ServiceSerializer
     lookup_field = "slug"
     search_fields = ["name", "description", "team"]
+    filterset_class = ServiceFilter
+
+    def perform_create(self, serializer):
+        serializer.instance = catalog.service_create(by=self.request.user, **serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = catalog.service_update(service=serializer.instance, by=self.request.user, **serializer.validated_data)
+
+    def perform_destroy(self, instance):
+        catalog.service_delete(service=instance, by=self.request.user)
+
+    @extend_schema(request=None, responses=s.ServiceSerializer)
+    @action(detail=True, methods=["post"])
+    def archive(self, request, slug=None):
+        """Archive: gone from pickers, kept on the incidents that name it."""
+        return Response(self.get_serializer(catalog.service_archive(service=self.get_object(), by=request.user)).data)
+
+    @extend_schema(request=None, responses=s.ServiceSerializer)
+    @action(detail=True, methods=["post"])
+    def restore(self, request, slug=None):
+        return Response(self.get_serializer(catalog.service_restore(service=self.get_object(), by=request.user)).data)
 
 
 class IncidentViewSet(

@@ -1,6 +1,6 @@
 from django.contrib import admin, messages
 
-from incidents.admin import HTTPS_URLS, RecordAdmin
+from incidents.admin import HTTPS_URLS, ArchiveInsteadOfDelete, RecordAdmin
 
 from . import services
 from .models import Alert, AlertGroup, Heartbeat, Integration, IntegrationMaintenance, Runbook
@@ -13,13 +13,16 @@ class MaintenanceInline(admin.TabularInline):
 
 
 @admin.register(Integration)
-class IntegrationAdmin(admin.ModelAdmin):
-    list_display = ["name", "service", "kind", "key_prefix", "default_severity", "revoked_at", "created_at"]
-    list_filter = ["kind", "service", "revoked_at"]
+class IntegrationAdmin(ArchiveInsteadOfDelete, admin.ModelAdmin):
+    list_display = ["name", "service", "kind", "key_prefix", "default_severity", "revoked_at", "archived_at", "created_at"]
+    list_filter = ["kind", "service", "revoked_at", ("archived_at", admin.EmptyFieldListFilter)]
     search_fields = ["name", "key_prefix"]
     readonly_fields = ["public_id", "key_prefix", "key_rotated_at", "created_at", "created_by"]
     inlines = [MaintenanceInline]
-    actions = ["rotate_keys", "revoke"]
+    actions = ["rotate_keys", "revoke", *ArchiveInsteadOfDelete.actions]
+
+    def archive_one(self, obj, by):
+        services.integration_archive(integration=obj, by=by)
 
     def save_model(self, request, obj, form, change):
         if change:

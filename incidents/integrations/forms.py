@@ -36,7 +36,7 @@ class JSONTextField(forms.CharField):
 
 class IntegrationForm(forms.Form):
     name = forms.CharField(max_length=120)
-    service = forms.ModelChoiceField(queryset=Service.objects.all())
+    service = forms.ModelChoiceField(queryset=Service.active.all())
     kind = forms.ChoiceField(choices=IntegrationKind.choices)
     default_severity = forms.ModelChoiceField(queryset=Severity.objects.filter(is_active=True), help_text="When no rule matches.")
     severity_rules = JSONTextField(expect=list, help_text='First match wins, e.g. [{"match": {"severity": "critical"}, "severity": "P1"}]. Empty for Alertmanager and PagerDuty: the standard mapping.')

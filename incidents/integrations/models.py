@@ -45,6 +45,8 @@ class Integration(models.Model):
     key_hash = models.CharField(max_length=64, unique=True, editable=False)
     key_rotated_at = models.DateTimeField(null=True, blank=True, editable=False)
     revoked_at = models.DateTimeField(null=True, blank=True, help_text="A revoked integration answers 404.")
+    archived_at = models.DateTimeField(null=True, blank=True,
+                                       help_text="Archived: revoked and off the lists; its alerts stay on their incidents.")
 
     default_severity = models.ForeignKey(
         Severity, on_delete=models.PROTECT, related_name="+",
@@ -162,7 +164,7 @@ OPEN_ALERT = ~Q(status=AlertStatus.RESOLVED)
 
 class Alert(models.Model):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="alerts")
+    integration = models.ForeignKey(Integration, on_delete=models.PROTECT, related_name="alerts")
     group = models.ForeignKey(AlertGroup, null=True, blank=True, on_delete=models.SET_NULL, related_name="alerts")
     incident = models.ForeignKey(Incident, null=True, blank=True, on_delete=models.SET_NULL, related_name="alerts")
     fingerprint = models.CharField(max_length=255, help_text="Alertmanager fingerprint, PagerDuty dedup key...")

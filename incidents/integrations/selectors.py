@@ -56,7 +56,7 @@ def _read_by_digest(digest: str) -> Integration | None:
 
 def integration_list():
     return (
-        Integration.objects.select_related("service", "default_severity")
+        Integration.objects.filter(archived_at__isnull=True).select_related("service", "default_severity")
         .annotate(
             open_alerts=Count("alerts", filter=~Q(alerts__status=AlertStatus.RESOLVED)),
             last_alert_at=Max("alerts__last_seen_at"),

@@ -24,6 +24,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from incidents import archive
 from incidents import services as core
 from incidents.audit import audit_record
 from incidents.exceptions import InvalidInput, InvalidTransition
@@ -199,6 +200,19 @@ def integration_revoke(*, integration: Integration, by=None) -> None:
     integration.refresh_from_db()
     _forget()
     audit_record(by=by, obj=integration, action="changed", message="revoked")
+
+
+@transaction.atomic
+def integration_archive(*, integration: Integration, by=None) -> Integration:
+    """Revoke (the key stops at once) and take it off the lists; its alerts stay on their incidents."""
+    if integration.revoked_at is None:
+        integration_revoke(integration=integration, by=by)
+    return archive.archive(integration, by=by)
+
+
+def integration_restore(*, integration: Integration, by=None) -> Integration:
+    """Back on the lists, still revoked: rotate its key to use it again."""
+    return archive.restore(integration, by=by)
 
 
 @transaction.atomic

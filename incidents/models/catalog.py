@@ -60,6 +60,13 @@ class SeverityChecklistItem(models.Model):
         return self.text
 
 
+class ActiveManager(models.Manager):
+    """Rows not archived: what pickers offer (`Model.active`)."""
+
+    def get_queryset(self):
+        return super().get_queryset().filter(archived_at__isnull=True)
+
+
 class Service(models.Model):
     name = models.CharField(max_length=120, unique=True)
     slug = models.SlugField(max_length=120, unique=True)
@@ -67,6 +74,11 @@ class Service(models.Model):
     team = models.CharField(max_length=120, blank=True, help_text="Owning team.")
     runbook_url = models.URLField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    archived_at = models.DateTimeField(
+        null=True, blank=True, help_text="Archived: no longer offered for new incidents; past incidents keep it.")
+
+    objects = models.Manager()
+    active = ActiveManager()
 
     class Meta:
         ordering = ["name"]

@@ -128,7 +128,7 @@ class IncidentMember(models.Model):
     """A person on the incident: one of the four roles, or a plain responder."""
 
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="members")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="incident_memberships")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="incident_memberships")
     role = models.CharField(max_length=20, choices=Role.choices)
     assigned_at = models.DateTimeField(auto_now_add=True)
     assigned_by = models.ForeignKey(

@@ -1,6 +1,6 @@
 from django.contrib import admin, messages
 
-from incidents.admin import HTTPS_URLS, RecordAdmin
+from incidents.admin import HTTPS_URLS, ArchiveInsteadOfDelete, RecordAdmin
 from incidents.admin import MaintenanceAdmin as CoreMaintenanceAdmin
 from incidents.models import Maintenance
 
@@ -53,9 +53,9 @@ class ComponentGroupAdmin(admin.ModelAdmin):
 
 
 @admin.register(StatusComponent)
-class StatusComponentAdmin(admin.ModelAdmin):
-    list_display = ["name", "service", "group", "position", "status", "override", "degrade_on_alert", "showcase"]
-    list_filter = ["group", "status", "degrade_on_alert"]
+class StatusComponentAdmin(ArchiveInsteadOfDelete, admin.ModelAdmin):
+    list_display = ["name", "service", "group", "position", "status", "override", "degrade_on_alert", "showcase", "archived_at"]
+    list_filter = ["group", "status", "degrade_on_alert", ("archived_at", admin.EmptyFieldListFilter)]
     list_editable = ["position"]
     search_fields = ["name", "service__name"]
     readonly_fields = ["code", "status"]
@@ -64,6 +64,9 @@ class StatusComponentAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         services.component_save(component=obj)
+
+    def archive_one(self, obj, by):
+        services.component_archive(component=obj, by=by)
 
 
 @admin.register(PublicIncident)

@@ -12,7 +12,7 @@ class SubscribeForm(forms.Form):
     endpoint = forms.URLField(required=False, max_length=500, label="Webhook URL", assume_scheme="https",
                               help_text="Receives Statuspage-format JSON POSTs.")
     components = forms.ModelMultipleChoiceField(
-        queryset=StatusComponent.objects.order_by("position", "name"), required=False, widget=forms.CheckboxSelectMultiple,
+        queryset=StatusComponent.objects.filter(archived_at__isnull=True).order_by("position", "name"), required=False, widget=forms.CheckboxSelectMultiple,
         help_text="Leave all unticked to hear about everything.",
     )
     # A field people never see; bots fill it in.
@@ -57,7 +57,7 @@ class MaintenanceForm(forms.Form):
     title = forms.CharField(max_length=200)
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False, max_length=10_000,
                                   help_text="Markdown, public: posted as the 'scheduled' update.")
-    services = forms.ModelMultipleChoiceField(queryset=Service.objects.all(), widget=forms.CheckboxSelectMultiple)
+    services = forms.ModelMultipleChoiceField(queryset=Service.active.all(), widget=forms.CheckboxSelectMultiple)
     scheduled_for = forms.DateTimeField(widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
                                         help_text="Server time zone (UTC unless configured).")
     scheduled_until = forms.DateTimeField(widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"))

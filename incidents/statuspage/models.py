@@ -120,7 +120,7 @@ class StatusComponent(models.Model):
     `override` pins it by hand."""
 
     code = models.CharField(max_length=12, unique=True, default=new_code, editable=False)
-    service = models.OneToOneField(Service, on_delete=models.CASCADE, related_name="status_component")
+    service = models.OneToOneField(Service, on_delete=models.PROTECT, related_name="status_component")
     name = models.CharField(max_length=120, help_text="Public name.")
     description = models.TextField(blank=True, max_length=2000, help_text="Public description.")
     group = models.ForeignKey(ComponentGroup, null=True, blank=True, on_delete=models.SET_NULL, related_name="components")
@@ -133,6 +133,8 @@ class StatusComponent(models.Model):
     override = models.CharField(max_length=24, choices=ComponentStatus.choices, blank=True, help_text="Pins the state by hand.")
     status = models.CharField(max_length=24, choices=ComponentStatus.choices, default=ComponentStatus.OPERATIONAL, editable=False)
     start_date = models.DateField(null=True, blank=True, help_text="Uptime is counted from this day.")
+    archived_at = models.DateTimeField(
+        null=True, blank=True, help_text="Archived: off the public page; past incidents still name it.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -147,7 +149,7 @@ class StatusComponent(models.Model):
 class ComponentStatusPeriod(models.Model):
     """A stretch of time a component spent in a non-operational state: the uptime bars' source."""
 
-    component = models.ForeignKey(StatusComponent, on_delete=models.CASCADE, related_name="periods")
+    component = models.ForeignKey(StatusComponent, on_delete=models.PROTECT, related_name="periods")
     status = models.CharField(max_length=24, choices=ComponentStatus.choices)
     started_at = models.DateTimeField()
     ended_at = models.DateTimeField(null=True, blank=True)
@@ -191,7 +193,7 @@ class ComponentImpact(models.Model):
         ALERT = "alert", "Alert automation"
 
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="component_impacts")
-    component = models.ForeignKey(StatusComponent, on_delete=models.CASCADE, related_name="impacts")
+    component = models.ForeignKey(StatusComponent, on_delete=models.PROTECT, related_name="impacts")
     status = models.CharField(max_length=24, choices=ComponentStatus.choices)
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.STAFF)
     updated_at = models.DateTimeField(auto_now=True)

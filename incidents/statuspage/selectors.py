@@ -195,7 +195,7 @@ def snapshot(now: datetime | None = None) -> Snapshot:
     now = now or timezone.now()
     page = page_settings()
     groups = list(ComponentGroup.objects.all())
-    components = list(StatusComponent.objects.select_related("group").order_by("position", "name"))
+    components = list(StatusComponent.objects.filter(archived_at__isnull=True).select_related("group").order_by("position", "name"))
     open_incidents = list(public_incidents().exclude(incident__status="resolved").order_by("-incident__started_at"))
     current = list(maintenances_public().exclude(status=MaintenanceStatus.COMPLETED).order_by("scheduled_for"))
     return Snapshot(page, groups, components, open_incidents, current, now)

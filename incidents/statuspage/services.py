@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from incidents import archive
 from incidents import services as core
 from incidents.exceptions import InvalidInput, InvalidTransition
 from incidents.models import Incident, IncidentStatus, Maintenance, MaintenanceStatus, Service, StatusUpdate, Visibility
@@ -91,6 +92,26 @@ def components_for_services(service_ids: Iterable[int]) -> list[int]:
 
 
 @transaction.atomic
+def component_archive(*, component: StatusComponent, by) -> StatusComponent:
+    """Off the public page (and its JSON); incidents that affected it keep naming it."""
+    archive.archive(component, by=by)
+    cache.bump()
+    return component
+
+
+def component_restore(*, component: StatusComponent, by) -> StatusComponent:
+    archive.restore(component, by=by)
+    cache.bump()
+    return component
+
+
+def component_delete(*, component: StatusComponent, by) -> None:
+    """Only a component without uptime history, incident impacts or subscribers."""
+    archive.delete_unreferenced(component, by=by, what=f"The component “{component.name}”",
+                                archive_hint=f"POST /api/v1/status-components/{component.code}/archive/")
+    cache.bump()
+
+
 def component_save(*, component: StatusComponent) -> StatusComponent:
     """Save a new or edited component (admin, API), then re-derive its state."""
     if component.override and component.override not in ComponentStatus.values:

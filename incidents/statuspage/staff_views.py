@@ -65,7 +65,7 @@ def publish(request, number):
         incident = core_selectors.incident_detail(number)
     except Incident.DoesNotExist:
         raise Http404("No such incident") from None
-    components = list(StatusComponent.objects.order_by("position", "name"))
+    components = list(StatusComponent.objects.filter(archived_at__isnull=True).order_by("position", "name"))
     templates = list(CommunicationTemplate.objects.all())
     pub = PublicIncident.objects.filter(incident=incident).first()
     current = {i.component_id: i.status for i in ComponentImpact.objects.filter(incident=incident)}

@@ -83,8 +83,8 @@ class ScheduleSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Schedule
-        fields = ["id", "name", "description", "time_zone", "layers", "ical_url", "version"]
-        read_only_fields = ["version"]
+        fields = ["id", "name", "description", "time_zone", "layers", "ical_url", "version", "archived_at"]
+        read_only_fields = ["version", "archived_at"]
         extra_kwargs = {"time_zone": {"validators": []}, "name": {"validators": []}}  # the service reports these
 
     def get_ical_url(self, schedule) -> str | None:
@@ -96,7 +96,7 @@ class ScheduleSerializer(serializers.ModelSerializer):
 
 
 class OverrideSerializer(serializers.ModelSerializer):
-    schedule = serializers.PrimaryKeyRelatedField(queryset=Schedule.objects.all())
+    schedule = serializers.PrimaryKeyRelatedField(queryset=Schedule.objects.filter(archived_at__isnull=True))
     layer = serializers.PrimaryKeyRelatedField(queryset=Layer.objects.all(), required=False, allow_null=True)
     user = serializers.PrimaryKeyRelatedField(queryset=User.objects.all())
     replaces = serializers.PrimaryKeyRelatedField(queryset=User.objects.all(), required=False, allow_null=True)
@@ -138,9 +138,9 @@ class LevelSerializer(serializers.Serializer):
 
 class EscalationPolicySerializer(serializers.ModelSerializer):
     levels = LevelSerializer(many=True)
-    services = serializers.SlugRelatedField(slug_field="slug", queryset=Service.objects.all(), many=True, required=False)
+    services = serializers.SlugRelatedField(slug_field="slug", queryset=Service.active.all(), many=True, required=False)
     integrations = serializers.SlugRelatedField(
-        slug_field="public_id", queryset=Integration.objects.all(), many=True, required=False,
+        slug_field="public_id", queryset=Integration.objects.filter(archived_at__isnull=True), many=True, required=False,
         help_text="Integrations (by id) whose alert-opened incidents start this policy instead of their service's.")
 
     class Meta:

@@ -109,6 +109,19 @@ class ScheduleViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
         return Response({"results": self._oncall(None, _instant(request, "at", timezone.now()))})
 
     @extend_schema(request=None, responses=s.ScheduleSerializer)
+    @action(detail=True, methods=["post"])
+    def archive(self, request, pk=None):
+        """Off the lists and pickers (refused while a policy pages it); handoff history keeps it."""
+        schedule = svc.schedule_archive(schedule=self.get_object(), by=request.user)
+        return Response(self.get_serializer(self.get_queryset().get(pk=schedule.pk)).data)
+
+    @extend_schema(request=None, responses=s.ScheduleSerializer)
+    @action(detail=True, methods=["post"])
+    def restore(self, request, pk=None):
+        schedule = svc.schedule_restore(schedule=self.get_object(), by=request.user)
+        return Response(self.get_serializer(self.get_queryset().get(pk=schedule.pk)).data)
+
+    @extend_schema(request=None, responses=s.ScheduleSerializer)
     @action(detail=True, methods=["post"], url_path="rotate-calendar")
     def rotate_calendar(self, request, pk=None):
         """A new secret calendar-feed address; the old one stops working at once."""

@@ -25,6 +25,8 @@ class Schedule(models.Model):
     time_zone = models.CharField(max_length=64, default="America/New_York", validators=[validate_zone],
                                  help_text="IANA name; handoff times and restrictions are in this zone.")
     ical_token = models.CharField(max_length=64, unique=True, default=new_token, editable=False)
+    archived_at = models.DateTimeField(null=True, blank=True,
+                                       help_text="Archived: off the lists and pickers; nobody pages it any more.")
     version = models.PositiveIntegerField(default=0, help_text="Bumped on every rule change (cache key).")
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -94,7 +96,7 @@ class LayerMember(models.Model):
 
     membership = models.ForeignKey(LayerMembership, on_delete=models.CASCADE, related_name="members")
     position = models.PositiveSmallIntegerField(default=0)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     turns = models.PositiveSmallIntegerField(default=1)
 
     class Meta:
@@ -123,8 +125,8 @@ class Override(models.Model):
 
     schedule = models.ForeignKey(Schedule, on_delete=models.CASCADE, related_name="overrides")
     layer = models.ForeignKey(Layer, null=True, blank=True, on_delete=models.CASCADE, related_name="overrides")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="oncall_overrides")
-    replaces = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="oncall_overrides")
+    replaces = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     start = models.DateTimeField()
     end = models.DateTimeField()
     reason = models.CharField(max_length=200, blank=True)
@@ -144,7 +146,7 @@ class HandoffNote(models.Model):
     """What the outgoing person wants the next one to know; sent with the handoff report."""
 
     schedule = models.ForeignKey(Schedule, on_delete=models.CASCADE, related_name="handoff_notes")
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     body = models.TextField(max_length=5000)
     created_at = models.DateTimeField(auto_now_add=True)
     handoff = models.ForeignKey("Handoff", null=True, blank=True, on_delete=models.SET_NULL, related_name="notes")
@@ -168,7 +170,7 @@ class Handoff(models.Model):
 
     schedule = models.ForeignKey(Schedule, on_delete=models.CASCADE, related_name="handoffs")
     due_at = models.DateTimeField()
-    incoming = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.CASCADE, related_name="+")
+    incoming = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
     outgoing = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     status = models.CharField(max_length=10, choices=HandoffStatus.choices, default=HandoffStatus.PENDING)
     report = models.TextField(blank=True)

@@ -6,9 +6,11 @@ password until the person sets one."""
 import zoneinfo
 
 from django.conf import settings
+from django.contrib.admin.models import LogEntry
 from django.contrib.auth import get_user_model
 from django.contrib.auth.tokens import default_token_generator
 from django.db import transaction
+from django.db.models import ProtectedError
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
@@ -110,6 +112,16 @@ def person_update(*, person, by, groups=None, is_active: bool | None = None, tim
     if changed:
         audit_record(by=by, obj=person, action="changed", message="Changed " + "; ".join(changed) + ".")
     return person
+
+
+def refuse_to_delete_people(sender, instance, **kwargs) -> None:
+    """pre_delete guard on the user model: the admin log (Django's LogEntry, whose foreign key
+    cascades) must not lose a row. People are deactivated instead; the other foreign keys to
+    people are PROTECT or SET_NULL."""
+    entries = LogEntry.objects.filter(user=instance)
+    if entries.exists():
+        raise ProtectedError(f"{instance.get_username()} has change-log entries: deactivate people, do not delete them.",
+                             set(entries[:10]))
 
 
 def person_deactivate(*, person, by) -> User:

@@ -8,6 +8,7 @@ from datetime import date, datetime, time
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 
+from incidents import archive
 from incidents.audit import audit_record
 from incidents.exceptions import InUse, InvalidInput
 
@@ -195,11 +196,26 @@ def _refuse_if_paged(targets, what: str) -> None:
                     "take it out of their levels first.")
 
 
+# A schedule's own rows, which go with it; anything else that refers to it (handoff history) keeps it.
+SCHEDULE_OWNED = ("oncall.layer", "oncall.override", "oncall.handoffnote")
+
+
 @transaction.atomic
 def schedule_delete(*, schedule: Schedule, by=None) -> None:
     _refuse_if_paged(EscalationTarget.objects.filter(Q(schedule=schedule) | Q(layer__schedule=schedule)), f"Schedule “{schedule.name}”")
-    audit_record(by=by, obj=schedule, action="deleted")
-    schedule.delete()
+    archive.delete_unreferenced(schedule, by=by, what=f"Schedule “{schedule.name}”", owned=SCHEDULE_OWNED,
+                                archive_hint=f"POST /api/v1/schedules/{schedule.pk}/archive/")
+
+
+@transaction.atomic
+def schedule_archive(*, schedule: Schedule, by=None) -> Schedule:
+    """Off the lists, the gap warnings and the pickers; refused while a policy still pages it."""
+    _refuse_if_paged(EscalationTarget.objects.filter(Q(schedule=schedule) | Q(layer__schedule=schedule)), f"Schedule “{schedule.name}”")
+    return archive.archive(schedule, by=by)
+
+
+def schedule_restore(*, schedule: Schedule, by=None) -> Schedule:
+    return archive.restore(schedule, by=by)
 
 
 @transaction.atomic

@@ -44,12 +44,14 @@ def test_now_page_lists_current_and_next(client, viewer, rota, responder, respon
     assert "Platform" in page and "Responder" in page and "Responder2" in page
 
 
-def test_schedule_page_draws_the_timeline_and_links_the_feed(client, viewer, rota):
+def test_schedule_page_draws_the_timeline_and_links_the_feed(client, viewer, admin_user, rota):
     client.force_login(viewer)
     page = client.get(reverse("oncall:schedule", args=[rota.pk])).content.decode()
     assert "<svg" in page and "bar-final" in page and "bar-layer" in page
-    assert f"/oncall/calendar/schedule/{rota.ical_token}.ics" in page
+    assert rota.ical_token not in page  # the feed address is for those who manage the schedule
     assert "Nobody is on call" not in page
+    client.force_login(admin_user)
+    assert f"/oncall/calendar/schedule/{rota.ical_token}.ics" in client.get(reverse("oncall:schedule", args=[rota.pk])).content.decode()
 
 
 def test_gap_is_warned_on_schedule_and_dashboard(client, viewer, responder):

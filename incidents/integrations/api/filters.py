@@ -7,10 +7,11 @@ class IntegrationFilter(django_filters.FilterSet):
     service = django_filters.CharFilter(field_name="service__slug")
     kind = django_filters.ChoiceFilter(choices=IntegrationKind.choices)
     active = django_filters.BooleanFilter(field_name="revoked_at", lookup_expr="isnull")
+    archived = django_filters.BooleanFilter(field_name="archived_at", lookup_expr="isnull", exclude=True)
 
     class Meta:
         model = Integration
-        fields = ["service", "kind", "active"]
+        fields = ["service", "kind", "active", "archived"]
 
 
 class AlertFilter(django_filters.FilterSet):

@@ -19,7 +19,7 @@ def endpoint_url(integration: Integration, key: str = KEY_PLACEHOLDER) -> str:
 
 class IntegrationSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
-    service = serializers.SlugRelatedField(slug_field="slug", queryset=Service.objects.all())
+    service = serializers.SlugRelatedField(slug_field="slug", queryset=Service.active.all())
     default_severity = serializers.SlugRelatedField(slug_field="key", queryset=Severity.objects.filter(is_active=True), required=False)
     repeat_severity = serializers.SlugRelatedField(slug_field="key", queryset=Severity.objects.filter(is_active=True), required=False, allow_null=True)
     kind = serializers.ChoiceField(choices=IntegrationKind.choices)
@@ -35,9 +35,9 @@ class IntegrationSerializer(serializers.ModelSerializer):
             "id", "name", "service", "kind", "key_prefix", "active", "revoked_at", "endpoint", "default_severity",
             "severity_rules", "group_by", "field_mapping", "resolved_values", "auto_resolve", "flap_window",
             "repeat_threshold", "repeat_window", "repeat_severity", "rate_limit_per_minute", "created_at",
-            "heartbeat_interval", "heartbeat_grace", "heartbeat",
+            "heartbeat_interval", "heartbeat_grace", "heartbeat", "archived_at",
         ]
-        read_only_fields = ["key_prefix", "revoked_at", "created_at"]
+        read_only_fields = ["key_prefix", "revoked_at", "created_at", "archived_at"]
 
     def get_endpoint(self, integration) -> str:
         return endpoint_url(integration, self.context.get("key", KEY_PLACEHOLDER))

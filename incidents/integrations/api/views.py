@@ -65,6 +65,20 @@ class IntegrationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixin
         services.integration_revoke(integration=integration, by=request.user)
         return Response(self.get_serializer(self.get_queryset().get(pk=integration.pk)).data)
 
+    @extend_schema(request=None, responses=s.IntegrationSerializer)
+    @action(detail=True, methods=["post"])
+    def archive(self, request, id=None):
+        """Revoke it and take it off the lists; its alerts stay on their incidents. (Integrations
+        are never deleted: their alerts are incident history.)"""
+        integration = services.integration_archive(integration=self.get_object(), by=request.user)
+        return Response(self.get_serializer(self.get_queryset().get(pk=integration.pk)).data)
+
+    @extend_schema(request=None, responses=s.IntegrationSerializer)
+    @action(detail=True, methods=["post"])
+    def restore(self, request, id=None):
+        integration = services.integration_restore(integration=self.get_object(), by=request.user)
+        return Response(self.get_serializer(self.get_queryset().get(pk=integration.pk)).data)
+
     @extend_schema(request=s.TestAlertSerializer, responses={201: s.AlertSerializer})
     @action(detail=True, methods=["post"], url_path="test-alert")
     def test_alert(self, request, id=None):

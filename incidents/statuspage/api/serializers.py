@@ -7,21 +7,21 @@ from ..models import ComponentGroup, ComponentStatus, StatusComponent
 
 class StatusComponentSerializer(serializers.ModelSerializer):
     id = serializers.CharField(source="code", read_only=True)
-    service = serializers.SlugRelatedField(slug_field="slug", queryset=Service.objects.all())
+    service = serializers.SlugRelatedField(slug_field="slug", queryset=Service.active.all())
     group = serializers.SlugRelatedField(slug_field="code", queryset=ComponentGroup.objects.all(), required=False, allow_null=True)
     override = serializers.ChoiceField(choices=[("", "none")] + list(ComponentStatus.choices), required=False, allow_blank=True)
 
     class Meta:
         model = StatusComponent
         fields = ["id", "service", "name", "description", "group", "position", "showcase", "only_show_if_degraded",
-                  "degrade_on_alert", "override", "status", "start_date", "created_at", "updated_at"]
-        read_only_fields = ["status", "created_at", "updated_at"]
+                  "degrade_on_alert", "override", "status", "start_date", "created_at", "updated_at", "archived_at"]
+        read_only_fields = ["status", "created_at", "updated_at", "archived_at"]
         extra_kwargs = {"name": {"required": False}}
 
 
 class MaintenanceSerializer(serializers.ModelSerializer):
     id = serializers.SerializerMethodField()
-    services = serializers.SlugRelatedField(slug_field="slug", queryset=Service.objects.all(), many=True)
+    services = serializers.SlugRelatedField(slug_field="slug", queryset=Service.active.all(), many=True)
     public_id = serializers.SerializerMethodField()
 
     class Meta:

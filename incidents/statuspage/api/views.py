@@ -3,12 +3,19 @@ from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from incidents.api.filters import ArchivedFilter
 from incidents.api.idempotency import IdempotentCreateMixin
 from incidents.models import Maintenance
 
 from .. import services
 from ..models import StatusComponent
 from . import serializers as s
+
+
+class ComponentFilter(ArchivedFilter):
+    class Meta:
+        model = StatusComponent
+        fields = ["status", "degrade_on_alert", "archived"]
 
 
 class StatusComponentViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
@@ -19,7 +26,7 @@ class StatusComponentViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
     lookup_url_kwarg = "id"
     search_fields = ["name", "description"]
     ordering_fields = ["position", "name"]
-    filterset_fields = ["status", "degrade_on_alert"]
+    filterset_class = ComponentFilter
 
     def get_queryset(self):
         return StatusComponent.objects.select_related("service", "group").order_by("position", "name")
@@ -34,8 +41,18 @@ class StatusComponentViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
         serializer.instance = services.component_save(component=component)
 
     def perform_destroy(self, instance):
-        instance.delete()
-        services.cache.bump()
+        services.component_delete(component=instance, by=self.request.user)
+
+    @extend_schema(request=None, responses=s.StatusComponentSerializer)
+    @action(detail=True, methods=["post"])
+    def archive(self, request, id=None):
+        """Take it off the public page; incidents that affected it keep naming it."""
+        return Response(self.get_serializer(services.component_archive(component=self.get_object(), by=request.user)).data)
+
+    @extend_schema(request=None, responses=s.StatusComponentSerializer)
+    @action(detail=True, methods=["post"])
+    def restore(self, request, id=None):
+        return Response(self.get_serializer(services.component_restore(component=self.get_object(), by=request.user)).data)
 
 
 class MaintenanceViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
