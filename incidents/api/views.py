@@ -7,6 +7,7 @@ from rest_framework.response import Response
 from .. import catalog, selectors, services
 from ..models import Incident, Service, Severity
 from . import serializers as s
+from .archive import ArchiveActions
 from .filters import IncidentFilter, ServiceFilter
 from .idempotency import IdempotentCreateMixin
 
@@ -21,7 +22,7 @@ class SeverityViewSet(viewsets.ModelViewSet):
     ordering_fields = ["rank"]
 
 
-class ServiceViewSet(viewsets.ModelViewSet):
+class ServiceViewSet(ArchiveActions, viewsets.ModelViewSet):
     """Services. One that anything refers to is archived, not deleted: DELETE answers 409
     naming what refers to it; `archive` hides it from pickers and keeps it on past incidents."""
 
@@ -30,6 +31,14 @@ class ServiceViewSet(viewsets.ModelViewSet):
     lookup_field = "slug"
     search_fields = ["name", "description", "team"]
     filterset_class = ServiceFilter
+
+    @staticmethod
+    def archive_with(service, by):
+        return catalog.service_archive(service=service, by=by)
+
+    @staticmethod
+    def restore_with(service, by):
+        return catalog.service_restore(service=service, by=by)
 
     def perform_create(self, serializer):
         serializer.instance = catalog.service_create(by=self.request.user, **serializer.validated_data)
@@ -40,16 +49,6 @@ class ServiceViewSet(viewsets.ModelViewSet):
     def perform_destroy(self, instance):
         catalog.service_delete(service=instance, by=self.request.user)
 
-    @extend_schema(request=None, responses=s.ServiceSerializer)
-    @action(detail=True, methods=["post"])
-    def archive(self, request, slug=None):
-        """Archive: gone from pickers, kept on the incidents that name it."""
-        return Response(self.get_serializer(catalog.service_archive(service=self.get_object(), by=request.user)).data)
-
-    @extend_schema(request=None, responses=s.ServiceSerializer)
-    @action(detail=True, methods=["post"])
-    def restore(self, request, slug=None):
-        return Response(self.get_serializer(catalog.service_restore(service=self.get_object(), by=request.user)).data)
 
 
 class IncidentViewSet(

@@ -11,6 +11,7 @@ from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from incidents.api.archive import ArchiveActions
 from incidents.api.idempotency import IdempotentCreateMixin
 from incidents.exceptions import InvalidInput
 
@@ -42,7 +43,7 @@ def _user(user) -> dict | None:
     return s.UserRefSerializer(user).data if user else None
 
 
-class ScheduleViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
+class ScheduleViewSet(ArchiveActions, IdempotentCreateMixin, viewsets.ModelViewSet):
     """Schedules with their layers. `oncall` answers who is on call now or `?at=`; `shifts`
     lists the final shifts between `start` and `end`."""
 
@@ -108,18 +109,13 @@ class ScheduleViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
     def oncall_all(self, request):
         return Response({"results": self._oncall(None, _instant(request, "at", timezone.now()))})
 
-    @extend_schema(request=None, responses=s.ScheduleSerializer)
-    @action(detail=True, methods=["post"])
-    def archive(self, request, pk=None):
-        """Off the lists and pickers (refused while a policy pages it); handoff history keeps it."""
-        schedule = svc.schedule_archive(schedule=self.get_object(), by=request.user)
-        return Response(self.get_serializer(self.get_queryset().get(pk=schedule.pk)).data)
+    @staticmethod
+    def archive_with(schedule, by):  # refused while a policy pages it
+        return svc.schedule_archive(schedule=schedule, by=by)
 
-    @extend_schema(request=None, responses=s.ScheduleSerializer)
-    @action(detail=True, methods=["post"])
-    def restore(self, request, pk=None):
-        schedule = svc.schedule_restore(schedule=self.get_object(), by=request.user)
-        return Response(self.get_serializer(self.get_queryset().get(pk=schedule.pk)).data)
+    @staticmethod
+    def restore_with(schedule, by):
+        return svc.schedule_restore(schedule=schedule, by=by)
 
     @extend_schema(request=None, responses=s.ScheduleSerializer)
     @action(detail=True, methods=["post"], url_path="rotate-calendar")

@@ -4,6 +4,7 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from incidents.api.archive import ArchiveActions
 from incidents.models import Service
 
 from .. import selectors, services
@@ -14,7 +15,7 @@ from .filters import AlertFilter, IntegrationFilter
 CONFIG_FIELDS = set(services.EDITABLE) | set(services.HEARTBEAT_FIELDS)
 
 
-class IntegrationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+class IntegrationViewSet(ArchiveActions, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
                          mixins.UpdateModelMixin, viewsets.GenericViewSet):
     """Alert integrations. The key is returned once, by create and rotate-key; only its
     SHA-256 is stored."""
@@ -65,19 +66,13 @@ class IntegrationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixin
         services.integration_revoke(integration=integration, by=request.user)
         return Response(self.get_serializer(self.get_queryset().get(pk=integration.pk)).data)
 
-    @extend_schema(request=None, responses=s.IntegrationSerializer)
-    @action(detail=True, methods=["post"])
-    def archive(self, request, id=None):
-        """Revoke it and take it off the lists; its alerts stay on their incidents. (Integrations
-        are never deleted: their alerts are incident history.)"""
-        integration = services.integration_archive(integration=self.get_object(), by=request.user)
-        return Response(self.get_serializer(self.get_queryset().get(pk=integration.pk)).data)
+    @staticmethod
+    def archive_with(integration, by):  # also revokes; integrations are never deleted (their alerts are history)
+        return services.integration_archive(integration=integration, by=by)
 
-    @extend_schema(request=None, responses=s.IntegrationSerializer)
-    @action(detail=True, methods=["post"])
-    def restore(self, request, id=None):
-        integration = services.integration_restore(integration=self.get_object(), by=request.user)
-        return Response(self.get_serializer(self.get_queryset().get(pk=integration.pk)).data)
+    @staticmethod
+    def restore_with(integration, by):
+        return services.integration_restore(integration=integration, by=by)
 
     @extend_schema(request=s.TestAlertSerializer, responses={201: s.AlertSerializer})
     @action(detail=True, methods=["post"], url_path="test-alert")

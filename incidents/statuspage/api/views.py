@@ -3,6 +3,7 @@ from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from incidents.api.archive import ArchiveActions
 from incidents.api.filters import ArchivedFilter
 from incidents.api.idempotency import IdempotentCreateMixin
 from incidents.models import Maintenance
@@ -18,7 +19,7 @@ class ComponentFilter(ArchivedFilter):
         fields = ["status", "degrade_on_alert", "archived"]
 
 
-class StatusComponentViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
+class StatusComponentViewSet(ArchiveActions, IdempotentCreateMixin, viewsets.ModelViewSet):
     """Status page components. Their `status` is derived; `override` pins it."""
 
     serializer_class = s.StatusComponentSerializer
@@ -43,16 +44,13 @@ class StatusComponentViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
     def perform_destroy(self, instance):
         services.component_delete(component=instance, by=self.request.user)
 
-    @extend_schema(request=None, responses=s.StatusComponentSerializer)
-    @action(detail=True, methods=["post"])
-    def archive(self, request, id=None):
-        """Take it off the public page; incidents that affected it keep naming it."""
-        return Response(self.get_serializer(services.component_archive(component=self.get_object(), by=request.user)).data)
+    @staticmethod
+    def archive_with(component, by):
+        return services.component_archive(component=component, by=by)
 
-    @extend_schema(request=None, responses=s.StatusComponentSerializer)
-    @action(detail=True, methods=["post"])
-    def restore(self, request, id=None):
-        return Response(self.get_serializer(services.component_restore(component=self.get_object(), by=request.user)).data)
+    @staticmethod
+    def restore_with(component, by):
+        return services.component_restore(component=component, by=by)
 
 
 class MaintenanceViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
