@@ -6,6 +6,7 @@ everyone signed in (their own profile and calendar feed). Writes go through
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
@@ -47,7 +48,8 @@ class PersonSerializer(serializers.ModelSerializer):
         fields = ["id", "username", "email", "first_name", "last_name", "is_active", "groups", "time_zone",
                   "contact_methods", "last_login", "date_joined", "invite"]
         read_only_fields = ["last_login", "date_joined"]
-        extra_kwargs = {"username": {"validators": []}}  # the service reports a taken name
+        # The service reports a taken name; the characters are checked here.
+        extra_kwargs = {"username": {"validators": [UnicodeUsernameValidator()]}}
 
 
 class PersonUpdateSerializer(PersonSerializer):

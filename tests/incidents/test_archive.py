@@ -6,6 +6,7 @@ from django.contrib.admin.models import DELETION, LogEntry
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import ProtectedError
+from django.test import Client
 from django.utils import timezone
 
 from incidents import services as incident_services
@@ -51,6 +52,11 @@ def test_archiving_a_service_hides_it_from_pickers_and_keeps_it_on_past_incident
     # ...still named by the incidents that had it.
     detail = responder_api.get(f"/api/v1/incidents/{incident.number}/").json()
     assert service.slug in str(detail["services"])
+    # ...and off the public page with it (its cache catches up within STATUSPAGE_CACHE_SECONDS; bumped here).
+    from incidents.statuspage import cache
+
+    cache.bump()
+    assert "Payments" not in [c["name"] for c in Client().get("/status/api/v2/components.json").json()["components"]]
 
 
 def test_deleting_an_unreferenced_service_is_audited(admin_api, admin_user):
