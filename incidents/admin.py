@@ -55,6 +55,9 @@ class ArchiveInsteadOfDelete:
     def delete_model(self, request, obj):
         archive.delete_unreferenced(obj, by=request.user, what=str(obj), archive_hint="the Archive action", owned=self.archive_owned)
 
+    def log_deletions(self, request, queryset):
+        return None  # delete_unreferenced has recorded it (bulk delete is not offered)
+
     def get_actions(self, request):
         actions = super().get_actions(request)
         actions.pop("delete_selected", None)  # a bulk delete would skip the reference check

@@ -127,3 +127,19 @@ def test_a_schedule_with_handoff_history_is_archived_not_deleted(admin_api, admi
     names = [r["schedule"] for r in admin_api.get("/api/v1/schedules/oncall/").json()["results"]]
     assert schedule.pk not in names
     assert Handoff.objects.filter(schedule=schedule).exists()
+
+
+def test_the_admin_archives_what_is_referenced_and_deletes_the_rest_once_audited(admin_user, used_service):
+    from django.urls import reverse
+
+    service, _component, _incident = used_service
+    spare = ServiceFactory(name="Spare", slug="spare")
+    client = Client()
+    client.force_login(admin_user)
+    assert client.get(reverse("admin:incidents_service_delete", args=[service.pk])).status_code == 403
+    client.post(reverse("admin:incidents_service_changelist"), {"action": "archive_selected", "_selected_action": [service.pk]})
+    service.refresh_from_db()
+    assert service.archived_at is not None
+    assert client.post(reverse("admin:incidents_service_delete", args=[spare.pk]), {"post": "yes"}).status_code == 302
+    assert not Service.objects.filter(pk=spare.pk).exists()
+    assert LogEntry.objects.filter(object_id=str(spare.pk), action_flag=DELETION).count() == 1
