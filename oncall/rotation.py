@@ -358,7 +358,10 @@ class Layer:
 
     def piece_at(self, instant: datetime):
         """Who the interval of `shifts` containing `instant` names (None: nobody)."""
-        _lo, _hi, pieces, ends = self._covering(instant, later(instant, timedelta(microseconds=1)))
+        built = self._built
+        if not (built and built[0] <= instant < built[1]):
+            built = self._covering(instant, later(instant, timedelta(microseconds=1)))
+        pieces, ends = built[2], built[3]
         i = bisect_right(ends, instant)
         return pieces[i][2] if i < len(pieces) and pieces[i][0] <= instant else None
 
@@ -410,6 +413,8 @@ class Override:
 
 
 def _apply(base_who, instant, overrides):
+    if not overrides:
+        return base_who
     who = base_who
     for o in overrides:  # later ones win
         if o.start <= instant < o.end and (o.replaces is None or o.replaces == base_who):
@@ -435,12 +440,16 @@ class Schedule:
             else:
                 self._final_overrides.append(o)
 
-    def _resolve(self, instant, bases):
-        """The answer at `instant` given each layer's own answer there (before overrides):
-        layer overrides, then the first layer with someone on call, then schedule overrides.
-        Returns (final, per-layer answers)."""
-        answers = [_apply(base, instant, self._layer_overrides.get(layer.key, ())) for layer, base in zip(self.layers, bases, strict=True)]
-        return _apply(next((w for w in answers if w is not None), None), instant, self._final_overrides), answers
+    # The two rules every answer goes through, for an instant or for an interval alike.
+
+    def _layer_answer(self, layer: Layer, base, instant):
+        """A layer's answer at `instant` from its own rules' answer `base`: its overrides on top."""
+        return _apply(base, instant, self._layer_overrides.get(layer.key))
+
+    def _final(self, instant, answers: Iterable):
+        """The schedule's answer from the layers' answers in order: the first layer with
+        someone on call, then the schedule-wide overrides on top."""
+        return _apply(next((w for w in answers if w is not None), None), instant, self._final_overrides)
 
     def _edges(self, layer_pieces, start, end):
         cuts = {start, end}
@@ -462,14 +471,17 @@ class Schedule:
                 while idx[n] < len(pieces) and pieces[idx[n]][1] <= a:
                     idx[n] += 1
                 bases.append(pieces[idx[n]][2] if idx[n] < len(pieces) and pieces[idx[n]][0] <= a else None)
-            out.append((a, b, *self._resolve(a, bases)))
+            answers = [self._layer_answer(layer, base, a) for layer, base in zip(self.layers, bases, strict=True)]
+            out.append((a, b, self._final(a, answers), answers))
         return out
 
     def who_at(self, instant: datetime):
-        return self._resolve(instant, [layer.piece_at(instant) for layer in self.layers])[0]
+        """The answer at `instant` from the same intervals and rules as `shifts` (lazily: the
+        layers after the first with someone on call are not read)."""
+        return self._final(instant, (self._layer_answer(layer, layer.piece_at(instant), instant) for layer in self.layers))
 
     def layer_who_at(self, layer: Layer, instant: datetime):
-        return _apply(layer.piece_at(instant), instant, self._layer_overrides.get(layer.key, ()))
+        return self._layer_answer(layer, layer.piece_at(instant), instant)
 
     def layer_shifts(self, layer: Layer, start: datetime, end: datetime):
         n = next(i for i, lay in enumerate(self.layers) if lay is layer)
