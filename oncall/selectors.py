@@ -122,7 +122,7 @@ def local_label(instant: datetime, zone: ZoneInfo) -> str:
     except OverflowError:
         return f"{instant:%Y-%m-%d %H:%M} UTC"
     offset = f"{local:%z}"
-    return f"{local:%a %d %b %Y %H:%M} (UTC{offset[:3]}:{offset[3:5]})"
+    return f"{local:%a %d %b %H:%M} (UTC{offset[:3]}:{offset[3:5]})"
 
 
 def layer_preview(*, spec, time_zone: str, layer: Layer | None = None, effective_from: datetime | None = None,
@@ -155,8 +155,8 @@ def layer_preview(*, spec, time_zone: str, layer: Layer | None = None, effective
     users = users_by_id([w for _, _, w in handoffs] + [w for _, _, w in windows])
 
     def rows(pieces):
-        return [PreviewRow(local_label(a, zone), local_label(b, zone), round((b - a).total_seconds() / 3600, 2), users.get(w))
-                for a, b, w in pieces]
+        return [PreviewRow("now" if a == start else local_label(a, zone), local_label(b, zone),
+                           round((b - a).total_seconds() / 3600, 2), users.get(w)) for a, b, w in pieces]
 
     return {"time_zone": time_zone, "handoffs": rows(handoffs), "windows": rows(windows), "restricted": bool(restrictions),
             "all_day": [r for r in spec.restrictions if r.start == r.end]}

@@ -43,3 +43,25 @@ def test_edit_a_policy_in_the_browser(browser_page, live_server, admin_user, res
     assert {(t.kind, t.user_id or t.schedule_id) for t in levels[1].targets.all()} == {
         (TargetKind.USER, responder2.pk), (TargetKind.SCHEDULE, rota.pk)}
     assert [s.key for s in levels[1].severities.all()] == ["P0"]
+
+
+def test_layer_form_previews_the_next_windows_in_the_browser(browser_page, live_server, admin_user, responder, responder2):
+    page = browser_page
+    rota = make_schedule("Checkout primary", [responder, responder2], tz="Australia/Lord_Howe")
+    browser_login(page, live_server, "boss")
+    ARTIFACTS.mkdir(exist_ok=True)
+    for width, height in ((390, 844), (1366, 900)):
+        page.set_viewport_size({"width": width, "height": height})
+        page.goto(live_server.url + reverse("oncall:layer_edit", args=[rota.layers.get().pk]))
+        assert "runs 24 h from the start" in page.inner_text("form.card")
+        page.fill("#id_restrictions", "Mon-Fri 08:00-08:00")
+        page.click("button:has-text('Preview')")
+        preview = page.locator("#preview")
+        preview.wait_for()
+        text = preview.inner_text()
+        assert "Australia/Lord_Howe" in text and "runs 24 h from the start, to 08:00 the next day" in text
+        assert "Next handoffs" in text and "Next on-call windows" in text and "(UTC+1" in text
+        assert page.input_value("#id_restrictions") == "Mon-Fri 08:00-08:00"  # the form keeps what was typed
+        page.screenshot(path=str(ARTIFACTS / f"layer-preview-{width}.png"), full_page=True)
+        assert page.evaluate("document.documentElement.scrollWidth") <= width + 1  # nothing forces a sideways scroll
+    assert not rota.layers.get().restrictions.exists()
