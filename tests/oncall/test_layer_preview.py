@@ -5,24 +5,15 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.contrib.auth.models import Group
 from django.urls import reverse
 
-from incidents.groups import ADMIN
 from oncall import selectors
 from oncall.models import Layer, Schedule
 from oncall.services.schedules import LayerSpec, RestrictionSpec
 
-from .conftest import make_schedule, person
+from .conftest import make_schedule
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def staff(db):
-    user = person("ops", is_staff=True)
-    user.groups.add(Group.objects.get(name=ADMIN))
-    return user
 
 
 def _layer_post(layer, **extra):
