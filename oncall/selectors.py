@@ -146,7 +146,8 @@ def layer_preview(*, spec, time_zone: str, layer: Layer | None = None, effective
              "ends_at": spec.ends_at, "memberships": memberships}
     turns_only = rotation_layer(**rules, restrictions=())
     windowed = rotation_layer(**rules, restrictions=restrictions)
-    start = max(at or timezone.now(), turns_only.start_utc)
+    now = at or timezone.now()
+    start = max(now, turns_only.start_utc)
     end = rotation.later(start, timedelta(days=60))
     handoffs = [(a, b, turns_only.who_at(a)) for a, b, _ in turns_only.turns(start, end)[:count]]
     if handoffs:  # the turn in force: from its real start
@@ -155,7 +156,7 @@ def layer_preview(*, spec, time_zone: str, layer: Layer | None = None, effective
     users = users_by_id([w for _, _, w in handoffs] + [w for _, _, w in windows])
 
     def rows(pieces):
-        return [PreviewRow("now" if a == start else local_label(a, zone), local_label(b, zone),
+        return [PreviewRow("now" if a == now else local_label(a, zone), local_label(b, zone),
                            round((b - a).total_seconds() / 3600, 2), users.get(w)) for a, b, w in pieces]
 
     return {"time_zone": time_zone, "handoffs": rows(handoffs), "windows": rows(windows), "restricted": bool(restrictions),

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
-from oncall.models import EscalationPolicy
+from oncall.models import EscalationPolicy, Schedule
 from tests.conftest import browser_login
 
 from .conftest import Condition, TargetKind, make_policy, make_schedule
@@ -65,3 +65,23 @@ def test_layer_form_previews_the_next_windows_in_the_browser(browser_page, live_
         page.screenshot(path=str(ARTIFACTS / f"layer-preview-{width}.png"), full_page=True)
         assert page.evaluate("document.documentElement.scrollWidth") <= width + 1  # nothing forces a sideways scroll
     assert not rota.layers.get().restrictions.exists()
+
+
+def test_new_schedule_form_previews_its_first_layer_in_the_browser(browser_page, live_server, admin_user, responder):
+    page = browser_page
+    browser_login(page, live_server, "boss")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(live_server.url + reverse("oncall:schedule_new"))
+    page.fill("#id_name", "Nights")
+    page.fill("#id_time_zone", "America/St_Johns")
+    page.select_option("#id_layer-rotation", "hours")
+    page.fill("#id_layer-every", "12")
+    page.fill("#id_layer-participants", "responder\noff")
+    page.fill("#id_layer-restrictions", "daily 20:00-08:00")
+    page.click("button:has-text('Preview')")
+    text = page.locator("#preview").inner_text()
+    assert "America/St_Johns" in text and "(UTC-0" in text and "nobody (off)" in text and "Next on-call windows" in text
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "schedule-new-preview-390.png"), full_page=True)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 391
+    assert not Schedule.objects.exists()

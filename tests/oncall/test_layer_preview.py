@@ -79,3 +79,14 @@ def test_preview_handoffs_across_spring_forward_follow_the_rule():
     assert [row.start for row in preview["handoffs"]] == [
         "Fri 12 Mar 02:30 (UTC-05:00)", "Sat 13 Mar 02:30 (UTC-05:00)", "Sun 14 Mar 03:00 (UTC-04:00)", "Mon 15 Mar 02:30 (UTC-04:00)"]
     assert [row.hours for row in preview["handoffs"]][1:3] == [23.5, 23.5]
+
+
+def test_preview_of_a_layer_starting_later_shows_its_first_handoff_not_now():
+    spec = LayerSpec(name="Later", starts_on=date(2027, 3, 1), participants=[(None, 1)], rotation="daily", handoff_time=time(9))
+    preview = selectors.layer_preview(spec=spec, time_zone="Europe/Berlin", at=datetime(2027, 2, 20, tzinfo=UTC), count=2)
+    assert [row.start for row in preview["handoffs"]] == ["Mon 01 Mar 09:00 (UTC+01:00)", "Tue 02 Mar 09:00 (UTC+01:00)"]
+    running = selectors.layer_preview(spec=spec, time_zone="Europe/Berlin", at=datetime(2027, 3, 5, 12, tzinfo=UTC), count=1)
+    assert running["handoffs"][0].start == "Fri 05 Mar 09:00 (UTC+01:00)"  # the turn in force, from its real start
+    restricted = LayerSpec(name="Later", starts_on=date(2027, 3, 1), participants=[(None, 1)], rotation="daily",
+                           restrictions=[RestrictionSpec([4], time(8), time(18))])
+    assert selectors.layer_preview(spec=restricted, time_zone="Europe/Berlin", at=datetime(2027, 3, 5, 12, tzinfo=UTC))["windows"] == []
