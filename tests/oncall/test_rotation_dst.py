@@ -199,3 +199,13 @@ def test_far_dates_answer_instead_of_crashing(zone):
     assert schedule.shifts(datetime.min.replace(tzinfo=UTC), datetime(1, 1, 9, tzinfo=UTC)) == []
     early = Layer(zone=zone, anchor=datetime(1, 1, 1), unit=DAYS, length=1, memberships=[Membership(None, ("a",))])
     assert early.who_at(datetime(1, 1, 3, tzinfo=UTC)) == "a"
+
+
+def test_a_skipped_calendar_day_does_not_skip_a_person():
+    # Samoa skipped 2011-12-30 entirely: the midnight handoffs of the 30th and the 31st are one
+    # instant, so one handoff, to the next person.
+    apia = ZoneInfo("Pacific/Apia")
+    layer = Layer(zone=apia, anchor=datetime(2011, 12, 28), unit=DAYS, length=1, memberships=[Membership(None, ("a", "b", "c"))])
+    shifts = layer.shifts(at(apia, 2011, 12, 28), at(apia, 2012, 1, 2))
+    assert [(local(a, apia).date().isoformat(), who) for a, _b, who in shifts] == [
+        ("2011-12-28", "a"), ("2011-12-29", "b"), ("2011-12-31", "c"), ("2012-01-01", "a")]
