@@ -11,6 +11,8 @@ from django.contrib.auth.models import Group
 from django.db.models import Q
 from django.utils import timezone
 
+from incidents.exceptions import InvalidInput
+
 from . import rotation
 from .models import (
     Escalation,
@@ -108,6 +110,9 @@ def rotation_layer(*, zone: ZoneInfo, kind: str, every: int, handoff_time, hando
         weekdays=WEEKDAYS if weekdays_only and unit == rotation.DAYS else None, end=ends_at, key=key)
 
 
+PREVIEW_MAX_TURNS = 10_000
+
+
 @dataclass
 class PreviewRow:
     start: str  # local wall-clock time in the schedule's zone, with its UTC offset
@@ -130,6 +135,8 @@ def layer_preview(*, spec, time_zone: str, layer: Layer | None = None, effective
     """The next `count` handoffs and on-call windows of a layer as `spec` describes it, in the
     schedule's zone, without saving anything: the same rotation maths the pager uses."""
     zone = ZoneInfo(time_zone)
+    if sum(turns for _, turns in spec.participants) > PREVIEW_MAX_TURNS:
+        raise InvalidInput(f"A cycle of at most {PREVIEW_MAX_TURNS:,} turns can be previewed.", field="participants")
     slots = tuple(user.pk if user else None for user, turns in spec.participants for _ in range(turns))
     memberships = [rotation.Membership(effective_from, slots)]
     if layer is not None and effective_from is not None:  # earlier shifts keep the saved list

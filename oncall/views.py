@@ -67,7 +67,10 @@ def schedule_new(request):
     preview = None
     if request.method == "POST" and "preview" in request.POST:
         if layer_form.is_valid():
-            preview = selectors.layer_preview(spec=layer_form.spec(), time_zone=layer_form.zone.key)
+            try:
+                preview = selectors.layer_preview(spec=layer_form.spec(), time_zone=layer_form.zone.key)
+            except DomainError as exc:
+                _form_error(layer_form, exc)
     elif request.method == "POST" and form.is_valid() and layer_form.is_valid():
         try:
             schedule = svc.schedule_create(name=form.cleaned_data["name"], time_zone=form.cleaned_data["time_zone"],
@@ -112,8 +115,11 @@ def layer_edit(request, pk=None, schedule_pk=None):
     preview = None
     if request.method == "POST" and "preview" in request.POST:
         if form.is_valid():
-            preview = selectors.layer_preview(spec=form.spec(), time_zone=schedule.time_zone, layer=layer,
-                                              effective_from=form.cleaned_data["effective_from"])
+            try:
+                preview = selectors.layer_preview(spec=form.spec(), time_zone=schedule.time_zone, layer=layer,
+                                                  effective_from=form.cleaned_data["effective_from"])
+            except DomainError as exc:
+                _form_error(form, exc)
     elif request.method == "POST" and form.is_valid():
         try:
             if layer:

@@ -90,3 +90,11 @@ def test_preview_of_a_layer_starting_later_shows_its_first_handoff_not_now():
     restricted = LayerSpec(name="Later", starts_on=date(2027, 3, 1), participants=[(None, 1)], rotation="daily",
                            restrictions=[RestrictionSpec([4], time(8), time(18))])
     assert selectors.layer_preview(spec=restricted, time_zone="Europe/Berlin", at=datetime(2027, 3, 5, 12, tzinfo=UTC))["windows"] == []
+
+
+def test_preview_of_an_absurd_cycle_is_a_form_error_not_a_crash(client, staff, responder):
+    rota = make_schedule("Platform", [responder])
+    client.force_login(staff)
+    layer = rota.layers.get()
+    resp = client.post(reverse("oncall:layer_edit", args=[layer.pk]), _layer_post(layer, participants="responder x99999999", preview="1"))
+    assert resp.status_code == 200 and "A cycle of at most 10,000 turns can be previewed." in resp.content.decode()
