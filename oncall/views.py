@@ -47,6 +47,7 @@ def schedule_detail(request, pk):
     for layer in layers:
         layer.participants_text = forms.participants_text(layer)
         layer.restrictions_text = forms.restrictions_text(layer)
+        layer.all_day_windows = any(r.start_time == r.end_time for r in layer.restrictions.all())
     overrides = schedule.overrides.filter(end__gt=now).select_related("user", "replaces", "layer")
     current = timeline["final"][0][2] if timeline["final"] and timeline["final"][0][0] <= now else None
     feed = request.build_absolute_uri(reverse("oncall:ical_schedule", args=[schedule.ical_token]))

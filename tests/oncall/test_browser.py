@@ -64,7 +64,13 @@ def test_layer_form_previews_the_next_windows_in_the_browser(browser_page, live_
         assert page.input_value("#id_restrictions") == "Mon-Fri 08:00-08:00"  # the form keeps what was typed
         page.screenshot(path=str(ARTIFACTS / f"layer-preview-{width}.png"), full_page=True)
         assert page.evaluate("document.documentElement.scrollWidth") <= width + 1  # nothing forces a sideways scroll
-    assert not rota.layers.get().restrictions.exists()
+    assert not rota.layers.get().restrictions.exists()  # previews save nothing
+    page.click("button:has-text('Save layer')")
+    page.wait_for_url(lambda url: url.endswith(reverse("oncall:schedule", args=[rota.pk])))
+    assert "An equal start and end runs 24 h from the start" in page.inner_text("main")
+    for width, height in ((1366, 900), (390, 844)):
+        page.set_viewport_size({"width": width, "height": height})
+        page.screenshot(path=str(ARTIFACTS / f"schedule-24h-window-{width}.png"), full_page=True)
 
 
 def test_new_schedule_form_previews_its_first_layer_in_the_browser(browser_page, live_server, admin_user, responder):

@@ -69,6 +69,8 @@ def test_preview_agrees_with_the_saved_schedule(client, staff, responder, respon
     shown = [(row.start, row.user) for row in preview["windows"]]
     assert len(shown) == 6  # the first starts "now", a moment apart: compare the rest
     assert shown[1:] == [(selectors.local_label(a, ZoneInfo("Europe/Berlin")), who) for a, _b, who in saved][1:6]
+    page = client.get(reverse("oncall:schedule", args=[rota.pk])).content.decode()
+    assert "An equal start and end runs 24 h from the start" in page
 
 
 def test_preview_handoffs_across_spring_forward_follow_the_rule():
