@@ -40,6 +40,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
+from itertools import islice
 from zoneinfo import ZoneInfo
 
 HOURS, DAYS = "hours", "days"
@@ -369,8 +370,9 @@ class Layer:
 
 
 def clip(pieces, ends, start, end):
+    """`pieces` (sorted, `ends` their ends) cut to [start, end)."""
     out = []
-    for a, b, who in pieces[bisect_right(ends, start):]:
+    for a, b, who in islice(pieces, bisect_right(ends, start), None):
         if a >= end:
             break
         out.append((max(a, start), min(b, end), who))
