@@ -118,7 +118,10 @@ class LayerForm(forms.Form):
     participants = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), help_text=(
         "One username per line, in turn order. “dana x4” gives Dana four turns in a row; “off x3” leaves three turns empty."))
     restrictions = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False, help_text=(
-        "Optional, one window per line in the schedule's time zone, e.g. “Mon-Fri 09:00-17:00” or “daily 18:00-08:00”."))
+        "Optional, one window per line in the schedule's time zone, e.g. “Mon-Fri 09:00-17:00” or “daily 18:00-08:00”. "
+        "An end before the start runs past midnight; an equal start and end (“Mon-Fri 08:00-08:00”) runs 24 h from the start, "
+        "to the same time the next day. A time the clock skips (spring forward) means the first minute after the jump; "
+        "a time it repeats (fall back) means its first occurrence. Use Preview to see the next windows before saving."))
     effective_from = forms.DateTimeField(required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
                                          help_text="Editing: participant changes apply from this local time; earlier shifts keep the old list.")
 

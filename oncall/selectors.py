@@ -8,7 +8,10 @@ from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.db.models import Q
 from django.utils import timezone
+
+from incidents.exceptions import InvalidInput
 
 from . import rotation
 from .models import (
@@ -90,14 +93,81 @@ def _load_layers(schedule_ids, zones: dict[int, ZoneInfo]) -> dict[int, list]:
     for pk, schedule_id, kind, every, handoff_time, weekday, weekdays_only, starts_on, ends_at in layer_rows:
         if schedule_id not in zones:
             continue
-        unit, length = _unit_length(kind, every)
-        layers[schedule_id].append(rotation.Layer(
-            zone=zones[schedule_id],
-            anchor=layer_anchor(rotation_kind=kind, starts_on=starts_on, handoff_time=handoff_time, handoff_weekday=weekday),
-            unit=unit, length=length, memberships=memberships[pk], restrictions=restrictions[pk],
-            weekdays=WEEKDAYS if weekdays_only and unit == rotation.DAYS else None, end=ends_at, key=pk,
-        ))
+        layers[schedule_id].append(rotation_layer(
+            zone=zones[schedule_id], kind=kind, every=every, handoff_time=handoff_time, handoff_weekday=weekday,
+            weekdays_only=weekdays_only, starts_on=starts_on, ends_at=ends_at, memberships=memberships[pk],
+            restrictions=restrictions[pk], key=pk))
     return layers
+
+
+def rotation_layer(*, zone: ZoneInfo, kind: str, every: int, handoff_time, handoff_weekday: int, weekdays_only: bool, starts_on,
+                   ends_at, memberships, restrictions, key=None) -> rotation.Layer:
+    """A layer's rules (saved or only typed into the form) as a rotation.Layer."""
+    unit, length = _unit_length(kind, every)
+    return rotation.Layer(
+        zone=zone, anchor=layer_anchor(rotation_kind=kind, starts_on=starts_on, handoff_time=handoff_time, handoff_weekday=handoff_weekday),
+        unit=unit, length=length, memberships=memberships, restrictions=restrictions,
+        weekdays=WEEKDAYS if weekdays_only and unit == rotation.DAYS else None, end=ends_at, key=key)
+
+
+PREVIEW_MAX_TURNS = 10_000
+
+
+@dataclass
+class PreviewRow:
+    start: str  # local wall-clock time in the schedule's zone, with its UTC offset
+    end: str
+    hours: float
+    user: object  # None: nobody (an "off" turn)
+
+
+def local_label(instant: datetime, zone: ZoneInfo) -> str:
+    try:
+        local = instant.astimezone(zone)
+    except OverflowError:
+        return f"{instant:%Y-%m-%d %H:%M} UTC"
+    offset = f"{local:%z}"
+    return f"{local:%a %d %b %H:%M} (UTC{offset[:3]}:{offset[3:5]})"
+
+
+def layer_preview(*, spec, time_zone: str, layer: Layer | None = None, effective_from: datetime | None = None,
+                  at: datetime | None = None, count: int = 6) -> dict:
+    """The next `count` handoffs and on-call windows of a layer as `spec` describes it, in the
+    schedule's zone, without saving anything: the same rotation maths the pager uses."""
+    zone = ZoneInfo(time_zone)
+    if sum(turns for _, turns in spec.participants) > PREVIEW_MAX_TURNS:
+        raise InvalidInput(f"A cycle of at most {PREVIEW_MAX_TURNS:,} turns can be previewed.", field="participants")
+    slots = tuple(user.pk if user else None for user, turns in spec.participants for _ in range(turns))
+    memberships = [rotation.Membership(effective_from, slots)]
+    if layer is not None and effective_from is not None:  # earlier shifts keep the saved list
+        kept = LayerMembership.objects.filter(Q(effective_from__isnull=True) | Q(effective_from__lt=effective_from), layer=layer)
+        saved = dict(kept.values_list("pk", "effective_from"))
+        members = defaultdict(list)
+        for membership_id, user_id, turns in LayerMember.objects.filter(membership_id__in=saved).order_by(
+                "membership_id", "position", "pk").values_list("membership_id", "user_id", "turns"):
+            members[membership_id].extend([user_id] * turns)
+        memberships += [rotation.Membership(when, tuple(members[pk])) for pk, when in saved.items()]
+    restrictions = [rotation.Restriction(frozenset(r.weekdays), r.start, r.end) for r in spec.restrictions]
+    rules = {"zone": zone, "kind": spec.rotation, "every": spec.every, "handoff_time": spec.handoff_time,
+             "handoff_weekday": spec.handoff_weekday, "weekdays_only": spec.weekdays_only, "starts_on": spec.starts_on,
+             "ends_at": spec.ends_at, "memberships": memberships}
+    turns_only = rotation_layer(**rules, restrictions=())
+    windowed = rotation_layer(**rules, restrictions=restrictions)
+    now = at or timezone.now()
+    start = max(now, turns_only.start_utc)
+    end = rotation.later(start, timedelta(days=60))
+    handoffs = [(a, b, turns_only.who_at(a)) for a, b, _ in turns_only.turns(start, end)[:count]]
+    if handoffs:  # the turn in force: from its real start
+        handoffs[0] = (max(turns_only.turn_start(turns_only.turn_index(start)), turns_only.start_utc), *handoffs[0][1:])
+    windows = windowed.shifts(start, end)[:count]
+    users = users_by_id([w for _, _, w in handoffs] + [w for _, _, w in windows])
+
+    def rows(pieces):
+        return [PreviewRow("now" if a == now else local_label(a, zone), local_label(b, zone),
+                           round((b - a).total_seconds() / 3600, 2), users.get(w)) for a, b, w in pieces]
+
+    return {"time_zone": time_zone, "handoffs": rows(handoffs), "windows": rows(windows), "restricted": bool(restrictions),
+            "all_day": [r for r in spec.restrictions if r.start == r.end]}
 
 
 def compile_schedules(schedule_ids=None, *, window: tuple[datetime, datetime] | None = None) -> dict[int, rotation.Schedule]:

@@ -44,6 +44,7 @@ def schedule_detail(request, pk):
     for layer in layers:
         layer.participants_text = forms.participants_text(layer)
         layer.restrictions_text = forms.restrictions_text(layer)
+        layer.all_day_windows = any(r.start_time == r.end_time for r in layer.restrictions.all())
     overrides = schedule.overrides.filter(end__gt=now).select_related("user", "replaces", "layer")
     current = timeline["final"][0][2] if timeline["final"] and timeline["final"][0][0] <= now else None
     feed = (request.build_absolute_uri(reverse("oncall:ical_schedule", args=[schedule.ical_token]))
@@ -60,7 +61,14 @@ def schedule_new(request):
     form = forms.ScheduleForm(request.POST or None)
     layer_form = forms.LayerForm(request.POST or None, prefix="layer", zone=request.POST.get("time_zone", "UTC") if request.POST else "UTC",
                                  initial={"starts_on": timezone.localdate()})
-    if request.method == "POST" and form.is_valid() and layer_form.is_valid():
+    preview = None
+    if request.method == "POST" and "preview" in request.POST:
+        if layer_form.is_valid():
+            try:
+                preview = selectors.layer_preview(spec=layer_form.spec(), time_zone=layer_form.zone.key)
+            except DomainError as exc:
+                _form_error(layer_form, exc)
+    elif request.method == "POST" and form.is_valid() and layer_form.is_valid():
         try:
             schedule = svc.schedule_create(name=form.cleaned_data["name"], time_zone=form.cleaned_data["time_zone"],
                                            description=form.cleaned_data["description"], layers=[layer_form.spec()], by=request.user)
@@ -69,7 +77,8 @@ def schedule_new(request):
         else:
             messages.success(request, f"Schedule “{schedule.name}” created.")
             return redirect(schedule)
-    return render(request, "oncall/schedule_form.html", {"form": form, "layer_form": layer_form, "title": "New schedule"})
+    return render(request, "oncall/schedule_form.html", {"form": form, "layer_form": layer_form, "title": "New schedule",
+                                                         "preview": preview})
 
 
 def schedule_edit(request, pk):
@@ -96,7 +105,15 @@ def layer_edit(request, pk=None, schedule_pk=None):
         initial["participants"] = forms.participants_text(layer)
         initial["restrictions"] = forms.restrictions_text(layer)
     form = forms.LayerForm(request.POST or None, zone=schedule.time_zone, initial=initial)
-    if request.method == "POST" and form.is_valid():
+    preview = None
+    if request.method == "POST" and "preview" in request.POST:
+        if form.is_valid():
+            try:
+                preview = selectors.layer_preview(spec=form.spec(), time_zone=schedule.time_zone, layer=layer,
+                                                  effective_from=form.cleaned_data["effective_from"])
+            except DomainError as exc:
+                _form_error(form, exc)
+    elif request.method == "POST" and form.is_valid():
         try:
             if layer:
                 svc.layer_update(layer=layer, spec=form.spec(), effective_from=form.cleaned_data["effective_from"], by=request.user)
@@ -107,7 +124,7 @@ def layer_edit(request, pk=None, schedule_pk=None):
         else:
             messages.success(request, "Layer saved.")
             return redirect(schedule)
-    return render(request, "oncall/layer_form.html", {"form": form, "schedule": schedule, "layer": layer})
+    return render(request, "oncall/layer_form.html", {"form": form, "schedule": schedule, "layer": layer, "preview": preview})
 
 
 @require_POST

@@ -32,8 +32,9 @@ class ParticipantSerializer(serializers.Serializer):
 
 class RestrictionSerializer(serializers.Serializer):
     weekdays = serializers.ListField(child=serializers.IntegerField(min_value=0, max_value=6), min_length=1)
-    start = serializers.TimeField()
-    end = serializers.TimeField()
+    start = serializers.TimeField(help_text="Local time in the schedule's zone, on each of `weekdays`.")
+    end = serializers.TimeField(help_text="Before the start: the window runs past midnight; equal to the start: it runs 24 h "
+                                          "from the start, to the same time the next day.")
 
 
 class LayerSerializer(serializers.Serializer):

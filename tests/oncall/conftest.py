@@ -10,9 +10,11 @@ from datetime import time, timedelta
 import pytest
 from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.db import connection
 from django.utils import timezone
 
+from incidents.groups import ADMIN
 from incidents.models import Severity
 from oncall.models import Condition, EscalationLevel, EscalationPolicy, EscalationTarget, LevelMode, ServicePolicy, TargetKind
 from oncall.services.schedules import LayerSpec, schedule_create
@@ -22,6 +24,14 @@ from tests.incidents.factories import ServiceFactory
 def person(username, **kw):
     User = get_user_model()
     return User.objects.create_user(username, f"{username}@example.com", "pw-123456", first_name=username.title(), **kw)
+
+
+@pytest.fixture
+def staff(db):
+    """A staff member of the Admin group: may edit schedules, layers and policies."""
+    user = person("ops", is_staff=True)
+    user.groups.add(Group.objects.get(name=ADMIN))
+    return user
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
-from oncall.models import EscalationPolicy
+from oncall.models import EscalationPolicy, Schedule
 from tests.conftest import browser_login
 
 from .conftest import Condition, TargetKind, make_policy, make_schedule
@@ -43,3 +43,51 @@ def test_edit_a_policy_in_the_browser(browser_page, live_server, admin_user, res
     assert {(t.kind, t.user_id or t.schedule_id) for t in levels[1].targets.all()} == {
         (TargetKind.USER, responder2.pk), (TargetKind.SCHEDULE, rota.pk)}
     assert [s.key for s in levels[1].severities.all()] == ["P0"]
+
+
+def test_layer_form_previews_the_next_windows_in_the_browser(browser_page, live_server, admin_user, responder, responder2):
+    page = browser_page
+    rota = make_schedule("Checkout primary", [responder, responder2], tz="Australia/Lord_Howe")
+    browser_login(page, live_server, "boss")
+    ARTIFACTS.mkdir(exist_ok=True)
+    for width, height in ((390, 844), (1366, 900)):
+        page.set_viewport_size({"width": width, "height": height})
+        page.goto(live_server.url + reverse("oncall:layer_edit", args=[rota.layers.get().pk]))
+        assert "runs 24 h from the start" in page.inner_text("form.card")
+        page.fill("#id_restrictions", "Mon-Fri 08:00-08:00")
+        page.click("button:has-text('Preview')")
+        preview = page.locator("#preview")
+        preview.wait_for()
+        text = preview.inner_text()
+        assert "Australia/Lord_Howe" in text and "runs 24 h from the start, to 08:00 the next day" in text
+        assert "Next handoffs" in text and "Next on-call windows" in text and "(UTC+1" in text
+        assert page.input_value("#id_restrictions") == "Mon-Fri 08:00-08:00"  # the form keeps what was typed
+        page.screenshot(path=str(ARTIFACTS / f"layer-preview-{width}.png"), full_page=True)
+        assert page.evaluate("document.documentElement.scrollWidth") <= width + 1  # nothing forces a sideways scroll
+    assert not rota.layers.get().restrictions.exists()  # previews save nothing
+    page.click("button:has-text('Save layer')")
+    page.wait_for_url(lambda url: url.endswith(reverse("oncall:schedule", args=[rota.pk])))
+    assert "An equal start and end runs 24 h from the start" in page.inner_text("main")
+    for width, height in ((1366, 900), (390, 844)):
+        page.set_viewport_size({"width": width, "height": height})
+        page.screenshot(path=str(ARTIFACTS / f"schedule-24h-window-{width}.png"), full_page=True)
+
+
+def test_new_schedule_form_previews_its_first_layer_in_the_browser(browser_page, live_server, admin_user, responder):
+    page = browser_page
+    browser_login(page, live_server, "boss")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(live_server.url + reverse("oncall:schedule_new"))
+    page.fill("#id_name", "Nights")
+    page.fill("#id_time_zone", "America/St_Johns")
+    page.select_option("#id_layer-rotation", "hours")
+    page.fill("#id_layer-every", "12")
+    page.fill("#id_layer-participants", "responder\noff")
+    page.fill("#id_layer-restrictions", "daily 20:00-08:00")
+    page.click("button:has-text('Preview')")
+    text = page.locator("#preview").inner_text()
+    assert "America/St_Johns" in text and "(UTC-0" in text and "nobody (off)" in text and "Next on-call windows" in text
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "schedule-new-preview-390.png"), full_page=True)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 391
+    assert not Schedule.objects.exists()

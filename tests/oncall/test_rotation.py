@@ -63,8 +63,10 @@ def test_handoff_inside_the_ambiguous_hour_uses_the_first_occurrence():
 
 def test_handoff_in_the_spring_forward_gap_moves_to_after_the_jump():
     layer = Layer(zone=NY, anchor=datetime(2026, 3, 7, 2, 30), unit=DAYS, length=1, memberships=[Membership(None, ("x", "y"))])
-    assert layer.turn_start(1) == datetime(2026, 3, 8, 7, 30, tzinfo=UTC)  # 03:30 EDT
-    assert layer.who_at(datetime(2026, 3, 8, 7, 29, tzinfo=UTC)) == "x"
+    # 02:30 does not exist on 2026-03-08: the handoff is the first instant after the gap.
+    assert layer.turn_start(1) == datetime(2026, 3, 8, 7, 0, tzinfo=UTC)  # 03:00 EDT
+    assert layer.who_at(datetime(2026, 3, 8, 6, 59, tzinfo=UTC)) == "x"
+    assert layer.who_at(datetime(2026, 3, 8, 7, 0, tzinfo=UTC)) == "y"
 
 
 def test_twelve_hour_turns_keep_local_handoff_times_across_dst():

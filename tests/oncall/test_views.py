@@ -4,28 +4,19 @@ from datetime import timedelta
 
 import pytest
 from django.conf import settings
-from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils import timezone
 from icalendar import Calendar
 
 from incidents import demo
-from incidents.groups import ADMIN
 from incidents.models import TimelineEvent
 from oncall import handlers
 from oncall.models import CalendarToken, Escalation, EscalationPolicy, Layer, Override, Schedule, ServicePolicy
 from tests.incidents.factories import declare
 
-from .conftest import Condition, TargetKind, make_policy, make_schedule, person
+from .conftest import Condition, TargetKind, make_policy, make_schedule
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def staff(db):
-    user = person("ops", is_staff=True)
-    user.groups.add(Group.objects.get(name=ADMIN))
-    return user
 
 
 @pytest.fixture
