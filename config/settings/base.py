@@ -14,10 +14,18 @@ from config.env import BASE_DIR, env
 
 VAR_DIR = Path(env("PORTAL_VAR_DIR", default=str(BASE_DIR / "var")))
 
-SECRET_KEY = env("SECRET_KEY", default="dev-insecure-key-change-me-5f1c0a9e7b4d4f2a8c6e")
+# Development only: production refuses this key (config/settings/production.py).
+DEV_SECRET_KEY = "dev-insecure-key-change-me-5f1c0a9e7b4d4f2a8c6e"
+SECRET_KEY = env("SECRET_KEY", default=DEV_SECRET_KEY)
 DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# Reverse proxies (addresses or CIDRs) whose X-Forwarded-For / X-Forwarded-Proto are believed: the
+# client address of rate limits, login lockout and the audit comes from them only
+# (incidents.clientip). Empty: REMOTE_ADDR is the client, forwarded headers are dropped.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+# How long a staff login lasts (seconds); 12 h covers a working day or an on-call night.
+SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=12 * 3600)
 # The absolute address people reach the portal at; used in emails, feeds and calendar links.
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
@@ -43,6 +51,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "incidents.clientip.TrustedProxyMiddleware",  # first: drops forwarded headers from untrusted peers
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "incidents.statuspage.cache.StatusPageCacheMiddleware",  # statuspage: cached public pages, before sessions

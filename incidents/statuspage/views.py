@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods
 
+from incidents.clientip import client_ip
 from incidents.exceptions import DomainError
 
 from . import documents, selectors, subscriptions
@@ -124,17 +125,13 @@ def not_found(request, path=""):
 # --- subscribing (not cached: these carry a CSRF token) -----------------------------------------
 
 
-def _client(request) -> str:
-    return request.META.get("REMOTE_ADDR", "unknown")
-
-
 @csrf_protect
 @require_http_methods(["GET", "POST"])
 def subscribe(request):
     page = selectors.page_settings()
     form = SubscribeForm(request.POST or None)
     if request.method == "POST":
-        if subscriptions.rate_limited(_client(request)):
+        if subscriptions.rate_limited(client_ip(request)):
             return render(request, "statuspage/subscribe.html", {"page": page, "form": form, "limited": True}, status=429)
         if form.is_valid():
             data = form.cleaned_data
