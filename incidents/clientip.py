@@ -37,7 +37,7 @@ def is_trusted_proxy(address: str) -> bool:
 def client_ip(request) -> str:
     """REMOTE_ADDR, or, when that is a trusted proxy, the nearest X-Forwarded-For hop that is not
     one (read from the right: entries left of it may be forged by the client)."""
-    remote = request.META.get("REMOTE_ADDR", "") or "unknown"
+    remote = str(_parse(request.META.get("REMOTE_ADDR") or "") or "")  # "" when unknown (no socket)
     if not is_trusted_proxy(remote):
         return remote
     client = remote
@@ -49,6 +49,11 @@ def client_ip(request) -> str:
         if not is_trusted_proxy(client):
             break
     return client
+
+
+def client_ip_or_none(request) -> str | None:
+    """`client_ip` for django-axes (AXES_CLIENT_IP_CALLABLE), which stores None for unknown."""
+    return client_ip(request) or None
 
 
 class TrustedProxyMiddleware:

@@ -8,6 +8,8 @@ from django.apps import apps
 from django.contrib.auth.models import Group, Permission
 
 VIEWER, RESPONDER, ADMIN = "Viewer", "Responder", "Admin"
+# Login records (django-axes): admins read them and unlock someone by deleting the attempt.
+ADMIN_LOGIN_AUDIT = ("view_accessattempt", "delete_accessattempt", "view_accesslog", "view_accessfailurelog")
 
 
 def portal_app_configs():
@@ -24,6 +26,7 @@ def ensure_groups(**_kwargs) -> None:
     for dotted in responder_codes:
         app_label, codename = dotted.split(".", 1)
         responder.extend(Permission.objects.filter(content_type__app_label=app_label, codename=codename))
-    for name, perms in ((VIEWER, list(view)), (RESPONDER, responder), (ADMIN, list(portal))):
+    admin = [*portal, *Permission.objects.filter(content_type__app_label="axes", codename__in=ADMIN_LOGIN_AUDIT)]
+    for name, perms in ((VIEWER, list(view)), (RESPONDER, responder), (ADMIN, admin)):
         group, _ = Group.objects.get_or_create(name=name)
         group.permissions.set(perms)

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
     "incidents.apps.IncidentsConfig",
     "incidents.integrations.apps.IntegrationsConfig",
     "postmortems.apps.PostmortemsConfig",
@@ -61,6 +62,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a locked-out login into the lockout page
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -106,6 +108,27 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
+AUTHENTICATION_BACKENDS = [
+    "incidents.authentication.LockoutBackend",  # django-axes: refuses locked-out usernames and addresses
+    "django.contrib.auth.backends.ModelBackend",
+]
+# --- Login throttling (django-axes) --------------------------------------------------------------
+# After LOGIN_FAILURE_LIMIT failures a username is locked out (from every address), and so is a
+# client address (for every username), for LOGIN_COOLOFF_MINUTES. LOGIN_LOCKOUT_PARAMETERS picks
+# what counts: comma-separated, "+" joins a combination ("username+ip_address" locks that pair
+# only). Every login, failure and lockout is kept (admin: Axes); unlock with the admin or
+# `manage.py axes_reset_username NAME` / `axes_reset_ip ADDRESS`.
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = timedelta(minutes=env.float("LOGIN_COOLOFF_MINUTES", default=30))
+AXES_LOCKOUT_PARAMETERS = [
+    item.split("+") if "+" in item else item
+    for item in env.list("LOGIN_LOCKOUT_PARAMETERS", default=["username", "ip_address"])
+]
+AXES_CLIENT_IP_CALLABLE = "incidents.clientip.client_ip_or_none"
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_RESET_ON_SUCCESS = True
+AXES_ENABLE_ACCESS_FAILURE_LOG = True  # every failed login (and lockout) is a row, not only a counter
+AXES_VERBOSE = False
 LOGIN_REDIRECT_URL = "incidents:dashboard"
 LOGOUT_REDIRECT_URL = "login"
 
