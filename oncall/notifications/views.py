@@ -17,7 +17,7 @@ from incidents.audit import audit_history
 from incidents.exceptions import DomainError
 
 from . import selectors, services
-from .ack import InvalidAckLink, ack_read
+from .ack import AckNotAllowed, InvalidAckLink, ack_read
 from .forms import ContactMethodForm, RuleForm, SubscriptionForm
 from .models import ContactMethod, NotificationRule, NotificationStatus, StakeholderSubscription
 
@@ -34,6 +34,8 @@ def acknowledge(request, token):
     POST acknowledges. The page's script submits the form on open, so it is one click."""
     try:
         grant = ack_read(token)
+    except AckNotAllowed as exc:
+        return render(request, "notifications/ack.html", {"error": str(exc)}, status=403)
     except InvalidAckLink as exc:
         return render(request, "notifications/ack.html", {"error": str(exc)}, status=400 if request.method == "POST" else 200)
     incident, person = grant.incident, grant.user
