@@ -309,14 +309,29 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
     "ActionItemStatusEnum": "postmortems.models.ActionStatus",
 }
 
+# Every handler redacts secrets in URL paths (config/redact.py); runserver's access log
+# (django.server) gets its own handler so it is redacted too.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"redact": {"()": "config.redact.RedactSecretsFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        "django.server": {"()": "django.utils.log.ServerFormatter", "format": "[{server_time}] {message}", "style": "{"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]},
+        "django.server": {"class": "logging.StreamHandler", "formatter": "django.server", "filters": ["redact"]},
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django": {"handlers": [], "level": "INFO"},  # no unfiltered handler of Django's own: to the root's
+        "django.db.backends": {"level": "WARNING"},
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+    },
 }
+# /metrics answers only `Authorization: Bearer <METRICS_TOKEN>` when set (empty: open).
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
 
 # --- statuspage (incidents.statuspage) --------------------------------------------------------
 # Rendered pages and JSON are cached this long at most (any public change invalidates at once).
