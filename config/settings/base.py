@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from celery.schedules import crontab, schedule
+from csp.constants import NONE, SELF
 
 from config.env import BASE_DIR, env
 
@@ -55,6 +56,7 @@ MIDDLEWARE = [
     "incidents.clientip.TrustedProxyMiddleware",  # first: drops forwarded headers from untrusted peers
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",  # before the status page cache, so cached answers carry it too
     "incidents.statuspage.cache.StatusPageCacheMiddleware",  # statuspage: cached public pages, before sessions
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -64,6 +66,29 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",  # last: turns a locked-out login into the lockout page
 ]
+
+# --- Content-Security-Policy (django-csp) ----------------------------------------------------------
+# No inline script or style anywhere: every script and stylesheet is a file under static/ (or a
+# stylesheet view: /severities.css, /status/theme.css), so an injected <script>, on*= handler or
+# javascript: URL does not run. Images may come from https (a status page logo hosted elsewhere).
+# /api/docs/ (Swagger UI) relaxes style-src for its own inline styles (config/urls.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:", "https:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    },
+}
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -268,6 +293,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["incidents.permissions.PortalModelPermissions"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer", "incidents.api.renderers.PortalBrowsableAPIRenderer"],
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.SearchFilter",

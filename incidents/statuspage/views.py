@@ -35,6 +35,18 @@ def _not_found(page, message="We could not find that page.") -> tuple[int, str, 
     return _render(None, "statuspage/404.html", {"page": page, "message": message}, status=404)
 
 
+def theme_css(request):
+    """The page's brand colours as a stylesheet (pages carry no inline style under the CSP)."""
+
+    def build():
+        page = selectors.page_settings()
+        css = (f":root {{ --brand: {page.brand_colour}; --head-bg: {page.header_background}; "
+               f"--head-fg: {page.header_text_colour}; }}\n")  # hex colours, validated by the model
+        return 200, "text/css; charset=utf-8", css.encode()
+
+    return cached_response(request, build)
+
+
 def home(request):
     def build():
         snap = selectors.snapshot()
