@@ -20,7 +20,7 @@ from .cache import cached_response
 from .feeds import AtomFeed, RssFeed
 from .forms import SubscribeForm
 from .models import StatusComponent
-from .notify import read_token
+from .notify import read_token, subscriber_confirm
 
 HTML = "text/html; charset=utf-8"
 HISTORY_MONTHS = 3
@@ -156,10 +156,12 @@ def subscribe(request):
                 form.add_error(exc.field if exc.field in form.fields else None, exc.message)
             else:
                 return render(request, "statuspage/message.html", {
-                    "page": page, "title": "Check your inbox" if data["kind"] == "email" else "Webhook subscribed",
+                    "page": page, "title": "Check your inbox" if data["kind"] == "email" else "Confirm the webhook",
                     "message": (
                         "We sent a confirmation link to that address. Your subscription starts when you open it."
-                        if data["kind"] == "email" else "The endpoint will receive a POST for every incident and component change."
+                        if data["kind"] == "email" else
+                        "We sent the endpoint a confirmation request. Updates start once it answers with the token it received "
+                        "(or someone opens the confirm_url in that request)."
                     ),
                 })
     return render(request, "statuspage/subscribe.html", {"page": page, "form": form}, status=400 if form.errors else 200)
@@ -188,8 +190,10 @@ def _token_action(request, token, action):
         }, status=400)
     if request.method == "POST":
         if action == "confirm":
-            subscriptions.subscriber_confirm(subscriber=subscriber)
-            title, message = "Subscription confirmed", "You will receive an email for each update on this page."
+            subscriber_confirm(subscriber=subscriber)
+            title, message = "Subscription confirmed", (
+                "You will receive an email for each update on this page." if subscriber.kind == subscriber.Kind.EMAIL
+                else "The endpoint will receive a POST for every incident and component change.")
         else:
             subscriptions.subscriber_unsubscribe(subscriber=subscriber)
             title, message = "Unsubscribed", "You will not receive any more updates from this page."

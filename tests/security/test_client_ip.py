@@ -1,10 +1,10 @@
 """The client address: X-Forwarded-For counts only when the request came from a trusted proxy."""
 
 import pytest
-from django.core.cache import cache
 from django.test import RequestFactory
 
 from incidents.clientip import client_ip
+from tests.statuspage.conftest import _own_cache_namespace  # noqa: F401 - autouse: a cache key prefix per test (never clear Redis)
 
 pytestmark = pytest.mark.django_db
 
@@ -38,7 +38,6 @@ def test_client_ip(trusted, remote, xff, expected, settings):
 def test_subscribe_rate_limit_keys_on_the_client_behind_the_proxy(client, settings):
     settings.TRUSTED_PROXIES = ["127.0.0.1"]
     settings.STATUSPAGE_SUBSCRIBE_LIMIT_PER_HOUR = 2
-    cache.clear()
 
     def attempt(ip):
         return client.post("/status/subscribe/", {"kind": "email", "email": "x"}, REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR=ip).status_code

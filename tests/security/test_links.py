@@ -12,6 +12,7 @@ from incidents.models import Incident
 from incidents.statuspage.models import FooterLink, PageSettings
 from tests.integrations.conftest import client_json, make_integration, service  # noqa: F401
 from tests.integrations.payloads import am_alert, am_payload, pd_trigger
+from tests.statuspage.conftest import _own_cache_namespace  # noqa: F401 - autouse: a cache key prefix per test (never clear Redis)
 
 pytestmark = pytest.mark.django_db
 
@@ -80,9 +81,6 @@ def test_runbook_url_and_status_page_links_are_checked(responder, client):
     page = PageSettings.objects.order_by("pk").first() or PageSettings.objects.create(name="Status")
     PageSettings.objects.filter(pk=page.pk).update(support_url="javascript:alert(1)", logo_url="javascript:alert(2)")
     FooterLink.objects.create(page=page, label="Terms", url="javascript:alert(3)")
-    from django.core.cache import cache
-
-    cache.clear()
     html = Client().get("/status/").content.decode()
     assert "Terms" in html
     _assert_no_script_links(html)
