@@ -14,7 +14,7 @@ PATTERNS = [
     re.compile(rf"(/api/v1/integrations/){_SECRET}(?=/(?:alertmanager|webhook|heartbeat)\b)"),
     re.compile(rf"(/calendar/(?:schedule|user)/){_SECRET}?(?=\.ics)"),
     re.compile(rf"(/ack/){_SECRET}"),
-    re.compile(rf"(/status/(?:subscribe/confirm|unsubscribe|webhook-confirm)/){_SECRET}"),
+    re.compile(rf"(/status/(?:subscribe/confirm|unsubscribe)/){_SECRET}"),
     re.compile(r"([?&](?:token|key|routing_key)=)[^&\s#\"']+"),
 ]
 

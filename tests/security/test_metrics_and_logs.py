@@ -27,7 +27,6 @@ SECRET_PATHS = [
     f"/ack/{KEY}/",
     f"/status/subscribe/confirm/{KEY}/",
     f"/status/unsubscribe/{KEY}/",
-    f"/status/webhook-confirm/{KEY}/",
     f"/somewhere/?token={KEY}&x=1",
 ]
 
