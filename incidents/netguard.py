@@ -100,7 +100,7 @@ def check_address(address: str) -> None:
             verdict = "private"
         ip = inner
     if verdict == "always":
-        raise UnsafeURL(f"Refusing {ip}: link-local, metadata, reserved and documentation addresses are never allowed.")
+        raise UnsafeURL(f"Refusing {ip}: link-local and cloud metadata addresses are never allowed (nor multicast, reserved or documentation ones).")
     if verdict == "private" and not settings.WEBHOOK_ALLOW_PRIVATE_NETWORKS:
         raise UnsafeURL(f"Refusing {ip}: private and loopback addresses are not allowed here (WEBHOOK_ALLOW_PRIVATE_NETWORKS).")
 
