@@ -5,6 +5,7 @@ shows local times, the acknowledge link submits itself, Swagger UI renders)."""
 from pathlib import Path
 
 import pytest
+from django.test import Client
 
 from incidents.models import Incident
 from oncall.notifications.ack import ack_url
@@ -39,9 +40,16 @@ def _visit(page, url, name, ready=None):
     if ready:
         page.wait_for_selector(ready)
     page.wait_for_timeout(300)
+    _shots(page, name)
+    _assert_clean(page, url)
+
+
+def _shots(page, name):
     SHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=False)
-    _assert_clean(page, url)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.screenshot(path=str(SHOTS / f"{name}-390.png"), full_page=False)
+    page.set_viewport_size({"width": 1280, "height": 900})
 
 
 def _assert_clean(page, url):
@@ -87,7 +95,7 @@ def test_staff_pages_run_their_scripts_without_csp_violations(csp_page, live_ser
     _visit(page, live_server.url + "/api/v1/incidents/", "api-browsable")
 
 
-def test_public_pages_and_the_acknowledge_link_run_without_csp_violations(csp_page, live_server, responder, responder2):
+def test_public_pages_ack_link_and_lockout_page_run_without_csp_violations(csp_page, live_server, responder, responder2, settings):
     page = csp_page
     incident = declare(by=responder, title="Checkout errors")
     _visit(page, live_server.url + "/status/", "status", ready=".js-tz")
@@ -98,4 +106,15 @@ def test_public_pages_and_the_acknowledge_link_run_without_csp_violations(csp_pa
     page.goto(ack_url(incident_id=incident.pk, user_id=responder2.pk).replace("http://127.0.0.1:8000", live_server.url))
     page.wait_for_selector("#ack-result")
     _assert_clean(page, "ack link")
+    _shots(page, "ack-done")
     assert Incident.objects.get(pk=incident.pk).acknowledged_by == responder2
+
+    for i in range(settings.AXES_FAILURE_LIMIT):  # a lockout, from the browser's own address
+        Client().post("/accounts/login/", {"username": "responder", "password": f"bad-{i}"}, REMOTE_ADDR="127.0.0.1")
+    page.goto(live_server.url + "/accounts/login/")
+    page.fill("#id_username", "responder")
+    page.fill("#id_password", "pw-123456")
+    page.click("button[type=submit]")
+    page.wait_for_selector("text=Sign-in locked")
+    _assert_clean(page, "lockout page")
+    _shots(page, "locked-out")

@@ -8,6 +8,7 @@ import pytest
 from django.test import Client
 
 from tests.incidents.factories import declare
+from tests.statuspage.conftest import _own_cache_namespace  # noqa: F401 - autouse: a cache key prefix per test
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parents[2]
@@ -78,3 +79,17 @@ def test_no_template_holds_inline_script_handlers_or_styles():
         if "javascript:" in text.lower():
             offenders.append(f"{path}: javascript: URL")
     assert offenders == []
+
+
+def test_status_page_colours_come_from_a_stylesheet(client):
+    from incidents.statuspage import selectors
+
+    page = selectors.page_settings()
+    type(page).objects.filter(pk=page.pk).update(brand_colour="#123abc")
+    from incidents.statuspage.cache import bump
+
+    bump()
+    html = client.get("/status/").content.decode()
+    assert '<link rel="stylesheet" href="/status/theme.css">' in html
+    css = client.get("/status/theme.css")
+    assert css["Content-Type"].startswith("text/css") and "--brand: #123abc" in css.content.decode()
