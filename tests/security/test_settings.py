@@ -67,3 +67,11 @@ def test_production_settings_pass_check_deploy():
         env={**{k: v for k, v in os.environ.items() if k != "DEBUG"}, "DJANGO_SETTINGS_MODULE": "config.settings.production", **GOOD},
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_proxy_ssl_header_only_with_trusted_proxies_and_session_length_from_the_environment():
+    code = ("import os; os.environ['DJANGO_SETTINGS_MODULE']='config.settings.production'; from django.conf import settings; "
+            "print(settings.SECURE_PROXY_SSL_HEADER, settings.SESSION_COOKIE_AGE, settings.SESSION_COOKIE_SECURE, settings.SECURE_SSL_REDIRECT)")
+    assert _run(code, **GOOD).stdout.split() == ["None", "43200", "True", "True"]
+    behind = _run(code, **GOOD, TRUSTED_PROXIES="10.0.0.0/8", SESSION_COOKIE_AGE="3600", SECURE_SSL_REDIRECT="false").stdout
+    assert behind.split() == ["('HTTP_X_FORWARDED_PROTO',", "'https')", "3600", "True", "False"]
