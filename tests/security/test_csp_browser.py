@@ -86,6 +86,10 @@ def test_staff_pages_run_their_scripts_without_csp_violations(csp_page, live_ser
     _assert_clean(page, page.url)
     page.screenshot(path=str(SHOTS / "schedule.png"), full_page=False)
 
+    for path in ("/incidents/", "/reports/metrics/", "/postmortems/", "/action-items/", "/integrations/", "/runbooks/", "/notifications/",
+                 "/notifications/subscriptions/", "/oncall/policies/", "/oncall/schedules/", "/statuspage/", "/oncall/my-shifts/"):
+        _visit(page, live_server.url + path, "page" + path.replace("/", "-").rstrip("-"))
+
     _visit(page, live_server.url + "/admin/", "admin", ready="#site-name")
     _visit(page, live_server.url + "/admin/incidents/incident/", "admin-incidents", ready="#result_list")
     _visit(page, live_server.url + f"/admin/incidents/incident/{incident.pk}/change/", "admin-incident", ready="form")
