@@ -12,8 +12,12 @@ ROOT = Path(__file__).resolve().parents[2]
 GOOD = {"SECRET_KEY": "k" * 20 + "Zq7-9vLx2Pw4Ns8Rt1Yb6Hc3Jd5Fg0Ak", "ALLOWED_HOSTS": "portal.example.com"}
 
 
+# What a deployment's environment would not hold (browser tests set DJANGO_ALLOW_ASYNC_UNSAFE in this process).
+DROP = ("DJANGO_SETTINGS_MODULE", "SECRET_KEY", "ALLOWED_HOSTS", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE")
+
+
 def _run(code, **env):
-    base = {k: v for k, v in os.environ.items() if k not in ("DJANGO_SETTINGS_MODULE", "SECRET_KEY", "ALLOWED_HOSTS", "DEBUG")}
+    base = {k: v for k, v in os.environ.items() if k not in DROP}
     base.update(env)
     return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=base, capture_output=True, text=True, timeout=60)
 
@@ -64,7 +68,7 @@ def test_procfile_runs_worker_and_beat_on_development_settings():
 def test_production_settings_pass_check_deploy():
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"], cwd=ROOT, capture_output=True, text=True, timeout=120,
-        env={**{k: v for k, v in os.environ.items() if k != "DEBUG"}, "DJANGO_SETTINGS_MODULE": "config.settings.production", **GOOD},
+        env={**{k: v for k, v in os.environ.items() if k not in DROP}, "DJANGO_SETTINGS_MODULE": "config.settings.production", **GOOD},
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
