@@ -1,7 +1,9 @@
 """Process health, readiness and operational metrics."""
 
+import hmac
 import logging
 
+from django.conf import settings
 from django.db import connection
 from django.http import HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
@@ -53,7 +55,18 @@ _registry = CollectorRegistry(auto_describe=False)
 _registry.register(PortalCollector())
 
 
+def _metrics_allowed(request) -> bool:
+    token = settings.METRICS_TOKEN
+    if not token:
+        return True
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode())
+
+
 @never_cache
 @require_GET
 def metrics(request):
+    if not _metrics_allowed(request):
+        return HttpResponse("Authorization: Bearer <METRICS_TOKEN> required.\n", status=401, content_type="text/plain",
+                            headers={"WWW-Authenticate": 'Bearer realm="metrics"'})
     return HttpResponse(generate_latest(_registry), content_type=CONTENT_TYPE_LATEST)

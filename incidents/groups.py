@@ -10,6 +10,8 @@ from django.contrib.auth.models import Group, Permission
 
 VIEWER, RESPONDER, ADMIN = "Viewer", "Responder", "Admin"
 PEOPLE_PERMISSIONS = ("view_user", "add_user", "change_user", "view_group")
+# Login records (django-axes): admins read them and unlock someone by deleting the attempt.
+ADMIN_LOGIN_AUDIT = ("view_accessattempt", "delete_accessattempt", "view_accesslog", "view_accessfailurelog")
 
 
 def portal_app_configs():
@@ -26,8 +28,10 @@ def ensure_groups(**_kwargs) -> None:
     for dotted in responder_codes:
         app_label, codename = dotted.split(".", 1)
         responder.extend(Permission.objects.filter(content_type__app_label=app_label, codename=codename))
-    # Admins also provision people (invite, change, deactivate; never delete: see oncall.services.people).
+    # Admins also provision people (invite, change, deactivate; never delete: see oncall.services.people)
+    # and read login records (django-axes), unlocking someone by deleting the attempt.
     people = Permission.objects.filter(content_type__app_label="auth", codename__in=PEOPLE_PERMISSIONS)
-    for name, perms in ((VIEWER, list(view)), (RESPONDER, responder), (ADMIN, [*portal, *people])):
+    login_audit = Permission.objects.filter(content_type__app_label="axes", codename__in=ADMIN_LOGIN_AUDIT)
+    for name, perms in ((VIEWER, list(view)), (RESPONDER, responder), (ADMIN, [*portal, *people, *login_audit])):
         group, _ = Group.objects.get_or_create(name=name)
         group.permissions.set(perms)

@@ -1,7 +1,8 @@
 """Request-forgery guard for user-given webhook URLs, and the one way the portal POSTs to them.
 
-http(s) only; every address the host resolves to is checked. Link-local and cloud metadata
-addresses are always refused; private, loopback and shared ranges only when
+http(s) only; every address the host resolves to is checked, and an IPv6 address that carries
+an IPv4 one (mapped, IPv4-compatible, NAT64, 6to4, Teredo) is judged by that IPv4 address.
+Link-local, cloud metadata, multicast, reserved and documentation addresses are always refused; private, loopback and shared ranges only when
 settings.WEBHOOK_ALLOW_PRIVATE_NETWORKS is on. Checked when a URL is saved and again at send
 time, and the sender connects to the address that was checked (no second lookup), so a DNS
 answer that changes in between (rebinding) cannot redirect a delivery."""
@@ -24,10 +25,13 @@ ALWAYS_BLOCKED = [
         "169.254.0.0/16",  # link-local, incl. 169.254.169.254 (AWS, GCP, Azure, OpenStack metadata)
         "100.100.100.200/32",  # Alibaba Cloud metadata
         "192.0.0.0/24",  # IETF protocol assignments (incl. 192.0.0.192 Oracle Cloud metadata)
+        "192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24",  # documentation (TEST-NET-1..3)
         "224.0.0.0/4",  # multicast
         "240.0.0.0/4",  # reserved, broadcast
         "::/128",
         "fe80::/10",  # IPv6 link-local
+        "2001:db8::/32", "3fff::/20",  # IPv6 documentation
+        "100::/64",  # IPv6 discard-only
         "fd00:ec2::254/128",  # AWS metadata over IPv6
         "ff00::/8",  # IPv6 multicast
     )
@@ -54,14 +58,50 @@ class Target:
     addresses: tuple[str, ...]
 
 
+# IPv6 forms that carry an IPv4 address: the IPv4 address decides.
+NAT64 = ipaddress.ip_network("64:ff9b::/96")  # well-known NAT64 prefix (RFC 6052)
+NAT64_LOCAL = ipaddress.ip_network("64:ff9b:1::/48")  # local-use NAT64 (RFC 8215): never public
+IPV4_COMPATIBLE = ipaddress.ip_network("::/96")  # deprecated ::a.b.c.d
+TEREDO = ipaddress.ip_network("2001::/32")
+
+
+def embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 address reaches through mapping, 6to4, Teredo, NAT64 or the old
+    IPv4-compatible form; None for a native IPv6 address."""
+    if ip.ipv4_mapped:
+        return ip.ipv4_mapped
+    if ip.sixtofour:
+        return ip.sixtofour
+    if ip.teredo:
+        return ip.teredo[1]  # the client, already un-inverted
+    if ip in NAT64 or ip in NAT64_LOCAL or (ip in IPV4_COMPATIBLE and int(ip) > 1):
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return None
+
+
+def _classify(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str:
+    """"always" (never reachable), "private" (only with WEBHOOK_ALLOW_PRIVATE_NETWORKS) or ""."""
+    if ip.is_loopback:
+        return "private"
+    if (any(ip in net for net in ALWAYS_BLOCKED if net.version == ip.version)
+            or ip.is_unspecified or ip.is_link_local or ip.is_multicast or ip.is_reserved):
+        return "always"
+    if any(ip in net for net in PRIVATE if net.version == ip.version) or ip.is_private or not ip.is_global:
+        return "private"
+    return ""
+
+
 def check_address(address: str) -> None:
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
-    if any(ip in net for net in ALWAYS_BLOCKED if net.version == ip.version):
-        raise UnsafeURL(f"Refusing {ip}: link-local and cloud metadata addresses are never allowed.")
-    private = any(ip in net for net in PRIVATE if net.version == ip.version) or not ip.is_global
-    if private and not settings.WEBHOOK_ALLOW_PRIVATE_NETWORKS:
+    verdict = _classify(ip)
+    if isinstance(ip, ipaddress.IPv6Address) and (inner := embedded_ipv4(ip)) is not None:
+        verdict = _classify(inner)
+        if not verdict and (ip in NAT64_LOCAL or ip in TEREDO):
+            verdict = "private"
+        ip = inner
+    if verdict == "always":
+        raise UnsafeURL(f"Refusing {ip}: link-local and cloud metadata addresses are never allowed (nor multicast, reserved or documentation ones).")
+    if verdict == "private" and not settings.WEBHOOK_ALLOW_PRIVATE_NETWORKS:
         raise UnsafeURL(f"Refusing {ip}: private and loopback addresses are not allowed here (WEBHOOK_ALLOW_PRIVATE_NETWORKS).")
 
 

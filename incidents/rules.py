@@ -30,6 +30,7 @@ _PUBLIC_STATUS_PAGE = (
     "home", "history", "incident", "maintenance", "feed_atom", "feed_rss", "subscribe", "confirm", "unsubscribe",
     "api_summary", "api_status", "api_components", "api_incidents", "api_incidents_unresolved",
     "api_scheduled_maintenances", "api_scheduled_maintenances_upcoming", "api_scheduled_maintenances_active", "not_found",
+    "theme_css",
 )
 
 # URL name -> rule, or {method: rule}.
@@ -40,6 +41,7 @@ RULES: dict[str, str | dict[str, str]] = {
     "schema": PUBLIC, "api-docs": PUBLIC, "bench-trivial": PUBLIC,
     "integrations-alertmanager": PUBLIC, "integrations-webhook": PUBLIC, "integrations-heartbeat": PUBLIC,
     "pagerduty-enqueue": PUBLIC,
+    "incidents:severity_css": PUBLIC,  # badge colours as a stylesheet (no inline styles under the CSP)
     # incidents
     "incidents:dashboard": VIEW_INCIDENT, "incidents:list": VIEW_INCIDENT, "incidents:detail": VIEW_INCIDENT,
     "incidents:communications": VIEW_INCIDENT, "incidents:declare": "incidents.add_incident",

@@ -102,3 +102,7 @@ def dashboard_open_by_severity() -> list[tuple[Severity, list[tuple[Incident, Ac
 
 def open_incident_count() -> int:
     return Incident.objects.exclude(status=IncidentStatus.RESOLVED).count()
+
+
+def severity_colours() -> list[tuple[int, str]]:
+    return list(Severity.objects.order_by("pk").values_list("pk", "colour"))

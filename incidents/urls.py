@@ -6,6 +6,7 @@ app_name = "incidents"
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
+    path("severities.css", views.severity_css, name="severity_css"),
     path("incidents/", views.incident_list, name="list"),
     path("incidents/new/", views.declare, name="declare"),
     path("incidents/<str:number>/", views.incident_detail, name="detail"),

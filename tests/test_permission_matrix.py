@@ -163,7 +163,8 @@ ROWS = [
     *[S(f"statuspage:{n}", {"GET": PUBLIC}) for n in (
         "home", "history", "feed_atom", "feed_rss", "api_summary", "api_status", "api_components", "api_incidents",
         "api_incidents_unresolved", "api_scheduled_maintenances", "api_scheduled_maintenances_upcoming",
-        "api_scheduled_maintenances_active")],
+        "api_scheduled_maintenances_active", "theme_css")],
+    S("incidents:severity_css", {"GET": PUBLIC}),
     S("statuspage:incident", {"GET": PUBLIC}, lambda w: {"code": w["public_incident"].code}),
     S("statuspage:maintenance", {"GET": PUBLIC}, lambda w: {"code": "nothing-here"}, ok="404"),
     S("statuspage:subscribe", {"GET": PUBLIC, "POST": PUBLIC}),

@@ -9,15 +9,24 @@ from datetime import timedelta
 from pathlib import Path
 
 from celery.schedules import crontab, schedule
+from csp.constants import NONE, SELF
 
 from config.env import BASE_DIR, env
 
 VAR_DIR = Path(env("PORTAL_VAR_DIR", default=str(BASE_DIR / "var")))
 
-SECRET_KEY = env("SECRET_KEY", default="dev-insecure-key-change-me-5f1c0a9e7b4d4f2a8c6e")
+# Development only: production refuses this key (config/settings/production.py).
+DEV_SECRET_KEY = "dev-insecure-key-change-me-5f1c0a9e7b4d4f2a8c6e"
+SECRET_KEY = env("SECRET_KEY", default=DEV_SECRET_KEY)
 DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# Reverse proxies (addresses or CIDRs) whose X-Forwarded-For / X-Forwarded-Proto are believed: the
+# client address of rate limits, login lockout and the audit comes from them only
+# (incidents.clientip). Empty: REMOTE_ADDR is the client, forwarded headers are dropped.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+# How long a staff login lasts (seconds); 12 h covers a working day or an on-call night.
+SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=12 * 3600)
 # The absolute address people reach the portal at; used in emails, feeds and calendar links.
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
@@ -34,6 +43,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
     "incidents.apps.IncidentsConfig",
     "incidents.integrations.apps.IntegrationsConfig",
     "postmortems.apps.PostmortemsConfig",
@@ -43,8 +53,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "incidents.clientip.TrustedProxyMiddleware",  # first: drops forwarded headers from untrusted peers
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",  # before the status page cache, so cached answers carry it too
     "incidents.statuspage.cache.StatusPageCacheMiddleware",  # statuspage: cached public pages, before sessions
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -53,7 +65,31 @@ MIDDLEWARE = [
     "incidents.rules.RuleMiddleware",  # who may use which page: incidents/rules.py
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a locked-out login into the lockout page
 ]
+
+# --- Content-Security-Policy (django-csp) ----------------------------------------------------------
+# No inline script or style anywhere: every script and stylesheet is a file under static/ (or a
+# stylesheet view: /severities.css, /status/theme.css), so an injected <script>, on*= handler or
+# javascript: URL does not run. Images may come from https (a status page logo hosted elsewhere).
+# /api/docs/ (Swagger UI) relaxes style-src for its own inline styles (config/urls.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:", "https:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    },
+}
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -98,6 +134,27 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
+AUTHENTICATION_BACKENDS = [
+    "incidents.authentication.LockoutBackend",  # django-axes: refuses locked-out usernames and addresses
+    "django.contrib.auth.backends.ModelBackend",
+]
+# --- Login throttling (django-axes) --------------------------------------------------------------
+# After LOGIN_FAILURE_LIMIT failures a username is locked out (from every address), and so is a
+# client address (for every username), for LOGIN_COOLOFF_MINUTES. LOGIN_LOCKOUT_PARAMETERS picks
+# what counts: comma-separated, "+" joins a combination ("username+ip_address" locks that pair
+# only). Every login, failure and lockout is kept (admin: Axes); unlock with the admin or
+# `manage.py axes_reset_username NAME` / `axes_reset_ip ADDRESS`.
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = timedelta(minutes=env.float("LOGIN_COOLOFF_MINUTES", default=30))
+AXES_LOCKOUT_PARAMETERS = [
+    item.split("+") if "+" in item else item
+    for item in env.list("LOGIN_LOCKOUT_PARAMETERS", default=["username", "ip_address"])
+]
+AXES_CLIENT_IP_CALLABLE = "incidents.clientip.client_ip_or_none"
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_RESET_ON_SUCCESS = True
+AXES_ENABLE_ACCESS_FAILURE_LOG = True  # every failed login (and lockout) is a row, not only a counter
+AXES_VERBOSE = False
 LOGIN_REDIRECT_URL = "incidents:dashboard"
 LOGOUT_REDIRECT_URL = "login"
 
@@ -237,6 +294,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["incidents.rules.RulePermission"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer", "incidents.api.renderers.PortalBrowsableAPIRenderer"],
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.SearchFilter",
@@ -278,14 +336,29 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
     "ActionItemStatusEnum": "postmortems.models.ActionStatus",
 }
 
+# Every handler redacts secrets in URL paths (config/redact.py); runserver's access log
+# (django.server) gets its own handler so it is redacted too.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"redact": {"()": "config.redact.RedactSecretsFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        "django.server": {"()": "django.utils.log.ServerFormatter", "format": "[{server_time}] {message}", "style": "{"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]},
+        "django.server": {"class": "logging.StreamHandler", "formatter": "django.server", "filters": ["redact"]},
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django": {"handlers": [], "level": "INFO"},  # no unfiltered handler of Django's own: to the root's
+        "django.db.backends": {"level": "WARNING"},
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+    },
 }
+# /metrics answers only `Authorization: Bearer <METRICS_TOKEN>` when set (empty: open).
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
 
 # --- statuspage (incidents.statuspage) --------------------------------------------------------
 # Rendered pages and JSON are cached this long at most (any public change invalidates at once).

@@ -7,6 +7,7 @@ Emails go through Django's email backend, webhooks are Statuspage-format JSON PO
 
 import json
 import logging
+import re
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -117,9 +118,37 @@ def _page_status() -> dict:
 
 
 def confirmation_row(subscriber: Subscriber) -> int:
+    """The double opt-in: an email with a confirmation link, or, for a webhook, a POST carrying a
+    signed token that the endpoint echoes in its 2xx answer (or whose confirm_url someone opens)."""
     page = _page()
-    row = _email_row(subscriber, "confirm", f"[{page.name}] Confirm your subscription", "confirm", {"confirm_url": confirm_url(subscriber)})
+    if subscriber.kind == Subscriber.Kind.WEBHOOK:
+        token = make_token(subscriber, "confirm")
+        row = _webhook_row(subscriber, "confirm", {
+            "page": {"id": page.code, "name": page.name},
+            "subscription_confirmation": {
+                "token": token, "confirm_url": absolute(reverse("statuspage:confirm", args=[token])), "endpoint": subscriber.endpoint,
+                "instructions": "Answer this POST with a 2xx whose body contains the token (e.g. {\"token\": \"...\"}), "
+                                "or open confirm_url, to start receiving updates.",
+            },
+        })
+    else:
+        row = _email_row(subscriber, "confirm", f"[{page.name}] Confirm your subscription", "confirm", {"confirm_url": confirm_url(subscriber)})
     return _queue_rows([row])
+
+
+_TOKEN_LIKE = re.compile(r"\.?[A-Za-z0-9_-]+:[A-Za-z0-9_-]+:[A-Za-z0-9_-]+")
+
+
+def webhook_echo_confirms(subscriber: Subscriber, answer: str) -> bool:
+    """True when `answer` (a response body) holds a valid confirmation token of this subscriber."""
+    return any(
+        (found := read_token(candidate, "confirm")) is not None and found.pk == subscriber.pk
+        for candidate in _TOKEN_LIKE.findall(answer or "")[:20]
+    )
+
+
+def subscriber_confirm(*, subscriber: Subscriber) -> bool:
+    return bool(Subscriber.objects.filter(pk=subscriber.pk, confirmed_at__isnull=True, unsubscribed_at__isnull=True).update(confirmed_at=timezone.now()))
 
 
 def fan_out_update(update: StatusUpdate) -> int:
@@ -218,14 +247,16 @@ def _send_email(n: Notification) -> None:
         raise DeliveryError(f"{type(exc).__name__}: {exc}") from exc
 
 
-def _send_webhook(n: Notification) -> None:
+def _send_webhook(n: Notification) -> str:
     """Checked and connected to the checked address only (a DNS answer that changes after the
-    check cannot redirect it), no redirects, bounded by WEBHOOK_TIMEOUT_SECONDS."""
+    check cannot redirect it), no redirects, bounded by WEBHOOK_TIMEOUT_SECONDS. Returns the
+    start of the answer."""
     try:
-        netguard.post(n.subscriber.endpoint, json.dumps(n.payload).encode(),
-                      {"Content-Type": "application/json", "User-Agent": "IncidentPortal-StatusPage/1"})
+        _status, answer = netguard.post(n.subscriber.endpoint, json.dumps(n.payload).encode(),
+                                        {"Content-Type": "application/json", "User-Agent": "IncidentPortal-StatusPage/1"})
     except netguard.SendError as exc:
         raise DeliveryError(exc.message, permanent=exc.permanent) from exc
+    return answer
 
 
 def deliver(notification_id: int, *, now: datetime | None = None) -> str | None:
@@ -246,7 +277,9 @@ def deliver(notification_id: int, *, now: datetime | None = None) -> str | None:
         if sub.kind == Subscriber.Kind.EMAIL:
             _send_email(n)
         else:
-            _send_webhook(n)
+            answer = _send_webhook(n)
+            if n.key == "confirm" and webhook_echo_confirms(sub, answer):
+                subscriber_confirm(subscriber=sub)
     except DeliveryError as exc:
         final = exc.permanent or n.attempts >= MAX_ATTEMPTS
         state = Notification.State.FAILED if final else Notification.State.PENDING

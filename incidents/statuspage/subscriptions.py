@@ -47,6 +47,8 @@ def subscribe_email(*, email: str, components: Iterable[StatusComponent] = ()) -
 
 @transaction.atomic
 def subscribe_webhook(*, endpoint: str, components: Iterable[StatusComponent] = ()) -> Subscriber:
+    """A pending subscription and its confirmation request to the endpoint: nothing else is sent
+    to it until it echoes the request's token or someone opens the request's confirm_url."""
     try:
         netguard.check_url(endpoint)  # the guard every outgoing webhook goes through
     except netguard.UnsafeURL as exc:
@@ -54,13 +56,10 @@ def subscribe_webhook(*, endpoint: str, components: Iterable[StatusComponent] = 
     existing = Subscriber.objects.filter(kind=Subscriber.Kind.WEBHOOK, endpoint=endpoint, unsubscribed_at__isnull=True).first()
     if existing is not None:
         return existing
-    subscriber = Subscriber.objects.create(kind=Subscriber.Kind.WEBHOOK, endpoint=endpoint, confirmed_at=timezone.now())
+    subscriber = Subscriber.objects.create(kind=Subscriber.Kind.WEBHOOK, endpoint=endpoint)
     subscriber.components.set(list(components))
+    notify.confirmation_row(subscriber)
     return subscriber
-
-
-def subscriber_confirm(*, subscriber: Subscriber) -> bool:
-    return bool(Subscriber.objects.filter(pk=subscriber.pk, confirmed_at__isnull=True, unsubscribed_at__isnull=True).update(confirmed_at=timezone.now()))
 
 
 def subscriber_unsubscribe(*, subscriber: Subscriber) -> bool:

@@ -18,6 +18,7 @@ JSON = {
 urlpatterns = [
     path("", views.home, name="home"),
     path("history/", views.history, name="history"),
+    path("theme.css", views.theme_css, name="theme_css"),
     path("incidents/<slug:code>/", views.incident, name="incident"),
     path("maintenances/<slug:code>/", views.maintenance, name="maintenance"),
     path("feed.atom", views.feed, {"kind": "atom"}, name="feed_atom"),

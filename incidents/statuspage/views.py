@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods
 
+from incidents.clientip import client_ip
 from incidents.exceptions import DomainError
 
 from . import documents, selectors, subscriptions
@@ -19,7 +20,7 @@ from .cache import cached_response
 from .feeds import AtomFeed, RssFeed
 from .forms import SubscribeForm
 from .models import StatusComponent
-from .notify import read_token
+from .notify import read_token, subscriber_confirm
 
 HTML = "text/html; charset=utf-8"
 HISTORY_MONTHS = 3
@@ -32,6 +33,18 @@ def _render(request, template: str, context: dict, status: int = 200) -> tuple[i
 
 def _not_found(page, message="We could not find that page.") -> tuple[int, str, bytes]:
     return _render(None, "statuspage/404.html", {"page": page, "message": message}, status=404)
+
+
+def theme_css(request):
+    """The page's brand colours as a stylesheet (pages carry no inline style under the CSP)."""
+
+    def build():
+        page = selectors.page_settings()
+        css = (f":root {{ --brand: {page.brand_colour}; --head-bg: {page.header_background}; "
+               f"--head-fg: {page.header_text_colour}; }}\n")  # hex colours, validated by the model
+        return 200, "text/css; charset=utf-8", css.encode()
+
+    return cached_response(request, build)
 
 
 def home(request):
@@ -124,17 +137,13 @@ def not_found(request, path=""):
 # --- subscribing (not cached: these carry a CSRF token) -----------------------------------------
 
 
-def _client(request) -> str:
-    return request.META.get("REMOTE_ADDR", "unknown")
-
-
 @csrf_protect
 @require_http_methods(["GET", "POST"])
 def subscribe(request):
     page = selectors.page_settings()
     form = SubscribeForm(request.POST or None)
     if request.method == "POST":
-        if subscriptions.rate_limited(_client(request)):
+        if subscriptions.rate_limited(client_ip(request)):
             return render(request, "statuspage/subscribe.html", {"page": page, "form": form, "limited": True}, status=429)
         if form.is_valid():
             data = form.cleaned_data
@@ -147,10 +156,12 @@ def subscribe(request):
                 form.add_error(exc.field if exc.field in form.fields else None, exc.message)
             else:
                 return render(request, "statuspage/message.html", {
-                    "page": page, "title": "Check your inbox" if data["kind"] == "email" else "Webhook subscribed",
+                    "page": page, "title": "Check your inbox" if data["kind"] == "email" else "Confirm the webhook",
                     "message": (
                         "We sent a confirmation link to that address. Your subscription starts when you open it."
-                        if data["kind"] == "email" else "The endpoint will receive a POST for every incident and component change."
+                        if data["kind"] == "email" else
+                        "We sent the endpoint a confirmation request. Updates start once it answers with the token it received "
+                        "(or someone opens the confirm_url in that request)."
                     ),
                 })
     return render(request, "statuspage/subscribe.html", {"page": page, "form": form}, status=400 if form.errors else 200)
@@ -179,8 +190,10 @@ def _token_action(request, token, action):
         }, status=400)
     if request.method == "POST":
         if action == "confirm":
-            subscriptions.subscriber_confirm(subscriber=subscriber)
-            title, message = "Subscription confirmed", "You will receive an email for each update on this page."
+            subscriber_confirm(subscriber=subscriber)
+            title, message = "Subscription confirmed", (
+                "You will receive an email for each update on this page." if subscriber.kind == subscriber.Kind.EMAIL
+                else "The endpoint will receive a POST for every incident and component change.")
         else:
             subscriptions.subscriber_unsubscribe(subscriber=subscriber)
             title, message = "Unsubscribed", "You will not receive any more updates from this page."

@@ -1,6 +1,7 @@
 from django import template
 from django.utils import timezone
 
+from ..links import external_link, safe_url
 from ..markdown import render_markdown
 from ..rules import allowed, rule_for
 
@@ -52,3 +53,15 @@ def display_name(user):
 @register.filter
 def get_item(mapping, key):
     return mapping.get(key) if mapping else None
+
+
+@register.filter(name="safe_url")
+def safe_url_filter(value):
+    """An outside URL for href/src: itself when http(s), else "" (see incidents.links)."""
+    return safe_url(value)
+
+
+@register.simple_tag(name="external_link")
+def external_link_tag(url, text=None):
+    """{% external_link url text %}: a link when `url` is http(s), else the text alone."""
+    return external_link(url, text)

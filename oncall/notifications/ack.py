@@ -16,10 +16,17 @@ from django.urls import reverse
 from incidents.models import Incident
 
 SALT = "notifications.ack"
+# Checked when the link is used, not when it was sent: someone who has since lost the responder
+# role (or was deactivated) acknowledges nothing with a link they still hold.
+ACK_PERMISSION = "incidents.respond_incident"
 
 
 class InvalidAckLink(Exception):
     pass
+
+
+class AckNotAllowed(InvalidAckLink):
+    """A genuine link whose person may no longer acknowledge (403)."""
 
 
 @dataclass(frozen=True)
@@ -44,7 +51,12 @@ def ack_read(token: str) -> AckGrant:
     except signing.BadSignature as exc:
         raise InvalidAckLink("This acknowledge link is not valid.") from exc
     incident = Incident.objects.select_related("severity", "acknowledged_by").filter(pk=data.get("i")).first()
-    user = get_user_model().objects.filter(pk=data.get("u"), is_active=True).first()
+    user = get_user_model().objects.filter(pk=data.get("u")).first()
     if incident is None or user is None:
-        raise InvalidAckLink("This acknowledge link no longer matches an incident and an active person.")
+        raise InvalidAckLink("This acknowledge link no longer matches an incident and a person.")
+    if not user.is_active or not user.has_perm(ACK_PERMISSION):
+        raise AckNotAllowed(
+            f"{user.get_full_name() or user.get_username()} is no longer allowed to acknowledge incidents, so this link acknowledges "
+            "nothing. Ask a portal administrator if that is wrong."
+        )
     return AckGrant(incident, user)

@@ -18,7 +18,7 @@ from incidents.exceptions import DomainError
 from incidents.rules import may_act_for, may_read_secret
 
 from . import selectors, services
-from .ack import InvalidAckLink, ack_read
+from .ack import AckNotAllowed, InvalidAckLink, ack_read
 from .forms import ContactMethodForm, RuleForm, SubscriptionForm
 from .models import ContactMethod, NotificationRule, NotificationStatus, StakeholderSubscription
 
@@ -35,6 +35,8 @@ def acknowledge(request, token):
     POST acknowledges. The page's script submits the form on open, so it is one click."""
     try:
         grant = ack_read(token)
+    except AckNotAllowed as exc:
+        return render(request, "notifications/ack.html", {"error": str(exc)}, status=403)
     except InvalidAckLink as exc:
         return render(request, "notifications/ack.html", {"error": str(exc)}, status=400 if request.method == "POST" else 200)
     incident, person = grant.incident, grant.user

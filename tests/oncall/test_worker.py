@@ -7,10 +7,12 @@ import time as clock
 
 import pytest
 from django.apps import apps as django_apps
+from django.contrib.auth.models import Group
 from django.test import Client
 from django.utils import timezone
 
 from incidents.defaults import seed_defaults
+from incidents.groups import RESPONDER, ensure_groups
 from incidents.models import TimelineEvent
 from oncall.models import EscalationStep, StepStatus
 from oncall.notifications.models import Notification
@@ -42,7 +44,9 @@ def mails_to(smtp, address):
 def team(transactional_db, receiver):
     seed_defaults(django_apps)  # a flush by an earlier transactional test removed the seeded severities
     people = {name: person(name) for name in ("alice", "bob", "carol")}
+    ensure_groups()
     for name, user in people.items():
+        user.groups.add(Group.objects.get(name=RESPONDER))  # acknowledge links act only for responders
         # A high rate limit: these tests count every single message (storms are folded by default).
         contact_method_create(user=user, kind="email", target=user.email, rate_limit_count=1000)
         contact_method_create(user=user, kind="webhook", target=f"{receiver.url}/hooks/{name}", rate_limit_count=1000)

@@ -109,6 +109,9 @@ def test_webhook_subscriber_gets_statuspage_payloads(client, components, respond
     url, received = http_receiver
     response = client.post("/status/subscribe/", {"kind": "webhook", "endpoint": url})
     assert response.status_code == 200
+    assert deliver_all() == 1  # the confirmation request (tests/security/test_webhook_confirmation.py)
+    confirm = received.pop()["body"]["subscription_confirmation"]["confirm_url"].replace("http://127.0.0.1:8000", "")
+    assert client.post(confirm).status_code == 200
     inc = declare("API down", by=responder)
     services.incident_publish_update(incident=inc, body="API is down.", by=responder, components={components["api"]: "major_outage"})
     run_worker_events()
