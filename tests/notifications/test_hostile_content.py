@@ -1,0 +1,94 @@
+"""Hostile text in what a page says (alert summaries, incident titles) never makes a send fail:
+real SMTP (aiosmtpd) and a real HTTP receiver stand for the far ends."""
+
+import json
+
+import pytest
+
+from oncall.notifications import delivery, services
+from oncall.notifications.messages import Message
+from oncall.notifications.models import NotificationStatus
+from tests.incidents.factories import declare
+
+from .factories import email_method, page_message, webhook_method
+
+pytestmark = pytest.mark.django_db
+S = NotificationStatus
+
+NASTY_TITLES = [
+    "Disk full\r\nBcc: victim@example.com",
+    "CPU\rhigh",
+    "line one\nline two",
+    "nul\x00byte",
+    "lone \ud800 surrogate",
+    "rtl \u202eevil\u202c override",
+    "tab\tand\x0bvertical\x0cfeed\x1bescape\x7f\x85",
+    "p95 > 3 s & <rising>",
+    "x" * 100_000,
+    "",
+    "   \r\n  ",
+]
+
+
+def deliver(rows):
+    for row in rows:
+        delivery.deliver(row.pk)
+    for row in rows:
+        row.refresh_from_db()
+    return rows
+
+
+def hostile(incident, title: str) -> Message:
+    return Message(kind="incident.page", title=title, body=f"Summary: {title}\r\nmore\x00 text \udfff end",
+                   url=f"http://testserver{incident.get_absolute_url()}", severity="P1", incident_id=incident.pk)
+
+
+def test_carriage_return_in_a_title_does_not_fail_the_email_page(smtp_server, responder):
+    incident = declare(by=responder, title="Checkout is down")
+    email_method(responder)
+    message = page_message(incident, title=f"{incident.number} Checkout\r is down\nBcc: victim@example.com")
+    [row] = deliver(services.notify_user(user=responder, message=message, dedup_key="k"))
+    assert row.status == S.SENT, row.error
+
+    [mail] = smtp_server.wait_for(1)
+    assert mail.recipients == ["responder@example.com"]
+    subject = mail.message["Subject"]
+    assert "\r" not in subject and "\n" not in subject
+    assert subject == f"[P1] {incident.number} Checkout is down Bcc: victim@example.com"
+    assert mail.message["Bcc"] is None
+
+
+@pytest.mark.parametrize("title", NASTY_TITLES, ids=range(len(NASTY_TITLES)))
+def test_nasty_titles_reach_a_real_smtp_server_and_a_real_webhook(smtp_server, receiver, responder, title):
+    incident = declare(by=responder, title="Hostile")
+    email_method(responder)
+    webhook_method(responder, f"{receiver.url}/hook")
+    webhook_method(responder, f"{receiver.url}/slack", kind="slack")
+    webhook_method(responder, f"{receiver.url}/teams", kind="teams")
+    rows = deliver(services.notify_user(user=responder, message=hostile(incident, title), dedup_key="k"))
+    assert [r.status for r in rows] == [S.SENT] * 4, [r.error for r in rows]
+
+    [mail] = smtp_server.wait_for(1)
+    subject = mail.message["Subject"].strip()  # a long word is folded onto the next line
+    assert subject.startswith("[P1] ") and len(subject) <= 200
+    assert not any(ch in subject for ch in "\r\n\x00\x0b\x0c\x1b\x7f\x85\u202e")
+    text = mail.part("text/plain")
+    assert "\x00" not in text and "more" in text
+    for path in ("/hook", "/slack", "/teams"):
+        [req] = receiver.for_path(path)
+        assert "\\ud800" not in req.body.decode() and "\\udfff" not in req.body.decode()
+        json.loads(req.body)
+
+
+def test_plain_text_email_shows_text_as_typed_and_one_severity_tag(smtp_server, responder):
+    incident = declare(by=responder, title="Latency")
+    email_method(responder)
+    message = page_message(incident, title=f"[P1] {incident.number} p95 > 3 s & <rising>")
+    message = Message(**{**message.as_dict(), "body": "p95 > 3 s & \"quoted\" 'single'"})
+    deliver(services.notify_user(user=responder, message=message, dedup_key="k"))
+    [mail] = smtp_server.wait_for(1)
+    assert mail.message["Subject"] == f"[P1] {incident.number} p95 > 3 s & <rising>"
+    text = mail.part("text/plain")
+    assert "p95 > 3 s & \"quoted\" 'single'" in text
+    assert "&gt;" not in text and "&amp;" not in text and "&quot;" not in text and "&#x27;" not in text
+    assert "[P1] [P1]" not in text
