@@ -92,3 +92,14 @@ def test_plain_text_email_shows_text_as_typed_and_one_severity_tag(smtp_server, 
     assert "p95 > 3 s & \"quoted\" 'single'" in text
     assert "&gt;" not in text and "&amp;" not in text and "&quot;" not in text and "&#x27;" not in text
     assert "[P1] [P1]" not in text
+
+
+@pytest.mark.parametrize("status", [200, 410, 500])
+def test_a_receivers_answer_with_nul_bytes_and_bad_utf8_is_recorded(receiver, responder, status):
+    """PostgreSQL refuses NUL in text: the answer is stored made safe, the outcome recorded."""
+    receiver.behaviour["/odd"] = (status, 0, b"ok\x00\xff\xfe \xed\xa0\x80 done")
+    incident = declare(by=responder)
+    webhook_method(responder, f"{receiver.url}/odd")
+    [row] = deliver(services.notify_user(user=responder, message=page_message(incident), dedup_key="k"))
+    assert row.status == {200: S.SENT, 410: S.FAILED, 500: S.PENDING}[status]
+    assert "\x00" not in row.response and "done" in row.response
