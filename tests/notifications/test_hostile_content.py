@@ -5,9 +5,11 @@ import json
 
 import pytest
 
+from incidents.events import run_subscribers
+from incidents.models import TimelineEvent
 from oncall.notifications import delivery, services
 from oncall.notifications.messages import Message
-from oncall.notifications.models import NotificationStatus
+from oncall.notifications.models import Notification, NotificationStatus
 from tests.incidents.factories import declare
 
 from .factories import email_method, page_message, webhook_method
@@ -103,3 +105,47 @@ def test_a_receivers_answer_with_nul_bytes_and_bad_utf8_is_recorded(receiver, re
     [row] = deliver(services.notify_user(user=responder, message=page_message(incident), dedup_key="k"))
     assert row.status == {200: S.SENT, 410: S.FAILED, 500: S.PENDING}[status]
     assert "\x00" not in row.response and "done" in row.response
+
+
+MARKUP = "<!channel> <!here> <@U123> DB down <http://evil.example|click> & [x](javascript:alert(1)) **b** {{DATE(2017-02-14T06:00:00Z)}}"
+
+
+def test_slack_and_teams_show_chat_markup_from_an_incident_title_as_plain_text(receiver, responder):
+    """Through a stakeholder subscription, as an incident title reaches Slack and Teams for real."""
+    services.subscription_create(name="Execs", kind="slack", target=f"{receiver.url}/slack", frequency="realtime")
+    services.subscription_create(name="Teams", kind="teams", target=f"{receiver.url}/teams", frequency="realtime")
+    incident = declare(by=responder, title=MARKUP)
+    for event in TimelineEvent.objects.filter(incident=incident):
+        run_subscribers(event)
+    deliver(list(Notification.objects.filter(incident=incident)))
+
+    [slack] = receiver.wait_for(1, "/slack")
+    body = slack.json()
+    fallback, section = body["text"], body["blocks"][1]["text"]["text"]
+    for text in (fallback.split(": <http")[0], section):
+        assert "<!channel>" not in text and "<!here>" not in text and "<@U123>" not in text and "<http://evil" not in text
+        assert "&lt;!channel&gt; &lt;!here&gt; &lt;@U123&gt;" in text or "&lt;!channel&gt;" in text
+    assert "&lt;http://evil.example|click&gt; &amp; [x]" in fallback
+    assert body["blocks"][0]["text"]["type"] == "plain_text"
+    links = [e["url"] for e in body["blocks"][-1]["elements"]]
+    assert links and all(u.startswith("http://") or u.startswith("https://") for u in links)
+
+    [teams] = receiver.wait_for(1, "/teams")
+    card = teams.json()["attachments"][0]["content"]
+    texts = [run["text"] for block in card["body"] for run in block["inlines"]]
+    assert all(block["type"] == "RichTextBlock" for block in card["body"])
+    assert "[x](javascript:alert(1)) **b**" in texts[0] and "{{DATE" not in texts[0]
+
+
+def test_links_in_chat_are_http_only(receiver, responder):
+    incident = declare(by=responder)
+    webhook_method(responder, f"{receiver.url}/slack", kind="slack")
+    webhook_method(responder, f"{receiver.url}/teams", kind="teams")
+    message = Message(kind="incident.page", title="x", body="y", url="javascript:alert(1)", severity="P1", incident_id=incident.pk)
+    deliver(services.notify_user(user=responder, message=message, dedup_key="k"))
+    slack = receiver.wait_for(1, "/slack")[0].json()
+    assert "javascript" not in json.dumps(slack)
+    teams = receiver.wait_for(1, "/teams")[0].json()
+    assert "javascript" not in json.dumps(teams)
+    actions = teams["attachments"][0]["content"].get("actions", [])
+    assert all(a["url"].startswith(("http://", "https://")) for a in actions)
