@@ -1,5 +1,5 @@
 """Text made safe where it leaves the portal (DESIGN.md, untrusted input): mail headers, message
-bodies, chat markup, JSON payloads, iCalendar and CSV. Whatever came in, these return text that
+bodies, chat markup, JSON payloads, XML feeds, iCalendar and CSV. Whatever came in, these return text that
 the far end's format accepts and shows as typed, never markup of its own.
 
 - `text`: a body. Keeps the text and its line breaks (as `\\n`), drops NUL and other control
@@ -20,8 +20,9 @@ LINE_LIMIT = 1_000
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _BREAK = re.compile("\r\n|[\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
 # C0 controls but tab and newline, DEL, C1 controls; bidi embeddings, overrides and isolates
-# (they reorder what a reader sees: "trojan source"); the BOM and interlinear annotations.
-_DROP = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff\ufff9-\ufffb]")
+# (they reorder what a reader sees: "trojan source"); the BOM, interlinear annotations and the
+# two noncharacters XML refuses.
+_DROP = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff\ufff9-\ufffb\ufffe\uffff]")
 _SPACE = re.compile(r"\s+")
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")
 

@@ -47,3 +47,16 @@ def test_rows_built_before_this_fix_are_still_sent(components, smtp_server):
     assert notify.deliver(row.pk) == Notification.State.SENT
     [mail] = smtp_server.messages
     assert mail["Subject"] == "Line Bcc: victim@example.com" and mail["Bcc"] is None
+
+
+@pytest.mark.parametrize("path", ["/status/feed.atom", "/status/feed.rss"])
+def test_feeds_stay_valid_xml_with_control_characters_in_names_and_updates(client, components, responder, path):
+    from xml.etree import ElementTree
+
+    inc = declare(NAME, by=responder)
+    services.incident_publish_update(incident=inc, body="Card \x0b payments \x1b fail & <b>ok</b>", by=responder,
+                                     components={components["api"]: "major_outage"})
+    response = client.get(path)
+    assert response.status_code == 200
+    root = ElementTree.fromstring(response.content)
+    assert "Payments down p95 > 3 s & <rising> evil" in "".join(root.itertext())
