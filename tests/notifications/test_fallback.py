@@ -4,12 +4,14 @@ next channel is tried at once instead of at its rule's delay."""
 import time
 
 import pytest
+from aiosmtpd.controller import Controller
 from django.db import transaction
 from django.utils import timezone
 
 from incidents.models import TimelineEvent
 from oncall.notifications import delivery, services
 from oncall.notifications.models import Notification, NotificationStatus
+from tests.conftest import free_port
 from tests.incidents.factories import declare
 
 from .factories import email_method, page_message, webhook_method
@@ -115,3 +117,33 @@ def test_worker_falls_back_from_a_gone_webhook_to_email_and_the_incident_page_sh
     page = client.get(incident.get_absolute_url()).text
     assert "HTTP 410" in page
     assert TimelineEvent.objects.filter(incident=incident, kind="notification.failed").count() == 1
+
+
+class _Rejecting:
+    async def handle_DATA(self, server, session, envelope):
+        return "554 5.7.1 Message rejected as spam"
+
+
+@pytest.mark.django_db
+def test_an_smtp_server_rejecting_the_message_fails_it_for_good_and_falls_back(receiver, responder, settings):
+    controller = Controller(_Rejecting(), hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", controller.port
+        settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+        settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+        incident = declare(by=responder)
+        email_method(responder)
+        hook = webhook_method(responder, f"{receiver.url}/ok", add_default_rule=False)
+        services.notification_rule_create(user=responder, contact_method=hook, delay_minutes=10)
+        rows = services.notify_user(user=responder, message=page_message(incident), dedup_key="k")
+        first = next(r for r in rows if r.contact_method_id != hook.pk)
+        follow_up = delivery.deliver(first.pk)
+        first.refresh_from_db()
+        assert first.status == S.FAILED and first.attempts == 1 and "554" in first.error
+        for pk, _due in follow_up:
+            delivery.deliver(pk)
+        receiver.wait_for(1, "/ok")
+    finally:
+        controller.stop()

@@ -71,6 +71,8 @@ class EmailChannel(Channel):
             sent = email.send()
         except smtplib.SMTPRecipientsRefused as exc:
             raise ChannelError(f"Recipients refused: {exc.recipients}", permanent=True) from exc
+        except (smtplib.SMTPDataError, smtplib.SMTPSenderRefused) as exc:  # 5xx: the server will not take this message
+            raise ChannelError(f"{type(exc).__name__}: {exc.smtp_code} {exc.smtp_error!r}", permanent=exc.smtp_code >= 500) from exc
         except (TimeoutError, smtplib.SMTPException, OSError) as exc:
             raise ChannelError(f"{type(exc).__name__}: {exc}") from exc
         if not sent:
