@@ -7,12 +7,13 @@ import pytest
 
 from incidents.events import run_subscribers
 from incidents.models import TimelineEvent
-from oncall.notifications import delivery, services
+from oncall.notifications import services
 from oncall.notifications.messages import Message
 from oncall.notifications.models import Notification, NotificationStatus
 from tests.incidents.factories import declare
 
 from .factories import email_method, page_message, webhook_method
+from .test_delivery import deliver_all as deliver
 
 pytestmark = pytest.mark.django_db
 S = NotificationStatus
@@ -30,14 +31,6 @@ NASTY_TITLES = [
     "",
     "   \r\n  ",
 ]
-
-
-def deliver(rows):
-    for row in rows:
-        delivery.deliver(row.pk)
-    for row in rows:
-        row.refresh_from_db()
-    return rows
 
 
 def hostile(incident, title: str) -> Message:
