@@ -228,8 +228,13 @@ def fall_back(row: Notification, error: str) -> list:
     moved = nxt is not None and Notification.objects.filter(pk=nxt.pk, status=S.PENDING).update(due_at=now)
     if row.incident_id:
         name = row.user.get_full_name() or row.user.get_username()
-        then = (f"trying {nxt.get_channel_display()} {nxt.target} now instead of after {nxt.step} min" if moved
-                else "no other channel left in their notification rules")
+        if moved:
+            then = f"trying {nxt.get_channel_display()} {nxt.target} now instead of after {nxt.step} min"
+        elif Notification.objects.filter(dedup_key=row.dedup_key, user_id=row.user_id).exclude(
+                contact_method_id=row.contact_method_id).exists():
+            then = "their other channels were tried already"
+        else:
+            then = "no other channel left in their notification rules"
         timeline_record(
             incident=row.incident, kind="notification.failed", actor_label="Notifications",
             message=safetext.line(f"{row.get_channel_display()} to {name} ({row.target}) failed: {error}; {then}", 2000),

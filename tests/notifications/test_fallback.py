@@ -70,6 +70,19 @@ def test_failure_of_the_last_channel_says_nothing_is_left(receiver, responder):
 
 
 @pytest.mark.django_db
+def test_failure_beside_a_channel_sent_at_the_same_time_says_so(receiver, smtp_server, responder):
+    incident = declare(by=responder)
+    receiver.behaviour["/gone"] = (404, 0)
+    webhook_method(responder, f"{receiver.url}/gone")
+    email_method(responder)
+    for row in services.notify_user(user=responder, message=page_message(incident), dedup_key="k"):
+        assert delivery.deliver(row.pk) == []
+    smtp_server.wait_for(1)
+    [entry] = TimelineEvent.objects.filter(incident=incident, kind="notification.failed")
+    assert "their other channels were tried already" in entry.message
+
+
+@pytest.mark.django_db
 def test_a_transient_failure_does_not_skip_ahead(receiver, smtp_server, responder, settings):
     settings.NOTIFY_RETRY_BASE_SECONDS = 60
     incident = declare(by=responder)
