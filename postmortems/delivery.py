@@ -97,6 +97,8 @@ def _context(reminder: Reminder) -> dict | None:
         )
         if not items:
             return None
+        for item in items:
+            item.ticket_link = safetext.url(item.ticket_url)  # http(s) only: the link came from a person
         ctx.update(items=items, url=_url("/action-items/?owner=me&overdue=1"), today=timezone.localdate())
     return ctx
 

@@ -5,12 +5,13 @@ from datetime import timedelta
 from email import message_from_bytes, policy
 
 import pytest
+from django.core import mail
 from django.utils import timezone
 from icalendar import Calendar
 
 from postmortems import services
-from postmortems.models import Reminder
-from postmortems.tasks import reminder_sweep_task
+from postmortems.models import ActionItem, Reminder
+from postmortems.tasks import action_item_digest_task, reminder_sweep_task
 
 from .test_smtp import smtp_server  # noqa: F401  (the fixture)
 
@@ -63,3 +64,17 @@ def test_owner_reminder_subject_and_text_show_the_title_as_typed(smtp_server, re
     [(_rcpt, message)] = smtp_server.messages
     subject = _subject(message)
     assert subject == f"Postmortem overdue: {incident.number} p95 > 3 s & <b> Bcc: victim@example.com evil"
+
+
+def test_digest_links_tickets_only_when_http(postmortem, responder, settings):
+    settings.POSTMORTEM_DIGEST_HOUR = 0
+    today = timezone.localdate()
+    for title, link in (("Evil", "javascript:alert(document.cookie)"), ("Good", "https://tracker.example/T-1")):
+        item = services.action_item_create(incident=postmortem.incident, title=title, owner=responder, due_date=today, by=responder)
+        ActionItem.objects.filter(pk=item.pk).update(ticket_url=link, due_date=today - timedelta(days=1))
+    Reminder.objects.filter(postmortem=postmortem).update(status="cancelled")
+    assert action_item_digest_task() == 1
+    [message] = mail.outbox
+    html = message.alternatives[0][0]
+    assert "javascript:" not in message.body and "javascript:" not in html
+    assert "https://tracker.example/T-1" in message.body and 'href="https://tracker.example/T-1"' in html
