@@ -274,7 +274,7 @@ def deliver(notification_id: int, *, now: datetime | None = None) -> str | None:
         Notification.objects.filter(pk=n.pk, state=Notification.State.SENDING).update(
             state=state, last_error=safetext.text(str(exc), 2000), next_attempt_at=timezone.now() + backoff
         )
-        logger.warning("status page notification %s to %s failed (%s)", n.pk, sub, exc)
+        logger.warning("status page notification %s to %s failed (%s)", n.pk, sub, safetext.line(str(exc), 300))
         return state
     Notification.objects.filter(pk=n.pk, state=Notification.State.SENDING).update(state=Notification.State.SENT, sent_at=timezone.now(), last_error="")
     return Notification.State.SENT

@@ -207,7 +207,7 @@ def _failed(row: Notification, exc: ChannelError) -> list:
         with transaction.atomic():
             if not Notification.objects.filter(pk=row.pk, status=S.SENDING).update(status=S.FAILED, **fields):
                 return []  # recorded already (a duplicate task): the fallback ran then
-            logger.warning("notification %s failed for good after %s attempt(s): %s", row.pk, attempts, error)
+            logger.warning("notification %s failed for good after %s attempt(s): %s", row.pk, attempts, safetext.line(error, 300))
             return fall_back(row, error)
     due = timezone.now() + backoff(attempts)
     Notification.objects.filter(pk=row.pk, status=S.SENDING).update(status=S.PENDING, due_at=due, **fields)
