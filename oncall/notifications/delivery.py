@@ -223,7 +223,7 @@ def fall_back(row: Notification, error: str) -> list:
     now = timezone.now()
     nxt = (
         Notification.objects.filter(dedup_key=row.dedup_key, user_id=row.user_id, status=S.PENDING, step__gt=row.step)
-        .exclude(contact_method_id=row.contact_method_id).select_related("contact_method").order_by("step", "pk").first()
+        .exclude(contact_method_id=row.contact_method_id).order_by("step", "pk").first()
     )
     moved = nxt is not None and Notification.objects.filter(pk=nxt.pk, status=S.PENDING).update(due_at=now)
     if row.incident_id:
