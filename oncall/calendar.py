@@ -1,4 +1,6 @@
-"""iCalendar feeds of shifts (RFC 5545, written with the `icalendar` library)."""
+"""iCalendar feeds of shifts (RFC 5545, written with the `icalendar` library). Names are one
+line without control characters before the library escapes them (`incidents.safetext`): a
+schedule or person called anything still gives a feed every calendar parses."""
 
 from datetime import timedelta
 
@@ -6,6 +8,8 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 from icalendar import Calendar, Event
+
+from incidents import safetext
 
 from . import selectors
 
@@ -17,7 +21,7 @@ def _calendar(name: str) -> Calendar:
     cal.add("prodid", "-//Incident Portal//On-call//EN")
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
-    cal.add("x-wr-calname", name)
+    cal.add("x-wr-calname", safetext.line(name, 500))
     return cal
 
 
@@ -25,7 +29,7 @@ def _event(schedule, start, end, user, stamp) -> Event:
     name = user.get_full_name() or user.username if user else "Nobody"
     event = Event()
     event.add("uid", f"oncall-{schedule.pk}-{user.pk if user else 0}-{int(start.timestamp())}@incident-portal")
-    event.add("summary", f"On call: {schedule.name} ({name})")
+    event.add("summary", safetext.line(f"On call: {schedule.name} ({name})", 500))
     event.add("dtstart", start)
     event.add("dtend", end)
     event.add("dtstamp", stamp)

@@ -1,6 +1,10 @@
 """Sending reminders: claim the row, check it still matters, send by Django's email backend
 (text + HTML, an .ics for review invitations), record the attempt, retry with backoff.
 
+Text is made safe where it leaves (`incidents.safetext`): one-line bounded subjects, bodies
+without control characters, iCalendar values the icalendar library escapes after control
+characters are gone; an email that cannot be built fails for good at once.
+
 Claiming is a conditional update (pending -> sending), so the ETA fast path, the sweep and a
 redelivered message never send one reminder twice."""
 
@@ -15,11 +19,15 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from icalendar import Calendar, Event, vCalAddress, vText
 
+from incidents import safetext
+
 from .models import ACTION_OPEN_STATUSES, ActionItem, EmailAttempt, PostmortemStatus, Reminder, ReminderKind, ReminderStatus
 
 logger = logging.getLogger(__name__)
 
 SWEEP_BATCH = 100
+SUBJECT_LIMIT = 200
+BODY_LIMIT = 100_000
 # A reminder left "sending" this long (worker killed mid-send) is tried again.
 STALE_CLAIM = timedelta(minutes=10)
 
@@ -89,8 +97,15 @@ def _context(reminder: Reminder) -> dict | None:
         )
         if not items:
             return None
+        for item in items:
+            item.ticket_link = safetext.url(item.ticket_url)  # http(s) only: the link came from a person
         ctx.update(items=items, url=_url("/action-items/?owner=me&overdue=1"), today=timezone.localdate())
     return ctx
+
+
+def _cn(user) -> vText:
+    """A display name as an iCalendar parameter (no DQUOTE can appear in one)."""
+    return vText(safetext.line(user.get_full_name() or user.username, 200).replace('"', "'"))
 
 
 def invitation_ics(reminder: Reminder) -> bytes:
@@ -104,17 +119,17 @@ def invitation_ics(reminder: Reminder) -> bytes:
     event.add("dtstamp", timezone.now())
     event.add("dtstart", pm.review_meeting_at)
     event.add("dtend", pm.review_meeting_at + timedelta(hours=1))
-    event.add("summary", f"Postmortem review: {pm.incident.number} {pm.incident.title}")
+    event.add("summary", safetext.line(f"Postmortem review: {pm.incident.number} {pm.incident.title}", 500))
     event.add("description", f"Review of the postmortem for {pm.incident.number}.\n{_url(pm.get_absolute_url())}")
     event.add("url", _url(pm.get_absolute_url()))
     if pm.review_meeting_place:
-        event["location"] = vText(pm.review_meeting_place)
+        event["location"] = vText(safetext.line(pm.review_meeting_place, 500))
     if pm.owner and pm.owner.email:
-        organizer = vCalAddress(f"mailto:{pm.owner.email}")
-        organizer.params["cn"] = vText(pm.owner.get_full_name() or pm.owner.username)
+        organizer = vCalAddress(f"mailto:{safetext.line(pm.owner.email, 254)}")
+        organizer.params["cn"] = _cn(pm.owner)
         event["organizer"] = organizer
-    attendee = vCalAddress(f"mailto:{reminder.recipient.email}")
-    attendee.params["cn"] = vText(reminder.recipient.get_full_name() or reminder.recipient.username)
+    attendee = vCalAddress(f"mailto:{safetext.line(reminder.recipient.email, 254)}")
+    attendee.params["cn"] = _cn(reminder.recipient)
     attendee.params["role"] = vText("REQ-PARTICIPANT")
     event.add("attendee", attendee, encode=0)
     cal.add_component(event)
@@ -122,15 +137,17 @@ def invitation_ics(reminder: Reminder) -> bytes:
 
 
 def build_message(reminder: Reminder, ctx: dict) -> EmailMultiAlternatives:
+    """The whole email, headers and all; an error here means it can never be sent."""
     base = f"postmortems/emails/{reminder.kind}"
-    subject = " ".join(render_to_string(f"{base}_subject.txt", ctx).split())
     message = EmailMultiAlternatives(
-        subject=subject, body=render_to_string(f"{base}.txt", ctx), from_email=settings.DEFAULT_FROM_EMAIL, to=[reminder.recipient.email],
-        headers={"X-Portal-Reminder": reminder.key},
+        subject=safetext.line(render_to_string(f"{base}_subject.txt", ctx), SUBJECT_LIMIT),
+        body=safetext.text(render_to_string(f"{base}.txt", ctx), BODY_LIMIT), from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[reminder.recipient.email], headers={"X-Portal-Reminder": safetext.line(reminder.key, 200)},
     )
-    message.attach_alternative(render_to_string(f"{base}.html", ctx), "text/html")
+    message.attach_alternative(safetext.text(render_to_string(f"{base}.html", ctx), BODY_LIMIT * 2), "text/html")
     if reminder.kind == ReminderKind.REVIEW_INVITE:
         message.attach("invite.ics", invitation_ics(reminder), "text/calendar; method=REQUEST")
+    message.message()
     return message
 
 
@@ -153,11 +170,18 @@ def deliver(reminder_id: int) -> str | None:
     if not reminder.recipient.email:
         _finish(reminder, ReminderStatus.FAILED, last_error="The recipient has no email address.")
         return ReminderStatus.FAILED
-    message = build_message(reminder, ctx)
+    try:
+        message = build_message(reminder, ctx)
+    except Exception as exc:  # a template or a header that can never work: fail now, not after every retry
+        error = safetext.text(f"Could not build the email: {type(exc).__name__}: {exc}", 2000)
+        logger.exception("reminder %s: could not build the email", reminder.pk)
+        EmailAttempt.objects.create(reminder=reminder, to=reminder.recipient.email, subject="", ok=False, error=error)
+        _finish(reminder, ReminderStatus.FAILED, last_error=error)
+        return ReminderStatus.FAILED
     try:
         message.send()
     except Exception as exc:
-        error = f"{type(exc).__name__}: {exc}"
+        error = safetext.text(f"{type(exc).__name__}: {exc}", 2000)
         EmailAttempt.objects.create(reminder=reminder, to=reminder.recipient.email, subject=message.subject, ok=False, error=error)
         if reminder.attempts >= settings.POSTMORTEM_REMINDER_MAX_ATTEMPTS:
             _finish(reminder, ReminderStatus.FAILED, last_error=error)

@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from incidents import safetext
 from incidents.exceptions import DomainError
 from incidents.markdown import render_markdown
 from incidents.models import Incident
@@ -312,5 +313,5 @@ def metrics_csv(request):
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="incident-metrics-{rng.start}-{rng.end}.csv"'
     writer = csv.writer(response)
-    writer.writerows(m.csv_rows(m.compute(rng)))
+    writer.writerows(safetext.csv_row(row) for row in m.csv_rows(m.compute(rng)))
     return response

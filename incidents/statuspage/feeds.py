@@ -1,9 +1,12 @@
-"""Atom and RSS feeds of public incidents and their public updates (Django syndication)."""
+"""Atom and RSS feeds of public incidents and their public updates (Django syndication). Text
+goes through `incidents.safetext` first: XML 1.0 has no place for control characters, and one
+in an incident's name must not take the feed down for every reader."""
 
 from django.contrib.syndication.views import Feed
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
 
+from incidents import safetext
 from incidents.markdown import render_markdown
 from incidents.models import IncidentStatus
 
@@ -17,13 +20,13 @@ class _Feed(Feed):
         return selectors.page_settings()
 
     def title(self, page):
-        return f"{page.name}: incident history"
+        return safetext.line(f"{page.name}: incident history")
 
     def link(self, page):
         return reverse("statuspage:home")
 
     def description(self, page):
-        return f"Incidents and public updates from {page.name}."
+        return safetext.line(f"Incidents and public updates from {page.name}.")
 
     subtitle = description
 
@@ -32,13 +35,13 @@ class _Feed(Feed):
 
     def item_title(self, pub):
         status = IncidentStatus(pub.incident.status).label
-        return f"{pub.name} ({status})"
+        return safetext.line(f"{pub.name} ({status})")
 
     def item_description(self, pub):
         parts = []
         for u in pub.incident.public_updates:
             parts.append(f"<p><strong>{IncidentStatus(u.status).label}</strong> — {u.created_at:%Y-%m-%d %H:%M} UTC</p>{render_markdown(u.body)}")
-        return "".join(parts)
+        return safetext.text("".join(parts), limit=1_000_000)
 
     def item_link(self, pub):
         return reverse("statuspage:incident", args=[pub.code])

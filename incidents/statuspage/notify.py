@@ -2,7 +2,10 @@
 
 One Notification row per (subscriber, key) under a unique constraint, moved pending -> sending
 -> sent/failed by conditional updates, so a duplicate task or a sweep never sends twice.
-Emails go through Django's email backend, webhooks are Statuspage-format JSON POSTs.
+Emails go through Django's email backend, webhooks are Statuspage-format JSON POSTs. Text is
+made safe as the row is built and again as it is sent (`incidents.safetext`): one-line bounded
+subjects, bodies without NUL or control characters, JSON that always encodes; an email that
+cannot be built fails for good at once instead of being retried.
 """
 
 import json
@@ -19,7 +22,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from incidents import netguard
+from incidents import netguard, safetext
 from incidents.markdown import render_markdown
 from incidents.models import Maintenance, StatusUpdate
 
@@ -31,6 +34,8 @@ from .selectors import incident_by_code, maintenances_public, snapshot
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 6
+SUBJECT_LIMIT = 200
+BODY_LIMIT = 100_000
 TOKEN_SALT = "statuspage.subscriber"
 DOCS_URL = "https://support.atlassian.com/statuspage/docs/enable-webhook-notifications/"
 
@@ -99,16 +104,16 @@ def _audience(component_ids: set[int], kinds=None):
 def _email_row(subscriber: Subscriber, key: str, subject: str, template: str, context: dict) -> Notification:
     ctx = {**context, "page": _page(), "unsubscribe_url": unsubscribe_url(subscriber), "subscriber": subscriber}
     return Notification(
-        subscriber=subscriber, key=key, subject=subject,
-        text=render_to_string(f"statuspage/email/{template}.txt", ctx),
-        html=render_to_string(f"statuspage/email/{template}.html", ctx),
+        subscriber=subscriber, key=key, subject=safetext.line(subject, SUBJECT_LIMIT),
+        text=safetext.text(render_to_string(f"statuspage/email/{template}.txt", ctx), BODY_LIMIT),
+        html=safetext.text(render_to_string(f"statuspage/email/{template}.html", ctx), BODY_LIMIT * 2),
         next_attempt_at=timezone.now(),
     )
 
 
 def _webhook_row(subscriber: Subscriber, key: str, body: dict) -> Notification:
     payload = {"meta": {"unsubscribe": unsubscribe_url(subscriber), "documentation": DOCS_URL}, **body}
-    return Notification(subscriber=subscriber, key=key, payload=payload, next_attempt_at=timezone.now())
+    return Notification(subscriber=subscriber, key=key, payload=safetext.json_safe(payload), next_attempt_at=timezone.now())
 
 
 def _page_status() -> dict:
@@ -169,7 +174,7 @@ def fan_out_update(update: StatusUpdate) -> int:
         key = f"update:{update.pk}"
         if sub.kind == Subscriber.Kind.EMAIL:
             rows.append(_email_row(sub, key, subject, "update", {
-                "title": pub.name, "status": status_label, "body": update.body, "body_html": render_markdown(update.body),
+                "title": safetext.line(pub.name), "status": status_label, "body": update.body, "body_html": render_markdown(update.body),
                 "link": link, "at": update.created_at, "components": doc["components"],
             }))
         else:
@@ -193,7 +198,7 @@ def fan_out_maintenance_update(maintenance: Maintenance, update) -> int:
         key = f"maintenance:{update.pk}"
         if sub.kind == Subscriber.Kind.EMAIL:
             rows.append(_email_row(sub, key, subject, "update", {
-                "title": maintenance.title, "status": label, "body": update.body, "body_html": render_markdown(update.body),
+                "title": safetext.line(maintenance.title), "status": label, "body": update.body, "body_html": render_markdown(update.body),
                 "link": link, "at": update.created_at, "components": doc["components"],
                 "window": (maintenance.scheduled_for, maintenance.scheduled_until),
             }))
@@ -232,19 +237,34 @@ class DeliveryError(Exception):
         self.permanent = permanent
 
 
-def _send_email(n: Notification) -> None:
+def build_email(n: Notification) -> EmailMultiAlternatives:
+    """The subscriber's email, headers and all; DeliveryError(permanent) when it cannot be built."""
     sub = n.subscriber
-    msg = EmailMultiAlternatives(
-        subject=n.subject, body=n.text, to=[sub.email], connection=get_connection(timeout=settings.EMAIL_TIMEOUT),
-        headers={"List-Unsubscribe": f"<{unsubscribe_url(sub)}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-                 "Auto-Submitted": "auto-generated"},
-    )
-    if n.html:
-        msg.attach_alternative(n.html, "text/html")
+    try:
+        msg = EmailMultiAlternatives(
+            subject=safetext.line(n.subject, SUBJECT_LIMIT), body=safetext.text(n.text, BODY_LIMIT), to=[sub.email],
+            headers={"List-Unsubscribe": f"<{unsubscribe_url(sub)}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+                     "Auto-Submitted": "auto-generated"},
+        )
+        if n.html:
+            msg.attach_alternative(safetext.text(n.html, BODY_LIMIT * 2), "text/html")
+        msg.message()
+    except Exception as exc:
+        raise DeliveryError(f"Could not build the email: {type(exc).__name__}: {exc}", permanent=True) from exc
+    return msg
+
+
+def _send_email(n: Notification) -> None:
+    msg = build_email(n)
+    msg.connection = get_connection(timeout=settings.EMAIL_TIMEOUT)
     try:
         msg.send()
     except Exception as exc:
         raise DeliveryError(f"{type(exc).__name__}: {exc}") from exc
+
+
+def webhook_body(n: Notification) -> bytes:
+    return json.dumps(safetext.json_safe(n.payload), ensure_ascii=False).encode()
 
 
 def _send_webhook(n: Notification) -> str:
@@ -252,7 +272,7 @@ def _send_webhook(n: Notification) -> str:
     check cannot redirect it), no redirects, bounded by WEBHOOK_TIMEOUT_SECONDS. Returns the
     start of the answer."""
     try:
-        _status, answer = netguard.post(n.subscriber.endpoint, json.dumps(n.payload).encode(),
+        _status, answer = netguard.post(n.subscriber.endpoint, webhook_body(n),
                                         {"Content-Type": "application/json", "User-Agent": "IncidentPortal-StatusPage/1"})
     except netguard.SendError as exc:
         raise DeliveryError(exc.message, permanent=exc.permanent) from exc
@@ -285,9 +305,9 @@ def deliver(notification_id: int, *, now: datetime | None = None) -> str | None:
         state = Notification.State.FAILED if final else Notification.State.PENDING
         backoff = timedelta(seconds=min(30 * 2 ** (n.attempts - 1), 3600))
         Notification.objects.filter(pk=n.pk, state=Notification.State.SENDING).update(
-            state=state, last_error=str(exc)[:2000], next_attempt_at=timezone.now() + backoff
+            state=state, last_error=safetext.text(str(exc), 2000), next_attempt_at=timezone.now() + backoff
         )
-        logger.warning("status page notification %s to %s failed (%s)", n.pk, sub, exc)
+        logger.warning("status page notification %s to %s failed (%s)", n.pk, sub, safetext.line(str(exc), 300))
         return state
     Notification.objects.filter(pk=n.pk, state=Notification.State.SENDING).update(state=Notification.State.SENT, sent_at=timezone.now(), last_error="")
     return Notification.State.SENT

@@ -15,6 +15,9 @@ from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
+from incidents import safetext
+from incidents.services import timeline_record
+
 from . import services, subscriptions
 from .ack import ack_url
 from .channels import ChannelError, Destination, channel_for
@@ -25,6 +28,7 @@ logger = logging.getLogger(__name__)
 S = NotificationStatus
 
 DIGEST_LIST = 5  # titles listed in a rate-limit digest before "and N more"
+ERROR_LIMIT = 2000  # characters of an error or a receiver's answer kept on the row
 
 
 @dataclass
@@ -187,7 +191,7 @@ def send_claimed(row: Notification) -> list:
     now = timezone.now()
     Notification.objects.filter(pk=row.pk, status=S.SENDING).update(
         status=S.SENT, sent_at=now, attempts=F("attempts") + 1, response_code=delivery.status_code,
-        response=delivery.response[:2000], error="",
+        response=safetext.text(delivery.response, ERROR_LIMIT), error="",
     )
     if row.composer == Composer.SUBSCRIPTION_DIGEST:
         return subscriptions.after_digest_sent(row)
@@ -196,14 +200,48 @@ def send_claimed(row: Notification) -> list:
 
 def _failed(row: Notification, exc: ChannelError) -> list:
     attempts = row.attempts + 1
-    fields = {"attempts": attempts, "error": exc.message[:2000], "response_code": exc.status_code, "response": exc.response[:2000]}
+    error = safetext.text(exc.message, ERROR_LIMIT) or type(exc).__name__
+    fields = {"attempts": attempts, "error": error, "response_code": exc.status_code,
+              "response": safetext.text(exc.response, ERROR_LIMIT)}
     if exc.permanent or attempts >= row.max_attempts:
-        Notification.objects.filter(pk=row.pk, status=S.SENDING).update(status=S.FAILED, **fields)
-        logger.warning("notification %s failed for good after %s attempt(s): %s", row.pk, attempts, exc.message)
-        return []
+        with transaction.atomic():
+            if not Notification.objects.filter(pk=row.pk, status=S.SENDING).update(status=S.FAILED, **fields):
+                return []  # recorded already (a duplicate task): the fallback ran then
+            logger.warning("notification %s failed for good after %s attempt(s): %s", row.pk, attempts, safetext.line(error, 300))
+            return fall_back(row, error)
     due = timezone.now() + backoff(attempts)
     Notification.objects.filter(pk=row.pk, status=S.SENDING).update(status=S.PENDING, due_at=due, **fields)
     return [(row.pk, due)]
+
+
+def fall_back(row: Notification, error: str) -> list:
+    """After `row` failed for good: the person's next channel by their rules (a pending row of
+    the same page on another contact method, due later) is due now, and the incident's timeline
+    says what failed and what is tried instead. Returns follow-up work."""
+    if row.user_id is None or row.contact_method_id is None:
+        return []
+    now = timezone.now()
+    nxt = (
+        Notification.objects.filter(dedup_key=row.dedup_key, user_id=row.user_id, status=S.PENDING, step__gt=row.step)
+        .exclude(contact_method_id=row.contact_method_id).order_by("step", "pk").first()
+    )
+    moved = nxt is not None and Notification.objects.filter(pk=nxt.pk, status=S.PENDING).update(due_at=now)
+    if row.incident_id:
+        name = row.user.get_full_name() or row.user.get_username()
+        if moved:
+            then = f"trying {nxt.get_channel_display()} {nxt.target} now instead of after {nxt.step} min"
+        elif Notification.objects.filter(dedup_key=row.dedup_key, user_id=row.user_id).exclude(
+                contact_method_id=row.contact_method_id).exists():
+            then = "their other channels were tried already"
+        else:
+            then = "no other channel left in their notification rules"
+        timeline_record(
+            incident=row.incident, kind="notification.failed", actor_label="Notifications",
+            message=safetext.line(f"{row.get_channel_display()} to {name} ({row.target}) failed: {error}; {then}", 2000),
+            data={"notification": str(row.public_id), "fallback": str(nxt.public_id) if moved else None},
+            dispatch=False,
+        )
+    return [(nxt.pk, now)] if moved else []
 
 
 def deliver(notification_id: int, *, row: Notification | None = None) -> list:

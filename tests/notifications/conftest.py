@@ -83,7 +83,8 @@ class Request:
 
 @dataclass
 class Receiver:
-    """A local HTTP endpoint. `behaviour[path]` = (status, delay seconds); default 200 at once."""
+    """A local HTTP endpoint. `behaviour[path]` = (status, delay seconds[, answer bytes]);
+    default 200 at once."""
 
     url: str = ""
     requests: list = field(default_factory=list)
@@ -112,14 +113,14 @@ def receiver():
             length = int(self.headers.get("Content-Length", 0))
             body = self.rfile.read(length)
             state.requests.append(Request(self.path, {k.lower(): v for k, v in self.headers.items()}, body))
-            status, delay = state.behaviour.get(self.path, (200, 0))
+            status, delay, *answer = state.behaviour.get(self.path, (200, 0))
             if delay:
                 state.release.wait(delay)  # a hanging receiver; released at teardown
             try:
                 self.send_response(status)
                 self.send_header("Content-Type", "text/plain")
                 self.end_headers()
-                self.wfile.write(b"ok" if status < 300 else b"receiver error")
+                self.wfile.write(answer[0] if answer else b"ok" if status < 300 else b"receiver error")
             except OSError:
                 pass  # the client gave up (timeout)
 

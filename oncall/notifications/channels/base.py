@@ -6,7 +6,7 @@ in `channels/__init__.py`, and its tests. Nothing else looks at `kind`."""
 import json
 from dataclasses import dataclass
 
-from incidents import netguard
+from incidents import netguard, safetext
 
 from ..messages import Message
 
@@ -75,8 +75,12 @@ class HttpChannel(Channel):
     def headers(self, body: bytes) -> dict:
         return {}
 
+    def body(self, message: Message) -> bytes:
+        """The JSON request body: UTF-8, with no lone surrogate or NUL left to refuse."""
+        return json.dumps(safetext.json_safe(self.payload(message)), separators=(",", ":"), ensure_ascii=False).encode()
+
     def send(self, message: Message) -> Delivery:
-        body = json.dumps(self.payload(message), separators=(",", ":")).encode()
+        body = self.body(message)
         headers = {"Content-Type": "application/json", "User-Agent": "incident-portal/1.0", **self.headers(body)}
         return post(self.destination.target, body, headers)
 

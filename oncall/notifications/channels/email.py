@@ -1,4 +1,9 @@
-"""Email through Django's email backend (SMTP from EMAIL_URL): a text and an HTML part."""
+"""Email through Django's email backend (SMTP from EMAIL_URL): a text and an HTML part.
+
+`build` makes the whole MIME message before anything is sent: a one-line, bounded subject (no
+CR, LF or other control character can reach a header), bodies without NUL or lone surrogates.
+What still cannot be built (a template that does not render, an address the mail library
+refuses) is a permanent failure, never a retry loop."""
 
 import smtplib
 
@@ -8,8 +13,13 @@ from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.validators import validate_email
 from django.template.loader import render_to_string
 
+from incidents import safetext
+
 from ..messages import Message
 from .base import Channel, ChannelError, Delivery, InvalidTarget, register
+
+SUBJECT_LIMIT = 200
+BODY_LIMIT = 100_000
 
 
 @register
@@ -30,27 +40,41 @@ class EmailChannel(Channel):
                 raise InvalidTarget(f"{address!r} is not a valid email address.") from exc
         return ", ".join(addresses)
 
-    def send(self, message: Message) -> Delivery:
-        recipients = [a.strip() for a in self.destination.target.split(",") if a.strip()]
+    def recipients(self) -> list[str]:
+        return [a.strip() for a in self.destination.target.split(",") if a.strip()]
+
+    def build(self, message: Message) -> EmailMultiAlternatives:
+        """The email as it will be sent; ChannelError(permanent) when it cannot be built."""
+        recipients = self.recipients()
         if not recipients:
             raise ChannelError("No email address.", permanent=True)
-        prefix = f"[{message.severity}] " if message.severity else ""
-        subject = f"{prefix}{message.title}".replace("\n", " ")[:200]
         context = {"message": message, "site_url": settings.SITE_URL}
-        text = render_to_string("notifications/email/message.txt", context)
-        html = render_to_string("notifications/email/message.html", context)
-        email = EmailMultiAlternatives(
-            subject, text, settings.DEFAULT_FROM_EMAIL, recipients,
-            headers={"X-Portal-Notification": self.destination.message_id, "Auto-Submitted": "auto-generated"},
-            connection=get_connection(timeout=settings.EMAIL_TIMEOUT),
-        )
-        email.attach_alternative(html, "text/html")
+        try:
+            text = render_to_string("notifications/email/message.txt", context)
+            html = render_to_string("notifications/email/message.html", context)
+            email = EmailMultiAlternatives(
+                safetext.line(message.headline, SUBJECT_LIMIT), safetext.text(text, BODY_LIMIT),
+                settings.DEFAULT_FROM_EMAIL, recipients,
+                headers={"X-Portal-Notification": safetext.line(self.destination.message_id, 200),
+                         "Auto-Submitted": "auto-generated"},
+            )
+            email.attach_alternative(safetext.text(html, BODY_LIMIT * 2), "text/html")
+            email.message()  # the MIME message, headers and all: refusals surface here, not mid-send
+        except Exception as exc:
+            raise ChannelError(f"Could not build the email: {type(exc).__name__}: {exc}"[:500], permanent=True) from exc
+        return email
+
+    def send(self, message: Message) -> Delivery:
+        email = self.build(message)
+        email.connection = get_connection(timeout=settings.EMAIL_TIMEOUT)
         try:
             sent = email.send()
         except smtplib.SMTPRecipientsRefused as exc:
             raise ChannelError(f"Recipients refused: {exc.recipients}", permanent=True) from exc
+        except (smtplib.SMTPDataError, smtplib.SMTPSenderRefused) as exc:  # 5xx: the server will not take this message
+            raise ChannelError(f"{type(exc).__name__}: {exc.smtp_code} {exc.smtp_error!r}", permanent=exc.smtp_code >= 500) from exc
         except (TimeoutError, smtplib.SMTPException, OSError) as exc:
             raise ChannelError(f"{type(exc).__name__}: {exc}") from exc
         if not sent:
             raise ChannelError("The email backend sent nothing.")
-        return Delivery(None, f"accepted for {len(recipients)} recipient(s)")
+        return Delivery(None, f"accepted for {len(email.to)} recipient(s)")

@@ -1,8 +1,25 @@
 """Microsoft Teams incoming webhooks (and the Workflows "post to a channel when a webhook
-request is received" template): a message whose one attachment is an Adaptive Card."""
+request is received" template): a message whose one attachment is an Adaptive Card.
+
+Untrusted text is written as `TextRun`s of a `RichTextBlock`, which Adaptive Cards never read
+as Markdown (a `[click](javascript:…)` or `**` arrives as typed); `{{DATE(…)}}`-style functions
+are broken up too. The card stays under Teams' 28 KB message limit; links are http(s) only."""
+
+from incidents import safetext
 
 from ..messages import Message
 from .base import HttpChannel, register
+
+BODY_BYTES = 12_000  # with the title and JSON escaping, well under Teams' 28 KB per message
+
+
+def plain(text: str) -> str:
+    """Text no Adaptive Card host formats: no `{{…}}` template or date function."""
+    return text.replace("{{", "{\u200b{").replace("}}", "}\u200b}")
+
+
+def rich_text(text: str, **run) -> dict:
+    return {"type": "RichTextBlock", "inlines": [{"type": "TextRun", "text": plain(text), **run}]}
 
 
 @register
@@ -11,12 +28,10 @@ class TeamsChannel(HttpChannel):
     label = "Microsoft Teams"
 
     def card(self, message: Message) -> dict:
-        prefix = f"[{message.severity}] " if message.severity else ""
-        body = [
-            {"type": "TextBlock", "text": f"{prefix}{message.title}", "weight": "Bolder", "size": "Medium", "wrap": True},
-        ]
-        if message.body:
-            body.append({"type": "TextBlock", "text": message.body, "wrap": True})
+        body = [rich_text(message.headline, weight="Bolder", size="Medium")]
+        text = safetext.truncate_bytes(message.body, BODY_BYTES)
+        if text.strip():
+            body.append(rich_text(text))
         actions = []
         if message.url:
             actions.append({"type": "Action.OpenUrl", "title": "Open in the portal", "url": message.url})
