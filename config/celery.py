@@ -1,9 +1,18 @@
 import os
 
 from celery import Celery
+from django.conf import settings
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
 
 app = Celery("portal")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+def route_task(name, args, kwargs, options, task=None, **kw):
+    """CELERY_TASK_ROUTES: the pager's tasks (settings.PAGING_TASKS) go to settings.PAGING_QUEUE;
+    everything else to the default queue. Read at publish time, so test settings apply."""
+    if name in settings.PAGING_TASKS:
+        return {"queue": settings.PAGING_QUEUE}
+    return None

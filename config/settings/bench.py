@@ -17,4 +17,5 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["NAME"] = f"{DATABASES['default']['NAME']}_bench"
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("BENCH_CELERY_QUEUE", "bench")  # a run may take a queue of its own
+PAGING_QUEUE = f"{CELERY_TASK_DEFAULT_QUEUE}-paging"
 BENCH_TRIVIAL_VIEW = True  # statuspage rows: the trivial baseline view

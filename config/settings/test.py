@@ -23,6 +23,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{_ns}.sqlite3")}
 
 CELERY_TASK_DEFAULT_QUEUE = f"test-{_ns}"
+PAGING_QUEUE = f"paging-{_ns}"
 if not env("CELERY_BROKER_URL", default="") and not env("REDIS_URL", default=""):
     CELERY_BROKER_URL = f"sqla+sqlite:///{VAR_DIR / f'broker-{_ns}.sqlite3'}"
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "KEY_PREFIX": _ns}}
