@@ -16,7 +16,7 @@ from incidents.audit import audit_history
 from incidents.exceptions import DomainError
 from incidents.models import Incident
 
-from . import calendar, forms, selectors
+from . import calendar, forms, panels, selectors
 from .models import CalendarToken, EscalationPolicy, Layer, Override, Schedule
 from .services import escalation as engine
 from .services import policies as policy_svc
@@ -253,6 +253,13 @@ def page(request, number):
     else:
         messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
     return redirect(incident.get_absolute_url() + "#oncall-escalation")
+
+
+@login_required
+def escalation_panel(request, number):
+    """The incident page's escalation panel alone: static/js/refresh.js swaps it in every few seconds."""
+    incident = get_object_or_404(Incident, number=number)
+    return render(request, "oncall/_escalation_panel.html", {"ctx": panels.incident_escalation(request, incident)})
 
 
 def ical_schedule(request, token):
