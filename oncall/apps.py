@@ -35,3 +35,7 @@ class OncallConfig(AppConfig):
         register_metric("portal_escalation_steps", "Escalation steps waiting to fire (overdue: more than 30 s late).",
                         ("state",), selectors.metric_steps)
         register_metric("portal_escalations_active", "Escalations still running.", (), selectors.metric_active_escalations)
+        register_metric("portal_escalation_steps_unfired", "Escalation steps past their due time, not fired yet.", (),
+                        selectors.metric_steps_unfired)
+        register_metric("portal_escalation_steps_unfired_oldest_seconds",
+                        "How long the oldest due-but-unfired step has been due (0: none).", (), selectors.metric_steps_unfired_oldest)
