@@ -3,11 +3,14 @@ import os
 from celery import Celery
 from django.conf import settings
 
+from config.worker import KickSweepsOnConnect
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
 
 app = Celery("portal")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+app.steps["consumer"].add(KickSweepsOnConnect)  # see config.worker
 
 
 def route_task(name, args, kwargs, options, task=None, **kw):

@@ -77,6 +77,14 @@ def deliveries_create(event: TimelineEvent, now: datetime | None = None) -> list
     return sorted(made, key=lambda d: (d.subscriber not in paging, d.pk))
 
 
+def deliveries_due_now(ids: list[int]) -> None:
+    """Rows whose message the broker refused: the sweep may send them as soon as it runs."""
+    try:
+        EventDelivery.objects.filter(pk__in=ids, status=DeliveryStatus.PENDING).update(next_try_at=timezone.now())
+    except Exception:  # the database is away too: they keep their grace time
+        logger.exception("could not mark %s outbox row(s) due", len(ids))
+
+
 def retry_delay(attempts: int) -> timedelta:
     base = settings.EVENTS_RETRY_BASE_SECONDS * 2 ** max(attempts - 1, 0)
     return timedelta(seconds=min(base, settings.EVENTS_RETRY_MAX_SECONDS))

@@ -29,6 +29,8 @@ def enqueue_deliveries(rows: list[EventDelivery], *, eta: datetime | None = None
             event_subscriber_task.apply_async(**options)
         except Exception as exc:
             logger.warning("could not enqueue %s for event %s (%s); the sweep will send it", row.subscriber, row.event_id, exc)
+            if eta is None:  # due now: the first sweep after the broker's return sends them
+                events.deliveries_due_now([r.pk for r in rows[sent:]])
             break
         sent += 1
     return sent

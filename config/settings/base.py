@@ -175,6 +175,15 @@ EVENTS_LEASE_SECONDS = env.float("EVENTS_LEASE_SECONDS", default=30.0)
 EVENTS_RETRY_BASE_SECONDS = env.float("EVENTS_RETRY_BASE_SECONDS", default=5.0)
 EVENTS_RETRY_MAX_SECONDS = env.float("EVENTS_RETRY_MAX_SECONDS", default=300.0)
 EVENTS_MAX_ATTEMPTS = env.int("EVENTS_MAX_ATTEMPTS", default=20)
+# After a broker outage: workers reconnect every WORKER_RECONNECT_SECONDS and, once connected,
+# send these sweeps at once (config.worker), so work written meanwhile moves within seconds.
+CELERY_WORKER_CONSUMER = "config.worker:PortalConsumer"
+WORKER_RECONNECT_SECONDS = env.float("WORKER_RECONNECT_SECONDS", default=1.0)
+SWEEPS_ON_CONNECT = (
+    "incidents.tasks.dispatch_sweep_task",
+    "oncall.tasks.escalation_sweep_task",
+    "oncall.notifications.tasks.notifications_sweep_task",
+)
 CELERY_BEAT_SCHEDULE = {
     "incidents-dispatch-sweep": {
         "task": "incidents.tasks.dispatch_sweep_task",

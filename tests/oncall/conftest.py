@@ -70,14 +70,15 @@ class WorkerProcess:
     """`celery -A config worker` in a subprocess on the test database and queue; can be
     killed with SIGKILL like a crashed machine."""
 
-    def __init__(self, smtp_port: int, beat: bool, tmp_path, name: str):
+    def __init__(self, smtp_port: int, beat: bool, tmp_path, name: str, extra_env: dict | None = None):
         db = connection.settings_dict
         if connection.vendor == "postgresql":
             url = f"postgres://{db['USER'] or ''}{':' + db['PASSWORD'] if db['PASSWORD'] else ''}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
         else:
             url = f"sqlite:///{db['NAME']}"
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.oncall.worker_settings", "DATABASE_URL": url,
-               "ONCALL_TEST_SMTP_PORT": str(smtp_port), "PYTEST_XDIST_WORKER": os.environ.get("PYTEST_XDIST_WORKER", "main")}
+               "ONCALL_TEST_SMTP_PORT": str(smtp_port), "PYTEST_XDIST_WORKER": os.environ.get("PYTEST_XDIST_WORKER", "main"),
+               **(extra_env or {})}
         cmd = [sys.executable, "-m", "celery", "-A", "config", "worker", "-P", "threads", "-c", "4", "-l", "WARNING",
                "-n", f"{name}@%h", "-Q", f"{django_settings.CELERY_TASK_DEFAULT_QUEUE},{django_settings.PAGING_QUEUE}", "--without-gossip", "--without-mingle", "--without-heartbeat"]
         if beat:
@@ -104,8 +105,8 @@ class WorkerProcess:
 def worker_process(tmp_path, smtp_server):  # noqa: F811  (the imported fixture)
     started = []
 
-    def start(name="w1", beat=False):
-        w = WorkerProcess(smtp_server.port, beat, tmp_path, name)
+    def start(name="w1", beat=False, env=None):
+        w = WorkerProcess(smtp_server.port, beat, tmp_path, name, env)
         started.append(w)
         return w
 
