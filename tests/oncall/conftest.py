@@ -80,7 +80,7 @@ class WorkerProcess:
                "ONCALL_TEST_SMTP_PORT": str(smtp_port), "PYTEST_XDIST_WORKER": os.environ.get("PYTEST_XDIST_WORKER", "main"),
                **(extra_env or {})}
         cmd = [sys.executable, "-m", "celery", "-A", "config", "worker", "-P", "threads", "-c", "4", "-l", "WARNING",
-               "-n", f"{name}@%h", "-Q", f"{django_settings.CELERY_TASK_DEFAULT_QUEUE},{django_settings.PAGING_QUEUE}", "--without-gossip", "--without-mingle", "--without-heartbeat"]
+               "-n", f"{name}@%h", "--without-gossip", "--without-mingle", "--without-heartbeat"]
         if beat:
             cmd += ["-B", "-s", str(tmp_path / f"beat-{name}")]
         self.log = open(tmp_path / f"{name}.log", "w")  # noqa: SIM115
