@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from celery.schedules import crontab, schedule
+from kombu import Queue
 
 from config.env import BASE_DIR, env
 
@@ -160,6 +161,9 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "inte
 # The pager's event subscriber is registered with this queue; config.celery.route_task sends
 # the tasks named in PAGING_TASKS there.
 PAGING_QUEUE = env("PAGING_QUEUE", default="paging")
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+# A worker started without -Q consumes both (make run, small installs).
+CELERY_TASK_QUEUES = (Queue(CELERY_TASK_DEFAULT_QUEUE), Queue(PAGING_QUEUE))
 PAGING_TASKS = (
     "oncall.tasks.step_fire_task",
     "oncall.tasks.escalation_sweep_task",

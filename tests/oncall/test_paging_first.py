@@ -58,6 +58,8 @@ def test_the_pager_subscribes_on_the_paging_queue():
     pager = events._subscribers["oncall.escalation"]
     assert pager.queue == settings.PAGING_QUEUE
     assert settings.PAGING_QUEUE != settings.CELERY_TASK_DEFAULT_QUEUE
+    # A worker started without -Q (make run, the test subprocesses) consumes both.
+    assert {q.name for q in settings.CELERY_TASK_QUEUES} == {settings.CELERY_TASK_DEFAULT_QUEUE, settings.PAGING_QUEUE}
 
 
 def test_declaring_writes_one_outbox_row_per_subscriber_in_the_same_transaction(paged, service, hostile_subscribers):
