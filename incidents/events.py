@@ -61,20 +61,22 @@ def queue_of(subscriber: str) -> str | None:
     return sub.queue if sub else None
 
 
-def deliveries_create(event: TimelineEvent, now: datetime | None = None) -> list[EventDelivery]:
-    """The event's outbox rows, one per matching subscriber (in the caller's transaction).
-    An event nobody subscribes to is dispatched at once. Idempotent."""
+def deliveries_create(event: TimelineEvent, now: datetime | None = None, *, fresh: bool = False) -> list[EventDelivery]:
+    """The event's outbox rows, one per matching subscriber (in the caller's transaction), the
+    ones on a queue of their own (the pager's) first. An event nobody subscribes to is
+    dispatched at once. Idempotent; `fresh`: the event was just written, so no row exists yet
+    (one INSERT, no read-back)."""
     now = now or timezone.now()
-    subs = subscribers_for(event.kind)
+    subs = sorted(subscribers_for(event.kind), key=lambda s: s.queue is None)
     if not subs:
         TimelineEvent.objects.filter(pk=event.pk, dispatched_at__isnull=True).update(dispatched_at=now)
         return []
     rows = [EventDelivery(event=event, subscriber=s.name, next_try_at=now + SWEEP_GRACE) for s in subs]
+    if fresh:
+        return EventDelivery.objects.bulk_create(rows)
     EventDelivery.objects.bulk_create(rows, ignore_conflicts=True)
-    # The pager's rows first: their messages are published before the others'.
-    paging = {s.name for s in subs if s.queue}
-    made = list(EventDelivery.objects.filter(event=event, status=DeliveryStatus.PENDING))
-    return sorted(made, key=lambda d: (d.subscriber not in paging, d.pk))
+    made = {d.subscriber: d for d in EventDelivery.objects.filter(event=event, status=DeliveryStatus.PENDING)}
+    return [made[s.name] for s in subs if s.name in made]
 
 
 def deliveries_due_now(ids: list[int]) -> None:

@@ -68,7 +68,7 @@ def timeline_record(
         dispatched_at=None if dispatch else now,
     )
     if dispatch:
-        rows = events.deliveries_create(event, now)
+        rows = events.deliveries_create(event, now, fresh=True)
         if rows:
             transaction.on_commit(lambda: enqueue_deliveries(rows))
     return event
