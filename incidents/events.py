@@ -87,6 +87,15 @@ def deliveries_due_now(ids: list[int]) -> None:
         logger.exception("could not mark %s outbox row(s) due", len(ids))
 
 
+def events_skip(event_ids: list[int], now: datetime | None = None) -> None:
+    """History, not news (the demo's past incidents): mark the events dispatched and their
+    pending rows done without running any subscriber."""
+    now = now or timezone.now()
+    EventDelivery.objects.filter(event_id__in=event_ids, status=DeliveryStatus.PENDING).update(
+        status=DeliveryStatus.DONE, done_at=now, last_error="skipped: history, not news")
+    TimelineEvent.objects.filter(pk__in=event_ids, dispatched_at__isnull=True).update(dispatched_at=now)
+
+
 def retry_delay(attempts: int) -> timedelta:
     base = settings.EVENTS_RETRY_BASE_SECONDS * 2 ** max(attempts - 1, 0)
     return timedelta(seconds=min(base, settings.EVENTS_RETRY_MAX_SECONDS))
