@@ -43,8 +43,10 @@ def event_subscriber_task(delivery_id: int) -> None:
     outcome = events.delivery_run(delivery_id)
     if isinstance(outcome, datetime) and (outcome - timezone.now()).total_seconds() <= settings.EVENTS_RETRY_MAX_SECONDS:
         row = EventDelivery.objects.filter(pk=delivery_id).first()
-        if row is not None:
-            enqueue_deliveries([row], eta=outcome)
+        if row is not None and enqueue_deliveries([row], eta=outcome):
+            # The ETA message is the fast path: the sweep waits its grace time behind it.
+            EventDelivery.objects.filter(pk=row.pk, status="pending", next_try_at=outcome).update(
+                next_try_at=outcome + events.SWEEP_GRACE)
 
 
 @shared_task(bind=True, ignore_result=True)

@@ -65,9 +65,7 @@ def publishing_to(url):
     conf = celery_app.conf
     saved = conf.broker_url
 
-    def reset():
-        if celery_app._pool is not None:
-            celery_app._pool.force_close_all()
+    def reset():  # the pools are kombu's, one per broker URL: forget ours, close none
         celery_app._pool = None
         celery_app.amqp._producer_pool = None
 
