@@ -59,16 +59,16 @@ TRIGGERS = ("declared", "reopened")
 
 def _starting(incident):
     """Policies the worker is about to start for the incident's latest declaration or reopening
-    (the event is written; its run is not yet): (policy names, their preview steps)."""
+    (the event is written; its run is not yet): (the trigger or None, policy names, their steps)."""
     trigger = incident.timeline.filter(kind__in=TRIGGERS).order_by("-pk").first()
     if trigger is None or Escalation.objects.filter(incident=incident, trigger_event_id=trigger.pk).exists():
-        return [], []
+        return None, [], []
     names, steps = [], []
     for policy in engine.policies_for_incident(incident):
         names.append(policy.name)
         steps += engine.escalation_preview(incident=incident, policy=policy, started_at=trigger.occurred_at,
                                            restart=trigger.kind == "reopened")
-    return names, steps
+    return trigger, names, steps
 
 
 def incident_escalation(request, incident, **_kw):
@@ -84,7 +84,9 @@ def incident_escalation(request, incident, **_kw):
                      .order_by("due_at", "level", "slot"))
     fired = [s for s in steps if s.status == StepStatus.FIRED]
     pending = [s for s in steps if s.status == StepStatus.PENDING and engine.step_still_due(s, incident)]
-    starting, preview = _starting(incident) if incident.is_open else ([], [])
+    trigger, starting, preview = _starting(incident) if incident.is_open else (None, [], [])
+    if trigger is not None and trigger.kind == "reopened":  # the worker is about to replace the old runs
+        pending = [s for s in pending if s.escalation.started_at >= trigger.occurred_at]
     upcoming = sorted(pending + preview, key=lambda s: (s.due_at, s.level, s.slot)) if incident.is_open else []
     people = selectors.users_by_id(uid for s in fired for uid in s.notified)
     history = [{"step": s, "level": s.level + 1, "names": [people[u] for u in s.notified if u in people],

@@ -117,3 +117,14 @@ def test_panel_changes_in_the_browser_after_another_client_acknowledges(browser_
     assert "level 3" in text
     os.makedirs("/tmp/paging10-shots", exist_ok=True)
     browser_page.screenshot(path="/tmp/paging10-shots/panel-after-ack.png", full_page=True)
+
+
+def test_right_after_reopening_the_restarted_policy_replaces_the_old_run(client, responder, ladder, service):
+    client.force_login(responder)
+    incident = declare(services=[service], by=responder)
+    run_events(incident)
+    core.incident_resolve(incident=incident, by=responder, summary="Fixed")  # the worker has not stopped the run yet
+    core.incident_reopen(incident=incident, by=responder, reason="Back again")  # the worker has not restarted it yet
+    lines = upcoming(fragment(client, incident))
+    assert [line.split(",")[0] for line in lines] == ["level 1", "level 2", "level 3"], lines
+    assert lines[0].startswith("level 1, Alice, now")
