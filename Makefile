@@ -28,7 +28,7 @@ demo: migrate
 run: demo
 	@echo ""
 	@echo "  Incident Portal: http://127.0.0.1:8000/   (status page: /status/, API docs: /api/docs/)"
-	@echo "  Press Ctrl-C to stop the web server, the worker and the scheduler."
+	@echo "  Press Ctrl-C to stop the web server, the worker and the scheduler (a worker or scheduler that dies is started again)."
 	@echo ""
 	$(VENV)/bin/honcho start -f Procfile
 

@@ -78,6 +78,18 @@ def oncall_lookup(args) -> list[Row]:
     return [Row("oncall_lookup_500_schedules_s", statistics.median(timings), "s", "< 0.05")]
 
 
+def use_queues(queue: str) -> None:
+    """This run's queues: `queue` for the default one and `queue`-paging for the pager's, in this
+    process and (through the environment) in the workers and web servers it starts."""
+    from django.conf import settings
+
+    from config.celery import app
+
+    os.environ["BENCH_CELERY_QUEUE"] = queue  # config/settings/bench.py
+    app.conf.task_default_queue = queue
+    settings.PAGING_QUEUE = f"{queue}-paging"
+
+
 def _start_worker(queue: str, index: int) -> subprocess.Popen:
     from django.conf import settings
 
@@ -99,7 +111,6 @@ def _cpu_seconds(pid: int) -> float:
 def escalation_lateness(args) -> list[Row]:
     from django.utils import timezone
 
-    from config.celery import app
     from incidents.models import Incident, Severity
     from oncall.models import Condition, EscalationLevel, EscalationPolicy, EscalationStep, EscalationTarget, TargetKind
     from oncall.notifications.models import Notification
@@ -108,7 +119,7 @@ def escalation_lateness(args) -> list[Row]:
 
     fresh_database()
     queue = f"bench-oncall-{os.getpid()}"
-    app.conf.task_default_queue = queue
+    use_queues(queue)
     receiver = Receiver()
     people = _people(50)
     policies = []
@@ -175,14 +186,15 @@ ROWS = {"oncall_lookup_500_schedules_s": oncall_lookup, "escalation_lateness": e
 
 def _worker_main(queue: str, index: int) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.bench")
+    from django.conf import settings
+
     from config.celery import app
 
-    app.conf.task_default_queue = queue
-    from django.conf import settings
+    use_queues(queue)
 
     pool = os.environ.get("ONCALL_BENCH_POOL", "threads")
     concurrency = os.environ.get("ONCALL_BENCH_CONCURRENCY", "8")
-    argv = ["worker", "-P", pool, "-c", concurrency, "-l", "WARNING", "-Q", queue, "-n", f"{queue}-{index}@%h",
+    argv = ["worker", "-P", pool, "-c", concurrency, "-l", "WARNING", "-Q", f"{queue},{settings.PAGING_QUEUE}", "-n", f"{queue}-{index}@%h",
             "--without-gossip", "--without-mingle", "--without-heartbeat"]
     if index == 0:
         argv += ["-B", "-s", str(settings.VAR_DIR / f"beat-{queue}")]

@@ -24,7 +24,7 @@ from django.db import connections
 from bench.common import Receiver, Row, free_port, percentile
 from bench.db import fresh_database
 from bench.rows_ingest import _start_gunicorn, _stop
-from bench.rows_oncall import _start_worker
+from bench.rows_oncall import _start_worker, use_queues
 
 N_ALERTS = 50
 PACE_S = 0.2
@@ -58,7 +58,7 @@ def page_latency(args) -> list[Row]:
 
     fresh_database()
     queue = f"bench-page-{os.getpid()}"
-    os.environ["BENCH_CELERY_QUEUE"] = queue  # gunicorn publishes here (config/settings/bench.py)
+    use_queues(queue)  # gunicorn publishes here (config/settings/bench.py)
     receiver = Receiver()
     user = get_user_model().objects.create(username="pager", first_name="Pat", last_name="Pager")
     contact_method_create(user=user, kind="webhook", target=f"{receiver.url}/hook", rate_limit_count=1000)

@@ -5,6 +5,7 @@ returns `[(label_values, value), ...]`."""
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.utils import timezone
 from prometheus_client.core import GaugeMetricFamily
 
 
@@ -17,6 +18,11 @@ class MetricSource:
 
 
 _sources: dict[str, MetricSource] = {}
+
+
+def age_seconds(oldest) -> float:
+    """Seconds since `oldest`, for "age of the oldest waiting row" gauges (0 when none waits)."""
+    return max((timezone.now() - oldest).total_seconds(), 0.0) if oldest else 0.0
 
 
 def register_metric(name: str, help: str, labels: tuple[str, ...], collect: Callable) -> None:

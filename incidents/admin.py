@@ -6,6 +6,7 @@ from .exceptions import DomainError
 from .models import (
     ApiToken,
     CommunicationTemplate,
+    EventDelivery,
     IdempotencyRecord,
     Incident,
     IncidentChecklistItem,
@@ -185,6 +186,20 @@ class TimelineEventAdmin(RecordAdmin):
     list_filter = ["kind"]
     search_fields = ["incident__number", "message"]
     list_select_related = ["incident", "actor"]
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(EventDelivery)
+class EventDeliveryAdmin(RecordAdmin):
+    """The outbox: one row per (event, subscriber). A failed row says why; the sweep retries
+    pending ones by itself."""
+
+    list_display = ["event", "subscriber", "status", "attempts", "next_try_at", "done_at"]
+    list_filter = ["status", "subscriber"]
+    search_fields = ["event__incident__number", "subscriber", "last_error"]
+    list_select_related = ["event__incident"]
 
     def has_change_permission(self, request, obj=None):
         return False

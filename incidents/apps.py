@@ -29,5 +29,5 @@ class IncidentsConfig(AppConfig):
         post_migrate.connect(groups.ensure_groups, dispatch_uid="incidents.ensure_groups")
         extensions.register_nav("Dashboard", "incidents:dashboard", order=0)
         extensions.register_nav("Incidents", "incidents:list", order=10)
-        register_metric("portal_incidents_open", "Open incidents by severity.", ("severity",), metrics.open_incidents)
-        register_metric("portal_events_undispatched", "Timeline events not yet handed to subscribers.", (), metrics.undispatched_events)
+        for gauge in metrics.GAUGES:
+            register_metric(*gauge)

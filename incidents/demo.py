@@ -11,6 +11,7 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils import timezone
 
+from . import events
 from . import services as svc
 from .groups import ADMIN, RESPONDER, VIEWER, ensure_groups
 from .models import Incident, Role, Service, Severity, StatusUpdate, TimelineEvent, Visibility
@@ -48,8 +49,10 @@ def _shift(incident: Incident, delta: timedelta) -> None:
     values = {f: getattr(incident, f) - delta for f in fields if getattr(incident, f)}
     values["number"] = svc.next_incident_number(values["declared_at"])  # numbered by the day it was declared
     Incident.objects.filter(pk=incident.pk).update(**values)
-    for event in TimelineEvent.objects.filter(incident=incident):
-        TimelineEvent.objects.filter(pk=event.pk).update(occurred_at=event.occurred_at - delta, dispatched_at=timezone.now())
+    past = list(TimelineEvent.objects.filter(incident=incident))
+    for event in past:
+        TimelineEvent.objects.filter(pk=event.pk).update(occurred_at=event.occurred_at - delta)
+    events.events_skip([event.pk for event in past])
     for update in StatusUpdate.objects.filter(incident=incident):
         StatusUpdate.objects.filter(pk=update.pk).update(created_at=update.created_at - delta)
 

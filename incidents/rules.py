@@ -55,6 +55,7 @@ RULES: dict[str, str | dict[str, str]] = {
     "oncall:my_calendar_rotate": "oncall.view_schedule",
     "oncall:override_new": "oncall.add_override", "oncall:override_delete": "oncall.delete_override",
     "oncall:handoff_note": "oncall.add_handoffnote", "oncall:page": "oncall.page_manually",
+    "oncall:escalation_panel": VIEW_INCIDENT,
     "oncall:policies": "oncall.view_escalationpolicy", "oncall:policy": "oncall.view_escalationpolicy",
     "oncall:policy_new": "oncall.add_escalationpolicy", "oncall:policy_edit": "oncall.change_escalationpolicy",
     "oncall:ical_schedule": PUBLIC, "oncall:ical_user": PUBLIC,

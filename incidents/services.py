@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from . import events
 from .exceptions import InvalidInput, InvalidTransition
 from .models import (
     DetectionSource,
@@ -31,21 +32,13 @@ from .models import (
     TimelineEvent,
     Visibility,
 )
-from .tasks import dispatch_event_task
+from .tasks import enqueue_deliveries
 
 logger = logging.getLogger(__name__)
 User = get_user_model()
 
 
 # --- the timeline / outbox -----------------------------------------------------------------
-
-
-def enqueue_dispatch(event_id: int) -> None:
-    """Hand an event to the worker; if the broker is down the sweep picks it up later."""
-    try:
-        dispatch_event_task.delay(event_id=event_id)
-    except Exception as exc:  # broker unreachable: the event stays undispatched for the sweep
-        logger.warning("could not enqueue dispatch of event %s (%s); the sweep will retry", event_id, exc)
 
 
 def timeline_record(
@@ -59,7 +52,11 @@ def timeline_record(
     occurred_at: datetime | None = None,
     dispatch: bool = True,
 ) -> TimelineEvent:
-    """Write one timeline event. Other apps call this for their own kinds of event."""
+    """Write one timeline event. Other apps call this for their own kinds of event.
+
+    With `dispatch`, the event's outbox rows (one per subscriber) are written with it and each
+    goes to its own task after commit; if the broker is down the sweep sends them later."""
+    now = timezone.now()
     event = TimelineEvent.objects.create(
         incident=incident,
         kind=kind,
@@ -67,11 +64,13 @@ def timeline_record(
         actor=by if (by is not None and by.is_authenticated) else None,
         actor_label=actor_label,
         data=data or {},
-        occurred_at=occurred_at or timezone.now(),
-        dispatched_at=None if dispatch else timezone.now(),
+        occurred_at=occurred_at or now,
+        dispatched_at=None if dispatch else now,
     )
     if dispatch:
-        transaction.on_commit(lambda: enqueue_dispatch(event.pk))
+        rows = events.deliveries_create(event, now, fresh=True)
+        if rows:
+            transaction.on_commit(lambda: enqueue_deliveries(rows))
     return event
 
 

@@ -1,51 +1,75 @@
-"""Celery tasks of the core: hand timeline events to the subscribers (the outbox relay)."""
+"""Celery tasks of the core: the outbox relay. Each subscriber of an event runs in a task of its
+own (`event_subscriber_task`, on the subscriber's queue); the sweep sends again what was lost."""
 
 import logging
-from datetime import timedelta
+from datetime import datetime
 
 from celery import shared_task
-from django.db import transaction
+from django.conf import settings
 from django.utils import timezone
 
-from .events import run_subscribers
-from .models import TimelineEvent
+from . import events
+from .models import EventDelivery, TimelineEvent
 
 logger = logging.getLogger(__name__)
 
-# The fast path gets this long before the sweep takes an event over.
-SWEEP_GRACE = timedelta(seconds=5)
-SWEEP_BATCH = 200
+
+def enqueue_deliveries(rows: list[EventDelivery], *, eta: datetime | None = None) -> int:
+    """Send one task per outbox row, to its subscriber's queue. Stops at the first refusal (the
+    broker is down: the sweep sends them when it is back). Returns how many went out."""
+    sent = 0
+    for row in rows:
+        options = {"kwargs": {"delivery_id": row.pk}}
+        queue = events.queue_of(row.subscriber)
+        if queue:
+            options["queue"] = queue
+        if eta is not None:
+            options["eta"] = eta
+        try:
+            event_subscriber_task.apply_async(**options)
+        except Exception as exc:
+            logger.warning("could not enqueue %s for event %s (%s); the sweep will send it", row.subscriber, row.event_id, exc)
+            if eta is None:  # due now: the first sweep after the broker's return sends them
+                events.deliveries_due_now([r.pk for r in rows[sent:]])
+            break
+        sent += 1
+    return sent
 
 
-def _dispatch(event: TimelineEvent) -> bool:
-    failed = run_subscribers(event)
-    if failed:
-        return False  # stays undispatched; the sweep tries again
-    return bool(TimelineEvent.objects.filter(pk=event.pk, dispatched_at__isnull=True).update(dispatched_at=timezone.now()))
+@shared_task(ignore_result=True, acks_late=True)
+def event_subscriber_task(delivery_id: int) -> None:
+    """One subscriber, one event. A failure schedules this row's own retry (the sweep is the
+    safety net behind it)."""
+    outcome = events.delivery_run(delivery_id)
+    if isinstance(outcome, datetime) and (outcome - timezone.now()).total_seconds() <= settings.EVENTS_RETRY_MAX_SECONDS:
+        row = EventDelivery.objects.filter(pk=delivery_id).first()
+        if row is not None and enqueue_deliveries([row], eta=outcome):
+            # The ETA message is the fast path: the sweep waits its grace time behind it.
+            EventDelivery.objects.filter(pk=row.pk, status="pending", next_try_at=outcome).update(
+                next_try_at=outcome + events.SWEEP_GRACE)
 
 
-@shared_task(ignore_result=True)
-def dispatch_event_task(event_id: int) -> None:
+@shared_task(bind=True, ignore_result=True)
+def dispatch_event_task(self, event_id: int) -> None:
+    """Compatibility: messages queued before the outbox rows existed hand each row to its own
+    task; called directly (tests, the shell) it runs them here."""
     event = TimelineEvent.objects.select_related("incident").filter(pk=event_id).first()
     if event is None or event.dispatched_at is not None:
         return
-    _dispatch(event)
+    if self.request.called_directly:
+        events.run_subscribers(event)
+        return
+    if not event.deliveries.exists():
+        events.deliveries_create(event)
+    enqueue_deliveries(list(event.deliveries.filter(status="pending")))
 
 
 @shared_task(ignore_result=True)
 def dispatch_sweep_task() -> int:
-    """Safety net: dispatch events the fast path missed (broker down, worker killed)."""
-    cutoff = timezone.now() - SWEEP_GRACE
-    done = 0
-    with transaction.atomic():
-        events = list(
-            TimelineEvent.objects.select_for_update(skip_locked=True)
-            .select_related("incident")
-            .filter(dispatched_at__isnull=True, created_at__lt=cutoff)
-            .order_by("created_at")[:SWEEP_BATCH]
-        )
-        for event in events:
-            done += _dispatch(event)
-    if done:
-        logger.info("dispatch sweep delivered %s event(s)", done)
-    return done
+    """Safety net: send the outbox rows the fast path missed (broker down, worker killed), each
+    to its own task. Cheap when there is nothing to do: two indexed queries."""
+    rows = events.sweep_claim()
+    sent = enqueue_deliveries(rows)
+    if sent:
+        logger.info("dispatch sweep sent %s subscriber task(s)", sent)
+    return sent

@@ -32,8 +32,12 @@ class OncallConfig(AppConfig):
                                             panels.dashboard_policy_problems, order=6)
         extensions.register_dashboard_panel("oncall-now", "oncall/_now_panel.html", panels.dashboard_now, order=20)
         extensions.register_incident_panel("oncall-escalation", "oncall/_escalation_panel.html", panels.incident_escalation, order=10)
-        events.subscribe(handlers.on_incident_event, kinds=handlers.KINDS, name="oncall.escalation")
+        events.subscribe(handlers.on_incident_event, kinds=handlers.KINDS, name="oncall.escalation", queue=settings.PAGING_QUEUE)
         demo.register_demo_seeder(oncall_demo.seed, order=20)
         register_metric("portal_escalation_steps", "Escalation steps waiting to fire (overdue: more than 30 s late).",
                         ("state",), selectors.metric_steps)
         register_metric("portal_escalations_active", "Escalations still running.", (), selectors.metric_active_escalations)
+        register_metric("portal_escalation_steps_unfired", "Escalation steps past their due time, not fired yet.", (),
+                        selectors.metric_steps_unfired)
+        register_metric("portal_escalation_steps_unfired_oldest_seconds",
+                        "How long the oldest due-but-unfired step has been due (0: none).", (), selectors.metric_steps_unfired_oldest)

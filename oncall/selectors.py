@@ -8,9 +8,10 @@ from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.db.models import Q
+from django.db.models import Min, Q
 from django.utils import timezone
 
+from config.metrics import age_seconds
 from incidents.exceptions import InvalidInput
 
 from . import rotation
@@ -370,6 +371,16 @@ def metric_steps() -> list[tuple[tuple[str, ...], float]]:
     now = timezone.now()
     pending = EscalationStep.objects.filter(status=StepStatus.PENDING)
     return [(("pending",), float(pending.count())), (("overdue",), float(pending.filter(due_at__lt=now - timedelta(seconds=30)).count()))]
+
+
+def metric_steps_unfired() -> list[tuple[tuple[str, ...], float]]:
+    """Steps whose due time has passed and that have not fired (nor been cancelled)."""
+    return [((), float(EscalationStep.objects.filter(status=StepStatus.PENDING, due_at__lte=timezone.now()).count()))]
+
+
+def metric_steps_unfired_oldest() -> list[tuple[tuple[str, ...], float]]:
+    oldest = EscalationStep.objects.filter(status=StepStatus.PENDING, due_at__lte=timezone.now()).aggregate(t=Min("due_at"))["t"]
+    return [((), age_seconds(oldest))]
 
 
 def metric_active_escalations() -> list[tuple[tuple[str, ...], float]]:

@@ -24,6 +24,7 @@ urlpatterns = [
     path("policies/<int:pk>/", views.policy_detail, name="policy"),
     path("policies/<int:pk>/edit/", views.policy_edit, name="policy_edit"),
     path("incidents/<str:number>/page/", views.page, name="page"),
+    path("incidents/<str:number>/escalation/", views.escalation_panel, name="escalation_panel"),
     path("calendar/schedule/<str:token>.ics", views.ical_schedule, name="ical_schedule"),
     path("calendar/user/<str:token>.ics", views.ical_user, name="ical_user"),
 ]

@@ -15,7 +15,7 @@ from incidents.exceptions import DomainError
 from incidents.models import Incident
 from incidents.rules import may_read_secret
 
-from . import calendar, forms, selectors
+from . import calendar, forms, panels, selectors
 from .models import CalendarToken, EscalationPolicy, Layer, Override, Schedule
 from .services import calendars
 from .services import escalation as engine
@@ -260,6 +260,12 @@ def my_calendar_rotate(request):
     calendars.calendar_rotate(user=request.user, by=request.user)
     messages.success(request, "New calendar-feed address: the old one no longer works. Subscribe again with the new one.")
     return redirect("oncall:my_shifts")
+
+
+def escalation_panel(request, number):
+    """The incident page's escalation panel alone: static/js/refresh.js swaps it in every few seconds."""
+    incident = get_object_or_404(Incident, number=number)
+    return render(request, "oncall/_escalation_panel.html", {"ctx": panels.incident_escalation(request, incident)})
 
 
 def ical_schedule(request, token):

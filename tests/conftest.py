@@ -115,9 +115,11 @@ def require_postgres():
 
 @pytest.fixture
 def celery_worker(transactional_db):
-    """A real Celery worker (threads) consuming the configured broker (Redis in CI)."""
+    """A real Celery worker (threads) consuming the configured broker (Redis in CI): the default
+    queue and the paging queue, as the two production pools together."""
     from celery.contrib.testing.worker import start_worker
     from celery.signals import task_postrun
+    from django.conf import settings
     from django.db import connection
 
     from config.celery import app
@@ -128,7 +130,7 @@ def celery_worker(transactional_db):
     task_postrun.connect(close_thread_connection, weak=False)
     try:
         with start_worker(app, pool="threads", concurrency=4, perform_ping_check=False, loglevel="WARNING",
-                          shutdown_timeout=10):
+                          shutdown_timeout=10, queues=[settings.CELERY_TASK_DEFAULT_QUEUE, settings.PAGING_QUEUE]):
             yield app
     finally:
         task_postrun.disconnect(close_thread_connection)

@@ -113,6 +113,7 @@ ROWS = [
     S("oncall:policy", {"GET": VIEW}, lambda w: {"pk": w["policy"].pk}),
     S("oncall:policy_edit", {"GET": CONFIGURE, "POST": CONFIGURE}, lambda w: {"pk": w["policy"].pk}),
     S("oncall:page", {"POST": RESPOND}, inc),
+    S("oncall:escalation_panel", {"GET": VIEW}, inc),
     S("oncall:schedule_calendar_rotate", {"POST": CONFIGURE}, lambda w: {"pk": w["schedule"].pk}),
     S("oncall:my_calendar_rotate", {"POST": VIEW}),
     # The token is the credential: the same answer for everyone; a wrong token is a 404.

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from celery.schedules import crontab, schedule
 from csp.constants import NONE, SELF
+from kombu import Queue
 
 from config.env import BASE_DIR, env
 
@@ -213,10 +214,42 @@ if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
         "polling_interval": env.float("CELERY_POLLING_INTERVAL", default=0.2),
     }
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
+# Paging runs on a queue of its own, consumed by a worker pool of its own in production
+# (`celery -A config worker -Q paging`); everything else stays on the default queue "celery".
+# The pager's event subscriber is registered with this queue; config.celery.route_task sends
+# the tasks named in PAGING_TASKS there.
+PAGING_QUEUE = env("PAGING_QUEUE", default="paging")
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+# A worker started without -Q consumes both (make run, small installs).
+CELERY_TASK_QUEUES = (Queue(CELERY_TASK_DEFAULT_QUEUE), Queue(PAGING_QUEUE))
+PAGING_TASKS = (
+    "oncall.tasks.step_fire_task",
+    "oncall.tasks.escalation_sweep_task",
+    "oncall.notifications.tasks.notification_deliver_task",
+    "oncall.notifications.tasks.notification_send_claimed_task",
+    "oncall.notifications.tasks.notifications_sweep_task",
+)
+CELERY_TASK_ROUTES = ("config.celery.route_task",)
+# The outbox of timeline events (incidents.events): one row per (event, subscriber), retried on
+# its own with backoff; the sweep sends again rows whose task was lost, at most once per lease.
+EVENTS_SWEEP_SECONDS = env.float("EVENTS_SWEEP_SECONDS", default=2.0)
+EVENTS_LEASE_SECONDS = env.float("EVENTS_LEASE_SECONDS", default=30.0)
+EVENTS_RETRY_BASE_SECONDS = env.float("EVENTS_RETRY_BASE_SECONDS", default=5.0)
+EVENTS_RETRY_MAX_SECONDS = env.float("EVENTS_RETRY_MAX_SECONDS", default=300.0)
+EVENTS_MAX_ATTEMPTS = env.int("EVENTS_MAX_ATTEMPTS", default=20)
+# After a broker outage: workers reconnect every WORKER_RECONNECT_SECONDS and, once connected,
+# send these sweeps at once (config.worker), so work written meanwhile moves within seconds.
+CELERY_WORKER_CONSUMER = "config.worker:PortalConsumer"
+WORKER_RECONNECT_SECONDS = env.float("WORKER_RECONNECT_SECONDS", default=1.0)
+SWEEPS_ON_CONNECT = (
+    "incidents.tasks.dispatch_sweep_task",
+    "oncall.tasks.escalation_sweep_task",
+    "oncall.notifications.tasks.notifications_sweep_task",
+)
 CELERY_BEAT_SCHEDULE = {
     "incidents-dispatch-sweep": {
         "task": "incidents.tasks.dispatch_sweep_task",
-        "schedule": schedule(timedelta(seconds=10)),
+        "schedule": schedule(timedelta(seconds=EVENTS_SWEEP_SECONDS)),
     },
 }
 # Apps add their own sweeps to CELERY_BEAT_SCHEDULE in their settings fragments below.

@@ -3,6 +3,8 @@ database of their own so a bench run never touches the portal's data."""
 
 import os
 
+from kombu import Queue
+
 from .base import *  # noqa: F403
 from .base import DATABASES, VAR_DIR
 
@@ -17,4 +19,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["NAME"] = f"{DATABASES['default']['NAME']}_bench"
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("BENCH_CELERY_QUEUE", "bench")  # a run may take a queue of its own
+PAGING_QUEUE = f"{CELERY_TASK_DEFAULT_QUEUE}-paging"
+CELERY_TASK_QUEUES = (Queue(CELERY_TASK_DEFAULT_QUEUE), Queue(PAGING_QUEUE))
 BENCH_TRIVIAL_VIEW = True  # statuspage rows: the trivial baseline view

@@ -5,6 +5,8 @@ cache keys: both are namespaced by PORTAL_TEST_NS and the xdist worker id."""
 
 import os
 
+from kombu import Queue
+
 from config.env import env
 
 from .base import *  # noqa: F403
@@ -23,6 +25,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{_ns}.sqlite3")}
 
 CELERY_TASK_DEFAULT_QUEUE = f"test-{_ns}"
+PAGING_QUEUE = f"paging-{_ns}"
+CELERY_TASK_QUEUES = (Queue(CELERY_TASK_DEFAULT_QUEUE), Queue(PAGING_QUEUE))
 if not env("CELERY_BROKER_URL", default="") and not env("REDIS_URL", default=""):
     CELERY_BROKER_URL = f"sqla+sqlite:///{VAR_DIR / f'broker-{_ns}.sqlite3'}"
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "KEY_PREFIX": _ns}}

@@ -10,13 +10,15 @@ from .incident import (
     Role,
 )
 from .maintenance import Maintenance, MaintenanceStatus
-from .timeline import EventKind, StatusUpdate, TimelineEvent, Visibility
+from .timeline import DeliveryStatus, EventDelivery, EventKind, StatusUpdate, TimelineEvent, Visibility
 
 __all__ = [
     "ApiToken",
     "IdempotencyRecord",
     "CommunicationTemplate",
+    "DeliveryStatus",
     "DetectionSource",
+    "EventDelivery",
     "EventKind",
     "Incident",
     "IncidentChecklistItem",

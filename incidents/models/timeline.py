@@ -64,6 +64,34 @@ class TimelineEvent(models.Model):
         return self.actor_label or "System"
 
 
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class EventDelivery(models.Model):
+    """The outbox row of one subscriber for one event (see incidents.events): written in the
+    event's transaction, run by a task of its own, retried on its own. A failing or slow
+    subscriber holds up only its own row."""
+
+    event = models.ForeignKey(TimelineEvent, on_delete=models.CASCADE, related_name="deliveries")
+    subscriber = models.CharField(max_length=200)
+    status = models.CharField(max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_try_at = models.DateTimeField(help_text="When the sweep may (re)send it; the fast path goes first.")
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["event", "subscriber"], name="one_delivery_per_subscriber")]
+        indexes = [models.Index(fields=["next_try_at"], condition=Q(status="pending"), name="due_event_deliveries")]
+
+    def __str__(self):
+        return f"{self.event_id} → {self.subscriber} ({self.status})"
+
+
 class StatusUpdate(models.Model):
     """A written update: internal (for responders) or public (status page, subscribers)."""
 

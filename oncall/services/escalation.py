@@ -140,36 +140,40 @@ def _enqueue(steps) -> None:
     transaction.on_commit(send)
 
 
-def _plan(escalation: Escalation, incident: Incident, now: datetime) -> list[EscalationStep]:
-    """Make the pending steps match the snapshot, the incident's severity and its state:
-    create the missing ones (due now if their time has passed), cancel the ones that no
-    longer apply. Idempotent."""
-    snapshot = escalation.snapshot
-    since = _since(escalation)
+def _wanted(snapshot: dict, started_at: datetime, incident: Incident, since: datetime | None):
+    """The steps a run of `snapshot` started at `started_at` wants for the incident as it is now:
+    ((level, round, slot), condition, targets, due) for each level that applies and still waits."""
     cycle = _cycle(snapshot)
-    existing = {(s.level, s.round, s.slot): s for s in escalation.steps.all()}
-    wanted, created = set(), []
     for rnd in range(snapshot.get("repeat", 0) + 1):
         for n, level in enumerate(snapshot["levels"]):
             if not _applies(level, incident) or condition_met(level["condition"], incident, since) or not level["targets"]:
                 continue
-            slots = range(len(level["targets"])) if level["mode"] == LevelMode.ROUND_ROBIN else [0]
-            for slot in slots:
-                key = (n, rnd, slot)
-                wanted.add(key)
-                targets = [level["targets"][slot]] if level["mode"] == LevelMode.ROUND_ROBIN else level["targets"]
-                due = escalation.started_at + timedelta(seconds=rnd * cycle + level["delay"] + slot * level["round_robin"] * (
-                    level["mode"] == LevelMode.ROUND_ROBIN))
-                step = existing.get(key)
-                if step is None:
-                    step = EscalationStep(escalation=escalation, level=n, round=rnd, slot=slot, condition=level["condition"],
-                                          targets=targets, due_at=max(due, now))
-                    created.append(step)
-                elif step.status == StepStatus.CANCELLED and step.note == "severity":
-                    EscalationStep.objects.filter(pk=step.pk, status=StepStatus.CANCELLED).update(
-                        status=StepStatus.PENDING, due_at=max(due, now), note="")
-                    step.due_at = max(due, now)
-                    created.append(step)
+            robin = level["mode"] == LevelMode.ROUND_ROBIN
+            for slot in (range(len(level["targets"])) if robin else [0]):
+                targets = [level["targets"][slot]] if robin else level["targets"]
+                due = started_at + timedelta(seconds=rnd * cycle + level["delay"] + slot * level["round_robin"] * robin)
+                yield (n, rnd, slot), level["condition"], targets, due
+
+
+def _plan(escalation: Escalation, incident: Incident, now: datetime) -> list[EscalationStep]:
+    """Make the pending steps match the snapshot, the incident's severity and its state:
+    create the missing ones (due now if their time has passed), cancel the ones that no
+    longer apply. Idempotent."""
+    existing = {(s.level, s.round, s.slot): s for s in escalation.steps.all()}
+    wanted, created = set(), []
+    for key, condition, targets, due in _wanted(escalation.snapshot, escalation.started_at, incident, _since(escalation)):
+        wanted.add(key)
+        step = existing.get(key)
+        if step is None:
+            n, rnd, slot = key
+            step = EscalationStep(escalation=escalation, level=n, round=rnd, slot=slot, condition=condition,
+                                  targets=targets, due_at=max(due, now))
+            created.append(step)
+        elif step.status == StepStatus.CANCELLED and step.note == "severity":
+            EscalationStep.objects.filter(pk=step.pk, status=StepStatus.CANCELLED).update(
+                status=StepStatus.PENDING, due_at=max(due, now), note="")
+            step.due_at = max(due, now)
+            created.append(step)
     stale = [s.pk for key, s in existing.items() if key not in wanted and s.status == StepStatus.PENDING]
     if stale:
         EscalationStep.objects.filter(pk__in=stale, status=StepStatus.PENDING).update(status=StepStatus.CANCELLED, note="severity")
@@ -272,6 +276,28 @@ def escalations_restart(*, incident: Incident, trigger_event_id: int | None = No
         escalation.steps.filter(status=StepStatus.PENDING).update(status=StepStatus.CANCELLED, note="reopened")
         _finish(escalation, now)
     return escalations_start_for_incident(incident=incident, trigger_event_id=trigger_event_id, restart=True)
+
+
+# --- what will happen (the incident page reads this) -------------------------------------
+
+
+def escalation_preview(*, incident: Incident, policy: EscalationPolicy, started_at: datetime,
+                       restart: bool = False) -> list[EscalationStep]:
+    """The steps `policy` would plan if it started at `started_at`, unsaved: what the page
+    shows while the worker has not started the run yet."""
+    since = started_at if restart else None
+    return [EscalationStep(level=n, round=rnd, slot=slot, condition=condition, targets=targets, due_at=due)
+            for (n, rnd, slot), condition, targets, due in _wanted(policy_snapshot(policy), started_at, incident, since)]
+
+
+def step_still_due(step: EscalationStep, incident: Incident) -> bool:
+    """A pending step the incident's state now has not made moot (acknowledged, mitigated,
+    resolved, or a severity its level no longer covers), before the worker has caught up."""
+    escalation = step.escalation
+    if escalation.state != EscalationState.ACTIVE or condition_met(step.condition, incident, _since(escalation)):
+        return False
+    levels = escalation.snapshot.get("levels") or []
+    return escalation.manual or step.level >= len(levels) or _applies(levels[step.level], incident)
 
 
 # --- firing -----------------------------------------------------------------------------
@@ -401,4 +427,4 @@ def page_manually(*, incident: Incident, by, user=None, schedule: Schedule | Non
     return escalation
 
 
-__all__ = ["escalation_start", "escalations_update", "escalations_restart", "page_manually", "step_fire", "sweep"]
+__all__ = ["escalation_preview", "step_still_due", "escalation_start", "escalations_update", "escalations_restart", "page_manually", "step_fire", "sweep"]

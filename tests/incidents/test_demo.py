@@ -4,7 +4,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
-from incidents.models import Incident, IncidentStatus
+from incidents.models import EventDelivery, Incident, IncidentStatus
 
 pytestmark = pytest.mark.django_db
 
@@ -22,6 +22,7 @@ def test_seed_demo_loads_once_with_believable_history():
     core_kinds = ["declared", "acknowledged", "status_changed", "mitigated", "status_update", "resolved", "role_assigned"]
     # the past is history, not news: it is not replayed to subscribers (no pages for last week's outage)
     assert not past.timeline.filter(kind__in=core_kinds, dispatched_at__isnull=True).exists()
+    assert not EventDelivery.objects.filter(event__incident=past, status="pending").exists()
     again = StringIO()
     call_command("seed_demo", stdout=again)
     assert "already present" in again.getvalue() and Incident.objects.count() == 7

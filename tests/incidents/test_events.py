@@ -7,8 +7,8 @@ import pytest
 from django.utils import timezone
 
 from incidents import events
-from incidents.models import TimelineEvent
-from incidents.tasks import dispatch_event_task, dispatch_sweep_task
+from incidents.models import EventDelivery
+from incidents.tasks import dispatch_event_task, dispatch_sweep_task, event_subscriber_task
 
 from .factories import declare
 
@@ -53,15 +53,24 @@ def test_dispatch_twice_runs_subscribers_once(recorder, responder):
     assert seen == [(event.pk, "declared")]
 
 
-def test_sweep_dispatches_events_the_fast_path_lost(recorder, responder):
+def test_sweep_dispatches_events_the_fast_path_lost(recorder, responder, monkeypatch):
     seen, _ = recorder
-    incident = declare(by=responder)  # no worker: the enqueued message is never consumed
+    sent = []
+    monkeypatch.setattr(event_subscriber_task, "apply_async", lambda **kw: sent.append(kw["kwargs"]["delivery_id"]))
+    incident = declare(by=responder)  # the fast path's messages are lost
     event = incident.timeline.get()
+    sent.clear()
     assert dispatch_sweep_task() == 0  # too fresh: the fast path still has its grace period
-    TimelineEvent.objects.filter(pk=event.pk).update(created_at=timezone.now() - timedelta(minutes=1))
-    assert dispatch_sweep_task() == 1
-    assert dispatch_sweep_task() == 0
+    EventDelivery.objects.filter(event=event).update(next_try_at=timezone.now() - timedelta(seconds=1))
+    rows = EventDelivery.objects.filter(event=event).count()
+    assert dispatch_sweep_task() == rows
+    assert dispatch_sweep_task() == 0  # leased to the tasks just sent
+    for pk in sent:
+        event_subscriber_task(pk)
+        event_subscriber_task(pk)
     assert seen == [(event.pk, "declared")]
+    event.refresh_from_db()
+    assert event.dispatched_at is not None
 
 
 def test_failing_subscriber_leaves_event_for_retry(responder):

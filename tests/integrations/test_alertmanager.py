@@ -238,18 +238,21 @@ def test_database_failure_answers_503_so_alertmanager_retries(am, client_json, m
 def test_answer_comes_after_commit_and_a_dead_broker_still_accepts(am, client_json, monkeypatch, django_capture_on_commit_callbacks):
     from kombu.exceptions import OperationalError as BrokerDown
 
-    from incidents import services as core
+    from incidents.models import EventDelivery
+    from incidents.tasks import event_subscriber_task
 
     def down(**kw):
         raise BrokerDown("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
 
-    monkeypatch.setattr(core.dispatch_event_task, "delay", down)
+    monkeypatch.setattr(event_subscriber_task, "apply_async", down)
     _integration, key = am
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         response = client_json(url(key), am_payload())
     assert response.status_code == 200
     assert callbacks  # dispatch was queued for after commit, and its failure was swallowed
     assert TimelineEvent.objects.filter(kind="declared", dispatched_at__isnull=True).exists()  # left for the sweep
+    rows = EventDelivery.objects.filter(event__kind="declared", status="pending")
+    assert rows.exists() and all(r.next_try_at <= timezone.now() for r in rows)  # due at once: the first sweep sends them
 
 
 def test_get_is_not_allowed(am, client):

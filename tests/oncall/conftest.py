@@ -80,22 +80,32 @@ class WorkerProcess:
     """`celery -A config worker` in a subprocess on the test database and queue; can be
     killed with SIGKILL like a crashed machine."""
 
-    def __init__(self, smtp_port: int, beat: bool, tmp_path, name: str):
+    def __init__(self, smtp_port: int, beat: bool, tmp_path, name: str, extra_env: dict | None = None,
+                 supervised: bool = False):
         db = connection.settings_dict
         if connection.vendor == "postgresql":
             url = f"postgres://{db['USER'] or ''}{':' + db['PASSWORD'] if db['PASSWORD'] else ''}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
         else:
             url = f"sqlite:///{db['NAME']}"
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.oncall.worker_settings", "DATABASE_URL": url,
-               "ONCALL_TEST_SMTP_PORT": str(smtp_port), "PYTEST_XDIST_WORKER": os.environ.get("PYTEST_XDIST_WORKER", "main")}
+               "ONCALL_TEST_SMTP_PORT": str(smtp_port), "PYTEST_XDIST_WORKER": os.environ.get("PYTEST_XDIST_WORKER", "main"),
+               **(extra_env or {})}
         cmd = [sys.executable, "-m", "celery", "-A", "config", "worker", "-P", "threads", "-c", "4", "-l", "WARNING",
                "-n", f"{name}@%h", "--without-gossip", "--without-mingle", "--without-heartbeat"]
         if beat:
             cmd += ["-B", "-s", str(tmp_path / f"beat-{name}")]
-        self.log = open(tmp_path / f"{name}.log", "w")  # noqa: SIM115
+        if supervised:  # under bin/keep-running, as `make run` runs it: restarted if it dies
+            cmd = [str(django_settings.BASE_DIR / "bin" / "keep-running"), *cmd]
+        self.supervised = supervised
+        self.log_path = tmp_path / f"{name}.log"
+        self.log = open(self.log_path, "w")  # noqa: SIM115
         self.proc = subprocess.Popen(cmd, env=env, stdout=self.log, stderr=subprocess.STDOUT, cwd=str(django_settings.BASE_DIR))
 
+    def restarts(self) -> int:
+        return self.log_path.read_text(errors="replace").count("keep-running:")
+
     def kill(self):
+        assert not self.supervised, "SIGKILL would reach the supervisor, not the worker"
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGKILL)
             self.proc.wait(10)
@@ -106,7 +116,8 @@ class WorkerProcess:
             try:
                 self.proc.wait(15)
             except Exception:
-                self.kill()
+                self.proc.kill()
+                self.proc.wait(10)
         self.log.close()
 
 
@@ -114,8 +125,8 @@ class WorkerProcess:
 def worker_process(tmp_path, smtp_server):  # noqa: F811  (the imported fixture)
     started = []
 
-    def start(name="w1", beat=False):
-        w = WorkerProcess(smtp_server.port, beat, tmp_path, name)
+    def start(name="w1", beat=False, env=None, supervised=False):
+        w = WorkerProcess(smtp_server.port, beat, tmp_path, name, env, supervised)
         started.append(w)
         return w
 
