@@ -101,11 +101,16 @@ class RecordAdmin(admin.ModelAdmin):
     """Rows only the services write (history, derived records): every field read-only and none
     added by hand, so the timeline stays the true record of who did what."""
 
+    keeps_history = False  # history rows (the timeline, public updates, roles) are never deleted either
+
     def get_readonly_fields(self, request, obj=None):
         return [f.name for f in self.model._meta.concrete_fields]
 
     def has_add_permission(self, request):
         return False
+
+    def has_delete_permission(self, request, obj=None):
+        return not self.keeps_history and super().has_delete_permission(request, obj)
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -160,6 +165,9 @@ class IncidentAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False  # declare from the staff UI or the API, so the timeline starts right
 
+    def has_delete_permission(self, request, obj=None):
+        return False  # an incident and its timeline are the record: resolve it (or mark it a false positive)
+
     @admin.action(description="Acknowledge selected incidents", permissions=["change"])
     def acknowledge(self, request, queryset):
         self._run(request, queryset, lambda i: services.incident_acknowledge(incident=i, by=request.user))
@@ -182,6 +190,7 @@ class IncidentAdmin(admin.ModelAdmin):
 
 @admin.register(TimelineEvent)
 class TimelineEventAdmin(RecordAdmin):
+    keeps_history = True
     list_display = ["incident", "kind", "occurred_at", "actor", "actor_label", "dispatched_at"]
     list_filter = ["kind"]
     search_fields = ["incident__number", "message"]
@@ -207,6 +216,7 @@ class EventDeliveryAdmin(RecordAdmin):
 
 @admin.register(StatusUpdate)
 class StatusUpdateAdmin(RecordAdmin):
+    keeps_history = True
     list_display = ["incident", "status", "visibility", "created_at", "author"]
     list_filter = ["visibility", "status"]
     search_fields = ["incident__number", "body"]
@@ -249,6 +259,7 @@ class SeverityChecklistItemAdmin(admin.ModelAdmin):
 
 @admin.register(IncidentMember)
 class IncidentMemberAdmin(RecordAdmin):
+    keeps_history = True
     list_display = ["incident", "role", "user", "assigned_at", "assigned_by"]
     list_filter = ["role"]
     search_fields = ["incident__number", "user__username"]

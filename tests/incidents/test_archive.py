@@ -143,3 +143,15 @@ def test_the_admin_archives_what_is_referenced_and_deletes_the_rest_once_audited
     assert client.post(reverse("admin:incidents_service_delete", args=[spare.pk]), {"post": "yes"}).status_code == 302
     assert not Service.objects.filter(pk=spare.pk).exists()
     assert LogEntry.objects.filter(object_id=str(spare.pk), action_flag=DELETION).count() == 1
+
+
+def test_the_admin_cannot_delete_an_incident_or_its_history(admin_user, used_service):
+    """An incident and its timeline are the record: the admin offers no delete for them (a
+    superuser included), so nothing cascades away from the history."""
+    incident = Incident.objects.get()
+    event = incident.timeline.first()
+    client = Client()
+    client.force_login(admin_user)
+    for url in (f"/admin/incidents/incident/{incident.pk}/delete/", f"/admin/incidents/timelineevent/{event.pk}/delete/"):
+        assert client.post(url, {"post": "yes"}).status_code == 403
+    assert Incident.objects.filter(pk=incident.pk).exists() and incident.timeline.filter(pk=event.pk).exists()
