@@ -118,6 +118,13 @@ MEDIA_URL = "media/"
 # Request bodies: alert integrations take up to 1 MiB by default (PagerDuty allows 512 KB).
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("MAX_REQUEST_BYTES", default=1024 * 1024)
 INGEST_MAX_BODY_BYTES = env.int("INGEST_MAX_BODY_BYTES", default=1024 * 1024)
+# Untrusted input (incidents/untrusted.py): dates and times outside these years are refused by
+# forms and the API (ingest replaces an out-of-range alert time by the time of receipt); JSON
+# nested deeper than this is refused (API: 400; ingest: the body 400, one alert's stored copy cut).
+INPUT_MIN_YEAR = env.int("INPUT_MIN_YEAR", default=2000)
+INPUT_MAX_YEAR = env.int("INPUT_MAX_YEAR", default=2100)
+API_MAX_JSON_DEPTH = env.int("API_MAX_JSON_DEPTH", default=32)
+INGEST_MAX_JSON_DEPTH = env.int("INGEST_MAX_JSON_DEPTH", default=32)
 
 # --- Email -----------------------------------------------------------------------------
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
