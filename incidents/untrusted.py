@@ -104,15 +104,19 @@ def nesting_message(max_depth: int | None) -> str:
     return "The JSON is nested too deeply" + (f" (more than {max_depth} levels)." if max_depth else ".")
 
 
-def loads(text: str | bytes, *, max_depth: int | None):
+def _strict_constant(name: str):
+    raise ValueError(f"{name} is not a JSON value")
+
+
+def loads(text: str | bytes, *, max_depth: int | None, strict: bool = False):
     """json.loads for bodies from outside: bytes decoded with invalid sequences replaced,
     NaN/Infinity and giant integers kept as strings, nesting beyond `max_depth` (or beyond what
     the parser's stack allows, whatever `max_depth` says) refused with NestingError. Raises
-    ValueError for text that is not JSON."""
+    ValueError for text that is not JSON (and, when `strict`, for NaN and Infinity)."""
     if isinstance(text, bytes):
         text = text.decode(json.detect_encoding(text), errors="replace")
     try:
-        data = json.loads(text, parse_constant=str, parse_int=lambda s: int(s) if len(s) <= MAX_INT_DIGITS else s)
+        data = json.loads(text, parse_constant=_strict_constant if strict else str, parse_int=lambda s: int(s) if len(s) <= MAX_INT_DIGITS else s)
     except RecursionError:
         raise NestingError(nesting_message(max_depth)) from None
     if max_depth is not None and json_depth(data) > max_depth:

@@ -47,6 +47,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "incidents.statuspage.cache.StatusPageCacheMiddleware",  # statuspage: cached public pages, before sessions
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "incidents.middleware.UntrustedInputMiddleware",  # NUL and lone surrogates out of query strings, forms, URL parts
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -123,6 +124,7 @@ INGEST_MAX_BODY_BYTES = env.int("INGEST_MAX_BODY_BYTES", default=1024 * 1024)
 # nested deeper than this is refused (API: 400; ingest: the body 400, one alert's stored copy cut).
 INPUT_MIN_YEAR = env.int("INPUT_MIN_YEAR", default=2000)
 INPUT_MAX_YEAR = env.int("INPUT_MAX_YEAR", default=2100)
+INPUT_MAX_DURATION_DAYS = env.int("INPUT_MAX_DURATION_DAYS", default=366)
 API_MAX_JSON_DEPTH = env.int("API_MAX_JSON_DEPTH", default=32)
 INGEST_MAX_JSON_DEPTH = env.int("INGEST_MAX_JSON_DEPTH", default=32)
 
@@ -247,6 +249,12 @@ REST_FRAMEWORK = {
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
+    ],
+    # JSON bodies are untrusted: size, nesting, NUL and lone surrogates (incidents/api/parsers.py).
+    "DEFAULT_PARSER_CLASSES": [
+        "incidents.api.parsers.PortalJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_PAGINATION_CLASS": "incidents.api.pagination.PortalPagination",
     "PAGE_SIZE": 50,

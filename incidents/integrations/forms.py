@@ -2,6 +2,7 @@ import json
 
 from django import forms
 
+from incidents.bounded import PortalForm
 from incidents.models import Service, Severity
 
 from .models import IntegrationKind
@@ -34,7 +35,7 @@ class JSONTextField(forms.CharField):
         return parsed
 
 
-class IntegrationForm(forms.Form):
+class IntegrationForm(PortalForm):
     name = forms.CharField(max_length=120)
     service = forms.ModelChoiceField(queryset=Service.objects.all())
     kind = forms.ChoiceField(choices=IntegrationKind.choices)
@@ -60,11 +61,11 @@ class IntegrationForm(forms.Form):
             self.fields["repeat_severity"].initial = Severity.objects.filter(key="P1").first()
 
 
-class TestAlertForm(forms.Form):
+class TestAlertForm(PortalForm):
     open_incident = forms.BooleanField(required=False, label="Open a real incident (pages the on-call)")
 
 
-class MaintenanceWindowForm(forms.Form):
+class MaintenanceWindowForm(PortalForm):
     starts_at = forms.DateTimeField(widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
     ends_at = forms.DateTimeField(widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
     reason = forms.CharField(max_length=200, required=False)

@@ -1,6 +1,6 @@
-from django import forms
 from django.contrib import admin, messages
 
+from incidents.bounded import PortalModelForm
 from incidents.exceptions import InvalidInput
 
 from . import services
@@ -14,7 +14,7 @@ class NotificationRuleInline(admin.TabularInline):
     readonly_fields = ["user"]
 
 
-class TargetCheckedForm(forms.ModelForm):
+class TargetCheckedForm(PortalModelForm):
     """Runs the same target validation (address syntax, URL guard) as the pages and the API."""
 
     def clean(self):

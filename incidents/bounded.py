@@ -1,0 +1,111 @@
+"""Bounded input for every staff form and every API serializer, from one place.
+
+Forms derive from `PortalForm` / `PortalModelForm`, serializers from `PortalSerializer` /
+`PortalModelSerializer` (tests/incidents/test_bounded_input.py fails for one that does not).
+Whatever fields a class declares or a model gives it, these bases add:
+
+- dates and times within INPUT_MIN_YEAR..INPUT_MAX_YEAR (a year-9999 override would break
+  every page that shows it);
+- integers within the 64-bit range when the field has no tighter bound (model fields get their
+  column's range from Django already), so no number reaches the database as an overflow;
+- durations within INPUT_MAX_DURATION_DAYS (a due time = now + duration must stay a date);
+- JSON values nested no deeper than API_MAX_JSON_DEPTH, without NUL or lone surrogates.
+
+Text needs nothing here: `incidents.middleware.UntrustedInputMiddleware` and the API's JSON
+parser (`incidents.api.parsers`) strip NUL and lone surrogates before any form or serializer
+sees the data, and Django's and DRF's CharFields refuse what is left.
+"""
+
+from datetime import timedelta
+
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from rest_framework import serializers
+
+from . import untrusted
+
+
+def validate_duration(value) -> None:
+    if value is None:
+        return
+    limit = timedelta(days=settings.INPUT_MAX_DURATION_DAYS)
+    if not -limit <= value <= limit:
+        raise ValidationError(f"Enter a duration of at most {settings.INPUT_MAX_DURATION_DAYS} days.", code="out_of_range")
+
+
+def validate_json(value) -> None:
+    if value is None:
+        return
+    if untrusted.json_depth(value) > settings.API_MAX_JSON_DEPTH:
+        raise ValidationError(untrusted.nesting_message(settings.API_MAX_JSON_DEPTH), code="nested")
+    if untrusted.clean_json(value, max_depth=settings.API_MAX_JSON_DEPTH) != value:
+        raise ValidationError("Text in this value holds characters that cannot be stored (NUL or lone surrogates).", code="invalid")
+
+
+def _add(field, validator) -> None:
+    if validator not in field.validators:
+        field.validators = [*field.validators, validator]
+
+
+# --- forms ------------------------------------------------------------------------------------
+
+
+def bound_form_fields(fields: dict) -> None:
+    for field in fields.values():
+        if isinstance(field, (forms.DateField, forms.DateTimeField, forms.SplitDateTimeField)):
+            _add(field, untrusted.validate_in_calendar)
+        elif isinstance(field, forms.DurationField):
+            _add(field, validate_duration)
+        elif isinstance(field, forms.IntegerField) and field.max_value is None:
+            _add(field, untrusted.validate_int64)
+        elif isinstance(field, forms.JSONField):
+            _add(field, validate_json)
+
+
+class BoundedFormMixin:
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        bound_form_fields(self.fields)
+
+
+class PortalForm(BoundedFormMixin, forms.Form):
+    pass
+
+
+class PortalModelForm(BoundedFormMixin, forms.ModelForm):
+    pass
+
+
+# --- serializers ------------------------------------------------------------------------------
+
+
+def _bound_serializer_field(field) -> None:
+    if getattr(field, "read_only", False):
+        return
+    if isinstance(field, (serializers.DateField, serializers.DateTimeField)):
+        _add(field, untrusted.validate_in_calendar)
+    elif isinstance(field, serializers.DurationField):
+        _add(field, validate_duration)
+    elif isinstance(field, serializers.IntegerField) and field.max_value is None:
+        _add(field, untrusted.validate_int64)
+    elif isinstance(field, serializers.JSONField):
+        _add(field, validate_json)
+    elif isinstance(field, (serializers.ListField, serializers.DictField, serializers.ListSerializer)):
+        _bound_serializer_field(field.child)
+
+
+class BoundedSerializerMixin:
+    def get_fields(self):
+        fields = super().get_fields()
+        for field in fields.values():
+            _bound_serializer_field(field)
+        return fields
+
+
+class PortalSerializer(BoundedSerializerMixin, serializers.Serializer):
+    pass
+
+
+class PortalModelSerializer(BoundedSerializerMixin, serializers.ModelSerializer):
+    pass
