@@ -1,7 +1,9 @@
 """Bounded input for every staff form and every API serializer, from one place.
 
 Forms derive from `PortalForm` / `PortalModelForm`, serializers from `PortalSerializer` /
-`PortalModelSerializer` (tests/incidents/test_bounded_input.py fails for one that does not).
+`PortalModelSerializer`, the API's filter sets from `PortalFilterSet` (the filter backend
+`PortalFilterBackend` makes the ones built from `filterset_fields` too);
+tests/incidents/test_bounded_input.py fails for one that does not.
 Whatever fields a class declares or a model gives it, these bases add:
 
 - dates and times within INPUT_MIN_YEAR..INPUT_MAX_YEAR (a year-9999 override would break
@@ -18,9 +20,11 @@ sees the data, and Django's and DRF's CharFields refuse what is left.
 
 from datetime import timedelta
 
+import django_filters
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import serializers
 
 from . import untrusted
@@ -75,6 +79,18 @@ class PortalForm(BoundedFormMixin, forms.Form):
 
 class PortalModelForm(BoundedFormMixin, forms.ModelForm):
     pass
+
+
+class PortalFilterSet(django_filters.FilterSet):
+    """Query-string filters are forms too: an out-of-range date or number is a 400."""
+
+    def get_form_class(self):
+        form_class = super().get_form_class()
+        return type(form_class.__name__, (BoundedFormMixin, form_class), {})
+
+
+class PortalFilterBackend(DjangoFilterBackend):
+    filterset_base = PortalFilterSet
 
 
 # --- serializers ------------------------------------------------------------------------------

@@ -1,9 +1,11 @@
 import django_filters
 
+from incidents.bounded import PortalFilterSet
+
 from ..models import Incident, IncidentStatus
 
 
-class IncidentFilter(django_filters.FilterSet):
+class IncidentFilter(PortalFilterSet):
     status = django_filters.MultipleChoiceFilter(choices=IncidentStatus.choices)
     severity = django_filters.CharFilter(field_name="severity__key")
     service = django_filters.CharFilter(field_name="services__slug", distinct=True)

@@ -170,16 +170,25 @@ def _our_subclasses(base) -> list[type]:
 def test_every_form_and_serializer_is_bounded():
     """The generic mechanism only works if nobody forgets it: a new form or serializer that
     does not derive from the bounded bases fails here."""
+    import django_filters
     from django import forms
     from rest_framework import serializers
 
-    from incidents.bounded import BoundedFormMixin, BoundedSerializerMixin
+    from incidents.bounded import BoundedFormMixin, BoundedSerializerMixin, PortalFilterSet
 
     forms_found = _our_subclasses(forms.BaseForm)
     serializers_found = [s for s in _our_subclasses(serializers.BaseSerializer) if not issubclass(s, serializers.ListSerializer)]
     assert len(forms_found) > 20 and len(serializers_found) > 30
     assert [f for f in forms_found if not issubclass(f, BoundedFormMixin)] == []
     assert [s for s in serializers_found if not issubclass(s, BoundedSerializerMixin)] == []
+    filtersets = _our_subclasses(django_filters.FilterSet)
+    assert len(filtersets) >= 4 and [f for f in filtersets if not issubclass(f, PortalFilterSet)] == []
+
+
+@pytest.mark.parametrize("query", ["seen_before=0901-01-04T03:59:01%2B22:11", "seen_after=9999-12-31T23:59:59-10:00"])
+def test_filters_outside_the_calendar_are_400(admin_api, query):
+    response = admin_api.get(f"/api/v1/alerts/?{query}")
+    assert response.status_code == 400, response.content
 
 
 @pytest.mark.parametrize("value", ["99999 days", "P99999999D", "999999999 00:00:00"])
