@@ -10,7 +10,7 @@ from .untrusted import clean_text
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
-def _cleaned(query: QueryDict) -> QueryDict | None:
+def cleaned_querydict(query: QueryDict) -> QueryDict | None:
     """A cleaned copy, or None when nothing needed cleaning (the common case costs a scan)."""
     if not any(clean_text(k) != k or any(clean_text(v) != v for v in values if isinstance(v, str)) for k, values in query.lists()):
         return None
@@ -26,7 +26,7 @@ class UntrustedInputMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        cleaned = _cleaned(request.GET)
+        cleaned = cleaned_querydict(request.GET)
         if cleaned is not None:
             request.GET = cleaned
         return self.get_response(request)
@@ -38,7 +38,7 @@ class UntrustedInputMiddleware:
         # Forms only: the ingest endpoints (csrf-exempt) read their raw bodies themselves.
         raw_body_view = getattr(view_func, "csrf_exempt", False) and not hasattr(view_func, "cls")  # DRF views have .cls
         if request.method == "POST" and request.content_type in FORM_TYPES and not raw_body_view:
-            cleaned = _cleaned(request.POST)
+            cleaned = cleaned_querydict(request.POST)
             if cleaned is not None:
                 request.POST = cleaned
         return None

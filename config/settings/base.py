@@ -253,8 +253,8 @@ REST_FRAMEWORK = {
     # JSON bodies are untrusted: size, nesting, NUL and lone surrogates (incidents/api/parsers.py).
     "DEFAULT_PARSER_CLASSES": [
         "incidents.api.parsers.PortalJSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
+        "incidents.api.parsers.PortalFormParser",
+        "incidents.api.parsers.PortalMultiPartParser",
     ],
     "DEFAULT_PAGINATION_CLASS": "incidents.api.pagination.PortalPagination",
     "PAGE_SIZE": 50,

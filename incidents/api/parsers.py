@@ -3,14 +3,16 @@
 Over DATA_UPLOAD_MAX_MEMORY_SIZE: 413. Not UTF-8, not JSON, NaN or Infinity, or nested deeper
 than API_MAX_JSON_DEPTH: 400 with a clear message (the standard parser answered 500 once the
 nesting exhausted Python's stack). NUL characters and lone surrogates are taken out of every
-string, keys included, so no serializer ever hands PostgreSQL text it refuses."""
+string, keys included, so no serializer ever hands PostgreSQL text it refuses. Form bodies
+(urlencoded and multipart) get the same cleaning as staff forms (`incidents.middleware`)."""
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from rest_framework.exceptions import ParseError
-from rest_framework.parsers import JSONParser
+from rest_framework.parsers import DataAndFiles, FormParser, JSONParser, MultiPartParser
 
 from .. import untrusted
+from ..middleware import cleaned_querydict
 
 
 class PortalJSONParser(JSONParser):
@@ -30,3 +32,17 @@ class PortalJSONParser(JSONParser):
         except ValueError as exc:
             raise ParseError(f"JSON parse error - {exc}") from None
         return untrusted.clean_json(data, max_depth=settings.API_MAX_JSON_DEPTH)
+
+
+class PortalFormParser(FormParser):
+    def parse(self, stream, media_type=None, parser_context=None):
+        data = super().parse(stream, media_type, parser_context)
+        cleaned = cleaned_querydict(data)
+        return data if cleaned is None else cleaned
+
+
+class PortalMultiPartParser(MultiPartParser):
+    def parse(self, stream, media_type=None, parser_context=None):
+        parsed = super().parse(stream, media_type, parser_context)
+        cleaned = cleaned_querydict(parsed.data)
+        return DataAndFiles(parsed.data if cleaned is None else cleaned, parsed.files)

@@ -197,3 +197,16 @@ def test_durations_beyond_a_year_are_400(admin_api, value):
     response = admin_api.post("/api/v1/integrations/", {"name": "n", "service": service.slug, "kind": "heartbeat",
                                                         "heartbeat_interval": value}, format="json")
     assert response.status_code == 400, response.content
+
+
+@pytest.mark.parametrize("fmt", ["multipart", "urlencoded"])
+def test_form_encoded_api_bodies_lose_nul_too(admin_api, fmt, sev):
+    data = {"title": "Check\x00out down", "severity": "P2"}
+    if fmt == "multipart":
+        response = admin_api.post("/api/v1/incidents/", data, format="multipart")
+    else:
+        from urllib.parse import urlencode
+
+        response = admin_api.post("/api/v1/incidents/", urlencode(data), content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 201, response.content
+    assert Incident.objects.get().title == "Checkout down"
