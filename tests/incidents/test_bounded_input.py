@@ -210,3 +210,30 @@ def test_form_encoded_api_bodies_lose_nul_too(admin_api, fmt, sev):
         response = admin_api.post("/api/v1/incidents/", urlencode(data), content_type="application/x-www-form-urlencoded")
     assert response.status_code == 201, response.content
     assert Incident.objects.get().title == "Checkout down"
+
+
+@pytest.mark.parametrize("rules", ["[" * 50_000 + "]" * 50_000, "[" * 40 + "]" * 40, '[{"match": {"a": NaN}, "severity": "P1"}]'])
+def test_json_typed_into_a_staff_form_is_bounded(admin_user, sev, rules):
+    client = Client()
+    client.force_login(admin_user)
+    service = ServiceFactory()
+    response = client.post("/integrations/new/", {"name": "n", "service": service.pk, "kind": "webhook",
+                                                  "default_severity": sev("P2").pk, "severity_rules": rules,
+                                                  "flap_window": "00:10:00", "repeat_threshold": 5, "repeat_window": "00:10:00",
+                                                  "rate_limit_per_minute": 60})
+    assert response.status_code in (200, 400), response.status_code
+    assert b"nested too deeply" in response.content or b"Not valid JSON" in response.content
+
+
+def test_nul_escaped_in_json_typed_into_a_staff_form_is_dropped(admin_user, sev):
+    from incidents.integrations.models import Integration
+
+    client = Client()
+    client.force_login(admin_user)
+    service = ServiceFactory()
+    response = client.post("/integrations/new/", {"name": "n", "service": service.pk, "kind": "webhook",
+                                                  "default_severity": sev("P2").pk, "field_mapping": '{"title": "event.na\\u0000me"}',
+                                                  "flap_window": "00:10:00", "repeat_threshold": 5, "repeat_window": "00:10:00",
+                                                  "rate_limit_per_minute": 60})
+    assert response.status_code in (200, 302), response.content[:300]
+    assert Integration.objects.get().field_mapping == {"title": "event.name"}
