@@ -34,13 +34,13 @@ def duration(value):
 def any_date(value, fmt=None):
     """The `date` filter for a time that may lie beyond the calendar in the page's time zone
     (a row written before input was bounded, say an override ending 9999-12-31 23:59 UTC, which
-    is year 10000 in Auckland): shown in UTC then, instead of failing the page."""
+    is year 10000 in Auckland): shown in UTC with its year then, instead of failing the page."""
     if value is None or value == "":
         return ""
     try:
         return date_filter(timezone.template_localtime(value), fmt)
     except OverflowError:
-        return f"{date_filter(value, fmt)} UTC"
+        return f"{value:%Y-%m-%d %H:%M} UTC"
 
 
 @register.filter
