@@ -55,16 +55,24 @@ def _add(field, validator) -> None:
 # --- forms ------------------------------------------------------------------------------------
 
 
+FORM_RULES = (
+    ((forms.DateField, forms.DateTimeField, forms.SplitDateTimeField), untrusted.validate_in_calendar),
+    ((forms.DurationField,), validate_duration),
+    ((forms.IntegerField,), untrusted.validate_int64),
+    ((forms.JSONField,), validate_json),
+)
+
+
+def _apply(field, rules) -> None:
+    for types, validator in rules:
+        if isinstance(field, types):
+            _add(field, validator)
+            return
+
+
 def bound_form_fields(fields: dict) -> None:
     for field in fields.values():
-        if isinstance(field, (forms.DateField, forms.DateTimeField, forms.SplitDateTimeField)):
-            _add(field, untrusted.validate_in_calendar)
-        elif isinstance(field, forms.DurationField):
-            _add(field, validate_duration)
-        elif isinstance(field, forms.IntegerField) and field.max_value is None:
-            _add(field, untrusted.validate_int64)
-        elif isinstance(field, forms.JSONField):
-            _add(field, validate_json)
+        _apply(field, FORM_RULES)
 
 
 class BoundedFormMixin:
@@ -96,19 +104,21 @@ class PortalFilterBackend(DjangoFilterBackend):
 # --- serializers ------------------------------------------------------------------------------
 
 
+SERIALIZER_RULES = (
+    ((serializers.DateField, serializers.DateTimeField), untrusted.validate_in_calendar),
+    ((serializers.DurationField,), validate_duration),
+    ((serializers.IntegerField,), untrusted.validate_int64),
+    ((serializers.JSONField,), validate_json),
+)
+
+
 def _bound_serializer_field(field) -> None:
     if getattr(field, "read_only", False):
         return
-    if isinstance(field, (serializers.DateField, serializers.DateTimeField)):
-        _add(field, untrusted.validate_in_calendar)
-    elif isinstance(field, serializers.DurationField):
-        _add(field, validate_duration)
-    elif isinstance(field, serializers.IntegerField) and field.max_value is None:
-        _add(field, untrusted.validate_int64)
-    elif isinstance(field, serializers.JSONField):
-        _add(field, validate_json)
-    elif isinstance(field, (serializers.ListField, serializers.DictField, serializers.ListSerializer)):
+    if isinstance(field, (serializers.ListField, serializers.DictField, serializers.ListSerializer)):
         _bound_serializer_field(field.child)
+    else:
+        _apply(field, SERIALIZER_RULES)
 
 
 class BoundedSerializerMixin:
