@@ -24,6 +24,7 @@ import django_filters
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import models
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import serializers
 
@@ -70,9 +71,40 @@ def _apply(field, rules) -> None:
             return
 
 
+def _in_int64(value) -> bool:
+    text = str(value).strip()
+    digits = text.lstrip("+-")
+    if not digits.isdigit():
+        return True  # not a number at all: the field's own validation says so
+    return len(digits) <= 19 and untrusted.INT64[0] <= int(text) <= untrusted.INT64[1]
+
+
+def _integer_key(field) -> bool:
+    meta = field.queryset.model._meta
+    key = meta.get_field(field.to_field_name) if field.to_field_name else meta.pk
+    return isinstance(key, models.IntegerField)
+
+
+def _guard_model_choice(field) -> None:
+    """Ids beyond any integer column are an invalid choice before they reach a lookup (SQLite's
+    driver raises OverflowError for them in `pk__in`)."""
+    clean = field.clean
+
+    def bounded_clean(value):
+        values = value if isinstance(value, (list, tuple)) else [value]
+        if not all(_in_int64(v) for v in values if v not in (None, "")):
+            raise ValidationError("Select a valid choice.", code="invalid_choice")
+        return clean(value)
+
+    field.clean = bounded_clean
+
+
 def bound_form_fields(fields: dict) -> None:
     for field in fields.values():
-        _apply(field, FORM_RULES)
+        if isinstance(field, forms.ModelChoiceField) and _integer_key(field):  # ModelMultipleChoiceField too
+            _guard_model_choice(field)
+        else:
+            _apply(field, FORM_RULES)
 
 
 class BoundedFormMixin:

@@ -6,6 +6,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
@@ -81,6 +82,8 @@ def test_integration_json_fields_sent_as_null_are_400(admin_api, name):
 
 @pytest.mark.parametrize("value", [2**31, 2**63, 10**30, -1])
 def test_integers_beyond_their_column_are_400(admin_api, value):
+    if value == 2**31 and connection.vendor != "postgresql":
+        pytest.skip("a 32-bit column only on PostgreSQL: SQLite's integers have 64 bits")
     service = ServiceFactory()
     response = admin_api.post("/api/v1/integrations/", {"name": "n", "service": service.slug, "kind": "webhook",
                                                         "rate_limit_per_minute": value}, format="json")
