@@ -74,7 +74,7 @@ def _apply(field, rules) -> None:
 def _in_int64(value) -> bool:
     text = str(value).strip()
     digits = text.lstrip("+-")
-    if not digits.isdigit():
+    if not digits.isdecimal():
         return True  # not a number at all: the field's own validation says so
     return len(digits) <= 19 and untrusted.INT64[0] <= int(text) <= untrusted.INT64[1]
 

@@ -76,7 +76,7 @@ def _form_error(form, exc: DomainError):
 @login_required
 def my_notifications(request):
     user_id = request.GET.get("user", "")
-    return redirect("notifications:person", user_id=int(user_id) if user_id.isdigit() else request.user.pk)
+    return redirect("notifications:person", user_id=int(user_id) if user_id.isdecimal() and len(user_id) <= 18 else request.user.pk)
 
 
 @login_required

@@ -240,3 +240,18 @@ def test_nul_escaped_in_json_typed_into_a_staff_form_is_dropped(admin_user, sev)
                                                   "rate_limit_per_minute": 60})
     assert response.status_code in (200, 302), response.content[:300]
     assert Integration.objects.get().field_mapping == {"title": "event.name"}
+
+
+@pytest.mark.parametrize("at", ["2026-13-45T10:00:00Z", "9999-12-31T23:59:59-10:00", "0001-01-01T00:00:00Z", "2026-02-30T10:00:00+01:00"])
+def test_instants_in_query_strings_outside_the_calendar_are_400(admin_api, at):
+    schedule = make_schedule("Primary", [person("alice")])
+    for path in (f"/api/v1/schedules/oncall/?at={at}", f"/api/v1/schedules/{schedule.pk}/oncall/?at={at}",
+                 f"/api/v1/schedules/{schedule.pk}/shifts/?start={at}&end=2026-12-02T00:00:00Z"):
+        response = admin_api.get(path.replace("+", "%2B"))
+        assert response.status_code == 400, (path, response.content)
+
+
+def test_odd_digits_in_a_staff_query_string_are_harmless(admin_user):
+    client = Client()
+    client.force_login(admin_user)
+    assert client.get("/notifications/?user=%C2%B2").status_code < 500  # "²" is a digit to str.isdigit()
