@@ -116,7 +116,8 @@ def loads(text: str | bytes, *, max_depth: int | None, strict: bool = False):
     if isinstance(text, bytes):
         text = text.decode(json.detect_encoding(text), errors="replace")
     try:
-        data = json.loads(text, parse_constant=_strict_constant if strict else str, parse_int=lambda s: int(s) if len(s) <= MAX_INT_DIGITS else s)
+        data = json.loads(text, parse_constant=_strict_constant if strict else str, strict=strict,  # not strict: raw control characters in strings
+                          parse_int=lambda s: int(s) if len(s) <= MAX_INT_DIGITS else s)
     except RecursionError:
         raise NestingError(nesting_message(max_depth)) from None
     if max_depth is not None and json_depth(data) > max_depth:

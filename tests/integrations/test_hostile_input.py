@@ -60,6 +60,14 @@ def test_lone_surrogates_and_invalid_utf8_are_recorded_replaced(am, client_json)
     stored.labels["job"].encode()  # valid text now
 
 
+def test_raw_control_characters_inside_json_strings_are_recorded(am, client_json):
+    _integration, key = am
+    body = json.dumps(am_payload(am_alert(team="OPS"))).encode().replace(b"OPS", b"o\x00p\x1bs\r\n")
+    response = client_json(am_url(key), raw=body)
+    assert response.status_code == 200, response.content
+    assert Alert.objects.get().labels["team"] == "op\x1bs\r\n"
+
+
 def test_megabyte_label_is_stored_truncated_and_marked(am, client_json):
     _integration, key = am
     alert = am_alert(blob="x" * 400_000)
