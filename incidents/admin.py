@@ -1,6 +1,8 @@
 from django.contrib import admin, messages
 from django.db import models
 
+from incidents.bounded import PortalAdmin, PortalTabularInline
+
 from . import services
 from .exceptions import DomainError
 from .models import (
@@ -23,13 +25,13 @@ from .models import (
 HTTPS_URLS = {models.URLField: {"assume_scheme": "https"}}
 
 
-class SeverityChecklistInline(admin.TabularInline):
+class SeverityChecklistInline(PortalTabularInline):
     model = SeverityChecklistItem
     extra = 1
 
 
 @admin.register(Severity)
-class SeverityAdmin(admin.ModelAdmin):
+class SeverityAdmin(PortalAdmin):
     list_display = ["key", "label", "rank", "ack_target", "update_policy", "update_cadence", "postmortem_required", "postmortem_due", "is_active"]
     list_editable = ["is_active"]
     list_filter = ["is_active", "postmortem_required", "update_policy"]
@@ -38,7 +40,7 @@ class SeverityAdmin(admin.ModelAdmin):
 
 
 @admin.register(Service)
-class ServiceAdmin(admin.ModelAdmin):
+class ServiceAdmin(PortalAdmin):
     formfield_overrides = HTTPS_URLS
     list_display = ["name", "slug", "team", "created_at"]
     search_fields = ["name", "slug", "team", "description"]
@@ -47,13 +49,13 @@ class ServiceAdmin(admin.ModelAdmin):
 
 
 @admin.register(CommunicationTemplate)
-class CommunicationTemplateAdmin(admin.ModelAdmin):
+class CommunicationTemplateAdmin(PortalAdmin):
     list_display = ["name", "kind", "audience", "position"]
     list_filter = ["kind"]
     search_fields = ["name", "body"]
 
 
-class RecordAdmin(admin.ModelAdmin):
+class RecordAdmin(PortalAdmin):
     """Rows only the services write (history, derived records): every field read-only and none
     added by hand, so the timeline stays the true record of who did what."""
 
@@ -64,7 +66,7 @@ class RecordAdmin(admin.ModelAdmin):
         return False
 
 
-class ReadOnlyInline(admin.TabularInline):
+class ReadOnlyInline(PortalTabularInline):
     extra = 0
     can_delete = False
 
@@ -100,7 +102,7 @@ class ChecklistInline(ReadOnlyInline):
 
 
 @admin.register(Incident)
-class IncidentAdmin(admin.ModelAdmin):
+class IncidentAdmin(PortalAdmin):
     """Incidents are read here; state changes go through the services (actions below, or the
     staff pages), so every change is on the timeline."""
 
@@ -156,7 +158,7 @@ class StatusUpdateAdmin(RecordAdmin):
 
 
 @admin.register(Maintenance)
-class MaintenanceAdmin(admin.ModelAdmin):
+class MaintenanceAdmin(PortalAdmin):
     list_display = ["title", "status", "scheduled_for", "scheduled_until", "public", "suppress_alerts"]
     list_filter = ["status", "public", "suppress_alerts", "services"]
     search_fields = ["title", "description"]
@@ -164,7 +166,7 @@ class MaintenanceAdmin(admin.ModelAdmin):
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(PortalAdmin):
     list_display = ["prefix", "user", "name", "created_at", "last_used_at", "revoked_at"]
     list_filter = ["revoked_at"]
     search_fields = ["user__username", "name", "prefix"]
@@ -175,7 +177,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
 
 @admin.register(IncidentCounter)
-class IncidentCounterAdmin(admin.ModelAdmin):
+class IncidentCounterAdmin(PortalAdmin):
     list_display = ["day", "last"]
 
     def has_change_permission(self, request, obj=None):
@@ -183,7 +185,7 @@ class IncidentCounterAdmin(admin.ModelAdmin):
 
 
 @admin.register(SeverityChecklistItem)
-class SeverityChecklistItemAdmin(admin.ModelAdmin):
+class SeverityChecklistItemAdmin(PortalAdmin):
     list_display = ["text", "severity", "position"]
     list_filter = ["severity"]
     search_fields = ["text"]

@@ -2,7 +2,8 @@
 
 Forms derive from `PortalForm` / `PortalModelForm`, serializers from `PortalSerializer` /
 `PortalModelSerializer`, the API's filter sets from `PortalFilterSet` (the filter backend
-`PortalFilterBackend` makes the ones built from `filterset_fields` too);
+`PortalFilterBackend` makes the ones built from `filterset_fields` too), the admin's classes
+from `PortalAdmin` and its inlines;
 tests/incidents/test_bounded_input.py fails for one that does not.
 Whatever fields a class declares or a model gives it, these bases add:
 
@@ -23,6 +24,7 @@ from datetime import timedelta
 import django_filters
 from django import forms
 from django.conf import settings
+from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db import models
 from django_filters.rest_framework import DjangoFilterBackend
@@ -119,6 +121,21 @@ class PortalForm(BoundedFormMixin, forms.Form):
 
 class PortalModelForm(BoundedFormMixin, forms.ModelForm):
     pass
+
+
+class PortalAdmin(admin.ModelAdmin):
+    """The Django admin's forms are bounded like the staff pages' (a year-9999 override typed
+    into the admin would break the schedule page just the same)."""
+
+    form = PortalModelForm
+
+
+class PortalTabularInline(admin.TabularInline):
+    form = PortalModelForm
+
+
+class PortalStackedInline(admin.StackedInline):
+    form = PortalModelForm
 
 
 class PortalFilterSet(django_filters.FilterSet):

@@ -3,6 +3,8 @@
 from django.contrib import admin
 from django.db.models import F
 
+from incidents.bounded import PortalAdmin, PortalStackedInline, PortalTabularInline
+
 from .models import (
     CalendarToken,
     Escalation,
@@ -47,13 +49,13 @@ class BumpsScheduleVersion:
             Schedule.objects.filter(pk=schedule_id).update(version=F("version") + 1)
 
 
-class LayerInline(admin.StackedInline):
+class LayerInline(PortalStackedInline):
     model = Layer
     extra = 0
     show_change_link = True
 
 
-class OverrideInline(admin.TabularInline):
+class OverrideInline(PortalTabularInline):
     model = Override
     extra = 0
     fk_name = "schedule"
@@ -61,31 +63,31 @@ class OverrideInline(admin.TabularInline):
 
 
 @admin.register(Schedule)
-class ScheduleAdmin(BumpsScheduleVersion, admin.ModelAdmin):
+class ScheduleAdmin(BumpsScheduleVersion, PortalAdmin):
     list_display = ("name", "time_zone", "version")
     search_fields = ("name",)
     inlines = [LayerInline, OverrideInline]
 
 
-class MembershipInline(admin.TabularInline):
+class MembershipInline(PortalTabularInline):
     model = LayerMembership
     extra = 0
     show_change_link = True
 
 
-class RestrictionInline(admin.TabularInline):
+class RestrictionInline(PortalTabularInline):
     model = Restriction
     extra = 0
 
 
 @admin.register(Layer)
-class LayerAdmin(BumpsScheduleVersion, admin.ModelAdmin):
+class LayerAdmin(BumpsScheduleVersion, PortalAdmin):
     list_display = ("name", "schedule", "position", "rotation", "every", "handoff_time", "starts_on")
     list_filter = ("rotation",)
     inlines = [MembershipInline, RestrictionInline]
 
 
-class MemberInline(admin.TabularInline):
+class MemberInline(PortalTabularInline):
     model = LayerMember
     extra = 0
     min_num = 1
@@ -93,38 +95,38 @@ class MemberInline(admin.TabularInline):
 
 
 @admin.register(LayerMembership)
-class LayerMembershipAdmin(BumpsScheduleVersion, admin.ModelAdmin):
+class LayerMembershipAdmin(BumpsScheduleVersion, PortalAdmin):
     list_display = ("layer", "effective_from", "created_at")
     inlines = [MemberInline]
 
 
 @admin.register(Override)
-class OverrideAdmin(BumpsScheduleVersion, admin.ModelAdmin):
+class OverrideAdmin(BumpsScheduleVersion, PortalAdmin):
     list_display = ("schedule", "user", "start", "end", "layer", "replaces", "reason")
     list_filter = ("schedule",)
     raw_id_fields = ("user", "replaces", "created_by")
 
 
-class TargetInline(admin.TabularInline):
+class TargetInline(PortalTabularInline):
     model = EscalationTarget
     extra = 0
     min_num = 1
     validate_min = True  # a level with no target is refused
 
 
-class LevelInline(admin.StackedInline):
+class LevelInline(PortalStackedInline):
     model = EscalationLevel
     extra = 0
     show_change_link = True
     filter_horizontal = ("severities",)
 
 
-class ServicePolicyInline(admin.TabularInline):
+class ServicePolicyInline(PortalTabularInline):
     model = ServicePolicy
     extra = 0
 
 
-class IntegrationPolicyInline(admin.TabularInline):
+class IntegrationPolicyInline(PortalTabularInline):
     model = IntegrationPolicy
     extra = 0
     verbose_name = "integration override"
@@ -132,19 +134,19 @@ class IntegrationPolicyInline(admin.TabularInline):
 
 
 @admin.register(EscalationPolicy)
-class EscalationPolicyAdmin(admin.ModelAdmin):
+class EscalationPolicyAdmin(PortalAdmin):
     list_display = ("name", "repeat")
     inlines = [LevelInline, ServicePolicyInline, IntegrationPolicyInline]
 
 
 @admin.register(EscalationLevel)
-class EscalationLevelAdmin(admin.ModelAdmin):
+class EscalationLevelAdmin(PortalAdmin):
     list_display = ("policy", "position", "condition", "delay_seconds", "mode")
     inlines = [TargetInline]
     filter_horizontal = ("severities",)
 
 
-class StepInline(admin.TabularInline):
+class StepInline(PortalTabularInline):
     model = EscalationStep
     extra = 0
     can_delete = False
@@ -155,7 +157,7 @@ class StepInline(admin.TabularInline):
 
 
 @admin.register(Escalation)
-class EscalationAdmin(admin.ModelAdmin):
+class EscalationAdmin(PortalAdmin):
     list_display = ("pk", "incident", "policy", "state", "started_at", "manual")
     list_filter = ("state", "manual")
     readonly_fields = ("incident", "policy", "trigger_event_id", "snapshot", "started_at", "finished_at", "manual")
@@ -163,7 +165,7 @@ class EscalationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Handoff)
-class HandoffAdmin(admin.ModelAdmin):
+class HandoffAdmin(PortalAdmin):
     list_display = ("schedule", "due_at", "outgoing", "incoming", "status", "sent_at")
     list_filter = ("status",)
     readonly_fields = ("report",)

@@ -184,6 +184,10 @@ def test_every_form_and_serializer_is_bounded():
     assert len(forms_found) > 20 and len(serializers_found) > 30
     assert [f for f in forms_found if not issubclass(f, BoundedFormMixin)] == []
     assert [s for s in serializers_found if not issubclass(s, BoundedSerializerMixin)] == []
+    from django.contrib import admin
+
+    admins = _our_subclasses(admin.options.BaseModelAdmin)
+    assert len(admins) > 30 and [a for a in admins if not issubclass(a.form, BoundedFormMixin)] == []
     filtersets = _our_subclasses(django_filters.FilterSet)
     assert len(filtersets) >= 4 and [f for f in filtersets if not issubclass(f, PortalFilterSet)] == []
 
@@ -255,3 +259,16 @@ def test_odd_digits_in_a_staff_query_string_are_harmless(admin_user):
     client = Client()
     client.force_login(admin_user)
     assert client.get("/notifications/?user=%C2%B2").status_code < 500  # "²" is a digit to str.isdigit()
+
+
+def test_admin_refuses_an_override_in_year_9999(admin_user):
+    alice = person("alice")
+    schedule = make_schedule("Primary", [alice])
+    client = Client()
+    client.force_login(admin_user)
+    response = client.post("/admin/oncall/override/add/", {
+        "schedule": schedule.pk, "user": alice.pk, "start_0": "2026-12-01", "start_1": "09:00:00",
+        "end_0": "9999-12-31", "end_1": "23:00:00", "reason": "x"})
+    assert response.status_code == 200
+    assert b"between the years" in response.content
+    assert not Override.objects.exists()
