@@ -127,6 +127,8 @@ INPUT_MAX_YEAR = env.int("INPUT_MAX_YEAR", default=2100)
 INPUT_MAX_DURATION_DAYS = env.int("INPUT_MAX_DURATION_DAYS", default=366)
 API_MAX_JSON_DEPTH = env.int("API_MAX_JSON_DEPTH", default=32)
 INGEST_MAX_JSON_DEPTH = env.int("INGEST_MAX_JSON_DEPTH", default=32)
+# Alerts recorded from one delivery; the rest are refused by name (a request must stay short).
+INGEST_MAX_ALERTS = env.int("INGEST_MAX_ALERTS", default=1000)
 
 # --- Email -----------------------------------------------------------------------------
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")

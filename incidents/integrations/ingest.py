@@ -28,7 +28,7 @@ from incidents.exceptions import DomainError
 from . import selectors, services
 from .models import Integration, IntegrationKind
 from .parsers import alertmanager, pagerduty, webhook
-from .parsers.base import Parsed, PayloadError, bounded, parse_json
+from .parsers.base import Parsed, PayloadError, Refusal, bounded, parse_json
 
 logger = logging.getLogger(__name__)
 
@@ -107,6 +107,16 @@ class KeyedEndpoint:
     parse: Callable[..., Parsed]  # (data, integration)
 
 
+def _refuse_excess(parsed: Parsed) -> None:
+    """A delivery holds at most INGEST_MAX_ALERTS alerts (each costs a few queries, and a request
+    must end well within the proxy's timeout); the rest are refused by name."""
+    limit = settings.INGEST_MAX_ALERTS
+    for alert in parsed.alerts[limit:]:
+        parsed.refused.append(Refusal(alert.index, [
+            f"alerts[{alert.index}]: more than {limit} alerts in one delivery (Alertmanager: set max_alerts in webhook_configs)."]))
+    del parsed.alerts[limit:]
+
+
 def _respond(status: int, body: dict, headers: dict | None = None) -> JsonResponse:
     response = JsonResponse(body, status=status)
     for name, value in (headers or {}).items():
@@ -126,6 +136,7 @@ def _keyed(endpoint: KeyedEndpoint):
                 parsed = endpoint.parse(parse_json(body), integration)
             except PayloadError as exc:
                 raise Refused(400, exc.message, exc.errors) from None
+            _refuse_excess(parsed)
             result = _ingest(integration, parsed.alerts)
             refused = sorted(parsed.refused + result.refused, key=lambda r: r.index)
             if refused and not (result.accepted or result.dropped):

@@ -229,3 +229,15 @@ def test_heartbeat_ping_with_hostile_body_is_fine(make_integration, client_json)
     _integration, key = make_integration("heartbeat")
     response = client_json(f"/api/v1/integrations/{key}/heartbeat/", raw=b"\x00\xff" + b"[" * 10_000)
     assert response.status_code == 200
+
+
+def test_alerts_beyond_the_per_delivery_limit_are_refused_by_name(am, client_json, settings):
+    settings.INGEST_MAX_ALERTS = 2
+    _integration, key = am
+    alerts = [am_alert(fingerprint=f"f{i}", instance=f"db-{i}") for i in range(4)]
+    response = client_json(am_url(key), am_payload(*alerts))
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["alerts"] == 2 and [r["index"] for r in body["refused"]] == [2, 3]
+    assert "more than 2 alerts" in body["refused"][0]["errors"][0]
+    assert Alert.objects.count() == 2
