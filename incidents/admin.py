@@ -1,6 +1,8 @@
 from django.contrib import admin, messages
 from django.db import models
 
+from incidents.bounded import PortalAdmin, PortalTabularInline
+
 from . import archive, services
 from .exceptions import DomainError
 from .models import (
@@ -24,13 +26,13 @@ from .models import (
 HTTPS_URLS = {models.URLField: {"assume_scheme": "https"}}
 
 
-class SeverityChecklistInline(admin.TabularInline):
+class SeverityChecklistInline(PortalTabularInline):
     model = SeverityChecklistItem
     extra = 1
 
 
 @admin.register(Severity)
-class SeverityAdmin(admin.ModelAdmin):
+class SeverityAdmin(PortalAdmin):
     list_display = ["key", "label", "rank", "ack_target", "update_policy", "update_cadence", "postmortem_required", "postmortem_due", "is_active"]
     list_editable = ["is_active"]
     list_filter = ["is_active", "postmortem_required", "update_policy"]
@@ -82,7 +84,7 @@ class ArchiveInsteadOfDelete:
 
 
 @admin.register(Service)
-class ServiceAdmin(ArchiveInsteadOfDelete, admin.ModelAdmin):
+class ServiceAdmin(ArchiveInsteadOfDelete, PortalAdmin):
     formfield_overrides = HTTPS_URLS
     list_display = ["name", "slug", "team", "created_at", "archived_at"]
     search_fields = ["name", "slug", "team", "description"]
@@ -91,13 +93,13 @@ class ServiceAdmin(ArchiveInsteadOfDelete, admin.ModelAdmin):
 
 
 @admin.register(CommunicationTemplate)
-class CommunicationTemplateAdmin(admin.ModelAdmin):
+class CommunicationTemplateAdmin(PortalAdmin):
     list_display = ["name", "kind", "audience", "position"]
     list_filter = ["kind"]
     search_fields = ["name", "body"]
 
 
-class RecordAdmin(admin.ModelAdmin):
+class RecordAdmin(PortalAdmin):
     """Rows only the services write (history, derived records): every field read-only and none
     added by hand, so the timeline stays the true record of who did what."""
 
@@ -113,7 +115,7 @@ class RecordAdmin(admin.ModelAdmin):
         return not self.keeps_history and super().has_delete_permission(request, obj)
 
 
-class ReadOnlyInline(admin.TabularInline):
+class ReadOnlyInline(PortalTabularInline):
     extra = 0
     can_delete = False
 
@@ -149,7 +151,7 @@ class ChecklistInline(ReadOnlyInline):
 
 
 @admin.register(Incident)
-class IncidentAdmin(admin.ModelAdmin):
+class IncidentAdmin(PortalAdmin):
     """Incidents are read here; state changes go through the services (actions below, or the
     staff pages), so every change is on the timeline."""
 
@@ -224,7 +226,7 @@ class StatusUpdateAdmin(RecordAdmin):
 
 
 @admin.register(Maintenance)
-class MaintenanceAdmin(admin.ModelAdmin):
+class MaintenanceAdmin(PortalAdmin):
     list_display = ["title", "status", "scheduled_for", "scheduled_until", "public", "suppress_alerts"]
     list_filter = ["status", "public", "suppress_alerts", "services"]
     search_fields = ["title", "description"]
@@ -232,7 +234,7 @@ class MaintenanceAdmin(admin.ModelAdmin):
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(PortalAdmin):
     list_display = ["prefix", "user", "name", "created_at", "last_used_at", "revoked_at"]
     list_filter = ["revoked_at"]
     search_fields = ["user__username", "name", "prefix"]
@@ -243,7 +245,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
 
 @admin.register(IncidentCounter)
-class IncidentCounterAdmin(admin.ModelAdmin):
+class IncidentCounterAdmin(PortalAdmin):
     list_display = ["day", "last"]
 
     def has_change_permission(self, request, obj=None):
@@ -251,7 +253,7 @@ class IncidentCounterAdmin(admin.ModelAdmin):
 
 
 @admin.register(SeverityChecklistItem)
-class SeverityChecklistItemAdmin(admin.ModelAdmin):
+class SeverityChecklistItemAdmin(PortalAdmin):
     list_display = ["text", "severity", "position"]
     list_filter = ["severity"]
     search_fields = ["text"]

@@ -1,6 +1,8 @@
 from django import forms
 from django.contrib.auth import get_user_model
 
+from incidents.bounded import PortalForm
+
 from .models import DetectionSource, IncidentStatus, Role, Service, Severity, Visibility
 
 User = get_user_model()
@@ -16,7 +18,7 @@ def active_users():
     return User.objects.filter(is_active=True).order_by("first_name", "last_name", "username")
 
 
-class DeclareForm(forms.Form):
+class DeclareForm(PortalForm):
     title = forms.CharField(max_length=200)
     severity = forms.ModelChoiceField(queryset=Severity.objects.filter(is_active=True), empty_label=None)
     services = forms.ModelMultipleChoiceField(
@@ -40,24 +42,24 @@ class DeclareForm(forms.Form):
         self.fields["commander"].queryset = active_users()
 
 
-class EditForm(forms.Form):
+class EditForm(PortalForm):
     title = forms.CharField(max_length=200)
     summary = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=10_000)
     impact = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=10_000)
     services = forms.ModelMultipleChoiceField(queryset=Service.objects.all(), required=False, widget=forms.CheckboxSelectMultiple)
 
 
-class StatusForm(forms.Form):
+class StatusForm(PortalForm):
     status = forms.ChoiceField(choices=IncidentStatus.choices)
     message = forms.CharField(required=False, max_length=2_000, widget=forms.TextInput(attrs={"placeholder": "Why (optional)"}))
 
 
-class SeverityForm(forms.Form):
+class SeverityForm(PortalForm):
     severity = forms.ModelChoiceField(queryset=Severity.objects.filter(is_active=True), empty_label=None)
     reason = forms.CharField(required=False, max_length=2_000, widget=forms.TextInput(attrs={"placeholder": "Why (optional)"}))
 
 
-class RoleForm(forms.Form):
+class RoleForm(PortalForm):
     role = forms.ChoiceField(choices=[c for c in Role.choices if c[0] != Role.RESPONDER])
     user = UserChoiceField(queryset=active_users())
 
@@ -66,7 +68,7 @@ class RoleForm(forms.Form):
         self.fields["user"].queryset = active_users()
 
 
-class ResponderForm(forms.Form):
+class ResponderForm(PortalForm):
     user = UserChoiceField(queryset=active_users())
 
     def __init__(self, *args, **kwargs):
@@ -74,7 +76,7 @@ class ResponderForm(forms.Form):
         self.fields["user"].queryset = active_users()
 
 
-class NoteForm(forms.Form):
+class NoteForm(PortalForm):
     body = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=20_000, label="Note")
     occurred_at = forms.DateTimeField(
         required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"}), label="Happened at",
@@ -82,23 +84,23 @@ class NoteForm(forms.Form):
     )
 
 
-class UpdateForm(forms.Form):
+class UpdateForm(PortalForm):
     body = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), max_length=20_000, label="Update", help_text="Markdown.")
     visibility = forms.ChoiceField(choices=Visibility.choices, initial=Visibility.INTERNAL, widget=forms.RadioSelect)
     status = forms.ChoiceField(choices=[("", "Keep current status"), *IncidentStatus.choices], required=False)
 
 
-class ResolveForm(forms.Form):
+class ResolveForm(PortalForm):
     summary = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=10_000, label="Resolution summary")
     root_cause_tag = forms.SlugField(max_length=60, required=False, help_text="A short tag shared by repeat incidents, e.g. db-connection-pool.")
     false_positive = forms.BooleanField(required=False, label="This was a false positive")
 
 
-class ReopenForm(forms.Form):
+class ReopenForm(PortalForm):
     reason = forms.CharField(max_length=2_000, required=False)
 
 
-class IncidentFilterForm(forms.Form):
+class IncidentFilterForm(PortalForm):
     q = forms.CharField(required=False, label="Search", widget=forms.TextInput(attrs={"placeholder": "Title, number or summary", "type": "search"}))
     status = forms.ChoiceField(choices=[("", "Any status"), ("open", "Open"), *IncidentStatus.choices], required=False)
     severity = forms.ChoiceField(required=False)

@@ -3,9 +3,11 @@
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.forms import UserChangeForm, UserCreationForm
 from django.db.models import F
 
 from incidents.admin import ArchiveInsteadOfDelete
+from incidents.bounded import BoundedFormMixin, PortalAdmin, PortalStackedInline, PortalTabularInline
 
 from .models import (
     CalendarToken,
@@ -53,13 +55,13 @@ class BumpsScheduleVersion:
             Schedule.objects.filter(pk=schedule_id).update(version=F("version") + 1)
 
 
-class LayerInline(admin.StackedInline):
+class LayerInline(PortalStackedInline):
     model = Layer
     extra = 0
     show_change_link = True
 
 
-class OverrideInline(admin.TabularInline):
+class OverrideInline(PortalTabularInline):
     model = Override
     extra = 0
     fk_name = "schedule"
@@ -67,7 +69,7 @@ class OverrideInline(admin.TabularInline):
 
 
 @admin.register(Schedule)
-class ScheduleAdmin(ArchiveInsteadOfDelete, BumpsScheduleVersion, admin.ModelAdmin):
+class ScheduleAdmin(ArchiveInsteadOfDelete, BumpsScheduleVersion, PortalAdmin):
     list_display = ("name", "time_zone", "version", "archived_at")
     archive_owned = SCHEDULE_OWNED
 
@@ -77,25 +79,25 @@ class ScheduleAdmin(ArchiveInsteadOfDelete, BumpsScheduleVersion, admin.ModelAdm
     inlines = [LayerInline, OverrideInline]
 
 
-class MembershipInline(admin.TabularInline):
+class MembershipInline(PortalTabularInline):
     model = LayerMembership
     extra = 0
     show_change_link = True
 
 
-class RestrictionInline(admin.TabularInline):
+class RestrictionInline(PortalTabularInline):
     model = Restriction
     extra = 0
 
 
 @admin.register(Layer)
-class LayerAdmin(BumpsScheduleVersion, admin.ModelAdmin):
+class LayerAdmin(BumpsScheduleVersion, PortalAdmin):
     list_display = ("name", "schedule", "position", "rotation", "every", "handoff_time", "starts_on")
     list_filter = ("rotation",)
     inlines = [MembershipInline, RestrictionInline]
 
 
-class MemberInline(admin.TabularInline):
+class MemberInline(PortalTabularInline):
     model = LayerMember
     extra = 0
     min_num = 1
@@ -103,38 +105,38 @@ class MemberInline(admin.TabularInline):
 
 
 @admin.register(LayerMembership)
-class LayerMembershipAdmin(BumpsScheduleVersion, admin.ModelAdmin):
+class LayerMembershipAdmin(BumpsScheduleVersion, PortalAdmin):
     list_display = ("layer", "effective_from", "created_at")
     inlines = [MemberInline]
 
 
 @admin.register(Override)
-class OverrideAdmin(BumpsScheduleVersion, admin.ModelAdmin):
+class OverrideAdmin(BumpsScheduleVersion, PortalAdmin):
     list_display = ("schedule", "user", "start", "end", "layer", "replaces", "reason")
     list_filter = ("schedule",)
     raw_id_fields = ("user", "replaces", "created_by")
 
 
-class TargetInline(admin.TabularInline):
+class TargetInline(PortalTabularInline):
     model = EscalationTarget
     extra = 0
     min_num = 1
     validate_min = True  # a level with no target is refused
 
 
-class LevelInline(admin.StackedInline):
+class LevelInline(PortalStackedInline):
     model = EscalationLevel
     extra = 0
     show_change_link = True
     filter_horizontal = ("severities",)
 
 
-class ServicePolicyInline(admin.TabularInline):
+class ServicePolicyInline(PortalTabularInline):
     model = ServicePolicy
     extra = 0
 
 
-class IntegrationPolicyInline(admin.TabularInline):
+class IntegrationPolicyInline(PortalTabularInline):
     model = IntegrationPolicy
     extra = 0
     verbose_name = "integration override"
@@ -142,19 +144,19 @@ class IntegrationPolicyInline(admin.TabularInline):
 
 
 @admin.register(EscalationPolicy)
-class EscalationPolicyAdmin(admin.ModelAdmin):
+class EscalationPolicyAdmin(PortalAdmin):
     list_display = ("name", "repeat")
     inlines = [LevelInline, ServicePolicyInline, IntegrationPolicyInline]
 
 
 @admin.register(EscalationLevel)
-class EscalationLevelAdmin(admin.ModelAdmin):
+class EscalationLevelAdmin(PortalAdmin):
     list_display = ("policy", "position", "condition", "delay_seconds", "mode")
     inlines = [TargetInline]
     filter_horizontal = ("severities",)
 
 
-class StepInline(admin.TabularInline):
+class StepInline(PortalTabularInline):
     model = EscalationStep
     extra = 0
     can_delete = False
@@ -165,7 +167,7 @@ class StepInline(admin.TabularInline):
 
 
 @admin.register(Escalation)
-class EscalationAdmin(admin.ModelAdmin):
+class EscalationAdmin(PortalAdmin):
     list_display = ("pk", "incident", "policy", "state", "started_at", "manual")
     list_filter = ("state", "manual")
     readonly_fields = ("incident", "policy", "trigger_event_id", "snapshot", "started_at", "finished_at", "manual")
@@ -173,7 +175,7 @@ class EscalationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Handoff)
-class HandoffAdmin(admin.ModelAdmin):
+class HandoffAdmin(PortalAdmin):
     list_display = ("schedule", "due_at", "outgoing", "incoming", "status", "sent_at")
     list_filter = ("status",)
     readonly_fields = ("report",)
@@ -190,16 +192,26 @@ NO_DELETE = ("People are deactivated, not deleted: untick “Active” below (or
              "Their incidents, rotations and the change log keep their name.")
 
 
-class ProfileInline(admin.StackedInline):
+class ProfileInline(PortalStackedInline):
     model = Profile
     can_delete = False
     extra = 0
 
 
-class PortalUserAdmin(UserAdmin):
-    """Django's user admin without delete: removing a person would take their incident roles,
-    rotations and change history with them."""
+class PortalUserChangeForm(BoundedFormMixin, UserChangeForm):
+    pass
 
+
+class PortalUserCreationForm(BoundedFormMixin, UserCreationForm):
+    pass
+
+
+class PortalUserAdmin(UserAdmin, PortalAdmin):
+    """Django's user admin, bounded like every form, without delete: removing a person would take
+    their incident roles, rotations and change history with them."""
+
+    form = PortalUserChangeForm
+    add_form = PortalUserCreationForm
     inlines = [ProfileInline]
     list_filter = ("is_active", "groups", "is_staff", "is_superuser")
 

@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db.models import Q
 
+from incidents.bounded import PortalForm
 from incidents.models import Service, Severity
 
 from .models import Condition, Layer, LevelMode, RotationKind, Schedule, TargetKind
@@ -100,14 +101,14 @@ def restrictions_text(layer: Layer) -> str:
                      for r in layer.restrictions.all())
 
 
-class ScheduleForm(forms.Form):
+class ScheduleForm(PortalForm):
     name = forms.CharField(max_length=120)
     time_zone = forms.CharField(max_length=64, initial="America/New_York",
                                 help_text="IANA name, e.g. America/New_York or Europe/Berlin.")
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
 
 
-class LayerForm(forms.Form):
+class LayerForm(PortalForm):
     name = forms.CharField(max_length=80, initial="Primary")
     rotation = forms.ChoiceField(choices=RotationKind.choices, initial=RotationKind.WEEKLY)
     every = forms.IntegerField(min_value=1, max_value=365, initial=1, help_text="N for “every N days / hours”.")
@@ -150,7 +151,7 @@ class LocalDateTimeField(forms.DateTimeField):
     widget = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
 
-class OverrideForm(forms.Form):
+class OverrideForm(PortalForm):
     user = forms.ModelChoiceField(queryset=User.objects.filter(is_active=True).order_by("username"), label="Who covers")
     start = LocalDateTimeField(help_text="In the schedule's time zone.")
     end = LocalDateTimeField()
@@ -175,7 +176,7 @@ class OverrideForm(forms.Form):
         return self._aware(self.cleaned_data.get("end"))
 
 
-class HandoffNoteForm(forms.Form):
+class HandoffNoteForm(PortalForm):
     body = forms.CharField(label="Handoff notes", widget=forms.Textarea(attrs={"rows": 3}), max_length=5000,
                            help_text="Sent to the next person on call with their handoff report.")
 
@@ -185,7 +186,7 @@ class PersonChoiceField(forms.ModelChoiceField):
         return obj.get_full_name() or obj.get_username()
 
 
-class ManualPageForm(forms.Form):
+class ManualPageForm(PortalForm):
     user = PersonChoiceField(queryset=User.objects.filter(is_active=True).order_by("first_name", "username"),
                              required=False, label="Person")
     schedule = forms.ModelChoiceField(queryset=Schedule.objects.filter(archived_at__isnull=True), required=False,
@@ -222,7 +223,7 @@ def target_value(target) -> str:
     return f"{target.kind}:{getattr(target, f'{target.kind}_id')}"
 
 
-class PolicyForm(forms.Form):
+class PolicyForm(PortalForm):
     name = forms.CharField(max_length=120)
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
     services = forms.ModelMultipleChoiceField(
@@ -233,7 +234,7 @@ class PolicyForm(forms.Form):
                                               help_text="A repeat starts this long after the last level.")
 
 
-class LevelForm(forms.Form):
+class LevelForm(PortalForm):
     delay_minutes = forms.DecimalField(min_value=0, max_digits=6, decimal_places=1, initial=0, label="After (minutes)",
                                        help_text="From the declaration; 0 = at once.")
     condition = forms.ChoiceField(choices=Condition.choices, initial=Condition.NOT_ACKNOWLEDGED, label="If still")

@@ -1,6 +1,7 @@
 from django.contrib import admin, messages
 
 from incidents.admin import HTTPS_URLS
+from incidents.bounded import PortalAdmin, PortalStackedInline, PortalTabularInline
 from incidents.exceptions import DomainError
 
 from . import services
@@ -16,14 +17,14 @@ from .models import (
 )
 
 
-class TemplateSectionInline(admin.TabularInline):
+class TemplateSectionInline(PortalTabularInline):
     model = TemplateSection
     extra = 1
     fields = ["position", "key", "title", "group", "required", "prefill", "guidance"]
     prepopulated_fields = {"key": ["title"]}
 
 
-class SeverityTemplateInline(admin.TabularInline):
+class SeverityTemplateInline(PortalTabularInline):
     model = SeverityTemplate
     extra = 1
     verbose_name = "used for severity"
@@ -31,24 +32,24 @@ class SeverityTemplateInline(admin.TabularInline):
 
 
 @admin.register(PostmortemTemplate)
-class PostmortemTemplateAdmin(admin.ModelAdmin):
+class PostmortemTemplateAdmin(PortalAdmin):
     list_display = ["name", "is_default", "created_at"]
     search_fields = ["name", "description"]
     inlines = [TemplateSectionInline, SeverityTemplateInline]
 
 
 @admin.register(SeverityTemplate)
-class SeverityTemplateAdmin(admin.ModelAdmin):
+class SeverityTemplateAdmin(PortalAdmin):
     list_display = ["severity", "template"]
 
 
-class PostmortemSectionInline(admin.StackedInline):
+class PostmortemSectionInline(PortalStackedInline):
     model = PostmortemSection
     extra = 0
     fields = ["position", "key", "title", "group", "required", "body"]
 
 
-class ActionItemInline(admin.TabularInline):
+class ActionItemInline(PortalTabularInline):
     formfield_overrides = HTTPS_URLS
     model = ActionItem
     extra = 0
@@ -61,7 +62,7 @@ class ActionItemInline(admin.TabularInline):
 
 
 @admin.register(Postmortem)
-class PostmortemAdmin(admin.ModelAdmin):
+class PostmortemAdmin(PortalAdmin):
     list_display = ["incident", "title", "status", "owner", "due_at", "published_at", "automatic"]
     list_filter = ["status", "automatic", "template"]
     search_fields = ["incident__number", "title"]
@@ -83,7 +84,7 @@ class PostmortemAdmin(admin.ModelAdmin):
 
 
 @admin.register(ActionItem)
-class ActionItemAdmin(admin.ModelAdmin):
+class ActionItemAdmin(PortalAdmin):
     formfield_overrides = HTTPS_URLS
     list_display = ["title", "incident", "owner", "due_date", "category", "priority", "status"]
     list_filter = ["status", "category", "priority"]
@@ -92,7 +93,7 @@ class ActionItemAdmin(admin.ModelAdmin):
     readonly_fields = ["created_at", "created_by", "completed_at"]
 
 
-class EmailAttemptInline(admin.TabularInline):
+class EmailAttemptInline(PortalTabularInline):
     model = EmailAttempt
     extra = 0
     can_delete = False
@@ -103,7 +104,7 @@ class EmailAttemptInline(admin.TabularInline):
 
 
 @admin.register(Reminder)
-class ReminderAdmin(admin.ModelAdmin):
+class ReminderAdmin(PortalAdmin):
     list_display = ["kind", "recipient", "postmortem", "due_at", "status", "attempts", "sent_at"]
     list_filter = ["kind", "status"]
     search_fields = ["key", "recipient__username"]
@@ -112,7 +113,7 @@ class ReminderAdmin(admin.ModelAdmin):
 
 
 @admin.register(EmailAttempt)
-class EmailAttemptAdmin(admin.ModelAdmin):
+class EmailAttemptAdmin(PortalAdmin):
     list_display = ["to", "subject", "ok", "attempted_at"]
     list_filter = ["ok"]
     readonly_fields = ["reminder", "to", "subject", "ok", "error", "attempted_at"]

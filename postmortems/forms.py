@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib.auth import get_user_model
 
+from incidents.bounded import PortalForm, PortalModelForm
 from incidents.forms import UserChoiceField
 
 from . import metrics
@@ -21,7 +22,7 @@ def active_people():
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
 
-class PostmortemCreateForm(forms.Form):
+class PostmortemCreateForm(PortalForm):
     template = forms.ModelChoiceField(queryset=PostmortemTemplate.objects.all(), required=False,
                                       help_text="Empty: the template chosen for the incident's severity.")
     owner = UserChoiceField(queryset=active_people(), required=False, help_text="Empty: the incident commander.")
@@ -32,7 +33,7 @@ class PostmortemCreateForm(forms.Form):
         self.fields["owner"].queryset = people()
 
 
-class PostmortemDetailsForm(forms.Form):
+class PostmortemDetailsForm(PortalForm):
     title = forms.CharField(max_length=200)
     owner = UserChoiceField(queryset=active_people(), required=False)
     due_at = forms.DateTimeField(widget=DATETIME)
@@ -48,7 +49,7 @@ class PostmortemDetailsForm(forms.Form):
         self.fields["reviewers"].queryset = people()
 
 
-class ActionItemForm(forms.ModelForm):
+class ActionItemForm(PortalModelForm):
     owner = UserChoiceField(queryset=active_people(), required=False)
     ticket_url = forms.URLField(required=False, max_length=500, assume_scheme="https", label="Ticket link",
                                 help_text="Optional link to the item in an external tracker.")
@@ -68,14 +69,14 @@ class ActionItemForm(forms.ModelForm):
         """Validation of the rules is the service's: skip the model's own full_clean()."""
 
 
-class ActionItemFilterForm(forms.Form):
+class ActionItemFilterForm(PortalForm):
     owner = forms.CharField(required=False, help_text="A username, or 'me'.")
     category = forms.ChoiceField(choices=[("", "Any category"), *ActionCategory.choices], required=False)
     status = forms.ChoiceField(choices=[("", "Any status"), ("open_any", "Open or in progress"), *ActionStatus.choices], required=False)
     overdue = forms.BooleanField(required=False, label="Overdue only")
 
 
-class MetricsRangeForm(forms.Form):
+class MetricsRangeForm(PortalForm):
     since = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
     until = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
 

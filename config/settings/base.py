@@ -60,6 +60,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",  # before the status page cache, so cached answers carry it too
     "incidents.statuspage.cache.StatusPageCacheMiddleware",  # statuspage: cached public pages, before sessions
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "incidents.middleware.UntrustedInputMiddleware",  # NUL and lone surrogates out of query strings, forms, URL parts
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -177,6 +178,16 @@ MEDIA_URL = "media/"
 # Request bodies: alert integrations take up to 1 MiB by default (PagerDuty allows 512 KB).
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("MAX_REQUEST_BYTES", default=1024 * 1024)
 INGEST_MAX_BODY_BYTES = env.int("INGEST_MAX_BODY_BYTES", default=1024 * 1024)
+# Untrusted input (incidents/untrusted.py): dates and times outside these years are refused by
+# forms and the API (ingest replaces an out-of-range alert time by the time of receipt); JSON
+# nested deeper than this is refused (API: 400; ingest: the body 400, one alert's stored copy cut).
+INPUT_MIN_YEAR = env.int("INPUT_MIN_YEAR", default=2000)
+INPUT_MAX_YEAR = env.int("INPUT_MAX_YEAR", default=2100)
+INPUT_MAX_DURATION_DAYS = env.int("INPUT_MAX_DURATION_DAYS", default=366)
+API_MAX_JSON_DEPTH = env.int("API_MAX_JSON_DEPTH", default=32)
+INGEST_MAX_JSON_DEPTH = env.int("INGEST_MAX_JSON_DEPTH", default=32)
+# Alerts recorded from one delivery; the rest are refused by name (a request must stay short).
+INGEST_MAX_ALERTS = env.int("INGEST_MAX_ALERTS", default=1000)
 
 # --- Email -----------------------------------------------------------------------------
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
@@ -329,9 +340,15 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["incidents.rules.RulePermission"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer", "incidents.api.renderers.PortalBrowsableAPIRenderer"],
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        "incidents.bounded.PortalFilterBackend",  # filters bounded like forms (incidents/bounded.py)
         "rest_framework.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
+    ],
+    # JSON bodies are untrusted: size, nesting, NUL and lone surrogates (incidents/api/parsers.py).
+    "DEFAULT_PARSER_CLASSES": [
+        "incidents.api.parsers.PortalJSONParser",
+        "incidents.api.parsers.PortalFormParser",
+        "incidents.api.parsers.PortalMultiPartParser",
     ],
     "DEFAULT_PAGINATION_CLASS": "incidents.api.pagination.PortalPagination",
     "PAGE_SIZE": 50,

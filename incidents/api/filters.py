@@ -1,9 +1,11 @@
 import django_filters
 
+from incidents.bounded import PortalFilterSet
+
 from ..models import Incident, IncidentStatus, Service
 
 
-class IncidentFilter(django_filters.FilterSet):
+class IncidentFilter(PortalFilterSet):
     status = django_filters.MultipleChoiceFilter(choices=IncidentStatus.choices)
     severity = django_filters.CharFilter(field_name="severity__key")
     service = django_filters.CharFilter(field_name="services__slug", distinct=True)
@@ -19,7 +21,7 @@ class IncidentFilter(django_filters.FilterSet):
         return queryset.open() if value else queryset.filter(status=IncidentStatus.RESOLVED)
 
 
-class ArchivedFilter(django_filters.FilterSet):
+class ArchivedFilter(PortalFilterSet):
     """`?archived=false`: what pickers offer; `true`: the archive; unset: both."""
 
     archived = django_filters.BooleanFilter(field_name="archived_at", lookup_expr="isnull", exclude=True)

@@ -1,6 +1,8 @@
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
+from incidents.bounded import PortalModelSerializer, PortalSerializer
+
 from ..models import (
     Incident,
     IncidentStatus,
@@ -24,7 +26,7 @@ class UserField(serializers.SlugRelatedField):
         super().__init__(**kwargs)
 
 
-class SeveritySerializer(serializers.ModelSerializer):
+class SeveritySerializer(PortalModelSerializer):
     checklist = serializers.SlugRelatedField(source="checklist_items", slug_field="text", many=True, read_only=True)
 
     class Meta:
@@ -35,14 +37,14 @@ class SeveritySerializer(serializers.ModelSerializer):
         ]
 
 
-class ServiceSerializer(serializers.ModelSerializer):
+class ServiceSerializer(PortalModelSerializer):
     class Meta:
         model = Service
         fields = ["slug", "name", "description", "team", "runbook_url", "created_at", "archived_at"]
         read_only_fields = ["created_at", "archived_at"]
 
 
-class MemberSerializer(serializers.Serializer):
+class MemberSerializer(PortalSerializer):
     role = serializers.CharField()
     user = serializers.CharField(source="user.username")
     name = serializers.SerializerMethodField()
@@ -51,7 +53,7 @@ class MemberSerializer(serializers.Serializer):
         return member.user.get_full_name() or member.user.username
 
 
-class IncidentSerializer(serializers.ModelSerializer):
+class IncidentSerializer(PortalModelSerializer):
     id = serializers.CharField(source="number", read_only=True)
     severity = serializers.SlugRelatedField(slug_field="key", queryset=Severity.objects.filter(is_active=True))
     services = serializers.SlugRelatedField(slug_field="slug", queryset=Service.active.all(), many=True, required=False)
@@ -82,54 +84,54 @@ class IncidentSerializer(serializers.ModelSerializer):
         return request.build_absolute_uri(path) if request else path
 
 
-class IncidentUpdateSerializer(serializers.Serializer):
+class IncidentUpdateSerializer(PortalSerializer):
     title = serializers.CharField(max_length=200, required=False)
     summary = serializers.CharField(max_length=10_000, required=False, allow_blank=True)
     impact = serializers.CharField(max_length=10_000, required=False, allow_blank=True)
     services = serializers.SlugRelatedField(slug_field="slug", queryset=Service.objects.all(), many=True, required=False)
 
 
-class StatusChangeSerializer(serializers.Serializer):
+class StatusChangeSerializer(PortalSerializer):
     status = serializers.ChoiceField(choices=IncidentStatus.choices)
     message = serializers.CharField(max_length=10_000, required=False, allow_blank=True, default="")
 
 
-class SeverityChangeSerializer(serializers.Serializer):
+class SeverityChangeSerializer(PortalSerializer):
     severity = serializers.SlugRelatedField(slug_field="key", queryset=Severity.objects.filter(is_active=True))
     reason = serializers.CharField(max_length=2_000, required=False, allow_blank=True, default="")
 
 
-class RoleAssignSerializer(serializers.Serializer):
+class RoleAssignSerializer(PortalSerializer):
     role = serializers.ChoiceField(choices=Role.choices)
     user = UserField(allow_null=True, help_text="Username; null removes the role's holder.")
 
 
-class ResponderSerializer(serializers.Serializer):
+class ResponderSerializer(PortalSerializer):
     user = UserField()
 
 
-class NoteSerializer(serializers.Serializer):
+class NoteSerializer(PortalSerializer):
     body = serializers.CharField(max_length=20_000)
     occurred_at = serializers.DateTimeField(required=False, help_text="Backdate the note (not in the future).")
 
 
-class StatusUpdateCreateSerializer(serializers.Serializer):
+class StatusUpdateCreateSerializer(PortalSerializer):
     body = serializers.CharField(max_length=20_000, help_text="Markdown.")
     visibility = serializers.ChoiceField(choices=Visibility.choices, default=Visibility.INTERNAL)
     status = serializers.ChoiceField(choices=IncidentStatus.choices, required=False)
 
 
-class ResolveSerializer(serializers.Serializer):
+class ResolveSerializer(PortalSerializer):
     summary = serializers.CharField(max_length=10_000, required=False, allow_blank=True, default="")
     false_positive = serializers.BooleanField(default=False)
     root_cause_tag = serializers.SlugField(max_length=60, required=False, allow_blank=True, default="")
 
 
-class ReopenSerializer(serializers.Serializer):
+class ReopenSerializer(PortalSerializer):
     reason = serializers.CharField(max_length=2_000, required=False, allow_blank=True, default="")
 
 
-class TimelineEventSerializer(serializers.ModelSerializer):
+class TimelineEventSerializer(PortalModelSerializer):
     actor = serializers.CharField(source="actor_name", read_only=True)
 
     class Meta:
@@ -137,7 +139,7 @@ class TimelineEventSerializer(serializers.ModelSerializer):
         fields = ["id", "kind", "occurred_at", "created_at", "actor", "message", "data"]
 
 
-class StatusUpdateSerializer(serializers.ModelSerializer):
+class StatusUpdateSerializer(PortalModelSerializer):
     author = serializers.CharField(source="author.username", read_only=True, default=None)
 
     class Meta:

@@ -1,19 +1,20 @@
 from django.contrib import admin, messages
 
 from incidents.admin import HTTPS_URLS, ArchiveInsteadOfDelete, RecordAdmin
+from incidents.bounded import PortalAdmin, PortalTabularInline
 
 from . import services
 from .models import Alert, AlertGroup, Heartbeat, Integration, IntegrationMaintenance, Runbook
 
 
-class MaintenanceInline(admin.TabularInline):
+class MaintenanceInline(PortalTabularInline):
     model = IntegrationMaintenance
     extra = 0
     fields = ["starts_at", "ends_at", "reason"]
 
 
 @admin.register(Integration)
-class IntegrationAdmin(ArchiveInsteadOfDelete, admin.ModelAdmin):
+class IntegrationAdmin(ArchiveInsteadOfDelete, PortalAdmin):
     list_display = ["name", "service", "kind", "key_prefix", "default_severity", "revoked_at", "archived_at", "created_at"]
     list_filter = ["kind", "service", "revoked_at", ("archived_at", admin.EmptyFieldListFilter)]
     search_fields = ["name", "key_prefix"]
@@ -70,13 +71,13 @@ class AlertGroupAdmin(RecordAdmin):
 
 
 @admin.register(Heartbeat)
-class HeartbeatAdmin(admin.ModelAdmin):
+class HeartbeatAdmin(PortalAdmin):
     list_display = ["integration", "status", "interval", "grace", "last_ping_at", "due_at"]
     readonly_fields = ["status", "last_ping_at", "due_at"]
 
 
 @admin.register(Runbook)
-class RunbookAdmin(admin.ModelAdmin):
+class RunbookAdmin(PortalAdmin):
     formfield_overrides = HTTPS_URLS
     list_display = ["identifier", "title", "time_estimate", "last_reviewed"]
     search_fields = ["identifier", "title", "steps"]

@@ -1,7 +1,10 @@
 import json
 
 from django import forms
+from django.conf import settings
 
+from incidents import untrusted
+from incidents.bounded import PortalForm
 from incidents.models import Service, Severity
 
 from .models import IntegrationKind
@@ -25,8 +28,11 @@ class JSONTextField(forms.CharField):
         value = super().clean(value)
         if not value or not value.strip():
             return self.expect()
-        try:
-            parsed = json.loads(value)
+        try:  # typed by a person, so untrusted: bounded nesting, no NaN, no NUL
+            parsed = untrusted.clean_json(untrusted.loads(value, max_depth=settings.API_MAX_JSON_DEPTH, strict=True),
+                                          max_depth=settings.API_MAX_JSON_DEPTH)
+        except untrusted.NestingError as exc:
+            raise forms.ValidationError(str(exc)) from None
         except ValueError as exc:
             raise forms.ValidationError(f"Not valid JSON: {exc}") from None
         if not isinstance(parsed, self.expect):
@@ -34,7 +40,7 @@ class JSONTextField(forms.CharField):
         return parsed
 
 
-class IntegrationForm(forms.Form):
+class IntegrationForm(PortalForm):
     name = forms.CharField(max_length=120)
     service = forms.ModelChoiceField(queryset=Service.active.all())
     kind = forms.ChoiceField(choices=IntegrationKind.choices)
@@ -60,11 +66,11 @@ class IntegrationForm(forms.Form):
             self.fields["repeat_severity"].initial = Severity.objects.filter(key="P1").first()
 
 
-class TestAlertForm(forms.Form):
+class TestAlertForm(PortalForm):
     open_incident = forms.BooleanField(required=False, label="Open a real incident (pages the on-call)")
 
 
-class MaintenanceWindowForm(forms.Form):
+class MaintenanceWindowForm(PortalForm):
     starts_at = forms.DateTimeField(widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
     ends_at = forms.DateTimeField(widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
     reason = forms.CharField(max_length=200, required=False)

@@ -4,7 +4,12 @@ Plain Django views (no session, no CSRF, no DRF negotiation) so a delivery costs
 handful of queries. The order of checks: key (404, nothing revealed), rate limit (429 with
 Retry-After), body size (413), JSON and shape (400 naming what is wrong), then one
 transaction; the answer is 2xx only after it commits. A database failure answers 503 so
-senders that retry on 5xx (Alertmanager) retry; nothing answers 500 or stores half a delivery.
+senders that retry on 5xx (Alertmanager) retry; nothing answers 500.
+
+Payloads are untrusted (see `incidents.untrusted` and `parsers.base`): each alert of a delivery
+is recorded, its text made safe, or refused by name. A delivery with some alerts recorded
+answers 2xx and lists the refused ones under "refused" (a sender re-sending the delivery would
+only fail the same way); one with nothing recorded answers 400. 5xx means the portal is failing.
 """
 
 import logging
@@ -23,7 +28,7 @@ from incidents.exceptions import DomainError
 from . import selectors, services
 from .models import Integration, IntegrationKind
 from .parsers import alertmanager, pagerduty, webhook
-from .parsers.base import PayloadError, parse_json
+from .parsers.base import Parsed, PayloadError, Refusal, bounded, parse_json
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +75,8 @@ def _read(request, limit: int) -> bytes:
 
 
 def _ingest(integration: Integration, alerts) -> services.IngestResult:
+    if not alerts:
+        return services.IngestResult()
     for attempt in range(ATTEMPTS):
         try:
             return services.alerts_ingest(integration=integration, alerts=alerts)
@@ -97,7 +104,17 @@ def _guard(integration: Integration | None) -> Integration:
 @dataclass(frozen=True)
 class KeyedEndpoint:
     kind: str
-    parse: Callable  # (data, integration) -> list[AlertIn]
+    parse: Callable[..., Parsed]  # (data, integration)
+
+
+def _refuse_excess(parsed: Parsed) -> None:
+    """A delivery holds at most INGEST_MAX_ALERTS alerts (each costs a few queries, and a request
+    must end well within the proxy's timeout); the rest are refused by name."""
+    limit = settings.INGEST_MAX_ALERTS
+    for alert in parsed.alerts[limit:]:
+        parsed.refused.append(Refusal(alert.index, [
+            f"alerts[{alert.index}]: more than {limit} alerts in one delivery (Alertmanager: set max_alerts in webhook_configs)."]))
+    del parsed.alerts[limit:]
 
 
 def _respond(status: int, body: dict, headers: dict | None = None) -> JsonResponse:
@@ -116,10 +133,15 @@ def _keyed(endpoint: KeyedEndpoint):
             integration = _guard(selectors.integration_by_key(key, endpoint.kind))
             body = _read(request, settings.INGEST_MAX_BODY_BYTES)
             try:
-                alerts = endpoint.parse(parse_json(body), integration)
+                parsed = endpoint.parse(parse_json(body), integration)
             except PayloadError as exc:
                 raise Refused(400, exc.message, exc.errors) from None
-            result = _ingest(integration, alerts)
+            _refuse_excess(parsed)
+            result = _ingest(integration, parsed.alerts)
+            refused = sorted(parsed.refused + result.refused, key=lambda r: r.index)
+            if refused and not (result.accepted or result.dropped):
+                errors = [e for r in refused for e in r.errors]
+                raise Refused(400, errors[0], errors)
         except Refused as exc:
             body = {"status": "error", "message": exc.message}
             if exc.errors:
@@ -131,6 +153,7 @@ def _keyed(endpoint: KeyedEndpoint):
         return _respond(200, {
             "status": "ok", "alerts": result.accepted, "dropped": result.dropped,
             "incidents_opened": [i.number for i in result.opened],
+            "refused": [{"index": r.index, "errors": r.errors} for r in refused],
         })
 
     view.__name__ = f"{endpoint.kind}_ingest"
@@ -165,17 +188,19 @@ def pagerduty_enqueue(request):
             return _pd(400, "invalid event", "Event object is invalid", exc.errors)
         integration = _guard(selectors.integration_by_key(key, IntegrationKind.PAGERDUTY))
         try:
-            alerts = pagerduty.parse(data)
+            alerts = pagerduty.parse(data).alerts
         except PayloadError as exc:
             return _pd(400, "invalid event", exc.message, exc.errors)
-        _ingest(integration, alerts)
+        result = _ingest(integration, alerts)
+        if result.refused:
+            return _pd(400, "invalid event", "Event object is invalid", result.refused[0].errors)
     except Refused as exc:
         text = {404: "not found", 413: "request too large", 429: "throttle event", 503: "error"}.get(exc.status, "error")
         return _pd(exc.status, text, exc.message, exc.errors, exc.headers)
     except Exception:
         logger.exception("unexpected ingest failure")
         return _pd(503, "error", "Temporarily unable to store the event; retry.", headers={"Retry-After": "5"})
-    return _pd(202, "success", "Event processed", dedup_key=alerts[0].fingerprint)
+    return _pd(202, "success", "Event processed", dedup_key=bounded(alerts[0]).fingerprint)
 
 
 @csrf_exempt

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from celery import current_app
-from django.db import transaction
+from django.db import DataError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -50,7 +50,7 @@ from .models import (
     Runbook,
     hash_key,
 )
-from .parsers.base import ACKNOWLEDGE, FIRING, RESOLVED, AlertIn
+from .parsers.base import ACKNOWLEDGE, FIRING, RESOLVED, AlertIn, Refusal, bounded
 from .selectors import forget_integrations
 
 logger = logging.getLogger(__name__)
@@ -237,6 +237,7 @@ class IngestResult:
     repeated: int = 0  # re-sent firing alerts that only bumped their count (the fast path)
     dropped: int = 0
     opened: list[Incident] = field(default_factory=list)
+    refused: list[Refusal] = field(default_factory=list)  # alerts no column could hold (see UNSTORABLE)
 
     @property
     def accepted(self) -> int:
@@ -317,21 +318,45 @@ def _lock_group(integration: Integration, value: str) -> AlertGroup:
     return group
 
 
+# What storing one alert raises when its content can never be stored (a value out of a column's
+# or the calendar's range, text the database refuses): that alert is refused, never retried.
+# Database outages (OperationalError, InterfaceError) and races (IntegrityError) propagate.
+UNSTORABLE = (DataError, ValueError, OverflowError, UnicodeError, RecursionError)
+
+
 def alerts_ingest(*, integration: Integration, alerts: list[AlertIn], now: datetime | None = None, suppress_reason: str = "") -> IngestResult:
     """Record a delivery's alerts and act on incidents. Runs in one transaction: the caller
-    answers 2xx only after it returns, i.e. after commit."""
+    answers 2xx only after it returns, i.e. after commit. Each alert is stored as `bounded`
+    makes it; one that still cannot be stored is rolled back alone (a savepoint when the
+    delivery holds several) and listed in `refused`, so it never takes the others with it."""
     ctx = _Context(integration, now or timezone.now(), suppress_reason)
     result = IngestResult()
-    if len(alerts) == 1 and _repeat_fast(ctx, alerts[0]):  # one statement: atomic on its own
-        result.repeated += 1
+    alerts = [bounded(a) for a in alerts]
+    if len(alerts) == 1:
+        _ingest_refusable(ctx, alerts[0], result, alone=True)
         return result
     with transaction.atomic():
         for alert_in in alerts:
-            if _repeat_fast(ctx, alert_in):
+            _ingest_refusable(ctx, alert_in, result, alone=False)
+    return result
+
+
+def _ingest_refusable(ctx: _Context, a: AlertIn, result: IngestResult, *, alone: bool) -> None:
+    before = (len(result.alerts), result.repeated, result.dropped, len(result.opened))
+    try:
+        if alone and _repeat_fast(ctx, a):  # one statement: atomic on its own
+            result.repeated += 1
+            return
+        with transaction.atomic():  # alone: the transaction; in a delivery: this alert's savepoint
+            if not alone and _repeat_fast(ctx, a):
                 result.repeated += 1
             else:
-                _ingest_one(ctx, alert_in, result)
-    return result
+                _ingest_one(ctx, a, result)
+    except UNSTORABLE as exc:
+        logger.exception("alert %s of a delivery to integration %s cannot be stored", a.index, ctx.integration.pk)
+        del result.alerts[before[0]:], result.opened[before[3]:]
+        result.repeated, result.dropped = before[1], before[2]
+        result.refused.append(Refusal(a.index, [f"alerts[{a.index}]: the alert cannot be stored ({type(exc).__name__})."]))
 
 
 def _repeat_fast(ctx: _Context, a: AlertIn) -> bool:

@@ -2,6 +2,7 @@ from django.contrib import admin, messages
 
 from incidents.admin import HTTPS_URLS, ArchiveInsteadOfDelete, RecordAdmin
 from incidents.admin import MaintenanceAdmin as CoreMaintenanceAdmin
+from incidents.bounded import PortalAdmin, PortalTabularInline
 from incidents.models import Maintenance
 
 from . import services
@@ -21,14 +22,14 @@ from .models import (
 )
 
 
-class FooterLinkInline(admin.TabularInline):
+class FooterLinkInline(PortalTabularInline):
     formfield_overrides = HTTPS_URLS
     model = FooterLink
     extra = 1
 
 
 @admin.register(PageSettings)
-class PageSettingsAdmin(admin.ModelAdmin):
+class PageSettingsAdmin(PortalAdmin):
     formfield_overrides = HTTPS_URLS
     inlines = [FooterLinkInline]
     list_display = ["name", "support_email", "brand_colour"]
@@ -43,7 +44,7 @@ class PageSettingsAdmin(admin.ModelAdmin):
 
 
 @admin.register(ComponentGroup)
-class ComponentGroupAdmin(admin.ModelAdmin):
+class ComponentGroupAdmin(PortalAdmin):
     list_display = ["name", "position", "code"]
     readonly_fields = ["code"]
 
@@ -53,7 +54,7 @@ class ComponentGroupAdmin(admin.ModelAdmin):
 
 
 @admin.register(StatusComponent)
-class StatusComponentAdmin(ArchiveInsteadOfDelete, admin.ModelAdmin):
+class StatusComponentAdmin(ArchiveInsteadOfDelete, PortalAdmin):
     list_display = ["name", "service", "group", "position", "status", "override", "degrade_on_alert", "showcase", "archived_at"]
     list_filter = ["group", "status", "degrade_on_alert", ("archived_at", admin.EmptyFieldListFilter)]
     list_editable = ["position"]
@@ -70,7 +71,7 @@ class StatusComponentAdmin(ArchiveInsteadOfDelete, admin.ModelAdmin):
 
 
 @admin.register(PublicIncident)
-class PublicIncidentAdmin(admin.ModelAdmin):
+class PublicIncidentAdmin(PortalAdmin):
     formfield_overrides = HTTPS_URLS
     list_display = ["name", "incident", "impact", "published_at"]
     readonly_fields = ["incident", "code", "published_at", "postmortem_published_at"]
@@ -78,7 +79,7 @@ class PublicIncidentAdmin(admin.ModelAdmin):
 
 
 @admin.register(ComponentImpact)
-class ComponentImpactAdmin(admin.ModelAdmin):
+class ComponentImpactAdmin(PortalAdmin):
     list_display = ["incident", "component", "status", "source", "updated_at"]
     list_filter = ["status", "source"]
 
@@ -90,7 +91,7 @@ class ComponentImpactAdmin(admin.ModelAdmin):
 
 
 @admin.register(Subscriber)
-class SubscriberAdmin(admin.ModelAdmin):
+class SubscriberAdmin(PortalAdmin):
     formfield_overrides = HTTPS_URLS
     list_display = ["__str__", "kind", "created_at", "confirmed_at", "unsubscribed_at"]
     list_filter = ["kind"]
@@ -99,7 +100,7 @@ class SubscriberAdmin(admin.ModelAdmin):
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(PortalAdmin):
     list_display = ["subscriber", "key", "state", "attempts", "created_at", "sent_at"]
     list_filter = ["state"]
     readonly_fields = [f.name for f in Notification._meta.fields]
@@ -108,7 +109,7 @@ class NotificationAdmin(admin.ModelAdmin):
         return False
 
 
-class MaintenanceUpdateInline(admin.TabularInline):
+class MaintenanceUpdateInline(PortalTabularInline):
     model = MaintenanceUpdate
     extra = 0
     readonly_fields = ["status", "body", "created_at"]

@@ -114,7 +114,7 @@ def cache_path(request) -> str:
     """The path plus the only parameter any public page reads (history's page number), so random
     query strings cannot bypass the cache."""
     page = request.GET.get("page", "")
-    return f"{request.path}?page={page}" if page.isdigit() and len(page) <= 3 else request.path
+    return f"{request.path}?page={page}" if page.isdecimal() and len(page) <= 3 else request.path
 
 
 def _key(request) -> str:

@@ -1,11 +1,12 @@
 from django import forms
 
+from incidents.bounded import PortalForm
 from incidents.models import IncidentStatus, Maintenance, Service
 
 from .models import ComponentStatus, StatusComponent
 
 
-class SubscribeForm(forms.Form):
+class SubscribeForm(PortalForm):
     kind = forms.ChoiceField(choices=[("email", "Email"), ("webhook", "Webhook")], initial="email", widget=forms.RadioSelect,
                              label="Get updates by")
     email = forms.EmailField(required=False, max_length=254, help_text="We send a confirmation link first.")
@@ -29,7 +30,7 @@ class SubscribeForm(forms.Form):
         return data
 
 
-class PublishForm(forms.Form):
+class PublishForm(PortalForm):
     """The communications lead's one-step public update; one state field per component is added."""
 
     name = forms.CharField(max_length=200, label="Public title", help_text="What the public sees as the incident's name.")
@@ -53,7 +54,7 @@ class PublishForm(forms.Form):
         return {c: self.cleaned_data[f"component_{c.pk}"] for c in self.components if self.cleaned_data.get(f"component_{c.pk}")}
 
 
-class MaintenanceForm(forms.Form):
+class MaintenanceForm(PortalForm):
     title = forms.CharField(max_length=200)
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False, max_length=10_000,
                                   help_text="Markdown, public: posted as the 'scheduled' update.")
@@ -70,6 +71,6 @@ class MaintenanceForm(forms.Form):
                 "scheduled_until": m.scheduled_until, "public": m.public, "suppress_alerts": m.suppress_alerts}
 
 
-class MaintenanceStepForm(forms.Form):
+class MaintenanceStepForm(PortalForm):
     status = forms.ChoiceField(choices=[])
     body = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=10_000, label="Public message")

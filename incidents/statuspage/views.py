@@ -83,7 +83,7 @@ def history(request):
         page = selectors.page_settings()
         try:
             page_number = request.GET.get("page", "1")
-            offset = max(0, min(int(page_number) - 1, 120)) if page_number.isdigit() and len(page_number) <= 3 else 0
+            offset = max(0, min(int(page_number) - 1, 120)) if page_number.isdecimal() and len(page_number) <= 3 else 0
         except ValueError:
             offset = 0
         end = timezone.localdate().replace(day=1)

@@ -1,4 +1,5 @@
 from django import template
+from django.template.defaultfilters import date as date_filter
 from django.utils import timezone
 
 from ..links import external_link, safe_url
@@ -36,6 +37,19 @@ def duration(value):
     if hours:
         return f"{hours} h {minutes:02d} min"
     return f"{minutes} min"
+
+
+@register.filter(expects_localtime=False)
+def any_date(value, fmt=None):
+    """The `date` filter for a time that may lie beyond the calendar in the page's time zone
+    (a row written before input was bounded, say an override ending 9999-12-31 23:59 UTC, which
+    is year 10000 in Auckland): shown in UTC with its year then, instead of failing the page."""
+    if value is None or value == "":
+        return ""
+    try:
+        return date_filter(timezone.template_localtime(value), fmt)
+    except OverflowError:
+        return f"{value:%Y-%m-%d %H:%M} UTC"
 
 
 @register.filter

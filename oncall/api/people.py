@@ -14,13 +14,15 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import MethodNotAllowed
 from rest_framework.response import Response
 
+from incidents.bounded import PortalModelSerializer, PortalSerializer
+
 from ..notifications import selectors as notification_selectors
 from ..services import calendars, people
 
 User = get_user_model()
 
 
-class ReachabilitySerializer(serializers.Serializer):
+class ReachabilitySerializer(PortalSerializer):
     count = serializers.IntegerField(source="methods_count")
     active = serializers.IntegerField(source="methods_active")
     last_failure = serializers.SerializerMethodField()
@@ -37,7 +39,7 @@ class TimeZoneField(serializers.CharField):
         return profile.time_zone if profile else ""
 
 
-class PersonSerializer(serializers.ModelSerializer):
+class PersonSerializer(PortalModelSerializer):
     groups = serializers.SlugRelatedField(slug_field="name", many=True, queryset=Group.objects.all(), required=False)
     time_zone = TimeZoneField(required=False, allow_blank=True, max_length=64)
     contact_methods = ReachabilitySerializer(source="*", read_only=True)
@@ -57,7 +59,7 @@ class PersonUpdateSerializer(PersonSerializer):
         read_only_fields = ["username", "last_login", "date_joined"]
 
 
-class ProfileSerializer(serializers.ModelSerializer):
+class ProfileSerializer(PortalModelSerializer):
     groups = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
     time_zone = TimeZoneField(required=False, allow_blank=True, max_length=64)
 
@@ -67,7 +69,7 @@ class ProfileSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "username", "email", "groups"]
 
 
-class CalendarSerializer(serializers.Serializer):
+class CalendarSerializer(PortalSerializer):
     url = serializers.CharField()
     webcal_url = serializers.CharField()
 

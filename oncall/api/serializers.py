@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 from rest_framework import serializers
 
+from incidents.bounded import PortalModelSerializer, PortalSerializer
 from incidents.integrations.models import Integration
 from incidents.models import Service
 from incidents.rules import may_read_secret
@@ -16,7 +17,7 @@ from ..services.schedules import LayerSpec, RestrictionSpec
 User = get_user_model()
 
 
-class UserRefSerializer(serializers.Serializer):
+class UserRefSerializer(PortalSerializer):
     id = serializers.IntegerField()
     username = serializers.CharField()
     name = serializers.SerializerMethodField()
@@ -25,19 +26,19 @@ class UserRefSerializer(serializers.Serializer):
         return user.get_full_name() or user.username
 
 
-class ParticipantSerializer(serializers.Serializer):
+class ParticipantSerializer(PortalSerializer):
     user = serializers.PrimaryKeyRelatedField(queryset=User.objects.all(), allow_null=True)
     turns = serializers.IntegerField(min_value=1, default=1)
 
 
-class RestrictionSerializer(serializers.Serializer):
+class RestrictionSerializer(PortalSerializer):
     weekdays = serializers.ListField(child=serializers.IntegerField(min_value=0, max_value=6), min_length=1)
     start = serializers.TimeField(help_text="Local time in the schedule's zone, on each of `weekdays`.")
     end = serializers.TimeField(help_text="Before the start: the window runs past midnight; equal to the start: it runs 24 h "
                                           "from the start, to the same time the next day.")
 
 
-class LayerSerializer(serializers.Serializer):
+class LayerSerializer(PortalSerializer):
     id = serializers.IntegerField(required=False)
     name = serializers.CharField(max_length=80)
     position = serializers.IntegerField(read_only=True)
@@ -78,7 +79,7 @@ class LayerSerializer(serializers.Serializer):
         )
 
 
-class ScheduleSerializer(serializers.ModelSerializer):
+class ScheduleSerializer(PortalModelSerializer):
     layers = LayerSerializer(many=True, required=False)
     ical_url = serializers.SerializerMethodField()
 
@@ -96,7 +97,7 @@ class ScheduleSerializer(serializers.ModelSerializer):
         return settings.SITE_URL + reverse("oncall:ical_schedule", args=[schedule.ical_token])
 
 
-class OverrideSerializer(serializers.ModelSerializer):
+class OverrideSerializer(PortalModelSerializer):
     schedule = serializers.PrimaryKeyRelatedField(queryset=Schedule.objects.filter(archived_at__isnull=True))
     layer = serializers.PrimaryKeyRelatedField(queryset=Layer.objects.all(), required=False, allow_null=True)
     user = serializers.PrimaryKeyRelatedField(queryset=User.objects.all())
@@ -108,13 +109,13 @@ class OverrideSerializer(serializers.ModelSerializer):
         read_only_fields = ["created_at"]
 
 
-class TargetSerializer(serializers.Serializer):
+class TargetSerializer(PortalSerializer):
     kind = serializers.ChoiceField(choices=TargetKind.choices)
     id = serializers.IntegerField()
     label = serializers.CharField(read_only=True)
 
 
-class LevelSerializer(serializers.Serializer):
+class LevelSerializer(PortalSerializer):
     condition = serializers.ChoiceField(choices=EscalationLevel._meta.get_field("condition").choices, default="acknowledged")
     delay_seconds = serializers.IntegerField(min_value=0, default=0)
     severities = serializers.ListField(child=serializers.CharField(), default=list)
@@ -137,7 +138,7 @@ class LevelSerializer(serializers.Serializer):
                          round_robin_seconds=data["round_robin_seconds"])
 
 
-class EscalationPolicySerializer(serializers.ModelSerializer):
+class EscalationPolicySerializer(PortalModelSerializer):
     levels = LevelSerializer(many=True)
     services = serializers.SlugRelatedField(slug_field="slug", queryset=Service.active.all(), many=True, required=False)
     integrations = serializers.SlugRelatedField(

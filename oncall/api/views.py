@@ -11,6 +11,7 @@ from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from incidents import untrusted
 from incidents.api.archive import ArchiveActions
 from incidents.api.idempotency import IdempotentCreateMixin
 from incidents.exceptions import InvalidInput
@@ -31,11 +32,17 @@ def _instant(request, name: str, default=None):
         if default is None:
             raise InvalidInput(f"Give “{name}” as an ISO 8601 instant.", field=name)
         return default
-    value = parse_datetime(raw.replace(" ", "+"))
+    try:
+        value = parse_datetime(raw.replace(" ", "+"))
+    except ValueError:  # well formed, but no such day or time (month 13, February 30)
+        value = None
     if value is None:
-        raise InvalidInput(f"“{raw}” is not an ISO 8601 instant.", field=name)
+        raise InvalidInput(f"“{raw[:40]}” is not an ISO 8601 instant.", field=name)
     if timezone.is_naive(value):
-        raise InvalidInput(f"“{raw}” needs a UTC offset (e.g. Z or +02:00).", field=name)
+        raise InvalidInput(f"“{raw[:40]}” needs a UTC offset (e.g. Z or +02:00).", field=name)
+    if not untrusted.in_calendar(value):
+        low, high = untrusted.year_range()
+        raise InvalidInput(f"Give an instant between the years {low} and {high}.", field=name)
     return value
 
 

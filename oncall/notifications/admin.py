@@ -1,20 +1,20 @@
-from django import forms
 from django.contrib import admin, messages
 
+from incidents.bounded import PortalAdmin, PortalModelForm, PortalTabularInline
 from incidents.exceptions import InvalidInput
 
 from . import services
 from .models import ContactMethod, Notification, NotificationRule, NotificationStatus, StakeholderSubscription, UpdateReminder
 
 
-class NotificationRuleInline(admin.TabularInline):
+class NotificationRuleInline(PortalTabularInline):
     model = NotificationRule
     extra = 0
     fields = ["user", "delay_minutes"]
     readonly_fields = ["user"]
 
 
-class TargetCheckedForm(forms.ModelForm):
+class TargetCheckedForm(PortalModelForm):
     """Runs the same target validation (address syntax, URL guard) as the pages and the API."""
 
     def clean(self):
@@ -28,7 +28,7 @@ class TargetCheckedForm(forms.ModelForm):
 
 
 @admin.register(ContactMethod)
-class ContactMethodAdmin(admin.ModelAdmin):
+class ContactMethodAdmin(PortalAdmin):
     form = TargetCheckedForm
     list_display = ["user", "kind", "label", "display_target", "is_active", "rate_limit_count", "rate_limit_window", "created_at"]
     list_filter = ["kind", "is_active"]
@@ -53,14 +53,14 @@ class ContactMethodAdmin(admin.ModelAdmin):
 
 
 @admin.register(NotificationRule)
-class NotificationRuleAdmin(admin.ModelAdmin):
+class NotificationRuleAdmin(PortalAdmin):
     list_display = ["user", "contact_method", "delay_minutes"]
     search_fields = ["user__username"]
     list_select_related = ["user", "contact_method"]
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(PortalAdmin):
     list_display = ["created_at", "status", "channel", "user", "subscription", "target", "title", "incident", "attempts", "error"]
     list_filter = ["status", "channel", "composer"]
     search_fields = ["dedup_key", "user__username", "incident__number", "error", "target"]
@@ -80,7 +80,7 @@ class NotificationAdmin(admin.ModelAdmin):
 
 
 @admin.register(StakeholderSubscription)
-class StakeholderSubscriptionAdmin(admin.ModelAdmin):
+class StakeholderSubscriptionAdmin(PortalAdmin):
     form = TargetCheckedForm
     list_display = ["name", "kind", "display_target", "frequency", "is_active"]
     list_filter = ["kind", "frequency", "is_active"]
@@ -94,7 +94,7 @@ class StakeholderSubscriptionAdmin(admin.ModelAdmin):
 
 
 @admin.register(UpdateReminder)
-class UpdateReminderAdmin(admin.ModelAdmin):
+class UpdateReminderAdmin(PortalAdmin):
     list_display = ["incident", "status", "due_at", "sequence"]
     list_filter = ["status"]
     list_select_related = ["incident"]

@@ -1,11 +1,12 @@
 from django import forms
 
+from incidents.bounded import PortalForm
 from incidents.models import Severity
 
 from .models import SUBSCRIPTION_KINDS, ChannelKind, ContactMethod, Frequency
 
 
-class ContactMethodForm(forms.Form):
+class ContactMethodForm(PortalForm):
     kind = forms.ChoiceField(choices=ChannelKind.choices)
     target = forms.CharField(
         max_length=2000, label="Address or URL",
@@ -28,7 +29,7 @@ class ContactMethodForm(forms.Form):
         })
 
 
-class RuleForm(forms.Form):
+class RuleForm(PortalForm):
     contact_method = forms.ModelChoiceField(queryset=ContactMethod.objects.none(), empty_label=None)
     delay_minutes = forms.IntegerField(
         min_value=0, max_value=1440, initial=5, label="After (minutes)",
@@ -41,7 +42,7 @@ class RuleForm(forms.Form):
             self.fields["contact_method"].queryset = ContactMethod.objects.filter(user=user)
 
 
-class SubscriptionForm(forms.Form):
+class SubscriptionForm(PortalForm):
     name = forms.CharField(max_length=120, help_text="e.g. Executive team, #incidents channel.")
     kind = forms.ChoiceField(choices=[c for c in ChannelKind.choices if c[0] in SUBSCRIPTION_KINDS])
     target = forms.CharField(max_length=2000, label="Webhook URL or email addresses", help_text="Several addresses: separate with commas.")

@@ -82,7 +82,7 @@ def _form_error(form, exc: DomainError):
 
 def my_notifications(request):
     user_id = request.GET.get("user", "")
-    return redirect("notifications:person", user_id=int(user_id) if user_id.isdigit() else request.user.pk)
+    return redirect("notifications:person", user_id=int(user_id) if user_id.isdecimal() and len(user_id) <= 18 else request.user.pk)
 
 
 def person_settings(request, user_id):

@@ -3,6 +3,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from rest_framework import serializers
 
+from incidents.bounded import PortalModelSerializer, PortalSerializer
 from incidents.markdown import render_markdown
 from incidents.models import Incident
 
@@ -20,7 +21,7 @@ class AnyUserField(serializers.SlugRelatedField):
         super().__init__(**kwargs)
 
 
-class SectionSerializer(serializers.ModelSerializer):
+class SectionSerializer(PortalModelSerializer):
     html = serializers.SerializerMethodField()
 
     class Meta:
@@ -31,7 +32,7 @@ class SectionSerializer(serializers.ModelSerializer):
         return str(render_markdown(section.body))
 
 
-class ActionItemSerializer(serializers.ModelSerializer):
+class ActionItemSerializer(PortalModelSerializer):
     incident = serializers.SlugRelatedField(slug_field="number", queryset=Incident.objects.all())
     owner = AnyUserField(required=False, allow_null=True)
     postmortem = serializers.SerializerMethodField()
@@ -55,7 +56,7 @@ class ActionItemSerializer(serializers.ModelSerializer):
         return attrs
 
 
-class ActionItemUpdateSerializer(serializers.Serializer):
+class ActionItemUpdateSerializer(PortalSerializer):
     title = serializers.CharField(max_length=200, required=False)
     description = serializers.CharField(required=False, allow_blank=True, max_length=10_000)
     owner = AnyUserField(required=False, allow_null=True)
@@ -66,7 +67,7 @@ class ActionItemUpdateSerializer(serializers.Serializer):
     ticket_url = serializers.URLField(required=False, allow_blank=True, max_length=500)
 
 
-class PostmortemSerializer(serializers.ModelSerializer):
+class PostmortemSerializer(PortalModelSerializer):
     id = serializers.CharField(source="incident.number", read_only=True)
     incident = serializers.CharField(source="incident.number", read_only=True)
     template = serializers.SlugRelatedField(slug_field="name", read_only=True)
@@ -87,7 +88,7 @@ class PostmortemSerializer(serializers.ModelSerializer):
         return f"{settings.SITE_URL}{pm.get_absolute_url()}"
 
 
-class PostmortemCreateSerializer(serializers.Serializer):
+class PostmortemCreateSerializer(PortalSerializer):
     incident = serializers.SlugRelatedField(slug_field="number", queryset=Incident.objects.all())
     template = serializers.SlugRelatedField(slug_field="name", queryset=PostmortemTemplate.objects.all(), required=False)
     owner = AnyUserField(required=False, allow_null=True)
@@ -95,7 +96,7 @@ class PostmortemCreateSerializer(serializers.Serializer):
     reviewers = AnyUserField(many=True, required=False)
 
 
-class PostmortemUpdateSerializer(serializers.Serializer):
+class PostmortemUpdateSerializer(PortalSerializer):
     title = serializers.CharField(max_length=200, required=False)
     owner = AnyUserField(required=False, allow_null=True)
     due_at = serializers.DateTimeField(required=False)
@@ -107,11 +108,11 @@ class PostmortemUpdateSerializer(serializers.Serializer):
                                      help_text="Section key -> Markdown body.")
 
 
-class PublishSerializer(serializers.Serializer):
+class PublishSerializer(PortalSerializer):
     public_summary = serializers.CharField(required=False, allow_blank=True, max_length=5_000)
 
 
-class SeverityMetricsSerializer(serializers.Serializer):
+class SeverityMetricsSerializer(PortalSerializer):
     severity = serializers.CharField()
     label = serializers.CharField()
     incidents = serializers.IntegerField()
@@ -127,48 +128,48 @@ class SeverityMetricsSerializer(serializers.Serializer):
     mttr_within_target = serializers.BooleanField(allow_null=True)
 
 
-class RangeSerializer(serializers.Serializer):
+class RangeSerializer(PortalSerializer):
     since = serializers.DateField()
     until = serializers.DateField()
     rule = serializers.CharField(help_text="Which incidents count: those declared in the range; durations in full.")
 
 
-class MtbfSerializer(serializers.Serializer):
+class MtbfSerializer(PortalSerializer):
     service = serializers.CharField()
     incidents = serializers.IntegerField()
     mtbf_seconds = serializers.FloatField(allow_null=True)
 
 
-class DetectionSourceSerializer(serializers.Serializer):
+class DetectionSourceSerializer(PortalSerializer):
     source = serializers.CharField()
     label = serializers.CharField()
     count = serializers.IntegerField()
     share = serializers.FloatField(allow_null=True)
 
 
-class DetectionSerializer(serializers.Serializer):
+class DetectionSerializer(PortalSerializer):
     sources = DetectionSourceSerializer(many=True)
     alert_share = serializers.FloatField(allow_null=True)
     alert_target = serializers.FloatField()
 
 
-class FalsePositiveSerializer(serializers.Serializer):
+class FalsePositiveSerializer(PortalSerializer):
     count = serializers.IntegerField()
     rate = serializers.FloatField(allow_null=True, help_text="False positives / resolved incidents.")
 
 
-class RepeatGroupSerializer(serializers.Serializer):
+class RepeatGroupSerializer(PortalSerializer):
     service = serializers.CharField()
     root_cause_tag = serializers.CharField()
     incidents = serializers.IntegerField()
 
 
-class RepeatSerializer(serializers.Serializer):
+class RepeatSerializer(PortalSerializer):
     count = serializers.IntegerField(help_text="Incidents beyond the first in each (service, root-cause tag) group.")
     groups = RepeatGroupSerializer(many=True)
 
 
-class ActionItemCountsSerializer(serializers.Serializer):
+class ActionItemCountsSerializer(PortalSerializer):
     total = serializers.IntegerField()
     done = serializers.IntegerField()
     open = serializers.IntegerField()
@@ -176,7 +177,7 @@ class ActionItemCountsSerializer(serializers.Serializer):
     wont_do = serializers.IntegerField()
 
 
-class PostmortemCountsSerializer(serializers.Serializer):
+class PostmortemCountsSerializer(PortalSerializer):
     total = serializers.IntegerField()
     published = serializers.IntegerField()
     on_time = serializers.IntegerField()
@@ -186,7 +187,7 @@ class PostmortemCountsSerializer(serializers.Serializer):
     on_time_rate = serializers.FloatField(allow_null=True, help_text="On time / (published + overdue unpublished).")
 
 
-class MetricsSerializer(serializers.Serializer):
+class MetricsSerializer(PortalSerializer):
     range = RangeSerializer()
     incidents = serializers.IntegerField()
     resolved = serializers.IntegerField()

@@ -182,14 +182,14 @@ def test_malformed_payload_is_400_naming_the_problem(am, client_json, body, need
     assert needle in response.json()["message"]
 
 
-def test_one_bad_alert_rejects_the_whole_delivery_without_partial_records(am, client_json):
+def test_one_bad_alert_is_refused_alone_and_named(am, client_json):
     _integration, key = am
     bad = am_alert(fingerprint="bad")
     bad["status"] = "exploded"
     response = client_json(url(key), am_payload(am_alert(), bad))
-    assert response.status_code == 400
-    assert "alerts[1].status" in response.json()["message"]
-    assert not Alert.objects.exists() and not Incident.objects.exists()
+    assert response.status_code == 200  # Alertmanager would re-send the whole group after a 4xx/5xx: keep the good one
+    assert response.json()["refused"] == [{"index": 1, "errors": ["alerts[1].status must be 'firing' or 'resolved', not 'exploded'."]}]
+    assert Alert.objects.get().fingerprint != "bad" and Incident.objects.count() == 1
 
 
 def test_unknown_revoked_or_wrong_kind_key_is_404_revealing_nothing(am, make_integration, client_json):

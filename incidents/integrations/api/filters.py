@@ -1,9 +1,11 @@
 import django_filters
 
+from incidents.bounded import PortalFilterSet
+
 from ..models import Alert, AlertStatus, Integration, IntegrationKind
 
 
-class IntegrationFilter(django_filters.FilterSet):
+class IntegrationFilter(PortalFilterSet):
     service = django_filters.CharFilter(field_name="service__slug")
     kind = django_filters.ChoiceFilter(choices=IntegrationKind.choices)
     active = django_filters.BooleanFilter(field_name="revoked_at", lookup_expr="isnull")
@@ -14,7 +16,7 @@ class IntegrationFilter(django_filters.FilterSet):
         fields = ["service", "kind", "active", "archived"]
 
 
-class AlertFilter(django_filters.FilterSet):
+class AlertFilter(PortalFilterSet):
     integration = django_filters.UUIDFilter(field_name="integration__public_id")
     service = django_filters.CharFilter(field_name="integration__service__slug")
     incident = django_filters.CharFilter(field_name="incident__number")

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.urls import reverse
 from rest_framework import serializers
 
+from incidents.bounded import PortalModelSerializer, PortalSerializer
 from incidents.models import Service, Severity
 
 from ..models import Alert, Integration, IntegrationKind, IntegrationMaintenance, Runbook
@@ -17,7 +18,7 @@ def endpoint_url(integration: Integration, key: str = KEY_PLACEHOLDER) -> str:
     return settings.SITE_URL + reverse(name, kwargs={"key": key})
 
 
-class IntegrationSerializer(serializers.ModelSerializer):
+class IntegrationSerializer(PortalModelSerializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
     service = serializers.SlugRelatedField(slug_field="slug", queryset=Service.active.all())
     default_severity = serializers.SlugRelatedField(slug_field="key", queryset=Severity.objects.filter(is_active=True), required=False)
@@ -60,7 +61,7 @@ class IntegrationCreatedSerializer(IntegrationSerializer):
         return self.context["key"]
 
 
-class AlertSerializer(serializers.ModelSerializer):
+class AlertSerializer(PortalModelSerializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
     integration = serializers.UUIDField(source="integration.public_id")
     integration_name = serializers.CharField(source="integration.name")
@@ -78,7 +79,7 @@ class AlertSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class MaintenanceWindowSerializer(serializers.ModelSerializer):
+class MaintenanceWindowSerializer(PortalModelSerializer):
     integration = serializers.SlugRelatedField(slug_field="public_id", queryset=Integration.objects.all())
 
     class Meta:
@@ -93,7 +94,7 @@ class MaintenanceWindowSerializer(serializers.ModelSerializer):
         return attrs
 
 
-class RunbookSerializer(serializers.ModelSerializer):
+class RunbookSerializer(PortalModelSerializer):
     services = serializers.SlugRelatedField(slug_field="slug", queryset=Service.objects.all(), many=True, required=False)
 
     class Meta:
@@ -105,5 +106,5 @@ class RunbookSerializer(serializers.ModelSerializer):
         read_only_fields = ["created_at", "updated_at"]
 
 
-class TestAlertSerializer(serializers.Serializer):
+class TestAlertSerializer(PortalSerializer):
     open_incident = serializers.BooleanField(default=False)

@@ -3,19 +3,37 @@
 https://prometheus.io/docs/alerting/latest/configuration/#webhook_config: a group
 notification carrying `alerts`, each with `status`, `labels`, `annotations`, `startsAt`,
 `endsAt`, `generatorURL` and `fingerprint`. An alert's state is its `status`: firing alerts
-carry a zero or future `endsAt`, so `endsAt` decides nothing."""
+carry a zero or future `endsAt`, so `endsAt` decides nothing.
 
-from .base import FIRING, RESOLVED, AlertIn, PayloadError, parse_time, stable_fingerprint, string_map
+Each alert of the group is read on its own: one that cannot be read is refused by name
+(`alerts[2].status ...`) and the others are recorded, since Alertmanager re-sends the whole
+group after a non-2xx answer and a bad alert would fail the same way for ever. A `startsAt`
+outside the calendar becomes the time of receipt (the service's default), an `endsAt` outside
+it is ignored."""
+
+from .base import (
+    FIRING,
+    OUT_OF_CALENDAR,
+    RESOLVED,
+    AlertIn,
+    Parsed,
+    PayloadError,
+    Refusal,
+    parse_time,
+    refuse_field,
+    stable_fingerprint,
+    string_map,
+)
 
 STATUSES = {"firing": FIRING, "resolved": RESOLVED}
 
 
-def parse(data) -> list[AlertIn]:
+def parse(data) -> Parsed:
     if not isinstance(data, dict):
         raise PayloadError("The payload must be a JSON object (an Alertmanager webhook notification).")
     version = data.get("version", "4")
     if str(version) != "4":
-        raise PayloadError(f"Unsupported payload version {version!r}: this receiver takes version 4.")
+        raise PayloadError(f"Unsupported payload version {str(version)[:40]!r}: this receiver takes version 4.")
     alerts = data.get("alerts")
     if not isinstance(alerts, list):
         raise PayloadError("alerts: a list of alerts is required.")
@@ -29,23 +47,27 @@ def parse(data) -> list[AlertIn]:
         "externalURL": external_url,
         "groupLabels": data.get("groupLabels") or {},
     }
-    parsed, errors = [], []
+    parsed = Parsed()
     for i, alert in enumerate(alerts):
+        if not isinstance(alert, dict):
+            parsed.refused.append(Refusal(i, [f"alerts[{i}] must be an object."]))
+            continue
         try:
-            parsed.append(_alert(alert, group_key, common))
+            parsed.alerts.append(_alert(alert, group_key, common, i))
         except PayloadError as exc:
-            errors.extend(f"alerts[{i}].{e}" for e in exc.errors)
-    if errors:
-        raise PayloadError(errors[0], errors)
+            parsed.refused.append(Refusal(i, refuse_field(exc, f"alerts[{i}].")))
     return parsed
 
 
-def _alert(alert, group_key: str, common: dict) -> AlertIn:
-    if not isinstance(alert, dict):
-        raise PayloadError("each alert must be an object.")
+def _time(value, name: str):
+    parsed = parse_time(value, name)
+    return None if parsed is OUT_OF_CALENDAR else parsed
+
+
+def _alert(alert, group_key: str, common: dict, index: int) -> AlertIn:
     status = alert.get("status")
-    if status not in STATUSES:
-        raise PayloadError(f"status must be 'firing' or 'resolved', not {status!r}.")
+    if not isinstance(status, str) or status not in STATUSES:
+        raise PayloadError(f"status must be 'firing' or 'resolved', not {str(status)[:40]!r}.")
     labels = string_map(alert.get("labels"), "labels")
     if not labels:
         raise PayloadError("labels: at least one label is required.")
@@ -68,15 +90,16 @@ def _alert(alert, group_key: str, common: dict) -> AlertIn:
         action=STATUSES[status],
         fingerprint=fingerprint,
         group_value=group_key,
-        title=title[:1024],
+        title=title,
         description=annotations.get("description", ""),
         source_severity=labels.get("severity", ""),
         labels=labels,
         annotations=annotations,
         links=links,
         payload={**common, "alert": alert},
-        starts_at=parse_time(alert.get("startsAt"), "startsAt"),
-        ends_at=parse_time(alert.get("endsAt"), "endsAt"),
+        starts_at=_time(alert.get("startsAt"), "startsAt"),
+        ends_at=_time(alert.get("endsAt"), "endsAt"),
         fields={**labels, "groupKey": group_key, "fingerprint": fingerprint, "receiver": str(common["receiver"])},
         counts_as_occurrence=False,  # decided by the service: a re-sent firing is no new occurrence
+        index=index,
     )

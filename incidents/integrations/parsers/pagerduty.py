@@ -7,7 +7,7 @@ component, group, class, custom_details), `links`, `images`."""
 
 import uuid
 
-from .base import ACKNOWLEDGE, FIRING, RESOLVED, AlertIn, PayloadError, parse_time
+from .base import ACKNOWLEDGE, FIRING, OUT_OF_CALENDAR, RESOLVED, AlertIn, Parsed, PayloadError, parse_time
 
 ACTIONS = {"trigger": FIRING, "acknowledge": ACKNOWLEDGE, "resolve": RESOLVED}
 SEVERITIES = ("critical", "error", "warning", "info")
@@ -24,10 +24,15 @@ def routing_key(data) -> str:
     return key
 
 
-def parse(data) -> list[AlertIn]:
+def parse(data) -> Parsed:
+    """One event: a Parsed with one alert, or a PayloadError (PagerDuty refuses the event)."""
+    return Parsed(alerts=[_event(data)])
+
+
+def _event(data) -> AlertIn:
     errors = []
     action = data.get("event_action")
-    if action not in ACTIONS:
+    if not isinstance(action, str) or action not in ACTIONS:
         errors.append("'event_action' must be one of trigger, acknowledge, resolve")
     dedup_key = data.get("dedup_key")
     if dedup_key is not None and (not isinstance(dedup_key, str) or not dedup_key):
@@ -47,12 +52,14 @@ def parse(data) -> list[AlertIn]:
         raise PayloadError("Event object is invalid", errors)
     payload = payload if isinstance(payload, dict) else {}
     if action != "trigger":
-        return [AlertIn(action=ACTIONS[action], fingerprint=dedup_key, group_value=dedup_key, payload=data)]
+        return AlertIn(action=ACTIONS[action], fingerprint=dedup_key, group_value=dedup_key, payload=data)
     dedup_key = dedup_key or uuid.uuid4().hex
     try:
         timestamp = parse_time(payload.get("timestamp"), "payload.timestamp")
     except PayloadError as exc:
         raise PayloadError("Event object is invalid", [f"'{exc.message}'"]) from None
+    if timestamp is OUT_OF_CALENDAR:  # optional in the format: the time of receipt stands in
+        timestamp = None
     details = payload.get("custom_details")
     links = [{"href": str(link["href"]), "text": str(link.get("text") or link["href"])}
              for link in data.get("links") or [] if link.get("href")]
@@ -67,7 +74,7 @@ def parse(data) -> list[AlertIn]:
         fields.update({str(k): str(v) for k, v in details.items() if isinstance(v, (str, int, float, bool))})
     fields["dedup_key"] = dedup_key
     labels = {name: str(payload[name]) for name in ("source", "component", "group", "class") if payload.get(name)}
-    return [AlertIn(
+    return AlertIn(
         action=FIRING,
         fingerprint=dedup_key,
         group_value=dedup_key,
@@ -81,7 +88,7 @@ def parse(data) -> list[AlertIn]:
         starts_at=timestamp,
         fields=fields,
         counts_as_occurrence=True,
-    )]
+    )
 
 
 def _check_payload(payload) -> list[str]:

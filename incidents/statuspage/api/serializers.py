@@ -1,11 +1,12 @@
 from rest_framework import serializers
 
+from incidents.bounded import PortalModelSerializer, PortalSerializer
 from incidents.models import Maintenance, MaintenanceStatus, Service
 
 from ..models import ComponentGroup, ComponentStatus, StatusComponent
 
 
-class StatusComponentSerializer(serializers.ModelSerializer):
+class StatusComponentSerializer(PortalModelSerializer):
     id = serializers.CharField(source="code", read_only=True)
     service = serializers.SlugRelatedField(slug_field="slug", queryset=Service.active.all())
     group = serializers.SlugRelatedField(slug_field="code", queryset=ComponentGroup.objects.all(), required=False, allow_null=True)
@@ -19,7 +20,7 @@ class StatusComponentSerializer(serializers.ModelSerializer):
         extra_kwargs = {"name": {"required": False}}
 
 
-class MaintenanceSerializer(serializers.ModelSerializer):
+class MaintenanceSerializer(PortalModelSerializer):
     id = serializers.SerializerMethodField()
     services = serializers.SlugRelatedField(slug_field="slug", queryset=Service.active.all(), many=True)
     public_id = serializers.SerializerMethodField()
@@ -38,6 +39,6 @@ class MaintenanceSerializer(serializers.ModelSerializer):
         return record.code if record else None
 
 
-class MaintenanceStepSerializer(serializers.Serializer):
+class MaintenanceStepSerializer(PortalSerializer):
     status = serializers.ChoiceField(choices=MaintenanceStatus.choices)
     body = serializers.CharField(required=False, allow_blank=True, max_length=10_000, default="")

@@ -1,12 +1,13 @@
 from rest_framework import serializers
 
+from incidents.bounded import PortalModelSerializer
 from incidents.models import Severity
 from incidents.rules import may_read_secret
 
 from ..models import ChannelKind, ContactMethod, Frequency, Notification, NotificationRule, StakeholderSubscription
 
 
-class NotificationRuleSerializer(serializers.ModelSerializer):
+class NotificationRuleSerializer(PortalModelSerializer):
     contact_method = serializers.SlugRelatedField(slug_field="public_id", queryset=ContactMethod.objects.all())
 
     class Meta:
@@ -14,7 +15,7 @@ class NotificationRuleSerializer(serializers.ModelSerializer):
         fields = ["id", "contact_method", "delay_minutes"]
 
 
-class ContactMethodSerializer(serializers.ModelSerializer):
+class ContactMethodSerializer(PortalModelSerializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
     kind = serializers.ChoiceField(choices=ChannelKind.choices)
     secret = serializers.CharField(read_only=True, help_text="Verifies generic webhook signatures (Standard Webhooks).")
@@ -29,7 +30,7 @@ class ContactMethodSerializer(serializers.ModelSerializer):
         return sorted(rule.delay_minutes for rule in method.rules.all())
 
 
-class NotificationSerializer(serializers.ModelSerializer):
+class NotificationSerializer(PortalModelSerializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
     incident = serializers.SlugRelatedField(slug_field="number", read_only=True)
     user = serializers.SlugRelatedField(slug_field="username", read_only=True)
@@ -45,7 +46,7 @@ class NotificationSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class StakeholderSubscriptionSerializer(serializers.ModelSerializer):
+class StakeholderSubscriptionSerializer(PortalModelSerializer):
     severities = serializers.SlugRelatedField(slug_field="key", many=True, queryset=Severity.objects.all(), required=False)
     frequency = serializers.ChoiceField(choices=Frequency.choices, default=Frequency.REALTIME)
     target = serializers.CharField(

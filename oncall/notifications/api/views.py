@@ -5,6 +5,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from incidents.api.idempotency import IdempotentCreateMixin
+from incidents.bounded import PortalFilterSet
 
 from .. import selectors, services
 from ..models import ContactMethod, Notification, NotificationRule, NotificationStatus
@@ -73,7 +74,7 @@ class NotificationRuleViewSet(
         services.notification_rule_delete(rule=instance, by=self.request.user)
 
 
-class NotificationFilter(django_filters.FilterSet):
+class NotificationFilter(PortalFilterSet):
     incident = django_filters.CharFilter(field_name="incident__number")
     status = django_filters.MultipleChoiceFilter(choices=NotificationStatus.choices)
     user = django_filters.CharFilter(field_name="user__username")
