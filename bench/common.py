@@ -24,11 +24,12 @@ def percentile(values: list[float], p: float) -> float:
 
 class Receiver:
     """A local threaded HTTP receiver for webhook notifications: counts POSTs and keeps
-    (time.monotonic() on arrival, body) for each."""
+    (time.monotonic() on arrival, body) for each in `arrivals`, (arrival, path, body) in `deliveries`."""
 
     def __init__(self):
         self.count = 0
         self.arrivals: list[tuple[float, bytes]] = []
+        self.deliveries: list[tuple[float, str, bytes]] = []
         lock = threading.Lock()
         state = self
 
@@ -39,6 +40,7 @@ class Receiver:
                 with lock:
                     state.count += 1
                     state.arrivals.append((arrived, body))
+                    state.deliveries.append((arrived, self.path, body))
                 self.send_response(200)
                 self.end_headers()
                 self.wfile.write(b"ok")
