@@ -2,6 +2,7 @@
 
 import logging
 import sys
+import time
 
 from django.core.cache import cache
 from django.db import InterfaceError, OperationalError, connection
@@ -46,13 +47,14 @@ def _broker_ok() -> bool:
 
 
 def _cache_ok() -> bool:
+    token = f"{time.time_ns()}"
     try:
-        cache.set("readyz", "ok", 10)
-        cache.get("readyz")
+        cache.set("readyz", token, 10)
+        if cache.get("readyz") == token:  # the cache fails soft: a write that did not land is "down"
+            return True
     except Exception as exc:
         logger.warning("readyz: cache unreachable: %s", exc)
-        return False
-    return True
+    return False
 
 
 @never_cache

@@ -56,6 +56,7 @@ class Run:
     env: dict
     web_port: int
     procs: dict = field(default_factory=dict)
+    prober: "Prober | None" = None
     faults: list = field(default_factory=list)
     t0: float = 0.0
 
@@ -258,6 +259,44 @@ class Storm:
         return not any(t.is_alive() for t in self.threads)
 
 
+class Prober:
+    """What an operator and a responder see during the run: /readyz and a staff API read every
+    half second; `declare()` posts a declaration (from the fault plan, during an outage)."""
+
+    def __init__(self, port: int, token: str):
+        self.port, self.token = port, token
+        self.seen: list[tuple[float, int, str, int]] = []  # (time, readyz status, readyz body, API status)
+        self.declared: list[tuple[float, str, int, float]] = []  # (time, during, status, seconds)
+        self.stopped = threading.Event()
+
+    def request(self, method: str, path: str, body: bytes | None = None, timeout: float = 15) -> tuple[int, bytes]:
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        try:
+            conn.request(method, path, body=body, headers={
+                "X-Forwarded-Proto": "https", "Authorization": f"Token {self.token}", "Content-Type": "application/json"})
+            response = conn.getresponse()
+            return response.status, response.read()
+        except (OSError, http.client.HTTPException):
+            return 0, b""
+        finally:
+            conn.close()
+
+    def loop(self) -> None:
+        while not self.stopped.wait(0.5):
+            ready, body = self.request("GET", "/readyz")
+            api, _ = self.request("GET", "/api/v1/incidents/?page_size=1")
+            self.seen.append((time.monotonic(), ready, body.decode(errors="replace"), api))
+
+    def declare(self, during: str) -> None:
+        started = time.monotonic()
+        status, _ = self.request("POST", "/api/v1/incidents/", json.dumps(
+            {"title": f"Declared during: {during}", "severity": "P3"}).encode())
+        self.declared.append((started, during, status, time.monotonic() - started))
+
+    def start(self) -> None:
+        threading.Thread(target=self.loop, daemon=True).start()
+
+
 # --- the faults --------------------------------------------------------------------------------
 
 def fault(run: Run, name: str):
@@ -285,7 +324,9 @@ def kill_workers(run: Run, keys: list[str], down: float) -> None:
 def restart_redis(run: Run, redis: RedisServer, down: float) -> None:
     f = fault(run, "Redis restart (broker and cache gone)")
     redis.stop()
-    time.sleep(down)
+    time.sleep(1)
+    run.prober.declare("Redis down")
+    time.sleep(max(0.0, down - (time.monotonic() - f.started)))
     redis.start()
     end(run, f)
 
@@ -293,7 +334,9 @@ def restart_redis(run: Run, redis: RedisServer, down: float) -> None:
 def restart_postgres(run: Run, pg: PostgresCluster, down: float) -> None:
     f = fault(run, "PostgreSQL restart")
     pg.stop("fast")
-    time.sleep(down)
+    time.sleep(1)
+    run.prober.declare("PostgreSQL down")
+    time.sleep(max(0.0, down - (time.monotonic() - f.started)))
     pg.start()
     end(run, f)
 
@@ -391,9 +434,16 @@ def rows(run: Run, storm: Storm, receiver: Receiver, report: dict, people: list[
         f"{lat:.1f} s @ t={run.at(storm.accepted[fp][0]):.1f}" for lat, fp in slowest[:8]))
     if missing[:5]:
         log(f"  missing (fingerprint, person), first few: {missing[:5]}")
-    log("\n  fault                                         start     end   next page after end")
+    log("\n  fault                                         start     end   next page after end   /readyz and staff API meanwhile")
     for f in run.faults:
-        log(f"  {f.name:<44} {run.at(f.started):6.1f}  {run.at(f.ended):6.1f}   {f.recovery:6.2f} s")
+        during = [(ready, body, api) for t, ready, body, api in run.prober.seen if f.started <= t <= f.ended]
+        answers = sorted({f"readyz {ready} {_down(body)} · API {api}" for ready, body, api in during})
+        log(f"  {f.name:<44} {run.at(f.started):6.1f}  {run.at(f.ended):6.1f}   {f.recovery:6.2f} s   {'; '.join(answers)}")
+    for started, during, status, seconds in run.prober.declared:
+        log(f"  declaration at t={run.at(started):.1f} s ({during}): HTTP {status} in {seconds:.2f} s")
+    errors = sum(1 for _t, ready, _b, api in run.prober.seen if (api >= 500 and api != 503) or ready == 500)
+    errors += sum(n for code, n in storm.statuses.items() if code.isdigit() and int(code) >= 500 and code != "503")
+    log(f"  answers 5xx other than 503 during the run: {errors}; declared incidents kept: {report['declared']}")
 
 
     return [
@@ -405,6 +455,15 @@ def rows(run: Run, storm: Storm, receiver: Receiver, report: dict, people: list[
         Row("chaos_page_p99_s", percentile(latencies, 99), "s", "< 10 (alert accepted to first page, with the faults)"),
         Row("chaos_recovery_s", recovery, "s", "< 15 (longest time from a fault's end to the next page delivered)"),
     ]
+
+
+def _down(body: str) -> str:
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return "(no JSON)"
+    down = [name for name, value in data.items() if value == "down"]
+    return "down: " + ",".join(down) if down else "all ok"
 
 
 def write(rows_: list) -> None:
@@ -459,12 +518,14 @@ def main(argv=None) -> int:
         start_beat(run)
         wait_port(run.web_port, 60)
         time.sleep(6)  # workers connect and mingle
+        run.prober = Prober(run.web_port, setup["token"])
 
         storm = Storm(run.web_port, setup["key"], args.alerts, args.fingerprints, args.rate)
         storm_seconds = args.alerts / args.rate
         log(f"… storm: {args.alerts} alerts over {args.fingerprints} fingerprints at {args.rate:.0f}/s (~{storm_seconds:.0f} s), faults:")
         run.t0 = time.monotonic()
         storm.start()
+        run.prober.start()
         faults = schedule_faults(run, pg, redis, storm_seconds)
         if not storm.join(storm_seconds + 120):
             log("  senders still retrying after the storm's time + 120 s")
@@ -477,6 +538,7 @@ def main(argv=None) -> int:
                 break
             time.sleep(0.5)
         time.sleep(3)  # late duplicates would show here
+        run.prober.stopped.set()
         report = portal_side(run, "report")
         dead = [key for key, proc in run.procs.items() if key != "beat-2" and not proc.alive()]
         if dead:

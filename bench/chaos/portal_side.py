@@ -17,8 +17,11 @@ from datetime import timedelta
 
 def seed(receiver_url: str) -> dict:
     from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
     from django.utils import timezone
 
+    from incidents.access import api_token_create
+    from incidents.groups import RESPONDER, ensure_groups
     from incidents.integrations.services import integration_create
     from incidents.models import Service, Severity
     from oncall.models import Condition, RotationKind, TargetKind
@@ -45,7 +48,11 @@ def seed(receiver_url: str) -> dict:
     ])
     _integration, key = integration_create(name="Chaos Alertmanager", service=service, kind="alertmanager",
                                            default_severity=Severity.objects.get(key="P1"), rate_limit_per_minute=0)
-    return {"key": key, "people": [p.username for p in people]}
+    # A responder's API token for the probes: declarations and a staff read during the faults.
+    ensure_groups()
+    people[1].groups.add(Group.objects.get(name=RESPONDER))
+    _token, api_key = api_token_create(user=people[1], name="chaos probe")
+    return {"key": key, "people": [p.username for p in people], "token": api_key}
 
 
 def report() -> dict:
@@ -60,7 +67,9 @@ def report() -> dict:
         if row["incident_id"] is not None and row["incident_id"] not in entry["incidents"]:
             entry["incidents"].append(row["incident_id"])
         entry["count"] += row["count"]
-    return {"fingerprints": fingerprints, "incidents": Incident.objects.count()}
+    # Incidents the storm opened (the probes' declarations have no alerts).
+    return {"fingerprints": fingerprints, "incidents": Incident.objects.filter(alerts__isnull=False).distinct().count(),
+            "declared": Incident.objects.filter(alerts__isnull=True).count()}
 
 
 def main(args: list[str]) -> int:

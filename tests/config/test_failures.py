@@ -101,3 +101,24 @@ def test_staff_page_with_the_database_unreachable_is_a_styled_503(responder):
     assert "Temporarily unavailable" in html and "portal.css" in html
     assert "Traceback" not in html and "OperationalError" not in html and "connection" not in html.lower()
     assert api.status_code == 503 and api.json()["code"] == "unavailable"
+
+
+def dead_cache_settings(backend="config.cache.FailSoftRedisCache"):
+    return {"default": {"BACKEND": backend, "LOCATION": f"redis://127.0.0.1:{free_port()}/0",
+                        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1}}}
+
+
+def test_fail_soft_cache_misses_and_skips_writes_when_redis_is_unreachable():
+    from config.cache import FailSoftRedisCache
+
+    dead = FailSoftRedisCache(dead_cache_settings()["default"]["LOCATION"], {"OPTIONS": {"socket_connect_timeout": 1}})
+    assert dead.get("k", "fallback") == "fallback" and dead.get_many(["k"]) == {}
+    assert dead.add("k", 1) is False and dead.set("k", 1) is None and dead.delete("k") is False
+    assert dead.has_key("k") is False
+
+
+def test_public_status_page_and_readyz_with_the_cache_unreachable(client, settings):
+    settings.CACHES = dead_cache_settings()
+    assert client.get("/status/").status_code == 200
+    response = client.get("/readyz")
+    assert response.status_code == 503 and response.json()["cache"] == "down"
