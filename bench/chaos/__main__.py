@@ -499,6 +499,7 @@ def main(argv=None) -> int:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)  # also when started in the background, where SIGINT is ignored
     try:
         log(f"… PostgreSQL (initdb) and Redis of our own under {root}")
         pg.init()
