@@ -101,3 +101,33 @@ def test_worker_stopped_with_sigterm_finishes_what_it_holds(broker, tmp_path):
         assert lines(out) == ["start held", "done held", "start next", "done next"]
     finally:
         successor.stop()
+
+
+def sweeps_queued(broker: RedisServer, queue: str) -> int:
+    import json
+
+    import redis
+
+    client = redis.Redis.from_url(broker.url)
+    try:
+        messages = [json.loads(raw) for raw in client.lrange(queue, 0, -1)]
+    finally:
+        client.close()
+    return sum(1 for m in messages if m["headers"]["task"] == "incidents.tasks.dispatch_sweep_task")
+
+
+def test_worker_runs_the_sweeps_each_time_it_connects_to_the_broker(broker, tmp_path, settings):
+    """Work written while the broker was down goes out within seconds of its return: the worker
+    sends the sweeps when it connects, and again when it reconnects after a Redis restart."""
+    queue = settings.CELERY_TASK_DEFAULT_QUEUE  # the sweeps' queue; this worker consumes only its own
+    worker = start_worker(broker, tmp_path, "sweeper")
+    try:
+        wait_for(lambda: sweeps_queued(broker, queue) >= 1, 10, "the sweeps sent at start-up")
+        at_start = sweeps_queued(broker, queue)
+        broker.stop()
+        time.sleep(1.5)
+        broker.start()  # Redis keeps its lists (append-only file), so the count only grows
+        wait_for(lambda: sweeps_queued(broker, queue) > at_start, 20, "the sweeps sent after reconnecting")
+        assert worker.alive()
+    finally:
+        worker.stop()
