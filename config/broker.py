@@ -21,7 +21,7 @@ error that the consumer handles by reconnecting) instead of None.
 
 Selected by `CELERY_BROKER_TRANSPORT = "config.broker:Transport"` when the broker is Redis
 (config/settings/base.py). Tested with a real worker and a Redis restart in
-tests/test_broker_restart.py.
+tests/config/test_broker_restart.py.
 """
 
 from kombu.transport import redis

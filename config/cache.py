@@ -4,10 +4,10 @@ turns a page, an ingest or a commit hook into a 500. The cache only ever holds w
 rebuilt (rendered status pages, their version key, rate-limit counters), so running without it
 for a while is slower, never wrong. `incr` still raises: its callers (rate limits) decide."""
 
+import functools
 import logging
 import time
 
-from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.redis import RedisCache
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -25,66 +25,28 @@ def _warn(operation: str, exc: Exception) -> None:
         logger.warning("cache unreachable (%s: %s); carrying on without it", operation, exc)
 
 
+def _fail_soft(name: str, fallback):
+    """RedisCache.<name>, answering fallback(*args, **kwargs) when Redis is unreachable."""
+    method = getattr(RedisCache, name)
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except UNREACHABLE as exc:
+            _warn(name, exc)
+            return fallback(*args, **kwargs)
+
+    return wrapper
+
+
 class FailSoftRedisCache(RedisCache):
-    def get(self, key, default=None, version=None):
-        try:
-            return super().get(key, default, version)
-        except UNREACHABLE as exc:
-            _warn("get", exc)
-            return default
-
-    def get_many(self, keys, version=None):
-        try:
-            return super().get_many(keys, version)
-        except UNREACHABLE as exc:
-            _warn("get_many", exc)
-            return {}
-
-    def has_key(self, key, version=None):
-        try:
-            return super().has_key(key, version)
-        except UNREACHABLE as exc:
-            _warn("has_key", exc)
-            return False
-
-    def set(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
-        try:
-            return super().set(key, value, timeout, version)
-        except UNREACHABLE as exc:
-            _warn("set", exc)
-            return None
-
-    def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
-        try:
-            return super().add(key, value, timeout, version)
-        except UNREACHABLE as exc:
-            _warn("add", exc)
-            return False
-
-    def set_many(self, data, timeout=DEFAULT_TIMEOUT, version=None):
-        try:
-            return super().set_many(data, timeout, version)
-        except UNREACHABLE as exc:
-            _warn("set_many", exc)
-            return list(data)
-
-    def touch(self, key, timeout=DEFAULT_TIMEOUT, version=None):
-        try:
-            return super().touch(key, timeout, version)
-        except UNREACHABLE as exc:
-            _warn("touch", exc)
-            return False
-
-    def delete(self, key, version=None):
-        try:
-            return super().delete(key, version)
-        except UNREACHABLE as exc:
-            _warn("delete", exc)
-            return False
-
-    def delete_many(self, keys, version=None):
-        try:
-            return super().delete_many(keys, version)
-        except UNREACHABLE as exc:
-            _warn("delete_many", exc)
-            return None
+    get = _fail_soft("get", lambda key, default=None, version=None: default)
+    get_many = _fail_soft("get_many", lambda *_a, **_k: {})
+    has_key = _fail_soft("has_key", lambda *_a, **_k: False)
+    set = _fail_soft("set", lambda *_a, **_k: None)
+    add = _fail_soft("add", lambda *_a, **_k: False)
+    set_many = _fail_soft("set_many", lambda data, *_a, **_k: list(data))  # the keys not stored
+    touch = _fail_soft("touch", lambda *_a, **_k: False)
+    delete = _fail_soft("delete", lambda *_a, **_k: False)
+    delete_many = _fail_soft("delete_many", lambda *_a, **_k: None)

@@ -32,11 +32,10 @@ from pathlib import Path
 
 from bench.chaos import deploy
 from bench.chaos.servers import PostgresCluster, Proc, RedisServer, free_port, temp_root, wait_port
-from bench.common import Receiver, Row, percentile
+from bench.common import Receiver, Row, percentile, write_results
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
-RESULTS = ROOT / "bench" / "results.json"
 TOKEN = re.compile(rb"chaos-fp-(\d+)")
 LEVEL = re.compile(rb"Escalation level (\d+)")
 PERSON = re.compile(r"/hooks/(\w+)")
@@ -466,17 +465,6 @@ def _down(body: str) -> str:
     return "down: " + ",".join(down) if down else "all ok"
 
 
-def write(rows_: list) -> None:
-    results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-    width = max(len(r.name) for r in rows_)
-    print(f"{'row':<{width}}  {'value':>10}  {'unit':<7}  target")
-    for r in rows_:
-        print(f"{r.name:<{width}}  {r.value:>10.4g}  {r.unit:<7}  {r.target}")
-        results[r.name] = {"value": r.value, "unit": r.unit, "target": r.target}
-    RESULTS.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
-    print(f"\nwrote {RESULTS}")
-
-
 # --- the run ---------------------------------------------------------------------------------------
 
 def main(argv=None) -> int:
@@ -544,7 +532,7 @@ def main(argv=None) -> int:
         dead = [key for key, proc in run.procs.items() if key != "beat-2" and not proc.alive()]
         if dead:
             log(f"  processes that died and were not restarted: {dead}")
-        write(rows(run, storm, receiver, report, setup["people"], args.fingerprints))
+        write_results(rows(run, storm, receiver, report, setup["people"], args.fingerprints), merge=True)
         return 0
     except KeyboardInterrupt:
         interrupted = True
