@@ -427,6 +427,13 @@ def rows(run: Run, storm: Storm, receiver: Receiver, report: dict, people: list[
     log(f"  portal: {report['incidents']} incidents; {exact_fps}/{len(accepted_fps)} fingerprints with exactly one")
     log(f"  receiver: {len(got)} pages; {len(missing)} first-level pages missing, {doubled} duplicates; "
         f"latency p50 {percentile(latencies, 50):.2f} s, p99 {percentile(latencies, 99):.2f} s, max {max(latencies, default=0):.2f} s")
+    log("  where the time went (p50 / p99 / max, s): " + "; ".join(
+        f"{stage} {percentile(values, 50):.1f} / {percentile(values, 99):.1f} / {max(values, default=0):.1f}"
+        for stage, values in report["stages"].items()))
+    counts = defaultdict(int)
+    for arrived in arrivals:
+        counts[int(run.at(arrived) // 10)] += 1
+    log("  pages delivered per 10 s from the storm's start: " + " ".join(f"{counts[i]}" for i in range(max(counts, default=-1) + 1)))
     slowest = sorted(((first_page - storm.accepted[fp][0], fp) for fp in accepted_fps
                       if (first_page := min((first[(fp, p, 1)] for p in people if (fp, p, 1) in first), default=None))), reverse=True)
     log("  slowest pages (latency, accepted at): " + ", ".join(

@@ -69,7 +69,24 @@ def report() -> dict:
         entry["count"] += row["count"]
     # Incidents the storm opened (the probes' declarations have no alerts).
     return {"fingerprints": fingerprints, "incidents": Incident.objects.filter(alerts__isnull=False).distinct().count(),
-            "declared": Incident.objects.filter(alerts__isnull=True).count()}
+            "declared": Incident.objects.filter(alerts__isnull=True).count(), "stages": stages()}
+
+
+def stages() -> dict:
+    """Where the time went, in seconds per row: the declaration's event waiting for its
+    subscribers, the first escalation step waiting to fire, each page waiting to be sent."""
+    from incidents.models import TimelineEvent
+    from oncall.models import EscalationStep
+    from oncall.notifications.models import Notification
+
+    def lags(rows):
+        return [(done - start).total_seconds() for start, done in rows if done is not None]
+
+    return {
+        "event dispatched": lags(TimelineEvent.objects.filter(kind="declared").values_list("created_at", "dispatched_at")),
+        "first step fired": lags(EscalationStep.objects.filter(level=0).values_list("due_at", "fired_at")),
+        "page sent": lags(Notification.objects.filter(incident__isnull=False).values_list("created_at", "sent_at")),
+    }
 
 
 def main(args: list[str]) -> int:
