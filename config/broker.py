@@ -19,8 +19,9 @@ remembers the connection that opened it and re-attaches it to its transport when
 pool after the detach, so the restore and a late acknowledgement meet Redis (or a connection
 error that the consumer handles by reconnecting) instead of None.
 
-Selected by `CELERY_BROKER_TRANSPORT = "config.broker:Transport"` when the broker is Redis
-(config/settings/base.py). Tested with a real worker and a Redis restart in
+Selected by `CELERY_BROKER_TRANSPORT = "config.broker:Transport"` when the broker is a
+redis:// URL (config/settings/base.py). A rediss:// (TLS) broker keeps kombu's transport:
+kombu turns TLS on by that scheme name, which a transport given by path would lose. Tested with a real worker and a Redis restart in
 tests/config/test_broker_restart.py.
 """
 

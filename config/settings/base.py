@@ -154,9 +154,10 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Producers must not hang a web request when the broker is down: the sweep catches up.
 CELERY_BROKER_TRANSPORT_OPTIONS = {}
 if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
-    # kombu's Redis transport with the fix that keeps a worker alive when Redis restarts
-    # while it holds unacknowledged messages (config/broker.py says why).
-    CELERY_BROKER_TRANSPORT = "config.broker:Transport"
+    if CELERY_BROKER_URL.startswith("redis://"):  # rediss:// keeps kombu's own: it turns TLS on by the scheme
+        # kombu's Redis transport with the fix that keeps a worker alive when Redis restarts
+        # while it holds unacknowledged messages (config/broker.py says why).
+        CELERY_BROKER_TRANSPORT = "config.broker:Transport"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "visibility_timeout": 3600,
         "socket_connect_timeout": 2,
