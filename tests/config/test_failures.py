@@ -25,16 +25,20 @@ ALERT = {
 }
 
 
+def _drop_broker_pools():
+    celery_app._pool = None  # noqa: SLF001  (rebuilt on next use, from the URL in force then)
+    celery_app.amqp._producer_pool = None  # noqa: SLF001
+
+
 @pytest.fixture
 def dead_broker(monkeypatch):
-    """The Celery app pointed at a port nothing listens on, with fresh connection pools."""
-    monkeypatch.setattr(celery_app.conf, "broker_url", f"redis://127.0.0.1:{free_port()}/0")
-    monkeypatch.setattr(celery_app.conf, "broker_write_url", None)
-    monkeypatch.setattr(celery_app, "_pool", None)
-    monkeypatch.setattr(celery_app.amqp, "_producer_pool", None)
+    """The Celery app pointed at a port nothing listens on (Celery reads CELERY_BROKER_URL from
+    the environment before its settings), with connection pools built afresh before and after."""
+    monkeypatch.setenv("CELERY_BROKER_URL", f"redis://127.0.0.1:{free_port()}/0")
+    _drop_broker_pools()
     yield
-    celery_app._pool = None  # noqa: SLF001  (drop the dead pools; monkeypatch restores the rest)
-    celery_app.amqp._producer_pool = None  # noqa: SLF001
+    monkeypatch.delenv("CELERY_BROKER_URL")
+    _drop_broker_pools()
 
 
 @contextmanager
