@@ -6,6 +6,7 @@ import os
 import signal
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -53,6 +54,21 @@ def start_worker(broker: RedisServer, tmp_path: Path, name: str) -> Proc:
     return worker
 
 
+@contextmanager
+def running_worker(broker: RedisServer, tmp_path: Path, name: str):
+    worker = start_worker(broker, tmp_path, name)
+    try:
+        yield worker
+    finally:
+        worker.stop()
+
+
+def hold(broker: RedisServer, out: Path, tag: str, seconds: float) -> None:
+    """Send a task that holds its worker process for `seconds`, and wait until it started."""
+    send(broker, out, tag, seconds)
+    wait_for(lambda: f"start {tag}" in lines(out), 20, f"task {tag} to start")
+
+
 def send(broker: RedisServer, out: Path, tag: str, seconds: float) -> None:
     with Celery(broker=broker.url) as producer:
         producer.send_task("tests.config.slowapp.hold", args=[str(out), tag, seconds], queue=QUEUE)
@@ -64,10 +80,8 @@ def lines(out: Path) -> list[str]:
 
 def test_worker_holding_a_message_survives_a_redis_restart_and_processes_it_once(broker, tmp_path):
     out = tmp_path / "out.txt"
-    worker = start_worker(broker, tmp_path, "held")
-    try:
-        send(broker, out, "first", 4)
-        wait_for(lambda: "start first" in lines(out), 20, "the task to start")
+    with running_worker(broker, tmp_path, "held") as worker:
+        hold(broker, out, "first", 4)
         broker.stop()  # the worker holds the unacknowledged message while Redis is gone
         time.sleep(1.5)
         broker.start()
@@ -78,29 +92,20 @@ def test_worker_holding_a_message_survives_a_redis_restart_and_processes_it_once
         assert worker.alive(), worker.log_path.read_text()[-3000:]
         assert "Unrecoverable error" not in worker.log_path.read_text()
         assert lines(out).count("start first") == 1 and lines(out).count("done second") == 1, lines(out)
-    finally:
-        worker.stop()
 
 
 def test_worker_stopped_with_sigterm_finishes_what_it_holds(broker, tmp_path):
     out = tmp_path / "out.txt"
-    worker = start_worker(broker, tmp_path, "term")
-    try:
-        send(broker, out, "held", 3)
-        wait_for(lambda: "start held" in lines(out), 20, "the task to start")
+    with running_worker(broker, tmp_path, "term") as worker:
+        hold(broker, out, "held", 3)
         worker.signal(signal.SIGTERM)  # warm shutdown: finish the task, acknowledge it, exit
         worker.popen.wait(30)
         assert worker.popen.returncode == 0, worker.log_path.read_text()[-3000:]
         assert lines(out) == ["start held", "done held"]
-    finally:
-        worker.stop()
-    successor = start_worker(broker, tmp_path, "successor")  # nothing was left behind to run again
-    try:
+    with running_worker(broker, tmp_path, "successor"):  # nothing was left behind to run again
         send(broker, out, "next", 0)
         wait_for(lambda: "done next" in lines(out), 20, "the successor's task")
         assert lines(out) == ["start held", "done held", "start next", "done next"]
-    finally:
-        successor.stop()
 
 
 def sweeps_queued(broker: RedisServer, queue: str) -> int:
@@ -120,8 +125,7 @@ def test_worker_runs_the_sweeps_each_time_it_connects_to_the_broker(broker, tmp_
     """Work written while the broker was down goes out within seconds of its return: the worker
     sends the sweeps when it connects, and again when it reconnects after a Redis restart."""
     queue = settings.CELERY_TASK_DEFAULT_QUEUE  # the sweeps' queue; this worker consumes only its own
-    worker = start_worker(broker, tmp_path, "sweeper")
-    try:
+    with running_worker(broker, tmp_path, "sweeper") as worker:
         wait_for(lambda: sweeps_queued(broker, queue) >= 1, 10, "the sweeps sent at start-up")
         at_start = sweeps_queued(broker, queue)
         broker.stop()
@@ -129,5 +133,3 @@ def test_worker_runs_the_sweeps_each_time_it_connects_to_the_broker(broker, tmp_
         broker.start()  # Redis keeps its lists (append-only file), so the count only grows
         wait_for(lambda: sweeps_queued(broker, queue) > at_start, 20, "the sweeps sent after reconnecting")
         assert worker.alive()
-    finally:
-        worker.stop()
