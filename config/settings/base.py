@@ -229,8 +229,10 @@ NOTIFY_ETA_MAX_SECONDS = env.int("NOTIFY_ETA_MAX_SECONDS", default=600)
 NOTIFY_SWEEP_SECONDS = env.float("NOTIFY_SWEEP_SECONDS", default=5.0)
 NOTIFY_SWEEP_GRACE_SECONDS = env.float("NOTIFY_SWEEP_GRACE_SECONDS", default=1.0)
 NOTIFY_SWEEP_BATCH = env.int("NOTIFY_SWEEP_BATCH", default=100)
-# A row left in "sending" this long (worker killed mid-send) goes back to pending.
-NOTIFY_STALE_SENDING_SECONDS = env.int("NOTIFY_STALE_SENDING_SECONDS", default=300)
+# A row left in "sending" this long (its worker killed mid-send, or the database gone between
+# the claim and the send) goes back to pending. A send is one call bounded by
+# WEBHOOK_TIMEOUT_SECONDS / EMAIL_TIMEOUT per socket step, so a minute is long past any live send.
+NOTIFY_STALE_SENDING_SECONDS = env.int("NOTIFY_STALE_SENDING_SECONDS", default=60)
 # Acknowledge links in notifications expire after this many seconds.
 NOTIFY_ACK_LINK_MAX_AGE = env.int("NOTIFY_ACK_LINK_MAX_AGE", default=24 * 3600)
 NOTIFY_DIGEST_INTERVAL = timedelta(seconds=env.int("NOTIFY_DIGEST_INTERVAL_SECONDS", default=3600))

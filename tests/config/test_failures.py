@@ -4,10 +4,12 @@ not wait on a dead broker (the event row stays for the sweep)."""
 
 import time
 from contextlib import contextmanager
+from datetime import timedelta
 
 import pytest
 from django.db import connection
 from django.test import Client
+from django.utils import timezone
 
 from config.celery import app as celery_app
 from incidents.integrations import services as integration_services
@@ -126,3 +128,27 @@ def test_public_status_page_and_readyz_with_the_cache_unreachable(client, settin
     assert client.get("/status/").status_code == 200
     response = client.get("/readyz")
     assert response.status_code == 503 and response.json()["cache"] == "down"
+
+
+def test_a_page_left_half_sent_by_a_killed_worker_goes_out_within_minutes(responder, settings):
+    """A worker SIGKILLed between claiming a delivery and sending it leaves the row in `sending`;
+    with the default settings the sweep sends it two minutes later, not after five."""
+    from bench.common import Receiver
+    from oncall.notifications import delivery, services
+    from oncall.notifications.models import Notification, NotificationStatus
+    from tests.incidents.factories import declare
+    from tests.notifications.factories import page_message, webhook_method
+
+    receiver = Receiver()
+    try:
+        settings.NOTIFY_SWEEP_GRACE_SECONDS = 0
+        incident = declare(by=responder)
+        webhook_method(responder, f"{receiver.url}/hook")
+        [row] = services.notify_user(user=responder, message=page_message(incident), dedup_key="killed")
+        assert delivery.claim(row.pk).notification is not None  # claimed, then the worker died
+        Notification.objects.filter(pk=row.pk).update(claimed_at=timezone.now() - timedelta(minutes=2))
+        delivery.sweep()
+        row.refresh_from_db()
+        assert row.status == NotificationStatus.SENT and receiver.count == 1
+    finally:
+        receiver.close()
