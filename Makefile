@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench install migrate demo check clean
+.PHONY: run test lint bench chaos install migrate demo check clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -47,6 +47,11 @@ check: install
 ## bench: prints a table, writes bench/results.json. ROWS=name,name runs some rows.
 bench: install var
 	$(PY) -m bench $(if $(ROWS),--rows $(ROWS),)
+
+## chaos: the README's production deployment on a PostgreSQL and a Redis of its own, under an
+## alert storm while processes are killed and the servers restart; rows chaos_* into bench/results.json.
+chaos: install
+	$(PY) -m bench.chaos $(CHAOS_ARGS)
 
 clean:
 	rm -rf var staticfiles .pytest_cache

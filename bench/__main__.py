@@ -6,14 +6,13 @@ parsed options and returns a list of `Row`s. Rows run on whatever the environmen
 
 import argparse
 import importlib
-import json
 import os
 import pkgutil
 import sys
 import time
 from pathlib import Path
 
-from bench.common import Row
+from bench.common import Row, write_results
 
 HERE = Path(__file__).resolve().parent
 
@@ -41,8 +40,6 @@ def main(argv=None) -> int:
     Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)  # WhiteNoise warns in every process without it
     wanted = {r.strip() for r in args.rows.split(",") if r.strip()}
     groups = discover()
-    results_path = HERE / "results.json"
-    results = json.loads(results_path.read_text()) if results_path.exists() and wanted else {}
     rows: list[Row] = []
     for group, fn in groups.items():
         if wanted and group not in wanted and not any(w.startswith(group) or group.startswith(w) for w in wanted):
@@ -52,13 +49,7 @@ def main(argv=None) -> int:
         produced = fn(args)
         print(f"  done in {time.monotonic() - started:.1f} s", file=sys.stderr, flush=True)
         rows.extend(produced)
-    width = max([len(r.name) for r in rows] + [4])
-    print(f"{'row':<{width}}  {'value':>12}  {'unit':<10}  target")
-    for r in rows:
-        print(f"{r.name:<{width}}  {r.value:>12.4g}  {r.unit:<10}  {r.target}")
-        results[r.name] = {"value": r.value, "unit": r.unit, "target": r.target}
-    results_path.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
-    print(f"\nwrote {results_path.relative_to(Path.cwd()) if results_path.is_relative_to(Path.cwd()) else results_path}")
+    write_results(rows, merge=bool(wanted))
     return 0
 
 

@@ -1,8 +1,12 @@
+import json
 import socket
 import threading
 import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+RESULTS = Path(__file__).resolve().parent / "results.json"
 
 
 @dataclass
@@ -11,6 +15,21 @@ class Row:
     value: float
     unit: str
     target: str
+
+
+def write_results(rows: list[Row], *, merge: bool) -> None:
+    """Print the table and write bench/results.json. merge: keep every row this run did not
+    produce; otherwise start afresh but for the `make chaos` rows, which only `make chaos` makes."""
+    results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    if not merge:
+        results = {name: row for name, row in results.items() if name.startswith("chaos_")}
+    width = max([len(r.name) for r in rows] + [4])
+    print(f"{'row':<{width}}  {'value':>12}  {'unit':<10}  target")
+    for r in rows:
+        print(f"{r.name:<{width}}  {r.value:>12.4g}  {r.unit:<10}  {r.target}")
+        results[r.name] = {"value": r.value, "unit": r.unit, "target": r.target}
+    RESULTS.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
+    print(f"\nwrote {RESULTS.relative_to(Path.cwd()) if RESULTS.is_relative_to(Path.cwd()) else RESULTS}")
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -24,11 +43,12 @@ def percentile(values: list[float], p: float) -> float:
 
 class Receiver:
     """A local threaded HTTP receiver for webhook notifications: counts POSTs and keeps
-    (time.monotonic() on arrival, body) for each."""
+    (time.monotonic() on arrival, body) for each in `arrivals`, (arrival, path, body) in `deliveries`."""
 
     def __init__(self):
         self.count = 0
         self.arrivals: list[tuple[float, bytes]] = []
+        self.deliveries: list[tuple[float, str, bytes]] = []
         lock = threading.Lock()
         state = self
 
@@ -39,6 +59,7 @@ class Receiver:
                 with lock:
                     state.count += 1
                     state.arrivals.append((arrived, body))
+                    state.deliveries.append((arrived, self.path, body))
                 self.send_response(200)
                 self.end_headers()
                 self.wfile.write(b"ok")

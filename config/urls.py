@@ -50,3 +50,4 @@ if settings.BENCH_TRIVIAL_VIEW:  # config/settings/bench.py only: the status pag
     urlpatterns.insert(0, path("bench/trivial/", statuspage_views.bench_trivial))
 
 handler404 = "incidents.views.not_found"
+handler500 = "config.views.server_error"

@@ -4,8 +4,10 @@
   backs off to one attempt every 30 s, so a worker could sit idle half a minute after Redis
   came back).
 - `KickSweepsOnConnect` runs each time the consumer has (re)connected: it sends the sweeps in
-  `SWEEPS_ON_CONNECT` at once, so what was written while the broker was away (outbox rows,
-  escalation steps, notifications) moves now rather than at the next beat tick.
+  `SWEEPS_ON_CONNECT` at once and again a few seconds later (past their grace periods), so what
+  was written while the broker was away (outbox rows, escalation steps, notifications) moves now
+  rather than at the next beat tick. Sweeps claim rows with SKIP LOCKED, so several workers doing
+  this at once split the work.
 """
 
 import functools
@@ -28,12 +30,14 @@ class PortalConsumer(Consumer):
 
 class KickSweepsOnConnect(bootsteps.StartStopStep):
     requires = {"celery.worker.consumer.tasks:Tasks"}
+    AGAIN_AFTER_SECONDS = 6
 
     def start(self, c):
-        for name in settings.SWEEPS_ON_CONNECT:
-            try:
-                c.app.send_task(name)
-            except Exception as exc:  # the broker went away again: the next connect kicks them
-                logger.warning("could not kick %s after connecting (%s)", name, exc)
-                return
+        for countdown in (0, self.AGAIN_AFTER_SECONDS):
+            for name in settings.SWEEPS_ON_CONNECT:
+                try:
+                    c.app.send_task(name, countdown=countdown)
+                except Exception as exc:  # the broker went away again: the next connect kicks them
+                    logger.warning("could not kick %s after connecting (%s)", name, exc)
+                    return
         logger.info("connected to the broker: kicked %s", ", ".join(settings.SWEEPS_ON_CONNECT))

@@ -3,7 +3,7 @@
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
-from django.contrib.auth.forms import UserChangeForm, UserCreationForm
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.db.models import F
 
 from incidents.admin import ArchiveInsteadOfDelete
@@ -202,7 +202,7 @@ class PortalUserChangeForm(BoundedFormMixin, UserChangeForm):
     pass
 
 
-class PortalUserCreationForm(BoundedFormMixin, UserCreationForm):
+class PortalUserCreationForm(BoundedFormMixin, AdminUserCreationForm):
     pass
 
 

@@ -116,6 +116,9 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'portal.sqlite3'}"),
 }
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
+# A connection kept across requests (CONN_MAX_AGE > 0) is checked before reuse, so the web and
+# the workers carry on by themselves after PostgreSQL restarts.
+DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", env.bool("CONN_HEALTH_CHECKS", default=True))
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL plus a busy timeout lets the web process, the worker and beat share the file.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
@@ -125,7 +128,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # Fails soft (config/cache.py) with short socket timeouts: Redis being down makes the cache a
+    # quick miss, never a hung request or a 500.
+    CACHES = {"default": {"BACKEND": "config.cache.FailSoftRedisCache", "LOCATION": REDIS_URL,
+                          "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2}}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -218,6 +224,10 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Producers must not hang a web request when the broker is down: the sweep catches up.
 CELERY_BROKER_TRANSPORT_OPTIONS = {}
 if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    if CELERY_BROKER_URL.startswith("redis://"):  # rediss:// keeps kombu's own: it turns TLS on by the scheme
+        # kombu's Redis transport with the fix that keeps a worker alive when Redis restarts
+        # while it holds unacknowledged messages (config/broker.py says why).
+        CELERY_BROKER_TRANSPORT = "config.broker:Transport"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "visibility_timeout": 3600,
         "socket_connect_timeout": 2,
@@ -321,8 +331,10 @@ NOTIFY_ETA_MAX_SECONDS = env.int("NOTIFY_ETA_MAX_SECONDS", default=600)
 NOTIFY_SWEEP_SECONDS = env.float("NOTIFY_SWEEP_SECONDS", default=5.0)
 NOTIFY_SWEEP_GRACE_SECONDS = env.float("NOTIFY_SWEEP_GRACE_SECONDS", default=1.0)
 NOTIFY_SWEEP_BATCH = env.int("NOTIFY_SWEEP_BATCH", default=100)
-# A row left in "sending" this long (worker killed mid-send) goes back to pending.
-NOTIFY_STALE_SENDING_SECONDS = env.int("NOTIFY_STALE_SENDING_SECONDS", default=300)
+# A row left in "sending" this long (its worker killed mid-send, or the database gone between
+# the claim and the send) goes back to pending. A send is one call bounded by
+# WEBHOOK_TIMEOUT_SECONDS / EMAIL_TIMEOUT per socket step, so a minute is long past any live send.
+NOTIFY_STALE_SENDING_SECONDS = env.int("NOTIFY_STALE_SENDING_SECONDS", default=60)
 # Acknowledge links in notifications expire after this many seconds.
 NOTIFY_ACK_LINK_MAX_AGE = env.int("NOTIFY_ACK_LINK_MAX_AGE", default=24 * 3600)
 NOTIFY_DIGEST_INTERVAL = timedelta(seconds=env.int("NOTIFY_DIGEST_INTERVAL_SECONDS", default=3600))
