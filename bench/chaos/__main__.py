@@ -124,10 +124,10 @@ def start(run: Run, key: str, name: str, **options: str) -> Proc:
     return proc
 
 
-WORKERS = {  # process key -> (command, node name); two default pools so one survives a kill
-    "worker-paging": ("worker_paging", "paging@%h"),
-    "worker-default-1": ("worker_default", "default1@%h"),
-    "worker-default-2": ("worker_default", "default2@%h"),
+WORKERS = {  # process key -> (command, node name); two paging pools, so one survives a kill
+    "worker-paging-1": ("worker_paging", "paging1@%h"),
+    "worker-paging-2": ("worker_paging", "paging2@%h"),
+    "worker-default": ("worker_default", "default@%h"),
 }
 
 
@@ -361,13 +361,13 @@ def second_beat(run: Run, seconds: float) -> None:
 def schedule_faults(run: Run, pg: PostgresCluster, redis: RedisServer, storm_seconds: float) -> threading.Thread:
     s = storm_seconds / 100  # the plan is written for a 100-second storm
     plan = [
-        (8 * s, lambda: kill_workers(run, ["worker-default-1"], 3)),
+        (8 * s, lambda: kill_workers(run, ["worker-paging-1"], 3)),
         (18 * s, lambda: kill_gunicorn_workers(run, 2)),
         (25 * s, lambda: restart_redis(run, redis, 5)),
         (42 * s, lambda: restart_postgres(run, pg, 4)),
-        (55 * s, lambda: kill_workers(run, ["worker-default-2", "worker-paging"], 3)),
+        (55 * s, lambda: kill_workers(run, ["worker-default", "worker-paging-2"], 3)),
         (62 * s, lambda: second_beat(run, 18 * s)),
-        (74 * s, lambda: kill_workers(run, ["worker-default-1", "worker-default-2"], 3)),
+        (74 * s, lambda: kill_workers(run, ["worker-paging-1", "worker-paging-2"], 3)),
     ]
 
     def play():
