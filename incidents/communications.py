@@ -39,6 +39,7 @@ def incident_context(incident: Incident) -> dict:
         "comms_lead": _name(roles.get("comms_lead")),
         "responders": ", ".join(_name(u) for u in responders(incident)) or "—",
         "cadence_minutes": int(sev.update_cadence.total_seconds() // 60) if sev.update_cadence else None,
+        "resolved": incident.status == IncidentStatus.RESOLVED,
         "resolution": incident.resolution_summary,
         "root_cause": incident.root_cause_tag,
         "latest_update": latest_public.body if latest_public else "",
