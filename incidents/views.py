@@ -92,7 +92,7 @@ def declare(request):
     return render(request, "incidents/declare.html", {
         "form": form, "severities": {s.pk: s for s in form.fields["severity"].queryset},
         "rest": [form[name] for name in form.fields if name not in ("title", "severity")],
-    }, status=400 if form.errors else 200)
+    })
 
 
 def _detail_context(request, incident, **forms_override):

@@ -266,8 +266,28 @@ def incident_publish_resolution(*, incident: Incident, event) -> StatusUpdate | 
     body = str((event.data or {}).get("public_message") or "").strip()
     if not body:
         chosen = template_for(IncidentStatus.RESOLVED, list(CommunicationTemplate.objects.all()))
-        body = (render_template(chosen, incident) if chosen is not None else "") or RESOLVED_FALLBACK
+        body = (render_template(chosen, incident, public_context(incident)) if chosen is not None else "") or RESOLVED_FALLBACK
     return incident_publish_update(incident=incident, body=body, by=event.actor)
+
+
+def public_context(incident: Incident) -> dict:
+    """What a communication template may say when no person reviews the text: the public name,
+    the public components and times, never the internal title, services, impact, people or links."""
+    pub = PublicIncident.objects.get(incident=incident)
+    names = list(ComponentImpact.objects.filter(incident=incident).order_by("component__position", "component__name")
+                 .values_list("component__name", flat=True))
+    end = incident.resolved_at or timezone.now()
+    fmt = "%Y-%m-%d %H:%M %Z"
+    return {
+        "title": pub.name, "number": "", "severity": "", "severity_label": "", "status": IncidentStatus(incident.status).label,
+        "impact": ", ".join(names) or "Some of our services", "summary": "", "services": ", ".join(names) or "Our services",
+        "started": timezone.localtime(incident.started_at).strftime(fmt),
+        "ended": timezone.localtime(incident.resolved_at).strftime(fmt) if incident.resolved_at else "",
+        "duration_minutes": int((end - incident.started_at).total_seconds() // 60),
+        "commander": "", "tech_lead": "", "comms_lead": "", "responders": "", "cadence_minutes": None,
+        "resolved": incident.status == IncidentStatus.RESOLVED, "resolution": "", "root_cause": "", "latest_update": "",
+        "link": "",
+    }
 
 
 def public_update_ensure(update: StatusUpdate) -> PublicUpdateInfo:
