@@ -15,8 +15,8 @@ calendar) add one more check, `may_act_for`: your own, or the model's manage-any
 
 import logging
 
-from django.contrib.auth.views import redirect_to_login
 from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from rest_framework.permissions import DjangoModelPermissions
 
