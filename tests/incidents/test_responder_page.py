@@ -126,3 +126,22 @@ def test_people_are_shown_by_full_name_on_the_incident_page(responder, responder
     html = _client(viewer).get(incident.get_absolute_url()).content.decode()
     assert "Robin Quinn" in html and "Ada Lovelace" in html
     assert ">responder<" not in html and " responder2" not in html
+
+
+def test_no_raw_none_on_the_incident_pages(admin_user, responder):
+    from django.utils.html import strip_tags
+
+    from incidents.statuspage import services as statuspage
+    from incidents.statuspage.models import StatusComponent
+
+    from .factories import ServiceFactory
+
+    service = ServiceFactory(name="Payments", slug="payments")
+    component = statuspage.component_save(component=StatusComponent(service=service, name="Payments API"))
+    incident = declare(by=responder, services=[service])
+    statuspage.incident_publish_update(incident=incident, body="Looking", by=responder, components={component: "operational"})
+    client = _client(admin_user)
+    for url in ("/", "/incidents/", incident.get_absolute_url(), f"/incidents/{incident.number}/communications/",
+                f"/statuspage/incidents/{incident.number}/publish/", "/incidents/new/"):
+        text = strip_tags(client.get(url).content.decode())
+        assert not re.search(r"\bNone\b(?! yet)", text), (url, re.findall(r"[^\n]{0,60}\bNone\b(?! yet)[^\n]{0,30}", text))
