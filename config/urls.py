@@ -49,5 +49,6 @@ urlpatterns = [
 if settings.BENCH_TRIVIAL_VIEW:  # config/settings/bench.py only: the status page bench's baseline
     urlpatterns.insert(0, path("bench/trivial/", statuspage_views.bench_trivial))
 
+handler403 = "incidents.views.permission_denied"
 handler404 = "incidents.views.not_found"
 handler500 = "config.views.server_error"

@@ -39,6 +39,7 @@ def incident_context(incident: Incident) -> dict:
         "comms_lead": _name(roles.get("comms_lead")),
         "responders": ", ".join(_name(u) for u in responders(incident)) or "—",
         "cadence_minutes": int(sev.update_cadence.total_seconds() // 60) if sev.update_cadence else None,
+        "resolved": incident.status == IncidentStatus.RESOLVED,
         "resolution": incident.resolution_summary,
         "root_cause": incident.root_cause_tag,
         "latest_update": latest_public.body if latest_public else "",
@@ -46,9 +47,11 @@ def incident_context(incident: Incident) -> dict:
     }
 
 
-def render_template(template: CommunicationTemplate, incident: Incident) -> str:
+def render_template(template: CommunicationTemplate, incident: Incident, context: dict | None = None) -> str:
+    """The template over the incident's data, or over `context` when given (the status page's
+    automatic updates pass only public data: nobody reviews them before they go out)."""
     try:
-        return _engine.from_string(template.body).render(Context(incident_context(incident))).strip()
+        return _engine.from_string(template.body).render(Context(context if context is not None else incident_context(incident))).strip()
     except TemplateSyntaxError as exc:
         return f"(This template has an error and cannot be rendered: {exc})"
 

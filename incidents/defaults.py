@@ -99,12 +99,13 @@ TEMPLATES = [
         "name": "External notice", "kind": "external", "audience": "Customers (email / status page)", "position": 3,
         "body": (
             "{{ services }} incident - {{ started }}\n\n"
-            "We experienced {{ title|lower }} from {{ started }}{% if ended %} to {{ ended }} ({{ duration_minutes }} minutes){% endif %}.\n\n"
+            "{% if resolved %}We experienced {{ title|lower }} from {{ started }} to {{ ended }} ({{ duration_minutes }} minutes).{% else %}"
+            "We are investigating {{ title|lower }}, affecting {{ services }} since {{ started }}.{% endif %}\n\n"
             "Impact:\n{{ impact }}\n\n"
-            "{% if resolution %}Resolution:\n{{ resolution }}\n\n"
-            "Status:\nAll services are now operating normally. We are monitoring closely to ensure stability.\n\n"
+            "{% if resolved %}{% if resolution %}Resolution:\n{{ resolution }}\n\n{% endif %}"
+            "Status:\nResolved. All services are now operating normally. We are monitoring closely to ensure stability.\n\n"
             "We apologise for any inconvenience. A full post-mortem will be published within 48 hours.{% else %}"
-            "We are actively working on it and will post another update soon.{% endif %}\n\n"
+            "Status:\n{{ status }}. We are actively working on it and will post another update soon.{% endif %}\n\n"
             "- The team"
         ),
     },

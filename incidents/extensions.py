@@ -23,6 +23,7 @@ class Panel:
     template: str
     context: Callable
     order: int = 50
+    slot: str = "side"
 
 
 nav_items: dict[str, NavItem] = {}
@@ -38,9 +39,10 @@ def register_dashboard_panel(name: str, template: str, context: Callable, *, ord
     dashboard_panels[name] = Panel(name, template, context, order)
 
 
-def register_incident_panel(name: str, template: str, context: Callable, *, order: int = 50) -> None:
-    """`context(request, incident=...)`; shown in the incident page's side column."""
-    incident_panels[name] = Panel(name, template, context, order)
+def register_incident_panel(name: str, template: str, context: Callable, *, order: int = 50, slot: str = "side") -> None:
+    """`context(request, incident=...)`; shown in the incident page's side column, or with
+    slot="top" right under the incident's header (what opened it: the alerts)."""
+    incident_panels[name] = Panel(name, template, context, order, slot)
 
 
 def render_panels(registry: dict[str, Panel], request, **kw) -> list[dict]:
@@ -48,5 +50,5 @@ def render_panels(registry: dict[str, Panel], request, **kw) -> list[dict]:
     for panel in sorted(registry.values(), key=lambda p: (p.order, p.name)):
         ctx = panel.context(request, **kw)
         if ctx is not None:
-            rendered.append({"name": panel.name, "template": panel.template, "context": ctx})
+            rendered.append({"name": panel.name, "template": panel.template, "context": ctx, "slot": panel.slot})
     return rendered

@@ -3,7 +3,8 @@ from django.contrib.auth import get_user_model
 
 from incidents.bounded import PortalForm
 
-from .models import DetectionSource, IncidentStatus, Role, Service, Severity, Visibility
+from . import selectors
+from .models import DetectionSource, IncidentStatus, Role, Service, Severity
 
 User = get_user_model()
 
@@ -18,9 +19,18 @@ def active_users():
     return User.objects.filter(is_active=True).order_by("first_name", "last_name", "username")
 
 
+class SeverityChoiceField(forms.ModelChoiceField):
+    """Severities as radio cards: no default, so the person declaring has to choose."""
+
+    widget = forms.RadioSelect
+
+    def label_from_instance(self, severity):
+        return f"{severity.key} {severity.label}"
+
+
 class DeclareForm(PortalForm):
     title = forms.CharField(max_length=200)
-    severity = forms.ModelChoiceField(queryset=Severity.objects.filter(is_active=True), empty_label=None)
+    severity = SeverityChoiceField(queryset=Severity.objects.filter(is_active=True).order_by("rank"), empty_label=None)
     services = forms.ModelMultipleChoiceField(
         queryset=Service.active.all(), required=False, widget=forms.CheckboxSelectMultiple,
         help_text="The services affected.",
@@ -35,11 +45,15 @@ class DeclareForm(PortalForm):
         required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
         help_text="When impact began, if before now (your time zone is the portal's).",
     )
-    commander = UserChoiceField(queryset=active_users(), required=False, help_text="Optional: the incident commander.")
+    commander = UserChoiceField(
+        queryset=User.objects.none(), required=False, empty_label="Me",
+        help_text="You, unless you choose someone else who can respond.",
+    )
+    field_order = ["title", "severity", "commander", "services", "detection_source", "summary", "impact", "started_at"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["commander"].queryset = active_users()
+        self.fields["commander"].queryset = selectors.people_who_can_respond()
 
 
 class EditForm(PortalForm):
@@ -50,11 +64,19 @@ class EditForm(PortalForm):
 
 
 class StatusForm(PortalForm):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "status_%s")  # unique ids beside the other forms of the incident page
+        super().__init__(*args, **kwargs)
+
     status = forms.ChoiceField(choices=IncidentStatus.choices)
     message = forms.CharField(required=False, max_length=2_000, widget=forms.TextInput(attrs={"placeholder": "Why (optional)"}))
 
 
 class SeverityForm(PortalForm):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "sev_%s")  # unique ids beside the other forms of the incident page
+        super().__init__(*args, **kwargs)
+
     severity = forms.ModelChoiceField(queryset=Severity.objects.filter(is_active=True), empty_label=None)
     reason = forms.CharField(required=False, max_length=2_000, widget=forms.TextInput(attrs={"placeholder": "Why (optional)"}))
 
@@ -86,12 +108,22 @@ class NoteForm(PortalForm):
 
 class UpdateForm(PortalForm):
     body = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), max_length=20_000, label="Update", help_text="Markdown.")
-    visibility = forms.ChoiceField(choices=Visibility.choices, initial=Visibility.INTERNAL, widget=forms.RadioSelect)
     status = forms.ChoiceField(choices=[("", "Keep current status"), *IncidentStatus.choices], required=False)
 
 
 class ResolveForm(PortalForm):
-    summary = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=10_000, label="Resolution summary")
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "resolve_%s")  # unique ids beside the other forms of the incident page
+        super().__init__(*args, **kwargs)
+
+    summary = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), max_length=10_000, label="Resolution summary", required=False,
+        help_text="Can be added later: the postmortem asks for it.",
+    )
+    public_message = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), max_length=10_000, required=False, label="Public message",
+        help_text="Posted to the status page; empty posts the resolution notice template.",
+    )
     root_cause_tag = forms.SlugField(max_length=60, required=False, help_text="A short tag shared by repeat incidents, e.g. db-connection-pool.")
     false_positive = forms.BooleanField(required=False, label="This was a false positive")
 

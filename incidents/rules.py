@@ -15,6 +15,7 @@ calendar) add one more check, `may_act_for`: your own, or the model's manage-any
 
 import logging
 
+from django.contrib.auth.models import Group, Permission
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from rest_framework.permissions import DjangoModelPermissions
@@ -185,7 +186,20 @@ class RuleMiddleware:
             return None
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
-        raise PermissionDenied
+        raise PermissionDenied(describe(rule))
+
+
+def describe(rule: str) -> str:
+    """Why a person may not: the permission's name and the groups that hand it out (the 403 page)."""
+    if rule in (PUBLIC, SIGNED_IN):
+        return "Your account is not active."
+    app_label, _, codename = rule.partition(".")
+    perm = Permission.objects.filter(content_type__app_label=app_label, codename=codename).first()
+    if perm is None:
+        return "This page is not open to anyone yet."
+    groups = list(Group.objects.filter(permissions=perm).order_by("name").values_list("name", flat=True))
+    held_by = f" The {' and '.join(groups)} group{'s' if len(groups) > 1 else ''} {'have' if len(groups) > 1 else 'has'} it." if groups else ""
+    return f"This needs the permission “{perm.name}”, which your account does not have.{held_by}"
 
 
 class RulePermission(DjangoModelPermissions):

@@ -3,6 +3,8 @@
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
@@ -106,3 +108,14 @@ def open_incident_count() -> int:
 
 def severity_colours() -> list[tuple[int, str]]:
     return list(Severity.objects.order_by("pk").values_list("pk", "colour"))
+
+
+def people_who_can_respond() -> QuerySet:
+    """Active people holding `incidents.respond_incident` (through a group, directly, or as
+    superusers): the ones offered as incident commander, by name."""
+    perm = Permission.objects.filter(codename="respond_incident", content_type__app_label="incidents")
+    return (
+        get_user_model().objects.filter(is_active=True)
+        .filter(Q(is_superuser=True) | Q(groups__permissions__in=perm) | Q(user_permissions__in=perm))
+        .distinct().order_by("first_name", "last_name", "username")
+    )

@@ -275,8 +275,11 @@ def incident_change_status(*, incident: Incident, status: str, by=None, message:
 @transaction.atomic
 def incident_resolve(
     *, incident: Incident, by=None, summary: str = "", false_positive: bool = False,
-    root_cause_tag: str = "", actor_label: str = "",
+    root_cause_tag: str = "", actor_label: str = "", public_message: str = "",
 ) -> TimelineEvent:
+    """Close the incident. No summary is needed (the postmortem asks for it later). An incident
+    on the status page gets a public "Resolved" update from the status page's subscriber:
+    `public_message`, or its resolution notice template when empty."""
     incident = _locked(incident)
     if incident.status == IncidentStatus.RESOLVED:
         raise InvalidTransition("The incident is already resolved.")
@@ -295,7 +298,8 @@ def incident_resolve(
     return timeline_record(
         incident=incident, kind=EventKind.RESOLVED, by=by, actor_label=actor_label,
         message="Resolved" + (" as a false positive" if false_positive else "") + (f": {summary}" if summary else ""),
-        data={"from": old, "to": IncidentStatus.RESOLVED, "false_positive": false_positive},
+        data={"from": old, "to": IncidentStatus.RESOLVED, "false_positive": false_positive,
+              **({"public_message": public_message.strip()} if public_message.strip() else {})},
     )
 
 

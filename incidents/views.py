@@ -4,7 +4,7 @@ import hashlib
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse, HttpResponseNotModified
+from django.http import Http404, HttpResponse, HttpResponseNotModified, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import quote_etag
 from django.views.decorators.http import require_GET, require_POST
@@ -20,6 +20,14 @@ RESPOND = "incidents.respond_incident"
 
 def not_found(request, exception=None):
     return render(request, "404.html", status=404)
+
+
+def permission_denied(request, exception=None):
+    """Every refused staff page: the layout with its navigation and the reason; JSON under /api/."""
+    reason = str(exception or "") or "Your account does not have the permission this needs."
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": reason}, status=403)
+    return render(request, "403.html", {"reason": reason}, status=403)
 
 
 @require_GET
@@ -64,27 +72,34 @@ def incident_list(request):
 
 
 def declare(request):
-    form = forms.DeclareForm(request.POST or None)
+    form = forms.DeclareForm(request.POST or None, initial={"commander": request.user.pk})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        commander = data["commander"] or (request.user if request.user.has_perm(RESPOND) else None)
         try:
             incident = services.incident_declare(
                 title=data["title"], severity=data["severity"], by=request.user, summary=data["summary"],
                 impact=data["impact"], services=data["services"], detection_source=data["detection_source"],
-                started_at=data["started_at"], commander=data["commander"],
+                started_at=data["started_at"], commander=commander,
             )
         except DomainError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
-            messages.success(request, f"{incident.number} declared.")
+            messages.success(request, f"{incident.number} declared" + (
+                f"; {commander.get_full_name() or commander.get_username()} is incident commander." if commander else "."
+            ))
             return redirect(incident)
-    return render(request, "incidents/declare.html", {"form": form})
+    return render(request, "incidents/declare.html", {
+        "form": form, "severities": {s.pk: s for s in form.fields["severity"].queryset},
+        "rest": [form[name] for name in form.fields if name not in ("title", "severity")],
+    })
 
 
 def _detail_context(request, incident, **forms_override):
     status_choices = [(s, IncidentStatus(s).label) for s in incident.allowed_statuses if s != IncidentStatus.RESOLVED]
     status_form = forms.StatusForm()
     status_form.fields["status"].choices = status_choices
+    panels = render_panels(incident_panels, request, incident=incident)
     ctx = {
         "incident": incident,
         "roles": selectors.role_holders(incident),
@@ -105,8 +120,11 @@ def _detail_context(request, incident, **forms_override):
             "title": incident.title, "summary": incident.summary, "impact": incident.impact,
             "services": list(incident.services.all()),
         }),
-        "panels": render_panels(incident_panels, request, incident=incident),
+        "panels": panels,
+        "on_public_page": any(p["context"].get("on_public_page") for p in panels),
     }
+    if not ctx["on_public_page"]:
+        del ctx["resolve_form"].fields["public_message"]
     ctx.update(forms_override)
     return ctx
 
@@ -138,16 +156,22 @@ ACTIONS = {
     "role": (forms.RoleForm, "role_form", lambda i, d, u: services.incident_assign_role(incident=i, role=d["role"], user=d["user"], by=u)),
     "responder": (forms.ResponderForm, "responder_form", lambda i, d, u: services.incident_add_responder(incident=i, user=d["user"], by=u)),
     "note": (forms.NoteForm, "note_form", lambda i, d, u: services.incident_add_note(incident=i, body=d["body"], occurred_at=d["occurred_at"], by=u)),
-    "update": (forms.UpdateForm, "update_form", lambda i, d, u: services.incident_post_update(incident=i, body=d["body"], visibility=d["visibility"], status=d["status"] or None, by=u)),
-    "resolve": (forms.ResolveForm, "resolve_form", lambda i, d, u: services.incident_resolve(incident=i, summary=d["summary"], root_cause_tag=d["root_cause_tag"], false_positive=d["false_positive"], by=u)),
+    "update": (forms.UpdateForm, "update_form", lambda i, d, u: services.incident_post_update(incident=i, body=d["body"], status=d["status"] or None, by=u)),
+    "resolve": (forms.ResolveForm, "resolve_form", lambda i, d, u: services.incident_resolve(incident=i, summary=d["summary"], root_cause_tag=d["root_cause_tag"], false_positive=d["false_positive"], public_message=d["public_message"], by=u)),
     "reopen": (forms.ReopenForm, "reopen_form", lambda i, d, u: services.incident_reopen(incident=i, reason=d["reason"], by=u)),
     "edit": (forms.EditForm, "edit_form", lambda i, d, u: services.incident_update_details(incident=i, by=u, **d)),
 }
 
-SUCCESS = {
-    "acknowledge": "Acknowledged.", "status": "Status changed.", "severity": "Severity changed.",
-    "role": "Role assigned.", "responder": "Responder added.", "note": "Note added.",
-    "update": "Update posted.", "resolve": "Incident resolved.", "reopen": "Incident reopened.", "edit": "Incident updated.",
+SUCCESS = {  # what happened and what changed, from the incident as it is now
+    "acknowledge": lambda i: f"Acknowledged {i.number}: escalation to the next level stops.",
+    "status": lambda i: f"Status is now {i.get_status_display()}.",
+    "severity": lambda i: f"Severity is now {i.severity.key} {i.severity.label}.",
+    "role": lambda i: "Role assigned: see Roles.", "responder": lambda i: "Responder added.",
+    "note": lambda i: "Note added to the timeline.", "update": lambda i: "Internal update posted.",
+    "resolve": lambda i: f"{i.number} resolved; escalation stopped (and if it is on the status page, a Resolved update is posted there). "
+                         "Add a resolution summary any time: the postmortem asks for it.",
+    "reopen": lambda i: f"Incident reopened as {i.get_status_display()}; it needs a new acknowledgement.",
+    "edit": lambda i: "Incident details saved.",
 }
 
 
@@ -169,7 +193,7 @@ def incident_action(request, number, action):
                 return redirect(incident)
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
-            messages.success(request, SUCCESS[action])
+            messages.success(request, SUCCESS[action](_get_incident(number)))
             return redirect(incident)
     messages.error(request, "That did not go through: see the form below.")
     incident = _get_incident(number)

@@ -151,12 +151,19 @@ class LocalDateTimeField(forms.DateTimeField):
     widget = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
 
+class PersonChoiceField(forms.ModelChoiceField):
+    """People by full name (username when they have none), as everywhere people are shown."""
+
+    def label_from_instance(self, obj):
+        return obj.get_full_name() or obj.get_username()
+
+
 class OverrideForm(PortalForm):
-    user = forms.ModelChoiceField(queryset=User.objects.filter(is_active=True).order_by("username"), label="Who covers")
+    user = PersonChoiceField(queryset=User.objects.filter(is_active=True).order_by("first_name", "username"), label="Who covers")
     start = LocalDateTimeField(help_text="In the schedule's time zone.")
     end = LocalDateTimeField()
     layer = forms.ModelChoiceField(queryset=Layer.objects.none(), required=False, empty_label="Whole schedule")
-    replaces = forms.ModelChoiceField(queryset=User.objects.filter(is_active=True).order_by("username"), required=False,
+    replaces = PersonChoiceField(queryset=User.objects.filter(is_active=True).order_by("first_name", "username"), required=False,
                                       label="Only where this person is on call", empty_label="Anyone")
     reason = forms.CharField(max_length=200, required=False)
 
@@ -179,11 +186,6 @@ class OverrideForm(PortalForm):
 class HandoffNoteForm(PortalForm):
     body = forms.CharField(label="Handoff notes", widget=forms.Textarea(attrs={"rows": 3}), max_length=5000,
                            help_text="Sent to the next person on call with their handoff report.")
-
-
-class PersonChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj):
-        return obj.get_full_name() or obj.get_username()
 
 
 class ManualPageForm(PortalForm):

@@ -2,10 +2,12 @@ from django.contrib.auth import get_user_model
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from .. import catalog, selectors, services
-from ..models import Incident, Service, Severity
+from ..models import Incident, Service, Severity, Visibility
+from ..statuspage import services as statuspage_services
 from . import serializers as s
 from .archive import ArchiveActions
 from .filters import IncidentFilter, ServiceFilter
@@ -166,9 +168,15 @@ class IncidentViewSet(
     def updates_create(self, request, id=None):
         incident = self.get_object()
         data = self._input(s.StatusUpdateCreateSerializer)
-        update = services.incident_post_update(
-            incident=incident, body=data["body"], visibility=data["visibility"], status=data.get("status"), by=request.user
-        )
+        if data["visibility"] == Visibility.PUBLIC:
+            # The one public path: the status page's publish service, under its permission.
+            if not request.user.has_perm(statuspage_services.PUBLISH):
+                raise PermissionDenied("Publishing to the status page needs the publish permission.")
+            update = statuspage_services.incident_publish_update(
+                incident=incident, body=data["body"], status=data.get("status"), by=request.user
+            )
+        else:
+            update = services.incident_post_update(incident=incident, body=data["body"], status=data.get("status"), by=request.user)
         return Response(s.StatusUpdateSerializer(update).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses=s.TimelineEventSerializer(many=True))

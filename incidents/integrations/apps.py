@@ -15,5 +15,5 @@ class IntegrationsConfig(AppConfig):
         from . import panels, seed
 
         extensions.register_nav("Integrations", "integrations:list", order=40)
-        extensions.register_incident_panel("alerts", "integrations/_incident_panel.html", panels.incident_alerts, order=20)
+        extensions.register_incident_panel("alerts", "integrations/_incident_panel.html", panels.incident_alerts, order=20, slot="top")
         demo.register_demo_seeder(seed.seed_demo, order=30)

@@ -30,6 +30,8 @@ def on_incident_event(event) -> None:
             services.public_update_ensure(update)
             notify.fan_out_update(update)
     elif event.kind in (EventKind.RESOLVED, EventKind.REOPENED, EventKind.STATUS_CHANGED, EventKind.MITIGATED):
+        if event.kind == EventKind.RESOLVED:
+            services.incident_publish_resolution(incident=incident, event=event)
         services.components_refresh(incident.component_impacts.values_list("component_id", flat=True))
     elif event.kind == POSTMORTEM_PUBLISHED:
         services.incident_record_postmortem(

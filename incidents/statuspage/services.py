@@ -15,8 +15,18 @@ from django.utils import timezone
 
 from incidents import archive
 from incidents import services as core
+from incidents.communications import render_template
 from incidents.exceptions import InvalidInput, InvalidTransition
-from incidents.models import Incident, IncidentStatus, Maintenance, MaintenanceStatus, Service, StatusUpdate, Visibility
+from incidents.models import (
+    CommunicationTemplate,
+    Incident,
+    IncidentStatus,
+    Maintenance,
+    MaintenanceStatus,
+    Service,
+    StatusUpdate,
+    Visibility,
+)
 
 from . import cache, notify
 from .models import (
@@ -218,6 +228,66 @@ def incident_publish_update(
                              message=f"Status page components: {changes}", data={"components": affected})
     cache.bump_on_commit()
     return update
+
+
+KIND_FOR_STATUS = {
+    IncidentStatus.INVESTIGATING: CommunicationTemplate.Kind.EXTERNAL,
+    IncidentStatus.IDENTIFIED: CommunicationTemplate.Kind.PROGRESS,
+    IncidentStatus.MONITORING: CommunicationTemplate.Kind.PROGRESS,
+    IncidentStatus.RESOLVED: CommunicationTemplate.Kind.RESOLUTION,
+}
+
+
+def template_for(status: str, templates):
+    """Public-facing templates (audience: status page / customers) first, the one of the matching
+    kind before the others; chat templates (which carry internal names and links) only as a last resort."""
+    kind = KIND_FOR_STATUS.get(IncidentStatus(status))
+    public = [t for t in templates if any(w in t.audience.lower() for w in ("status", "customer", "public"))]
+    return (
+        next((t for t in public if t.kind == kind), None)
+        or (public[0] if public else None)
+        or next((t for t in templates if t.kind == kind), None)
+    )
+
+
+PUBLISH = "statuspage.publish_public_update"
+RESOLVED_FALLBACK = "This incident has been resolved. Thank you for your patience."
+
+
+@transaction.atomic
+def incident_publish_resolution(*, incident: Incident, event) -> StatusUpdate | None:
+    """Resolving an incident that is on the status page says so there: the public message typed at
+    resolve time, else the resolution template. Once per resolution (redeliveries do nothing)."""
+    incident = Incident.objects.select_for_update().get(pk=incident.pk)
+    if incident.status != IncidentStatus.RESOLVED or not PublicIncident.objects.filter(incident=incident).exists():
+        return None
+    if incident.updates.filter(visibility=Visibility.PUBLIC, status=IncidentStatus.RESOLVED, created_at__gte=event.occurred_at).exists():
+        return None
+    body = str((event.data or {}).get("public_message") or "").strip()
+    if not body:
+        chosen = template_for(IncidentStatus.RESOLVED, list(CommunicationTemplate.objects.all()))
+        body = (render_template(chosen, incident, public_context(incident)) if chosen is not None else "") or RESOLVED_FALLBACK
+    return incident_publish_update(incident=incident, body=body, by=event.actor)
+
+
+def public_context(incident: Incident) -> dict:
+    """What a communication template may say when no person reviews the text: the public name,
+    the public components and times, never the internal title, services, impact, people or links."""
+    pub = PublicIncident.objects.get(incident=incident)
+    names = list(ComponentImpact.objects.filter(incident=incident).order_by("component__position", "component__name")
+                 .values_list("component__name", flat=True))
+    end = incident.resolved_at or timezone.now()
+    fmt = "%Y-%m-%d %H:%M %Z"
+    return {
+        "title": pub.name, "number": "", "severity": "", "severity_label": "", "status": IncidentStatus(incident.status).label,
+        "impact": ", ".join(names) or "Some of our services", "summary": "", "services": ", ".join(names) or "Our services",
+        "started": timezone.localtime(incident.started_at).strftime(fmt),
+        "ended": timezone.localtime(incident.resolved_at).strftime(fmt) if incident.resolved_at else "",
+        "duration_minutes": int((end - incident.started_at).total_seconds() // 60),
+        "commander": "", "tech_lead": "", "comms_lead": "", "responders": "", "cadence_minutes": None,
+        "resolved": incident.status == IncidentStatus.RESOLVED, "resolution": "", "root_cause": "", "latest_update": "",
+        "link": "",
+    }
 
 
 def public_update_ensure(update: StatusUpdate) -> PublicUpdateInfo:

@@ -9,19 +9,13 @@ from django.utils import timezone
 from incidents import selectors as core_selectors
 from incidents.communications import render_template
 from incidents.exceptions import DomainError
-from incidents.models import CommunicationTemplate, Incident, IncidentStatus, Maintenance, MaintenanceStatus, Role
+from incidents.models import CommunicationTemplate, Incident, IncidentStatus, Maintenance, MaintenanceStatus, Role, Visibility
 
 from . import services
 from .forms import MaintenanceForm, MaintenanceStepForm, PublishForm
 from .models import ComponentImpact, ComponentStatus, PublicIncident, StatusComponent
 
-PUBLISH = "statuspage.publish_public_update"
-KIND_FOR_STATUS = {
-    IncidentStatus.INVESTIGATING: CommunicationTemplate.Kind.EXTERNAL,
-    IncidentStatus.IDENTIFIED: CommunicationTemplate.Kind.PROGRESS,
-    IncidentStatus.MONITORING: CommunicationTemplate.Kind.PROGRESS,
-    IncidentStatus.RESOLVED: CommunicationTemplate.Kind.RESOLUTION,
-}
+PUBLISH = services.PUBLISH
 
 
 def incident_panel_context(request, incident: Incident) -> dict | None:
@@ -31,22 +25,13 @@ def incident_panel_context(request, incident: Incident) -> dict | None:
     pub = PublicIncident.objects.filter(incident=incident).first()
     impacts = list(ComponentImpact.objects.filter(incident=incident).select_related("component"))
     comms = next((m.user for m in incident.members.all() if m.role == Role.COMMS_LEAD), None)
+    last_public = incident.updates.filter(visibility=Visibility.PUBLIC).order_by("-created_at", "-pk").first() if pub else None
     return {
-        "incident": incident, "pub": pub, "impacts": impacts, "comms_lead": comms,
+        "incident": incident, "pub": pub, "impacts": impacts, "comms_lead": comms, "last_public": last_public,
+        "on_public_page": pub is not None,
+        "public_behind": bool(last_public and incident.status == IncidentStatus.RESOLVED and last_public.status != IncidentStatus.RESOLVED),
         "can_publish": request.user.has_perm(PUBLISH), "has_components": StatusComponent.objects.exists(),
     }
-
-
-def _template_for(status: str, templates):
-    """Public-facing templates (audience: status page / customers) first, the one of the matching
-    kind before the others; chat templates (which carry internal names and links) only as a last resort."""
-    kind = KIND_FOR_STATUS.get(IncidentStatus(status))
-    public = [t for t in templates if any(w in t.audience.lower() for w in ("status", "customer", "public"))]
-    return (
-        next((t for t in public if t.kind == kind), None)
-        or (public[0] if public else None)
-        or next((t for t in templates if t.kind == kind), None)
-    )
 
 
 class _PreviewUpdate:
@@ -75,7 +60,7 @@ def publish(request, number):
         if form.is_valid():
             data = form.cleaned_data
             if "load" in request.POST:
-                chosen = next((t for t in templates if str(t.pk) == data["template"]), None) or _template_for(data["status"], templates)
+                chosen = next((t for t in templates if str(t.pk) == data["template"]), None) or services.template_for(data["status"], templates)
                 if chosen is not None:
                     post = request.POST.copy()
                     post["body"] = render_template(chosen, incident)
@@ -101,7 +86,7 @@ def publish(request, number):
     else:
         status = incident.status
         initial = {"name": pub.name if pub else incident.title, "status": status}
-        chosen = _template_for(status, templates)
+        chosen = services.template_for(status, templates)
         if chosen is not None:
             initial["template"] = str(chosen.pk)
             initial["body"] = render_template(chosen, incident)

@@ -58,10 +58,14 @@ def since(value):
 
 
 @register.filter
-def display_name(user):
-    if user is None:
+def person(user):
+    """How a person is shown everywhere: full name, else username; "—" for nobody."""
+    if user is None or user == "":
         return "—"
     return user.get_full_name() or user.get_username()
+
+
+display_name = register.filter("display_name", person)  # the older name, still used by some templates
 
 
 @register.filter

@@ -143,7 +143,7 @@ def test_incident_page_shows_the_escalation_and_what_comes_next(client, responde
     client.force_login(responder)
     page = client.get(incident.get_absolute_url()).content.decode()
     assert 'id="oncall-escalation"' in page
-    start = page.index("oncall-escalation")
+    start = page.index('id="oncall-escalation"')
     panel = page[start:start + 1500]
     assert "level 1, Responder," in panel and "level 2, Responder2," in panel and ">in 6 min<" in panel
     assert "Page someone now" in page

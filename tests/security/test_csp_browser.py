@@ -72,8 +72,8 @@ def test_staff_pages_run_their_scripts_without_csp_violations(csp_page, live_ser
     _assert_clean(page, "/")
 
     _visit(page, live_server.url + incident.get_absolute_url(), "incident", ready="h1")
-    page.click("summary:has-text('Resolve')")  # a disclosure opens
-    assert page.is_visible("#id_summary")
+    page.click("summary:has-text('Resolve with a summary')")  # a disclosure opens
+    assert page.is_visible("#resolve_summary")
     _assert_clean(page, incident.get_absolute_url())
 
     _visit(page, live_server.url + f"/incidents/{incident.number}/communications/", "communications", ready=".copy-btn")
