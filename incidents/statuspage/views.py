@@ -13,6 +13,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods
 
 from incidents.clientip import client_ip
+from incidents.colours import text_on
 from incidents.exceptions import DomainError
 
 from . import documents, selectors, subscriptions
@@ -40,8 +41,8 @@ def theme_css(request):
 
     def build():
         page = selectors.page_settings()
-        css = (f":root {{ --brand: {page.brand_colour}; --head-bg: {page.header_background}; "
-               f"--head-fg: {page.header_text_colour}; }}\n")  # hex colours, validated by the model
+        css = (f":root {{ --brand: {page.brand_colour}; --brand-fg: {text_on(page.brand_colour)}; "
+               f"--head-bg: {page.header_background}; --head-fg: {page.header_text_colour}; }}\n")  # hex, validated
         return 200, "text/css; charset=utf-8", css.encode()
 
     return cached_response(request, build)
