@@ -3,7 +3,7 @@ Statuspage-compatible JSON, and subscribing. Everything read is cached (see cach
 subscription pages, which carry a CSRF token, are not."""
 
 import json
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 from django.http import HttpResponse
 from django.shortcuts import render
@@ -28,7 +28,8 @@ HISTORY_MONTHS = 3
 
 
 def _render(request, template: str, context: dict, status: int = 200) -> tuple[int, str, bytes]:
-    body = render_to_string(template, context, request=None)
+    with timezone.override(UTC):  # one rendering for every reader (cached); status.js shows local time
+        body = render_to_string(template, context, request=None)
     return status, HTML, body.encode()
 
 
