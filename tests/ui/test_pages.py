@@ -36,6 +36,10 @@ PAGES = {
 AXE_RUN = """() => axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice']})
   .then(r => r.violations.filter(v => v.impact === 'serious' || v.impact === 'critical')
   .map(v => v.id + ' (' + v.impact + '): ' + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(' | ')))"""
+SMALLEST_CHART_TEXT = """() => Math.min(...[...document.querySelectorAll('svg.chart')].flatMap(svg => {
+  const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+  return [...svg.querySelectorAll('text')].map(t => parseFloat(getComputedStyle(t).fontSize) * scale);
+}))"""
 SMALL_TARGETS = """() => [...document.querySelectorAll('main .btn, main button, main summary, main select, .topbar summary, .nav-panel a, .nav-panel button')]
   .filter(e => e.offsetParent !== null).map(e => [e.textContent.trim().slice(0, 30), e.getBoundingClientRect().height])
   .filter(([, h]) => h < 44)"""
@@ -77,6 +81,10 @@ def _visit(browser, base, viewport, label):
             small = page.evaluate(SMALL_TARGETS)
             if small:
                 problems.append(f"{name}: tap targets under 44 px: {small[:5]}")
+        if name == "metrics":
+            smallest = page.evaluate(SMALLEST_CHART_TEXT)
+            if smallest < 12:
+                problems.append(f"metrics {label}: chart text drawn at {smallest:.1f} px")
         if audit:
             problems += [f"{name} {label}: {v}" for v in page.evaluate(AXE_RUN)]
     return context, page, problems
