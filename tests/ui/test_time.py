@@ -123,3 +123,19 @@ def test_public_status_page_is_not_rendered_in_a_viewers_zone(client):
     client.cookies["tz"] = "Asia/Kolkata"
     html = client.get("/status/").content.decode()
     assert " UTC</time>" in html and "IST" not in html
+
+
+@pytest.mark.django_db
+def test_a_person_chooses_their_zone_in_their_profile(client, viewer):
+    client.force_login(viewer)
+    client.cookies["tz"] = "Asia/Kolkata"
+    page = client.get("/oncall/my-time-zone/").content.decode()
+    assert "<strong>Asia/Kolkata</strong> (your browser" in page and 'href="/oncall/my-time-zone/">change</a>' in page
+    assert client.post("/oncall/my-time-zone/", {"time_zone": "Mars/Olympus"}).status_code == 400
+    response = client.post("/oncall/my-time-zone/", {"time_zone": "America/New_York"}, follow=True)
+    assert "Times are now shown in America/New_York." in response.content.decode()
+    assert Profile.objects.get(user=viewer).time_zone == "America/New_York"
+    assert "times in America/New_York (your profile)" in client.get("/incidents/").content.decode()
+    client.post("/oncall/my-time-zone/", {"time_zone": ""})
+    assert Profile.objects.get(user=viewer).time_zone == ""
+    assert "times in Asia/Kolkata (your browser" in client.get("/incidents/").content.decode()
