@@ -139,3 +139,14 @@ def test_a_person_chooses_their_zone_in_their_profile(client, viewer):
     client.post("/oncall/my-time-zone/", {"time_zone": ""})
     assert Profile.objects.get(user=viewer).time_zone == ""
     assert "times in Asia/Kolkata (your browser" in client.get("/incidents/").content.decode()
+
+
+@pytest.mark.django_db
+def test_schedule_timeline_titles_name_the_schedules_zone(viewer):
+    from oncall.models import Schedule
+    from oncall.selectors import schedule_timeline
+
+    schedule = Schedule.objects.create(name="NY", time_zone="America/New_York")
+    start = datetime(2026, 7, 1, 4, 0, tzinfo=UTC)
+    gaps = schedule_timeline(schedule, start=start, days=1)["gaps"]
+    assert gaps and gaps[0].title == "Nobody on call: Wed 01 Jul 00:00 – Thu 02 Jul 00:00 America/New_York"
