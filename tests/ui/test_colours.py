@@ -56,3 +56,15 @@ def test_status_badges_and_status_page_states_meet_aa_in_light_mode():
         assert contrast_ratio(light[name], light["surface"]) >= AA, name
     for name in ("ok-bg", "minor-bg", "partial-bg", "major", "maint"):  # banners behind white text
         assert contrast_ratio(light[name], "#ffffff") >= AA, name
+
+
+def test_focus_ring_on_uptime_bars_shows_on_every_bar_colour():
+    """A dark ring over a light halo: on any bar (green, amber, orange, red, blue, grey) one of the
+    two reaches 3:1 (WCAG 2.2 non-text contrast), where a single amber ring vanished on amber."""
+    status = (ROOT / "static/statuspage/status.css").read_text()
+    light = _vars(status, status[:status.index("@media")])
+    rule = re.search(r"\.sp-bar:focus-visible \{([^}]*)\}", status).group(1)
+    assert "outline: 2px solid var(--focus)" in rule and "box-shadow: 0 0 0 4px var(--surface)" in rule
+    for bar in ("ok", "minor", "partial", "major", "maint", "none"):
+        best = max(contrast_ratio(light["focus"], light[bar]), contrast_ratio(light["surface"], light[bar]))
+        assert best >= 3, (bar, best)

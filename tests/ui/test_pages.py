@@ -81,6 +81,12 @@ def _visit(browser, base, viewport, label):
             small = page.evaluate(SMALL_TARGETS)
             if small:
                 problems.append(f"{name}: tap targets under 44 px: {small[:5]}")
+        if name == "status":
+            bar = page.locator(".sp-bar[tabindex='0']").first
+            bar.focus()
+            ring = page.evaluate("() => { const s = getComputedStyle(document.activeElement); return [s.outlineStyle, parseFloat(s.outlineWidth), s.boxShadow]; }")
+            if ring[0] != "solid" or ring[1] < 2 or ring[2] == "none":
+                problems.append(f"status {label}: a focused uptime bar shows no two-tone ring: {ring}")
         if name == "metrics":
             smallest = page.evaluate(SMALLEST_CHART_TEXT)
             if smallest < 12:
