@@ -49,6 +49,7 @@ RULES: dict[str, str | dict[str, str]] = {
     "incidents:checklist": RESPOND, "incidents:action": RESPOND,
     # on call
     "oncall:now": "oncall.view_schedule", "oncall:my_shifts": "oncall.view_schedule",
+    "oncall:my_time_zone": SIGNED_IN,  # your own profile's zone
     "oncall:schedules": "oncall.view_schedule", "oncall:schedule": "oncall.view_schedule",
     "oncall:schedule_new": "oncall.add_schedule", "oncall:schedule_edit": "oncall.change_schedule",
     "oncall:layer_new": "oncall.change_schedule", "oncall:layer_edit": "oncall.change_schedule",

@@ -10,6 +10,7 @@ from django.utils.http import quote_etag
 from django.views.decorators.http import require_GET, require_POST
 
 from . import forms, selectors, services
+from .colours import text_on
 from .communications import render_all
 from .exceptions import DomainError
 from .extensions import dashboard_panels, incident_panels, render_panels
@@ -33,8 +34,10 @@ def permission_denied(request, exception=None):
 @require_GET
 def severity_css(request):
     """Each severity's badge colour as a stylesheet (`.sev-<id>`), so pages carry no inline
-    style under the Content-Security-Policy. Revalidated by ETag on every page view."""
-    css = "".join(f".sev-{pk}{{background:{colour}}}\n" for pk, colour in selectors.severity_colours())  # hex, validated
+    style under the Content-Security-Policy. Revalidated by ETag on every page view. The text is
+    black or white, whichever contrasts more with the colour (an admin picks the colours)."""
+    css = "".join(f".sev-{pk}{{background:{colour};color:{text_on(colour)}}}\n"  # hex, validated
+                  for pk, colour in selectors.severity_colours())
     etag = quote_etag(hashlib.md5(css.encode(), usedforsecurity=False).hexdigest())
     if etag in request.headers.get("If-None-Match", ""):
         response = HttpResponseNotModified()

@@ -294,3 +294,14 @@ def level_initial(policy) -> list[dict]:
              "round_robin_minutes": minutes(level.round_robin_seconds), "severities": [s.key for s in level.severities.all()],
              "targets": [target_value(t) for t in level.targets.all()]}
             for level in policy.levels.prefetch_related("severities", "targets").order_by("position", "pk")]
+
+
+def _zone_choices() -> list[tuple[str, str]]:
+    return [("", "My browser's zone")] + [(z, z) for z in sorted(available_timezones()) if "/" in z or z == "UTC"]
+
+
+class TimeZoneForm(forms.Form):
+    """A person's own zone for every time the portal shows them (Profile.time_zone)."""
+
+    time_zone = forms.ChoiceField(label="Show times in", choices=_zone_choices, required=False,
+                                  help_text="Empty: your browser's zone, as your browser reports it.")

@@ -304,7 +304,12 @@ class Row:
     bars: list
 
 
-def _bars(pieces, start, end, users, css, width=1000.0):
+def _span(a, b, zone) -> str:
+    """'Tue 01 Dec 09:00 – Tue 01 Dec 17:00 America/New_York': a stretch in the schedule's zone, named."""
+    return f"{timezone.localtime(a, zone):%a %d %b %H:%M} – {timezone.localtime(b, zone):%a %d %b %H:%M} {zone.key}"
+
+
+def _bars(pieces, start, end, users, css, zone, width=1000.0):
     span = (end - start).total_seconds()
     bars = []
     for a, b, who in pieces:
@@ -314,7 +319,7 @@ def _bars(pieces, start, end, users, css, width=1000.0):
         w = max((b - a).total_seconds() / span * width, 1.0)
         bars.append(Bar(round(x, 2), round(w, 2), name,
                         f"{css} who-{(who or 0) % 8}",
-                        f"{name}: {timezone.localtime(a):%a %d %b %H:%M} – {timezone.localtime(b):%a %d %b %H:%M}"))
+                        f"{name}: {_span(a, b, zone)}"))
     return bars
 
 
@@ -330,14 +335,14 @@ def schedule_timeline(schedule: Schedule, start: datetime | None = None, days: i
     gaps = rotation.gaps_of(final, start, end)
     ids = [p[2] for _, ps in layer_pieces for p in ps] + [p[2] for p in override_pieces] + [p[2] for p in final]
     users = users_by_id(ids)
-    rows = [Row(layer_names.get(layer.key, "Layer"), _bars(ps, start, end, users, "bar-layer")) for layer, ps in layer_pieces]
-    rows.append(Row("Overrides", _bars(override_pieces, start, end, users, "bar-override")))
-    rows.append(Row("Final", _bars(final, start, end, users, "bar-final")))
+    zone = ZoneInfo(schedule.time_zone)
+    rows = [Row(layer_names.get(layer.key, "Layer"), _bars(ps, start, end, users, "bar-layer", zone)) for layer, ps in layer_pieces]
+    rows.append(Row("Overrides", _bars(override_pieces, start, end, users, "bar-override", zone)))
+    rows.append(Row("Final", _bars(final, start, end, users, "bar-final", zone)))
     span = (end - start).total_seconds()
     gap_bars = [Bar(round((a - start).total_seconds() / span * 1000, 2), round(max((b - a).total_seconds() / span * 1000, 1.0), 2),
-                    "gap", "bar-gap", f"Nobody on call: {timezone.localtime(a):%a %d %b %H:%M} – {timezone.localtime(b):%a %d %b %H:%M}")
+                    "gap", "bar-gap", f"Nobody on call: {_span(a, b, zone)}")
                 for a, b in gaps]
-    zone = ZoneInfo(schedule.time_zone)
     ticks = []
     for d in range(days + 1):
         local_day = (start.astimezone(zone) + timedelta(days=d)).date()

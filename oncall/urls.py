@@ -7,6 +7,7 @@ app_name = "oncall"
 urlpatterns = [
     path("", views.oncall_now, name="now"),
     path("my-shifts/", views.my_shifts, name="my_shifts"),
+    path("my-time-zone/", views.my_time_zone, name="my_time_zone"),
     path("schedules/", views.schedule_list, name="schedules"),
     path("schedules/new/", views.schedule_new, name="schedule_new"),
     path("schedules/<int:pk>/", views.schedule_detail, name="schedule"),

@@ -16,8 +16,8 @@ from incidents.models import Incident
 from incidents.rules import may_read_secret
 
 from . import calendar, forms, panels, selectors
-from .models import CalendarToken, EscalationPolicy, Layer, Override, Schedule
-from .services import calendars
+from .models import CalendarToken, EscalationPolicy, Layer, Override, Profile, Schedule
+from .services import calendars, people
 from .services import escalation as engine
 from .services import policies as policy_svc
 from .services import schedules as svc
@@ -188,6 +188,21 @@ def my_shifts(request):
     feed = request.build_absolute_uri(reverse("oncall:ical_user", args=[token.token]))
     return render(request, "oncall/my_shifts.html", {"shifts": shifts, "now": now, "feed_url": feed,
                                                      "webcal_url": "webcal://" + feed.split("://", 1)[1]})
+
+
+def my_time_zone(request):
+    """Choose the zone the portal shows you times in (else your browser's: incidents.viewerzone)."""
+    profile = Profile.objects.filter(user=request.user).first()
+    form = forms.TimeZoneForm(request.POST or None, initial={"time_zone": profile.time_zone if profile else ""})
+    if request.method == "POST" and form.is_valid():
+        try:
+            people.profile_update(person=request.user, time_zone=form.cleaned_data["time_zone"])
+        except DomainError as exc:
+            form.add_error("time_zone", str(exc))
+        else:
+            messages.success(request, f"Times are now shown in {form.cleaned_data['time_zone'] or 'your browser’s zone'}.")
+            return redirect("oncall:my_time_zone")
+    return render(request, "oncall/time_zone.html", {"form": form}, status=400 if form.errors else 200)
 
 
 def policy_list(request):

@@ -1,5 +1,9 @@
 """Server-rendered SVG charts: no JavaScript, no CDN. Every chart the page shows also has a
-table beside it (the template's job); the SVG carries a title and a description for screen readers."""
+table beside it (the template's job); the SVG carries a title and a description for screen readers.
+
+A chart is drawn at its own width (`width` user units = CSS pixels) and never shrinks below it
+(postmortems.css), so its 12-unit text reads at 12 px or more; on a narrow screen it scrolls
+inside its box instead."""
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -50,7 +54,7 @@ def hbar_chart(chart_id: str, title: str, bars: Sequence[Bar], fmt: Callable[[fl
     axis_max = nice(top) if top > 0 else 1.0
     scale = plot_w / axis_max
     parts = [
-        f'<svg class="chart" id="{escape(chart_id)}" viewBox="0 0 {width} {height}" width="100%" role="img" '
+        f'<div class="chart-scroll" tabindex="0"><svg class="chart" id="{escape(chart_id)}" viewBox="0 0 {width} {height}" width="{width}" role="img" '
         f'aria-labelledby="{escape(chart_id)}-t" xmlns="http://www.w3.org/2000/svg">',
         f'<title id="{escape(chart_id)}-t">{escape(title)}</title>',
     ]
@@ -77,7 +81,7 @@ def hbar_chart(chart_id: str, title: str, bars: Sequence[Bar], fmt: Callable[[fl
     parts.append(f'<text x="{label_w}" y="{axis_y}" class="chart-muted">0</text>')
     parts.append(f'<text x="{label_w + plot_w}" y="{axis_y}" text-anchor="end" class="chart-muted">{escape(fmt(axis_max))}</text>')
     parts.append(f'<text x="{width - 4}" y="{axis_y}" text-anchor="end" class="chart-muted">- - target</text>')
-    parts.append("</svg>")
+    parts.append("</svg></div>")
     return mark_safe("".join(parts))  # noqa: S308 - every interpolated text is escaped above
 
 
@@ -94,7 +98,7 @@ def stacked_columns(chart_id: str, title: str, categories: Sequence[str], series
     scale = plot_h / top
     total_h = height + legend_h
     parts = [
-        f'<svg class="chart" id="{escape(chart_id)}" viewBox="0 0 {width} {total_h}" width="100%" role="img" '
+        f'<div class="chart-scroll" tabindex="0"><svg class="chart" id="{escape(chart_id)}" viewBox="0 0 {width} {total_h}" width="{width}" role="img" '
         f'aria-labelledby="{escape(chart_id)}-t" xmlns="http://www.w3.org/2000/svg">',
         f'<title id="{escape(chart_id)}-t">{escape(title)}</title>',
         f'<line x1="{left}" x2="{width - 10}" y1="{top_pad + plot_h}" y2="{top_pad + plot_h}" stroke="#d0d5dd"/>',
@@ -122,7 +126,7 @@ def stacked_columns(chart_id: str, title: str, categories: Sequence[str], series
         ly = height + 4 + (j // 4) * 22
         parts.append(f'<rect x="{lx:.1f}" y="{ly}" width="12" height="12" fill="{escape(colour)}"/>')
         parts.append(f'<text x="{lx + 17:.1f}" y="{ly + 11}" class="chart-label">{escape(name)}</text>')
-    parts.append("</svg>")
+    parts.append("</svg></div>")
     return mark_safe("".join(parts))  # noqa: S308 - every interpolated text is escaped above
 
 
@@ -132,7 +136,7 @@ def share_bar(chart_id: str, title: str, parts_in: Sequence[tuple[str, int]], ta
     bar_w, x = width - 20, 10.0
     height = 56 + 22 * ((len(parts_in) + 1) // 2)
     parts = [
-        f'<svg class="chart" id="{escape(chart_id)}" viewBox="0 0 {width} {height}" width="100%" role="img" '
+        f'<div class="chart-scroll" tabindex="0"><svg class="chart" id="{escape(chart_id)}" viewBox="0 0 {width} {height}" width="{width}" role="img" '
         f'aria-labelledby="{escape(chart_id)}-t" xmlns="http://www.w3.org/2000/svg">',
         f'<title id="{escape(chart_id)}-t">{escape(title)}</title>',
     ]
@@ -149,5 +153,5 @@ def share_bar(chart_id: str, title: str, parts_in: Sequence[tuple[str, int]], ta
         tx = 10 + bar_w * target
         parts.append(f'<line x1="{tx:.1f}" x2="{tx:.1f}" y1="4" y2="44" stroke="#111827" stroke-width="2" stroke-dasharray="4 3">'
                      f'<title>target {round(target * 100)}%</title></line>')
-    parts.append("</svg>")
+    parts.append("</svg></div>")
     return mark_safe("".join(parts))  # noqa: S308 - every interpolated text is escaped above

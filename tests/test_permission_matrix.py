@@ -122,6 +122,7 @@ ROWS = [
     # --- notifications ----------------------------------------------------------------------------
     S("notifications:ack", {"GET": PUBLIC}, lambda w: {"token": w["ack_token"]}),
     S("notifications:mine", {"GET": SIGNED_IN}),
+    S("oncall:my_time_zone", {"GET": SIGNED_IN, "POST": SIGNED_IN}),
     S("notifications:list", {"GET": VIEW}),
     S("notifications:detail", {"GET": VIEW}, lambda w: {"public_id": w["notification"].public_id}),
     S("notifications:person", {"GET": VIEW}, lambda w: {"user_id": w["me"].pk}),

@@ -64,6 +64,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "incidents.viewerzone.ViewerTimeZoneMiddleware",  # times in the viewer's zone (profile, browser, portal)
     "incidents.rules.RuleMiddleware",  # who may use which page: incidents/rules.py
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

@@ -184,6 +184,20 @@ class PublicIncident(models.Model):
     def __str__(self):
         return self.name
 
+    @property
+    def impact_text(self) -> str:
+        return "No impact" if self.impact == Impact.NONE else f"{self.get_impact_display()} impact"
+
+    @property
+    def resolved_unannounced(self) -> bool:
+        """Resolved, but its newest public update says otherwise: the page adds a "Resolved"
+        entry, so a reader never sees a closed incident still "Identified". Reads the
+        prefetched `incident.public_updates` (newest first)."""
+        if self.incident.status != "resolved":
+            return False
+        updates = getattr(self.incident, "public_updates", None) or []
+        return not updates or updates[0].status != "resolved"
+
 
 class ComponentImpact(models.Model):
     """How one incident affects one component, set by the communications lead (or by an alert)."""

@@ -80,6 +80,7 @@ class Day:
     incidents: list = field(default_factory=list)
     downtime: float = 0.0  # weighted seconds
     future: bool = False
+    spans: dict = field(default_factory=dict)  # status -> seconds spent in it that day (not operational)
 
     @property
     def label(self) -> str:
@@ -181,6 +182,8 @@ def _bars(components: list[StatusComponent], now: datetime) -> dict[int, Bars]:
                 if STATUS_RANK[ComponentStatus(p.status)] > STATUS_RANK[ComponentStatus(day.status)]:
                     day.status = p.status
                 day.downtime += (e - s).total_seconds() * DOWNTIME_WEIGHT.get(p.status, 0.0)
+                if p.status != ComponentStatus.OPERATIONAL:
+                    day.spans[p.status] = day.spans.get(p.status, 0.0) + (e - s).total_seconds()
             day.incidents = day_incidents[c.pk].get(d, [])
             if not day.future and hi > lo:
                 counted += (hi - lo).total_seconds()

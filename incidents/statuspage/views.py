@@ -3,7 +3,7 @@ Statuspage-compatible JSON, and subscribing. Everything read is cached (see cach
 subscription pages, which carry a CSRF token, are not."""
 
 import json
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 from django.http import HttpResponse
 from django.shortcuts import render
@@ -13,6 +13,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods
 
 from incidents.clientip import client_ip
+from incidents.colours import text_on
 from incidents.exceptions import DomainError
 
 from . import documents, selectors, subscriptions
@@ -27,7 +28,8 @@ HISTORY_MONTHS = 3
 
 
 def _render(request, template: str, context: dict, status: int = 200) -> tuple[int, str, bytes]:
-    body = render_to_string(template, context, request=None)
+    with timezone.override(UTC):  # one rendering for every reader (cached); status.js shows local time
+        body = render_to_string(template, context, request=None)
     return status, HTML, body.encode()
 
 
@@ -40,8 +42,8 @@ def theme_css(request):
 
     def build():
         page = selectors.page_settings()
-        css = (f":root {{ --brand: {page.brand_colour}; --head-bg: {page.header_background}; "
-               f"--head-fg: {page.header_text_colour}; }}\n")  # hex colours, validated by the model
+        css = (f":root {{ --brand: {page.brand_colour}; --brand-fg: {text_on(page.brand_colour)}; "
+               f"--head-bg: {page.header_background}; --head-fg: {page.header_text_colour}; }}\n")  # hex, validated
         return 200, "text/css; charset=utf-8", css.encode()
 
     return cached_response(request, build)

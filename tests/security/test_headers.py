@@ -55,7 +55,7 @@ def test_api_docs_load_their_script_from_a_url_not_inline(admin_user):
 def test_severity_colours_come_from_a_stylesheet(responder, client):
     declare(by=responder)
     css = client.get("/severities.css")
-    assert css["Content-Type"].startswith("text/css") and re.search(r"\.sev-\d+\{background:#[0-9a-fA-F]{6}\}", css.content.decode())
+    assert css["Content-Type"].startswith("text/css") and re.search(r"\.sev-\d+\{background:#[0-9a-fA-F]{6};color:#[0-9a-fA-F]{6}\}", css.content.decode())
     assert client.get("/severities.css", HTTP_IF_NONE_MATCH=css["ETag"]).status_code == 304
 
 
