@@ -300,7 +300,7 @@ def _zone_choices() -> list[tuple[str, str]]:
     return [("", "My browser's zone")] + [(z, z) for z in sorted(available_timezones()) if "/" in z or z == "UTC"]
 
 
-class TimeZoneForm(forms.Form):
+class TimeZoneForm(PortalForm):
     """A person's own zone for every time the portal shows them (Profile.time_zone)."""
 
     time_zone = forms.ChoiceField(label="Show times in", choices=_zone_choices, required=False,
