@@ -3,7 +3,6 @@ writes an audit entry. Inviting sends a set-password link through the delivery l
 notification row), built with Django's password-reset tokens: the account has no usable
 password until the person sets one."""
 
-import zoneinfo
 
 from django.conf import settings
 from django.contrib.admin.models import LogEntry
@@ -23,14 +22,10 @@ from oncall.notifications.messages import Message
 from oncall.notifications.models import ChannelKind, ContactMethod
 
 from ..models import Profile
+from .schedules import check_zone
 
 User = get_user_model()
 NAME_FIELDS = ("first_name", "last_name", "email")
-
-
-def _check_zone(time_zone: str) -> None:
-    if time_zone and time_zone not in zoneinfo.available_timezones():
-        raise InvalidInput(f"Unknown time zone “{time_zone}”. Use an IANA name such as Europe/Berlin.", field="time_zone")
 
 
 def _check_may_change(person, by) -> None:
@@ -41,7 +36,8 @@ def _check_may_change(person, by) -> None:
 def _set_zone(person, time_zone: str | None) -> bool:
     if time_zone is None:
         return False
-    _check_zone(time_zone)
+    if time_zone:
+        check_zone(time_zone)
     profile, _ = Profile.objects.get_or_create(user=person)
     if profile.time_zone == time_zone:
         return False
@@ -61,7 +57,8 @@ def person_invite(*, username: str, email: str, first_name: str = "", last_name:
     a link to set the password (valid PASSWORD_RESET_TIMEOUT)."""
     if User.objects.filter(username__iexact=username).exists():
         raise InvalidInput(f"The username “{username}” is taken.", field="username")
-    _check_zone(time_zone)
+    if time_zone:
+        check_zone(time_zone)
     person = User(username=username, email=email, first_name=first_name, last_name=last_name)
     person.set_unusable_password()
     person.save()

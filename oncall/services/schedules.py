@@ -46,7 +46,8 @@ class LayerSpec:
     ends_at: datetime | None = None
 
 
-def _check_zone(name: str) -> None:
+def check_zone(name: str) -> None:
+    """An IANA zone name the portal accepts (schedules, people's profiles), or InvalidInput."""
     if not name or name not in zoneinfo.available_timezones():
         raise InvalidInput(f"Unknown time zone “{name}”. Use an IANA name such as America/New_York or Europe/Berlin.",
                            field="time_zone")
@@ -115,7 +116,7 @@ def _write_layer(schedule: Schedule, spec: LayerSpec, position: int, layer: Laye
 @transaction.atomic
 def schedule_create(*, name: str, time_zone: str, description: str = "", layers: list[LayerSpec] = (), by=None) -> Schedule:
     """`by` on every change here: who, for the audit log (the schedule's "Changes")."""
-    _check_zone(time_zone)
+    check_zone(time_zone)
     if not name.strip():
         raise InvalidInput("A schedule needs a name.", field="name")
     if Schedule.objects.filter(name=name.strip()).exists():
@@ -132,7 +133,7 @@ def schedule_create(*, name: str, time_zone: str, description: str = "", layers:
 
 @transaction.atomic
 def schedule_update(*, schedule: Schedule, name: str, time_zone: str, description: str = "", by=None) -> Schedule:
-    _check_zone(time_zone)
+    check_zone(time_zone)
     if Schedule.objects.filter(name=name.strip()).exclude(pk=schedule.pk).exists():
         raise InvalidInput(f"A schedule named “{name}” already exists.", field="name")
     schedule.name, schedule.time_zone, schedule.description = name.strip(), time_zone, description
