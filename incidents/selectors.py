@@ -9,6 +9,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from .models import Incident, IncidentMember, IncidentStatus, Role, Severity, StatusUpdate, TimelineEvent
+from .rules import RESPOND
 
 
 def incident_queryset() -> QuerySet[Incident]:
@@ -113,7 +114,8 @@ def severity_colours() -> list[tuple[int, str]]:
 def people_who_can_respond() -> QuerySet:
     """Active people holding `incidents.respond_incident` (through a group, directly, or as
     superusers): the ones offered as incident commander, by name."""
-    perm = Permission.objects.filter(codename="respond_incident", content_type__app_label="incidents")
+    app_label, codename = RESPOND.split(".")
+    perm = Permission.objects.filter(codename=codename, content_type__app_label=app_label)
     return (
         get_user_model().objects.filter(is_active=True)
         .filter(Q(is_superuser=True) | Q(groups__permissions__in=perm) | Q(user_permissions__in=perm))

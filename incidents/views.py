@@ -15,8 +15,7 @@ from .communications import render_all
 from .exceptions import DomainError
 from .extensions import dashboard_panels, incident_panels, render_panels
 from .models import Incident, IncidentChecklistItem, IncidentStatus, Role
-
-RESPOND = "incidents.respond_incident"
+from .rules import RESPOND
 
 
 def not_found(request, exception=None):

@@ -14,11 +14,12 @@ from django.core import signing
 from django.urls import reverse
 
 from incidents.models import Incident
+from incidents.rules import RESPOND
 
 SALT = "notifications.ack"
 # Checked when the link is used, not when it was sent: someone who has since lost the responder
 # role (or was deactivated) acknowledges nothing with a link they still hold.
-ACK_PERMISSION = "incidents.respond_incident"
+ACK_PERMISSION = RESPOND  # the same permission the pages and the API ask for
 
 
 class InvalidAckLink(Exception):
