@@ -1,6 +1,9 @@
 """People through the API: admins provision (list, invite, update, deactivate; never delete),
 everyone reads and edits their own profile. Every change is audited."""
 
+import json
+
+import pytest
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -130,3 +133,26 @@ def test_the_admin_refuses_to_delete_people(admin_user, responder):
     assert client.get(reverse("admin:auth_user_delete", args=[responder.pk])).status_code == 403
     client.post(reverse("admin:auth_user_changelist"), {"action": "delete_selected", "_selected_action": [responder.pk], "post": "yes"})
     assert User.objects.filter(pk=responder.pk).exists()
+
+
+HOSTILE = ["Ro\x00b", "\ud800x", "a\r\nBcc: evil@example.com", "x" * 100_000, "\u202egnp.exe", "<script>alert(1)</script>"]
+
+
+def _send(method, url, body):
+    """As a client sends it: JSON with non-ASCII escaped (a lone surrogate arrives as \\ud800)."""
+    return method(url, data=json.dumps(body), content_type="application/json")
+
+
+@pytest.mark.parametrize("value", HOSTILE)
+def test_hostile_text_in_the_people_api_is_refused_or_stored_clean(admin_api, api_for, viewer, value):
+    """Names, usernames, emails and time zones from the API: a 4xx naming the field, or a row
+    PostgreSQL accepts (no NUL, no lone surrogate), never a 500."""
+    invited = _send(admin_api.post, "/api/v1/users/", {"username": value, "email": f"{value}@example.com", "first_name": value, "time_zone": value})
+    assert invited.status_code == 400, invited.content
+    ok_name = _send(admin_api.post, "/api/v1/users/", {"username": "hostile", "email": "h@example.com", "first_name": value})
+    assert ok_name.status_code in (201, 400), ok_name.content
+    if ok_name.status_code == 201:
+        stored = get_user_model().objects.get(username="hostile").first_name
+        assert "\x00" not in stored and not any("\ud800" <= ch <= "\udfff" for ch in stored)
+    me = _send(api_for(viewer).patch, "/api/v1/users/me/", {"last_name": value, "time_zone": value})
+    assert me.status_code == 400, me.content
