@@ -9,7 +9,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from . import events
-from .models import EventDelivery, TimelineEvent
+from .models import DeliveryStatus, EventDelivery, TimelineEvent
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ def event_subscriber_task(delivery_id: int) -> None:
         row = EventDelivery.objects.filter(pk=delivery_id).first()
         if row is not None and enqueue_deliveries([row], eta=outcome):
             # The ETA message is the fast path: the sweep waits its grace time behind it.
-            EventDelivery.objects.filter(pk=row.pk, status="pending", next_try_at=outcome).update(
+            EventDelivery.objects.filter(pk=row.pk, status=DeliveryStatus.PENDING, next_try_at=outcome).update(
                 next_try_at=outcome + events.SWEEP_GRACE)
 
 
@@ -61,7 +61,7 @@ def dispatch_event_task(self, event_id: int) -> None:
         return
     if not event.deliveries.exists():
         events.deliveries_create(event)
-    enqueue_deliveries(list(event.deliveries.filter(status="pending")))
+    enqueue_deliveries(list(event.deliveries.filter(status=DeliveryStatus.PENDING)))
 
 
 @shared_task(ignore_result=True)

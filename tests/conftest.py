@@ -3,7 +3,6 @@ outsider), API clients authenticated by real tokens, and a real Celery worker.""
 
 import os
 import shutil
-import socket
 import time
 
 import pytest
@@ -12,6 +11,7 @@ from django.contrib.auth.models import Group
 from django.db import connection
 from rest_framework.test import APIClient
 
+from bench.common import free_port  # noqa: F401  (the tests import it from here)
 from incidents.access import api_token_create
 from incidents.groups import ADMIN, RESPONDER, VIEWER, ensure_groups
 from incidents.models import Severity
@@ -191,10 +191,6 @@ def wait_for(predicate, timeout=20.0, what="condition"):
     raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 

@@ -13,18 +13,10 @@ import pytest
 from celery import Celery
 
 from bench.chaos.servers import Proc, RedisServer, temp_root
+from tests.conftest import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 QUEUE = f"broker-restart-{os.environ.get('PORTAL_TEST_NS', 'portal')}-{os.getpid()}"
-
-
-def wait_for(predicate, timeout, what):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
 @pytest.fixture
