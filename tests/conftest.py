@@ -191,9 +191,6 @@ def wait_for(predicate, timeout=20.0, what="condition"):
     raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
-
-
-
 @pytest.fixture(scope="session", autouse=True)
 def _close_stray_sessions(django_db_setup, django_db_blocker):
     """Before the test database is dropped: end the sessions of live-server request threads
