@@ -329,8 +329,8 @@ def test_every_served_url_has_a_row():
 
 
 def _world():
-    from incidents.integrations import services as integration_services
     from incidents.integrations.models import Alert, IntegrationMaintenance
+    from incidents.integrations.services import ingest
     from oncall.notifications import services as notify
 
     demo.seed("pw-123456")
@@ -391,7 +391,7 @@ def _world():
         notify.contact_method_send_test(method=world["dana_method"], by=dana)
         world["notification"] = Notification.objects.order_by("pk").first()
     if world["alert"] is None:
-        integration_services.integration_send_test_alert(integration=integration, by=dana)
+        ingest.integration_send_test_alert(integration=integration, by=dana)
         world["alert"] = Alert.objects.order_by("pk").first()
     for role, user in roles.items():
         method = notify.contact_method_create(user=user, kind="email", target=user.email, by=None)

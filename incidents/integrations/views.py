@@ -12,9 +12,10 @@ from django.views.decorators.http import require_POST
 from incidents.audit import audit_history
 from incidents.exceptions import DomainError
 
-from . import forms, selectors, services
+from . import forms, selectors
 from .api.serializers import KEY_PLACEHOLDER, endpoint_url
 from .models import Integration, IntegrationKind, Runbook
+from .services import configuration, ingest
 
 SESSION_KEY = "integrations.new_key"
 
@@ -38,7 +39,7 @@ def integration_create(request):
         if not data.get("severity_rules"):
             data.pop("severity_rules")
         try:
-            integration, key = services.integration_create(
+            integration, key = configuration.integration_create(
                 name=data.pop("name"), service=data.pop("service"), kind=kind, by=request.user, **data,
             )
         except DomainError as exc:
@@ -53,7 +54,7 @@ def integration_create(request):
 def integration_edit(request, public_id):
     integration = _get(public_id)
     heartbeat = getattr(integration, "heartbeat", None) if integration.kind == IntegrationKind.HEARTBEAT else None
-    initial = {f: getattr(integration, f) for f in services.EDITABLE}
+    initial = {f: getattr(integration, f) for f in configuration.EDITABLE}
     if heartbeat:
         initial.update(heartbeat_interval=heartbeat.interval, heartbeat_grace=heartbeat.grace)
     form = forms.IntegrationForm(request.POST or None, initial=initial, editing=True)
@@ -62,7 +63,7 @@ def integration_edit(request, public_id):
         if integration.kind != IntegrationKind.HEARTBEAT:
             data.pop("heartbeat_interval"), data.pop("heartbeat_grace")
         try:
-            services.integration_update(integration=integration, by=request.user, **data)
+            configuration.integration_update(integration=integration, by=request.user, **data)
         except DomainError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
@@ -124,7 +125,7 @@ def integration_detail(request, public_id):
         "snippets": _snippets(integration, key),
         "alerts": alerts,
         "windows": integration.maintenance_windows.all()[:10],
-        "maintenance": services.maintenance_reason(integration, timezone.now()),
+        "maintenance": ingest.maintenance_reason(integration, timezone.now()),
         "test_form": forms.TestAlertForm(),
         "window_form": forms.MaintenanceWindowForm(),
         "history": audit_history(integration),
@@ -136,7 +137,7 @@ def integration_test_alert(request, public_id):
     integration = _get(public_id)
     form = forms.TestAlertForm(request.POST)
     form.is_valid()
-    alert = services.integration_send_test_alert(integration=integration, by=request.user, open_incident=form.cleaned_data.get("open_incident", False))
+    alert = ingest.integration_send_test_alert(integration=integration, by=request.user, open_incident=form.cleaned_data.get("open_incident", False))
     if alert.incident_id:
         messages.success(request, f"Test alert received; it opened or joined {alert.incident.number}.")
     else:
@@ -147,7 +148,7 @@ def integration_test_alert(request, public_id):
 @require_POST
 def integration_rotate(request, public_id):
     integration = _get(public_id)
-    key = services.integration_rotate_key(integration=integration, by=request.user)
+    key = configuration.integration_rotate_key(integration=integration, by=request.user)
     request.session[SESSION_KEY] = {"id": str(integration.public_id), "key": key}
     messages.success(request, "New key issued; the old one no longer works. Copy it now: it is shown only once.")
     return redirect(integration)
@@ -157,7 +158,7 @@ def integration_rotate(request, public_id):
 def integration_revoke(request, public_id):
     integration = _get(public_id)
     try:
-        services.integration_revoke(integration=integration, by=request.user)
+        configuration.integration_revoke(integration=integration, by=request.user)
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
@@ -171,7 +172,7 @@ def integration_window(request, public_id):
     form = forms.MaintenanceWindowForm(request.POST)
     if form.is_valid():
         try:
-            services.integration_maintenance_create(integration=integration, by=request.user, **form.cleaned_data)
+            configuration.integration_maintenance_create(integration=integration, by=request.user, **form.cleaned_data)
         except DomainError as exc:
             messages.error(request, exc.message)
         else:
