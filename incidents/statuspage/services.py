@@ -27,6 +27,7 @@ from incidents.models import (
     StatusUpdate,
     Visibility,
 )
+from incidents.models.maintenance import STARTED_STATUSES
 
 from . import cache, notify
 from .models import (
@@ -46,7 +47,6 @@ from .queue import enqueue
 
 logger = logging.getLogger(__name__)
 
-ACTIVE_MAINTENANCE = (MaintenanceStatus.IN_PROGRESS, MaintenanceStatus.VERIFYING)
 # Windows due within this long get an ETA task too; later ones are left to the sweep.
 ETA_HORIZON = timedelta(minutes=10)
 
@@ -77,7 +77,7 @@ def components_refresh(component_ids: Iterable[int], *, now: datetime | None = N
     ):
         impacts[cid].append(status)
     maintained = set(
-        StatusComponent.objects.filter(pk__in=ids, service__maintenances__status__in=ACTIVE_MAINTENANCE).values_list("pk", flat=True)
+        StatusComponent.objects.filter(pk__in=ids, service__maintenances__in=Maintenance.objects.active(now)).values_list("pk", flat=True)
     )
     changes = []
     for component in components:
@@ -449,7 +449,7 @@ def maintenance_step(*, maintenance: Maintenance, now: datetime | None = None) -
             return target
         return None
     if (
-        maintenance.status in ACTIVE_MAINTENANCE and maintenance.scheduled_until <= now
+        maintenance.status in STARTED_STATUSES and maintenance.scheduled_until <= now
         and maintenance_advance(maintenance=maintenance, to=MaintenanceStatus.COMPLETED, now=now)
     ):
         return MaintenanceStatus.COMPLETED

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db import DataError, transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 
 from incidents import services as core
@@ -29,7 +29,6 @@ from incidents.models import (
     Incident,
     IncidentStatus,
     Maintenance,
-    MaintenanceStatus,
     Severity,
 )
 
@@ -84,12 +83,7 @@ def maintenance_reason(integration: Integration, now: datetime) -> str:
     window = IntegrationMaintenance.objects.filter(integration=integration, starts_at__lte=now, ends_at__gt=now).first()
     if window:
         return f"Integration maintenance window{': ' + window.reason if window.reason else ''}"
-    maintenance = (
-        Maintenance.objects.filter(services=integration.service_id, suppress_alerts=True)
-        .exclude(status=MaintenanceStatus.COMPLETED)
-        .filter(Q(status__in=[MaintenanceStatus.IN_PROGRESS, MaintenanceStatus.VERIFYING]) | Q(scheduled_for__lte=now, scheduled_until__gt=now))
-        .first()
-    )
+    maintenance = Maintenance.objects.active(now).filter(services=integration.service_id, suppress_alerts=True).first()
     if maintenance:
         return f"Maintenance: {maintenance.title}"
     return ""
