@@ -5,9 +5,8 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
-from .. import catalog, selectors, services
+from .. import catalog, extensions, selectors, services
 from ..models import Incident, Service, Severity, Visibility
-from ..statuspage import services as statuspage_services
 from . import serializers as s
 from .archive import ArchiveActions
 from .filters import IncidentFilter, ServiceFilter
@@ -170,11 +169,10 @@ class IncidentViewSet(
         data = self._input(s.StatusUpdateCreateSerializer)
         if data["visibility"] == Visibility.PUBLIC:
             # The one public path: the status page's publish service, under its permission.
-            if not request.user.has_perm(statuspage_services.PUBLISH):
+            public = extensions.public_updates()
+            if public is None or not request.user.has_perm(public.permission):
                 raise PermissionDenied("Publishing to the status page needs the publish permission.")
-            update = statuspage_services.incident_publish_update(
-                incident=incident, body=data["body"], status=data.get("status"), by=request.user
-            )
+            update = public.publish(incident=incident, body=data["body"], status=data.get("status"), by=request.user)
         else:
             update = services.incident_post_update(incident=incident, body=data["body"], status=data.get("status"), by=request.user)
         return Response(s.StatusUpdateSerializer(update).data, status=status.HTTP_201_CREATED)
