@@ -10,20 +10,31 @@ from ..models import Incident, Service, Severity, Visibility
 from . import serializers as s
 from .archive import ArchiveActions
 from .filters import IncidentFilter, ServiceFilter
-from .idempotency import IdempotentCreateMixin
+from .idempotency import IdempotentCreateMixin, idempotent
 
 User = get_user_model()
 
 
-class SeverityViewSet(viewsets.ModelViewSet):
+class SeverityViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
+    """Severities. One that anything refers to is deactivated (`is_active` false), not deleted."""
+
     queryset = Severity.objects.prefetch_related("checklist_items")
     serializer_class = s.SeveritySerializer
     lookup_field = "key"
     filterset_fields = ["is_active", "postmortem_required"]
     ordering_fields = ["rank"]
 
+    def perform_create(self, serializer):
+        serializer.instance = catalog.severity_create(by=self.request.user, **serializer.validated_data)
 
-class ServiceViewSet(ArchiveActions, viewsets.ModelViewSet):
+    def perform_update(self, serializer):
+        serializer.instance = catalog.severity_update(severity=serializer.instance, by=self.request.user, **serializer.validated_data)
+
+    def perform_destroy(self, instance):
+        catalog.severity_delete(severity=instance, by=self.request.user)
+
+
+class ServiceViewSet(ArchiveActions, IdempotentCreateMixin, viewsets.ModelViewSet):
     """Services. One that anything refers to is archived, not deleted: DELETE answers 409
     naming what refers to it; `archive` hides it from pickers and keeps it on past incidents."""
 
@@ -150,6 +161,7 @@ class IncidentViewSet(
 
     @extend_schema(request=s.NoteSerializer, responses={201: s.TimelineEventSerializer})
     @action(detail=True, methods=["post"])
+    @idempotent
     def notes(self, request, id=None):
         incident = self.get_object()
         data = self._input(s.NoteSerializer)
@@ -164,6 +176,7 @@ class IncidentViewSet(
 
     @extend_schema(request=s.StatusUpdateCreateSerializer, responses={201: s.StatusUpdateSerializer})
     @updates.mapping.post
+    @idempotent
     def updates_create(self, request, id=None):
         incident = self.get_object()
         data = self._input(s.StatusUpdateCreateSerializer)

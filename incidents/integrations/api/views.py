@@ -5,6 +5,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from incidents.api.archive import ArchiveActions
+from incidents.api.idempotency import IdempotentCreateMixin, idempotent
 from incidents.models import Service
 
 from .. import selectors
@@ -35,6 +36,7 @@ class IntegrationViewSet(ArchiveActions, mixins.ListModelMixin, mixins.RetrieveM
         return Response(s.IntegrationCreatedSerializer(integration, context={"key": key}).data, status=code)
 
     @extend_schema(responses={201: s.IntegrationCreatedSerializer})
+    @idempotent(secrets=("key",))  # a retried POST must not mint a second key; the replay withholds the key
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -77,6 +79,7 @@ class IntegrationViewSet(ArchiveActions, mixins.ListModelMixin, mixins.RetrieveM
 
     @extend_schema(request=s.TestAlertSerializer, responses={201: s.AlertSerializer})
     @action(detail=True, methods=["post"], url_path="test-alert")
+    @idempotent
     def test_alert(self, request, id=None):
         integration = self.get_object()
         data = s.TestAlertSerializer(data=request.data)
@@ -101,7 +104,7 @@ class AlertViewSet(viewsets.ReadOnlyModelViewSet):
         return selectors.alert_queryset().order_by("-last_seen_at", "-pk")
 
 
-class MaintenanceWindowViewSet(viewsets.ModelViewSet):
+class MaintenanceWindowViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
     """Per-integration maintenance windows: alerts are recorded but page nobody."""
 
     serializer_class = s.MaintenanceWindowSerializer
@@ -118,7 +121,7 @@ class MaintenanceWindowViewSet(viewsets.ModelViewSet):
         )
 
 
-class RunbookViewSet(viewsets.ModelViewSet):
+class RunbookViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
     serializer_class = s.RunbookSerializer
     lookup_field = "identifier"
     filterset_fields = {"services__slug": ["exact"], "identifier": ["exact", "startswith"]}
