@@ -4,7 +4,7 @@ from django.contrib.auth import get_user_model
 from incidents.bounded import PortalForm
 
 from . import selectors
-from .models import DetectionSource, IncidentStatus, Role, Service, Severity
+from .models import DetectionSource, IncidentStatus, LinkKind, Role, Service, Severity
 
 User = get_user_model()
 
@@ -130,6 +130,30 @@ class ResolveForm(PortalForm):
 
 class ReopenForm(PortalForm):
     reason = forms.CharField(max_length=2_000, required=False)
+
+
+class WarRoomForm(PortalForm):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "warroom_%s")
+        super().__init__(*args, **kwargs)
+
+    url = forms.CharField(
+        max_length=500, required=False, label="Bridge link",
+        help_text="Paste the call's link, or leave empty to start one from the severity's pattern.")
+
+
+class LinkForm(PortalForm):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "link_%s")
+        super().__init__(*args, **kwargs)
+
+    kind = forms.ChoiceField(choices=LinkKind.choices, initial=LinkKind.CHAT)
+    title = forms.CharField(max_length=200)
+    url = forms.CharField(max_length=1000, label="Link", help_text="An http(s) link.")
+
+
+class LinkRemoveForm(PortalForm):
+    link = forms.IntegerField(min_value=1, max_value=2**63 - 1, widget=forms.HiddenInput)
 
 
 class IncidentFilterForm(PortalForm):

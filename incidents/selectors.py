@@ -14,8 +14,8 @@ from .rules import RESPOND
 
 def incident_queryset() -> QuerySet[Incident]:
     """Incidents with what a list row shows, in a constant number of queries."""
-    return Incident.objects.select_related("severity", "declared_by", "acknowledged_by", "resolved_by").prefetch_related(
-        "services",
+    return Incident.objects.select_related("severity", "type", "declared_by", "acknowledged_by", "resolved_by").prefetch_related(
+        "services", "links",
         Prefetch("members", queryset=IncidentMember.objects.select_related("user")),
     )
 

@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from . import events
+from . import events, safetext, untrusted
 from .exceptions import InvalidInput, InvalidTransition
 from .models import (
     DetectionSource,
@@ -23,8 +23,10 @@ from .models import (
     Incident,
     IncidentChecklistItem,
     IncidentCounter,
+    IncidentLink,
     IncidentMember,
     IncidentStatus,
+    LinkKind,
     Role,
     Service,
     Severity,
@@ -32,6 +34,7 @@ from .models import (
     TimelineEvent,
     Visibility,
 )
+from .models.catalog import war_room_url
 from .tasks import enqueue_deliveries
 
 logger = logging.getLogger(__name__)
@@ -172,6 +175,7 @@ def incident_declare(
         },
         occurred_at=now,
     )
+    _war_room_auto(incident, by=by, actor_label=actor_label)
     if commander is not None:
         incident_assign_role(incident=incident, role=Role.COMMANDER, user=commander, by=by)
     return incident
@@ -337,11 +341,14 @@ def incident_change_severity(*, incident: Incident, severity: Severity, by=None,
         if item.text not in have
     )
     direction = "raised" if severity.rank < old.rank else "lowered"
-    return timeline_record(
+    event = timeline_record(
         incident=incident, kind=EventKind.SEVERITY_CHANGED, by=by, actor_label=actor_label,
         message=f"Severity {direction} {old.key} → {severity.key}" + (f": {reason}" if reason else ""),
         data={"from": old.key, "to": severity.key, "from_rank": old.rank, "to_rank": severity.rank},
     )
+    if severity.rank < old.rank:
+        _war_room_auto(incident, by=by, actor_label=actor_label)
+    return event
 
 
 @transaction.atomic
@@ -452,3 +459,82 @@ def checklist_set_done(*, item: IncidentChecklistItem, done: bool, by=None) -> I
         data={"item": item.pk, "done": done},
     )
     return item
+
+
+# --- war room and links ------------------------------------------------------------------
+
+
+def _war_room_set(incident: Incident, url: str, *, by, actor_label: str, how: str) -> TimelineEvent:
+    previous = incident.war_room_url
+    _bump(incident, war_room_url=url)
+    verb = "moved to" if previous else how
+    return timeline_record(
+        incident=incident, kind=EventKind.WAR_ROOM, by=by, actor_label=actor_label,
+        message=f"War room {verb} {url}", data={"url": url, "previous": previous, "how": how},
+    )
+
+
+def _war_room_auto(incident: Incident, *, by, actor_label: str) -> TimelineEvent | None:
+    """Declared at, or raised to, a severity that starts its war room at once (call locked)."""
+    severity = incident.severity
+    if incident.war_room_url or not severity.war_room_auto:
+        return None
+    url = war_room_url(severity.war_room_pattern, incident.number)
+    if not url:
+        return None
+    return _war_room_set(incident, url, by=by, actor_label=actor_label, how="started")
+
+
+@transaction.atomic
+def incident_start_war_room(*, incident: Incident, by=None, url: str = "", actor_label: str = "") -> TimelineEvent:
+    """The incident's conference bridge: `url` as pasted, or the severity's pattern filled in."""
+    incident = _locked(incident)
+    pasted = untrusted.clean_text((url or "").strip())
+    if pasted:
+        if len(pasted) > Incident._meta.get_field("war_room_url").max_length or not safetext.url(pasted):
+            raise InvalidInput("Paste an http(s) link (at most 500 characters).", field="url")
+        new = pasted
+    else:
+        new = war_room_url(incident.severity.war_room_pattern, incident.number)
+        if not new:
+            raise InvalidInput(f"{incident.severity.key} has no war-room pattern: paste the link.", field="url")
+    if new == incident.war_room_url:
+        raise InvalidTransition("The war room is already at that link.")
+    return _war_room_set(incident, new, by=by, actor_label=actor_label, how="pasted" if pasted else "started")
+
+
+@transaction.atomic
+def incident_add_link(*, incident: Incident, title: str, url: str, kind: str = LinkKind.OTHER, by=None) -> IncidentLink:
+    """A chat thread, ticket, dashboard or document of the incident, with its title."""
+    title = untrusted.one_line(title or "").strip()
+    url = untrusted.clean_text((url or "").strip())
+    if not title:
+        raise InvalidInput("Give the link a title.", field="title")
+    if len(title) > IncidentLink._meta.get_field("title").max_length:
+        raise InvalidInput("The title is too long (200 characters at most).", field="title")
+    if len(url) > IncidentLink._meta.get_field("url").max_length or not safetext.url(url):
+        raise InvalidInput("Give an http(s) link (at most 1,000 characters).", field="url")
+    if kind not in LinkKind.values:
+        raise InvalidInput(f"Unknown kind of link {kind!r}.", field="kind")
+    incident = _locked(incident)
+    link = IncidentLink.objects.create(
+        incident=incident, title=title, url=url, kind=kind, added_by=by if by is not None and by.is_authenticated else None)
+    _bump(incident)
+    timeline_record(
+        incident=incident, kind=EventKind.LINK_ADDED, by=by,
+        message=f"{LinkKind(kind).label} linked: {title} ({url})", data={"link": link.pk, "kind": kind, "url": url},
+    )
+    return link
+
+
+@transaction.atomic
+def incident_remove_link(*, link: IncidentLink, by=None) -> TimelineEvent:
+    incident = _locked(link.incident)
+    deleted, _ = IncidentLink.objects.filter(pk=link.pk, incident=incident).delete()
+    if not deleted:
+        raise InvalidTransition("That link was already removed.")
+    _bump(incident)
+    return timeline_record(
+        incident=incident, kind=EventKind.LINK_REMOVED, by=by,
+        message=f"Link removed: {link.title} ({link.url})", data={"link": link.pk, "kind": link.kind, "url": link.url},
+    )

@@ -5,7 +5,9 @@ from incidents.bounded import PortalModelSerializer, PortalSerializer
 
 from ..models import (
     Incident,
+    IncidentLink,
     IncidentStatus,
+    LinkKind,
     Role,
     Service,
     Severity,
@@ -33,7 +35,8 @@ class SeveritySerializer(PortalModelSerializer):
         model = Severity
         fields = [
             "key", "label", "description", "rank", "colour", "ack_target", "update_policy", "update_cadence",
-            "mtta_target", "mttr_target", "postmortem_required", "postmortem_due", "is_active", "checklist",
+            "mtta_target", "mttr_target", "postmortem_required", "postmortem_due", "war_room_pattern", "war_room_auto",
+            "is_active", "checklist",
         ]
 
 
@@ -53,6 +56,27 @@ class MemberSerializer(PortalSerializer):
         return member.user.get_full_name() or member.user.username
 
 
+class IncidentLinkSerializer(PortalModelSerializer):
+    added_by = serializers.CharField(source="added_by.username", read_only=True, default=None)
+
+    class Meta:
+        model = IncidentLink
+        fields = ["id", "kind", "title", "url", "added_at", "added_by"]
+        read_only_fields = ["id", "added_at"]
+
+
+class IncidentLinkCreateSerializer(PortalSerializer):
+    kind = serializers.ChoiceField(choices=LinkKind.choices, default=LinkKind.OTHER)
+    title = serializers.CharField(max_length=200)
+    url = serializers.CharField(max_length=1000, help_text="An http(s) link.")
+
+
+class WarRoomSerializer(PortalSerializer):
+    url = serializers.CharField(
+        max_length=500, required=False, allow_blank=True, default="",
+        help_text="The bridge's link; empty: started from the severity's pattern.")
+
+
 class IncidentSerializer(PortalModelSerializer):
     id = serializers.CharField(source="number", read_only=True)
     severity = serializers.SlugRelatedField(slug_field="key", queryset=Severity.objects.filter(is_active=True))
@@ -62,6 +86,7 @@ class IncidentSerializer(PortalModelSerializer):
     acknowledged_by = serializers.CharField(source="acknowledged_by.username", read_only=True, default=None)
     resolved_by = serializers.CharField(source="resolved_by.username", read_only=True, default=None)
     commander = UserField(write_only=True, required=False, help_text="Username of the incident commander.")
+    links = IncidentLinkSerializer(many=True, read_only=True)
     url = serializers.SerializerMethodField()
 
     class Meta:
@@ -70,11 +95,11 @@ class IncidentSerializer(PortalModelSerializer):
             "id", "url", "title", "summary", "impact", "severity", "services", "status", "detection_source",
             "declared_at", "declared_by", "started_at", "acknowledged_at", "acknowledged_by", "identified_at",
             "mitigated_at", "resolved_at", "resolved_by", "resolution_summary", "false_positive",
-            "root_cause_tag", "members", "commander", "version", "updated_at",
+            "root_cause_tag", "members", "commander", "war_room_url", "links", "version", "updated_at",
         ]
         read_only_fields = [
             "status", "declared_at", "acknowledged_at", "identified_at", "mitigated_at", "resolved_at",
-            "resolution_summary", "false_positive", "root_cause_tag", "version", "updated_at",
+            "resolution_summary", "false_positive", "root_cause_tag", "war_room_url", "version", "updated_at",
         ]
         extra_kwargs = {"started_at": {"required": False, "help_text": "When impact began; defaults to now."}}
 

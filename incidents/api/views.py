@@ -2,7 +2,7 @@ from django.contrib.auth import get_user_model
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
 
 from .. import catalog, selectors, services
@@ -204,3 +204,29 @@ class IncidentViewSet(
         data = self._input(s.ReopenSerializer)
         services.incident_reopen(incident=incident, reason=data["reason"], by=request.user)
         return self._detail(incident)
+
+    @extend_schema(request=s.WarRoomSerializer, responses=s.IncidentSerializer)
+    @action(detail=True, methods=["post"], url_path="war-room")
+    def war_room(self, request, id=None):
+        incident = self.get_object()
+        data = self._input(s.WarRoomSerializer)
+        services.incident_start_war_room(incident=incident, url=data["url"], by=request.user)
+        return self._detail(incident)
+
+    @extend_schema(request=s.IncidentLinkCreateSerializer, responses={201: s.IncidentLinkSerializer})
+    @action(detail=True, methods=["post"])
+    def links(self, request, id=None):
+        incident = self.get_object()
+        data = self._input(s.IncidentLinkCreateSerializer)
+        link = services.incident_add_link(incident=incident, title=data["title"], url=data["url"], kind=data["kind"], by=request.user)
+        return Response(s.IncidentLinkSerializer(link).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={204: None})
+    @action(detail=True, methods=["delete"], url_path=r"links/(?P<link_id>[0-9]{1,18})")
+    def link_delete(self, request, id=None, link_id=None):
+        incident = self.get_object()
+        link = incident.links.filter(pk=link_id).first()
+        if link is None:
+            raise NotFound("No such link on this incident.")
+        services.incident_remove_link(link=link, by=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -20,6 +20,7 @@ from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone
 
+from incidents import outgoing
 from incidents.exceptions import InvalidInput, InvalidTransition
 from incidents.models import Incident, IncidentStatus
 from incidents.services import timeline_record
@@ -329,14 +330,16 @@ def resolve_targets(targets: list[dict], at: datetime) -> list:
 
 def _message(incident: Incident, step: EscalationStep, *, manual_by=None) -> Message:
     url = settings.SITE_URL + reverse("incidents:detail", args=[incident.number])
+    title = outgoing.title(incident, f"{incident.number} {incident.title}")
     if manual_by is not None:
         who = manual_by.get_full_name() or manual_by.get_username()
-        title = f"[{incident.severity.key}] {incident.number} {incident.title} — paged by {who}"
+        title = f"[{incident.severity.key}] {title} — paged by {who}"
     else:
-        title = f"[{incident.severity.key}] {incident.number} {incident.title}"
-    body = (f"{incident.title}\nSeverity: {incident.severity}\nStatus: {incident.get_status_display()}\n"
-            f"Escalation level {step.level + 1}" + (f", round {step.round + 1}" if step.round else "") + "\n"
-            + (f"\n{incident.summary}\n" if incident.summary else ""))
+        title = f"[{incident.severity.key}] {title}"
+    body = "\n".join([*outgoing.body_lines(incident), ""]) + (
+        f"{incident.title}\nSeverity: {incident.severity}\nStatus: {incident.get_status_display()}\n"
+        f"Escalation level {step.level + 1}" + (f", round {step.round + 1}" if step.round else "") + "\n"
+        + (f"\n{incident.summary}\n" if incident.summary else ""))
     return Message(kind="incident.page", title=title, body=body, url=url, severity=incident.severity.key, incident_id=incident.pk)
 
 
@@ -346,7 +349,7 @@ def step_fire(*, step_id: int, now: datetime | None = None) -> bool:
     now = now or timezone.now()
     with transaction.atomic():
         step = (EscalationStep.objects.select_for_update(skip_locked=True, of=("self",))
-                .select_related("escalation__incident__severity")
+                .select_related("escalation__incident__severity", "escalation__incident__type")
                 .filter(pk=step_id, status=StepStatus.PENDING, due_at__lte=now).first())
         if step is None:
             return False  # fired, cancelled, not due yet, gone, or another worker holds it
