@@ -56,6 +56,14 @@ def role_holders(incident: Incident) -> dict[str, object]:
     return {m.role: m.user for m in incident.members.all() if m.role != Role.RESPONDER}
 
 
+def missing_roles(incident: Incident) -> list[str]:
+    """The type's required roles nobody holds yet (labels, in the type's order)."""
+    if incident.type_id is None:
+        return []
+    held = {m.role for m in incident.members.all()}
+    return [Role(r).label for r in incident.type.required_roles if r in Role.values and r not in held]
+
+
 def responders(incident: Incident) -> list:
     return [m.user for m in incident.members.all() if m.role == Role.RESPONDER]
 

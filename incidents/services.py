@@ -26,6 +26,7 @@ from .models import (
     IncidentLink,
     IncidentMember,
     IncidentStatus,
+    IncidentType,
     LinkKind,
     Role,
     Service,
@@ -121,8 +122,9 @@ def next_incident_number(now: datetime) -> str:
 def incident_declare(
     *,
     title: str,
-    severity: Severity,
+    severity: Severity | None = None,
     by=None,
+    incident_type: IncidentType | None = None,
     summary: str = "",
     impact: str = "",
     services: Iterable[Service] = (),
@@ -135,6 +137,11 @@ def incident_declare(
     title = (title or "").strip()
     if not title:
         raise InvalidInput("A title is required.", field="title")
+    if incident_type is not None and not incident_type.is_active:
+        raise InvalidInput(f"The type {incident_type.name} is not active.", field="type")
+    severity = severity or (incident_type.default_severity if incident_type is not None else None)
+    if severity is None:
+        raise InvalidInput("Choose a severity.", field="severity")
     if not severity.is_active:
         raise InvalidInput(f"Severity {severity.key} is not active.", field="severity")
     if detection_source not in DetectionSource.values:
@@ -149,6 +156,7 @@ def incident_declare(
         summary=summary,
         impact=impact,
         severity=severity,
+        type=incident_type,
         detection_source=detection_source,
         declared_at=now,
         declared_by=by,
@@ -161,14 +169,17 @@ def incident_declare(
         IncidentChecklistItem(incident=incident, text=item.text, position=item.position)
         for item in severity.checklist_items.all()
     )
+    _copy_type_checklist(incident, incident_type)
+    kind_of = f" ({incident_type.name})" if incident_type is not None else ""
     timeline_record(
         incident=incident,
         kind=EventKind.DECLARED,
-        message=f"Declared {severity.key} {severity.label}: {title}",
+        message=f"Declared {severity.key} {severity.label}{kind_of}: {title}",
         by=by,
         actor_label=actor_label,
         data={
             "severity": severity.key,
+            "type": incident_type.key if incident_type is not None else None,
             "services": [s.pk for s in services],
             "detection_source": detection_source,
             **(data or {}),
@@ -349,6 +360,45 @@ def incident_change_severity(*, incident: Incident, severity: Severity, by=None,
     if severity.rank < old.rank:
         _war_room_auto(incident, by=by, actor_label=actor_label)
     return event
+
+
+def _copy_type_checklist(incident: Incident, incident_type: IncidentType | None) -> None:
+    """The type's playbook lines the incident does not have yet, after its own (with owners)."""
+    if incident_type is None:
+        return
+    have = set(incident.checklist.values_list("text", flat=True))
+    offset = 100  # after the severity's lines
+    IncidentChecklistItem.objects.bulk_create(
+        IncidentChecklistItem(incident=incident, text=item.text, owner_role=item.owner_role, position=offset + item.position)
+        for item in incident_type.checklist_items.all()
+        if item.text not in have
+    )
+
+
+@transaction.atomic
+def incident_change_type(*, incident: Incident, incident_type: IncidentType | None, by=None, reason: str = "",
+                         actor_label: str = "") -> TimelineEvent:
+    """Reclassify the incident. Its type's checklist is added, and the event re-plans escalation
+    (oncall stops the old type's policy and starts the new one's). A drill stays a drill and a
+    real incident stays real: the metrics and the status page depend on it."""
+    incident = _locked(incident)
+    new_id = incident_type.pk if incident_type is not None else None
+    if new_id == incident.type_id:
+        raise InvalidTransition(f"The incident is already {incident_type.name if incident_type else 'without a type'}.")
+    if incident_type is not None and not incident_type.is_active:
+        raise InvalidInput(f"The type {incident_type.name} is not active.", field="type")
+    old = incident.type
+    if incident.is_drill != bool(incident_type is not None and incident_type.is_drill):
+        raise InvalidInput("A drill stays a drill, and a real incident cannot become one: declare a new incident.", field="type")
+    _bump(incident, type=incident_type)
+    _copy_type_checklist(incident, incident_type)
+    old_name = old.name if old is not None else "no type"
+    new_name = incident_type.name if incident_type is not None else "no type"
+    return timeline_record(
+        incident=incident, kind=EventKind.TYPE_CHANGED, by=by, actor_label=actor_label,
+        message=f"Type {old_name} → {new_name}" + (f": {reason}" if reason else ""),
+        data={"from": old.key if old is not None else None, "to": incident_type.key if incident_type is not None else None},
+    )
 
 
 @transaction.atomic

@@ -7,6 +7,8 @@ from ..models import (
     Incident,
     IncidentLink,
     IncidentStatus,
+    IncidentType,
+    IncidentTypeChecklistItem,
     LinkKind,
     Role,
     Service,
@@ -38,6 +40,36 @@ class SeveritySerializer(PortalModelSerializer):
             "mtta_target", "mttr_target", "postmortem_required", "postmortem_due", "war_room_pattern", "war_room_auto",
             "is_active", "checklist",
         ]
+
+
+class TypeChecklistItemSerializer(PortalModelSerializer):
+    class Meta:
+        model = IncidentTypeChecklistItem
+        fields = ["text", "owner_role", "position"]
+
+
+class IncidentTypeSerializer(PortalModelSerializer):
+    default_severity = serializers.SlugRelatedField(
+        slug_field="key", queryset=Severity.objects.all(), allow_null=True, required=False)
+    required_roles = serializers.ListField(
+        child=serializers.ChoiceField(choices=[c for c in Role.choices if c[0] != Role.RESPONDER]), required=False,
+        max_length=len(Role.values))
+    checklist = TypeChecklistItemSerializer(source="checklist_items", many=True, required=False,
+                                            help_text="Replaces the type's playbook lines when given.")
+
+    class Meta:
+        model = IncidentType
+        fields = ["key", "name", "description", "default_severity", "public", "postmortem_required", "is_drill",
+                  "required_roles", "position", "is_active", "checklist"]
+
+    def validate(self, attrs):
+        is_drill = attrs.get("is_drill", getattr(self.instance, "is_drill", False))
+        public = attrs.get("public", getattr(self.instance, "public", True))
+        if is_drill and public:
+            if "public" in attrs:
+                raise serializers.ValidationError({"public": "A drill never appears on the status page."})
+            attrs["public"] = False
+        return attrs
 
 
 class ServiceSerializer(PortalModelSerializer):
@@ -79,7 +111,13 @@ class WarRoomSerializer(PortalSerializer):
 
 class IncidentSerializer(PortalModelSerializer):
     id = serializers.CharField(source="number", read_only=True)
-    severity = serializers.SlugRelatedField(slug_field="key", queryset=Severity.objects.filter(is_active=True))
+    severity = serializers.SlugRelatedField(
+        slug_field="key", queryset=Severity.objects.filter(is_active=True), required=False,
+        help_text="Required unless the type has a default severity.")
+    type = serializers.SlugRelatedField(
+        slug_field="key", queryset=IncidentType.objects.filter(is_active=True), required=False, allow_null=True,
+        help_text="The incident type's key (change it later with POST …/type/).")
+    is_drill = serializers.BooleanField(read_only=True)
     services = serializers.SlugRelatedField(slug_field="slug", queryset=Service.active.all(), many=True, required=False)
     members = MemberSerializer(many=True, read_only=True)
     declared_by = serializers.CharField(source="declared_by.username", read_only=True, default=None)
@@ -92,7 +130,7 @@ class IncidentSerializer(PortalModelSerializer):
     class Meta:
         model = Incident
         fields = [
-            "id", "url", "title", "summary", "impact", "severity", "services", "status", "detection_source",
+            "id", "url", "title", "summary", "impact", "severity", "type", "is_drill", "services", "status", "detection_source",
             "declared_at", "declared_by", "started_at", "acknowledged_at", "acknowledged_by", "identified_at",
             "mitigated_at", "resolved_at", "resolved_by", "resolution_summary", "false_positive",
             "root_cause_tag", "members", "commander", "war_room_url", "links", "version", "updated_at",
@@ -123,6 +161,11 @@ class StatusChangeSerializer(PortalSerializer):
 
 class SeverityChangeSerializer(PortalSerializer):
     severity = serializers.SlugRelatedField(slug_field="key", queryset=Severity.objects.filter(is_active=True))
+    reason = serializers.CharField(max_length=2_000, required=False, allow_blank=True, default="")
+
+
+class TypeChangeSerializer(PortalSerializer):
+    type = serializers.SlugRelatedField(slug_field="key", queryset=IncidentType.objects.filter(is_active=True), allow_null=True)
     reason = serializers.CharField(max_length=2_000, required=False, allow_blank=True, default="")
 
 

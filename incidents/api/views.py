@@ -5,8 +5,8 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
 
-from .. import catalog, selectors, services
-from ..models import Incident, Service, Severity, Visibility
+from .. import catalog, incident_types, selectors, services
+from ..models import Incident, IncidentType, Service, Severity, Visibility
 from ..statuspage import services as statuspage_services
 from . import serializers as s
 from .archive import ArchiveActions
@@ -22,6 +22,26 @@ class SeverityViewSet(viewsets.ModelViewSet):
     lookup_field = "key"
     filterset_fields = ["is_active", "postmortem_required"]
     ordering_fields = ["rank"]
+
+
+class IncidentTypeViewSet(viewsets.ModelViewSet):
+    """Incident types. A type incidents refer to cannot be deleted: make it inactive."""
+
+    queryset = IncidentType.objects.select_related("default_severity").prefetch_related("checklist_items")
+    serializer_class = s.IncidentTypeSerializer
+    lookup_field = "key"
+    filterset_fields = ["is_active", "is_drill", "public"]
+    ordering_fields = ["position", "name"]
+
+    def perform_create(self, serializer):
+        serializer.instance = incident_types.incident_type_save(by=self.request.user, **serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = incident_types.incident_type_save(
+            incident_type=serializer.instance, by=self.request.user, **serializer.validated_data)
+
+    def perform_destroy(self, instance):
+        incident_types.incident_type_delete(incident_type=instance, by=self.request.user)
 
 
 class ServiceViewSet(ArchiveActions, viewsets.ModelViewSet):
@@ -92,7 +112,7 @@ class IncidentViewSet(
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         incident = services.incident_declare(
-            title=data["title"], severity=data["severity"], by=request.user,
+            title=data["title"], severity=data.get("severity"), incident_type=data.get("type"), by=request.user,
             summary=data.get("summary", ""), impact=data.get("impact", ""), services=data.get("services", []),
             detection_source=data.get("detection_source", "staff"), started_at=data.get("started_at"),
             commander=data.get("commander"),
@@ -128,6 +148,14 @@ class IncidentViewSet(
         incident = self.get_object()
         data = self._input(s.SeverityChangeSerializer)
         services.incident_change_severity(incident=incident, severity=data["severity"], reason=data["reason"], by=request.user)
+        return self._detail(incident)
+
+    @extend_schema(request=s.TypeChangeSerializer, responses=s.IncidentSerializer)
+    @action(detail=True, methods=["post"], url_path="type")
+    def change_type(self, request, id=None):
+        incident = self.get_object()
+        data = self._input(s.TypeChangeSerializer)
+        services.incident_change_type(incident=incident, incident_type=data["type"], reason=data["reason"], by=request.user)
         return self._detail(incident)
 
     @extend_schema(request=s.RoleAssignSerializer, responses=s.IncidentSerializer)

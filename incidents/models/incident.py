@@ -119,6 +119,13 @@ class Incident(models.Model):
         return self.type_id is None or self.type.may_be_public
 
     @property
+    def postmortem_required(self) -> bool:
+        """The severity's rule, or the type's (a drill follows its type only)."""
+        if self.type_id is not None and (self.type.is_drill or self.type.postmortem_required):
+            return self.type.postmortem_required
+        return self.severity.postmortem_required
+
+    @property
     def is_open(self) -> bool:
         return self.status != IncidentStatus.RESOLVED
 
