@@ -14,7 +14,10 @@ from .models import (
     Incident,
     IncidentChecklistItem,
     IncidentCounter,
+    IncidentLink,
     IncidentMember,
+    IncidentType,
+    IncidentTypeChecklistItem,
     Maintenance,
     Service,
     Severity,
@@ -297,7 +300,12 @@ class MemberInline(ReadOnlyInline):
 
 class ChecklistInline(ReadOnlyInline):
     model = IncidentChecklistItem
-    fields = ["text", "done_at", "done_by"]
+    fields = ["text", "owner_role", "done_at", "done_by"]
+
+
+class LinkInline(ReadOnlyInline):
+    model = IncidentLink
+    fields = ["kind", "title", "url", "added_at", "added_by"]
 
 
 @admin.register(Incident)
@@ -311,7 +319,7 @@ class IncidentAdmin(PortalAdmin):
     date_hierarchy = "declared_at"
     list_select_related = ["severity"]
     readonly_fields = [f.name for f in Incident._meta.concrete_fields] + ["services"]
-    inlines = [MemberInline, UpdateInline, TimelineInline, ChecklistInline]
+    inlines = [MemberInline, LinkInline, UpdateInline, TimelineInline, ChecklistInline]
     actions = ["acknowledge", "resolve"]
 
     def has_add_permission(self, request):
@@ -430,3 +438,35 @@ class IdempotencyRecordAdmin(RecordAdmin):
     list_display = ["key", "scope", "user", "status_code", "created_at"]
     search_fields = ["key", "user__username"]
 
+
+
+@admin.register(IncidentLink)
+class IncidentLinkAdmin(RecordAdmin):
+    """Added and removed from the incident page or the API, so the timeline says who."""
+
+    list_display = ["incident", "kind", "title", "url", "added_at", "added_by"]
+    list_filter = ["kind"]
+    search_fields = ["incident__number", "title", "url"]
+    list_select_related = ["incident", "added_by"]
+
+
+class IncidentTypeChecklistInline(PortalTabularInline):
+    model = IncidentTypeChecklistItem
+    extra = 1
+
+
+@admin.register(IncidentType)
+class IncidentTypeAdmin(PortalAdmin):
+    list_display = ["name", "key", "default_severity", "public", "postmortem_required", "is_drill", "position", "is_active"]
+    list_editable = ["is_active"]
+    list_filter = ["is_active", "public", "is_drill", "postmortem_required"]
+    search_fields = ["key", "name", "description"]
+    prepopulated_fields = {"key": ["name"]}
+    inlines = [IncidentTypeChecklistInline]
+
+
+@admin.register(IncidentTypeChecklistItem)
+class IncidentTypeChecklistItemAdmin(PortalAdmin):
+    list_display = ["text", "incident_type", "owner_role", "position"]
+    list_filter = ["incident_type", "owner_role"]
+    search_fields = ["text"]

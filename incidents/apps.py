@@ -17,9 +17,10 @@ class IncidentsConfig(AppConfig):
     @staticmethod
     def seed_defaults(apps):
         """Idempotent: the data migration's defaults (tests call it after a flush)."""
-        from .defaults import seed_defaults
+        from .defaults import seed_defaults, seed_incident_types
 
         seed_defaults(apps)
+        seed_incident_types(apps)
 
     def ready(self):
         from config.metrics import register_metric

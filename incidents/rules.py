@@ -99,7 +99,8 @@ RULES: dict[str, str | dict[str, str]] = {
     # API routes whose action is not plain create / read / update / delete
     "api-root": VIEW_INCIDENT, "api-metrics": VIEW_INCIDENT,
     **{f"incident-{a}": RESPOND for a in (
-        "acknowledge", "change-severity", "change-status", "notes", "reopen", "resolve", "responders", "roles")},
+        "acknowledge", "change-severity", "change-status", "notes", "reopen", "resolve", "responders", "roles",
+        "war-room", "links", "link-delete", "change-type")},
     "incident-updates": {"GET": VIEW_INCIDENT, "POST": RESPOND},
     "service-archive": "incidents.change_service", "service-restore": "incidents.change_service",
     "integration-rotate-key": "integrations.change_integration", "integration-revoke": "integrations.change_integration",

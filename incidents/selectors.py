@@ -14,8 +14,8 @@ from .rules import RESPOND
 
 def incident_queryset() -> QuerySet[Incident]:
     """Incidents with what a list row shows, in a constant number of queries."""
-    return Incident.objects.select_related("severity", "declared_by", "acknowledged_by", "resolved_by").prefetch_related(
-        "services",
+    return Incident.objects.select_related("severity", "type", "declared_by", "acknowledged_by", "resolved_by").prefetch_related(
+        "services", "links",
         Prefetch("members", queryset=IncidentMember.objects.select_related("user")),
     )
 
@@ -54,6 +54,14 @@ def incident_detail(number: str) -> Incident:
 def role_holders(incident: Incident) -> dict[str, object]:
     """role -> user for the four roles (from the prefetched members)."""
     return {m.role: m.user for m in incident.members.all() if m.role != Role.RESPONDER}
+
+
+def missing_roles(incident: Incident) -> list[str]:
+    """The type's required roles nobody holds yet (labels, in the type's order)."""
+    if incident.type_id is None:
+        return []
+    held = {m.role for m in incident.members.all()}
+    return [Role(r).label for r in incident.type.required_roles if r in Role.values and r not in held]
 
 
 def responders(incident: Incident) -> list:

@@ -27,6 +27,7 @@ from .models import (
     Restriction,
     Schedule,
     ServicePolicy,
+    TypePolicy,
 )
 from .services.schedules import SCHEDULE_OWNED, schedule_archive
 
@@ -143,10 +144,17 @@ class IntegrationPolicyInline(PortalTabularInline):
     verbose_name_plural = "integrations that start this policy instead of their service's"
 
 
+class TypePolicyInline(PortalTabularInline):
+    model = TypePolicy
+    extra = 0
+    verbose_name = "incident type"
+    verbose_name_plural = "incident types that start this policy in addition to their services'"
+
+
 @admin.register(EscalationPolicy)
 class EscalationPolicyAdmin(PortalAdmin):
     list_display = ("name", "repeat")
-    inlines = [LevelInline, ServicePolicyInline, IntegrationPolicyInline]
+    inlines = [LevelInline, ServicePolicyInline, IntegrationPolicyInline, TypePolicyInline]
 
 
 @admin.register(EscalationLevel)

@@ -180,9 +180,9 @@ def postmortem_create(
 
 
 def postmortem_create_on_resolution(event: TimelineEvent) -> Postmortem | None:
-    """Subscriber of `resolved`: opens the postmortem when the severity requires one. Idempotent."""
-    incident = Incident.objects.select_related("severity").filter(pk=event.incident_id).first()
-    if incident is None or not incident.severity.postmortem_required:
+    """Subscriber of `resolved`: opens the postmortem when the severity or the type requires one. Idempotent."""
+    incident = Incident.objects.select_related("severity", "type").filter(pk=event.incident_id).first()
+    if incident is None or not incident.postmortem_required:
         return None
     if Postmortem.objects.filter(incident=incident).exists():
         return None

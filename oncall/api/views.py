@@ -173,7 +173,7 @@ class EscalationPolicyViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
     def get_queryset(self):
         return EscalationPolicy.objects.prefetch_related(
             "levels__severities", "levels__targets__schedule", "levels__targets__layer", "levels__targets__user",
-            "levels__targets__group", "service_links__service", "integration_links__integration").order_by("name")
+            "levels__targets__group", "service_links__service", "integration_links__integration", "type_links__incident_type").order_by("name")
 
     def _save(self, serializer, policy=None):
         d = serializer.validated_data
@@ -184,7 +184,8 @@ class EscalationPolicyViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
             policy=policy, name=d.get("name", policy.name if policy else ""), description=d.get("description", policy.description if policy else ""),
             repeat=d.get("repeat", policy.repeat if policy else 0),
             repeat_after_seconds=d.get("repeat_after_seconds", policy.repeat_after_seconds if policy else 900),
-            levels=levels or [], services=d.get("services"), integrations=d.get("integrations"), by=self.request.user)
+            levels=levels or [], services=d.get("services"), integrations=d.get("integrations"),
+            incident_types=d.get("incident_types"), by=self.request.user)
         serializer.instance = self.get_queryset().get(pk=saved.pk)
 
     def perform_create(self, serializer):

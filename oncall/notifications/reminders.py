@@ -8,6 +8,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from incidents import outgoing
 from incidents.models import Incident, Role, UpdatePolicy
 
 from . import services
@@ -74,8 +75,8 @@ def _fire(reminder: UpdateReminder, now) -> bool:
         return False
     minutes = int((now - last_update_at(incident)).total_seconds() // 60)
     message = Message(
-        kind="update_reminder", title=f"Status update due: {incident.number} {incident.title}",
-        body=(f"No status update for {minutes} minutes; {incident.severity.key} incidents get one every "
+        kind="update_reminder", title=outgoing.title(incident, f"Status update due: {incident.number} {incident.title}"),
+        body="\n".join([*outgoing.body_lines(incident), ""]) + (f"No status update for {minutes} minutes; {incident.severity.key} incidents get one every "
               f"{int(cadence.total_seconds() // 60)} minutes. Post one from the incident page."),
         url=settings.SITE_URL + incident.get_absolute_url(), severity=incident.severity.key, incident_id=incident.pk,
     )

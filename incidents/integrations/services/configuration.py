@@ -9,7 +9,7 @@ from django.utils import timezone
 from incidents import archive
 from incidents.audit import audit_record
 from incidents.exceptions import InvalidInput, InvalidTransition
-from incidents.models import Severity
+from incidents.models import IncidentType, Severity
 
 from ..models import (
     WEBHOOK_FIELDS,
@@ -34,10 +34,13 @@ def _validate_rules(rules) -> None:
     if not isinstance(rules, list):
         raise InvalidInput("Severity rules must be a list.", field="severity_rules")
     keys = set(Severity.objects.values_list("key", flat=True))
+    type_keys = set(IncidentType.objects.values_list("key", flat=True))
     for i, rule in enumerate(rules):
         if not isinstance(rule, dict) or not isinstance(rule.get("match"), dict) or not rule["match"]:
             raise InvalidInput(f"Rule {i + 1} needs a non-empty \"match\" object.", field="severity_rules")
-        if rule.get("severity") not in keys:
+        if "type" in rule and rule["type"] not in type_keys:
+            raise InvalidInput(f"Rule {i + 1} names an unknown incident type {rule.get('type')!r}.", field="severity_rules")
+        if ("severity" in rule or "type" not in rule) and rule.get("severity") not in keys:
             raise InvalidInput(f"Rule {i + 1} names an unknown severity {rule.get('severity')!r}.", field="severity_rules")
         for name, value in rule["match"].items():
             values = value if isinstance(value, list) else [value]

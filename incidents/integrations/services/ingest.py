@@ -28,6 +28,7 @@ from incidents.models import (
     DetectionSource,
     Incident,
     IncidentStatus,
+    IncidentType,
     Maintenance,
     Severity,
 )
@@ -104,6 +105,16 @@ def map_severity(integration: Integration, fields: dict, severities: dict[str, S
             if severity is not None and severity.is_active:
                 return severity
     return integration.default_severity
+
+
+def map_type(integration: Integration, fields: dict) -> IncidentType | None:
+    """The incident type of the first rule that matches and names one ({"match": {...}, "type":
+    "security"}), or None."""
+    for rule in integration.severity_rules or []:
+        match = rule.get("match") or {}
+        if rule.get("type") and match and all(_matches(fields.get(name), value) for name, value in match.items()):
+            return IncidentType.objects.filter(key=rule["type"], is_active=True).first()
+    return None
 
 
 def group_value(integration: Integration, alert: AlertIn) -> str:
@@ -231,7 +242,7 @@ def _repeat(ctx: _Context, group: AlertGroup, alert: Alert, a: AlertIn, result: 
     if alert.suppressed and alert.incident_id is None and alert.suppressed_reason != TEST_ALERT and not ctx.suppression():
         alert.title = a.title or alert.title
         severity = ctx.severities.get(alert.severity) or ctx.integration.default_severity
-        incident = _incident_for(ctx, group, alert, severity, result)
+        incident = _incident_for(ctx, group, alert, severity, result, map_type(ctx.integration, a.fields))
         Alert.objects.filter(pk=alert.pk).update(incident=incident, suppressed=False)
         alert.incident, alert.suppressed = incident, False
         core.timeline_record(
@@ -255,7 +266,7 @@ def _fire(ctx: _Context, group: AlertGroup, a: AlertIn, result: IngestResult) ->
     )
     if suppressed:
         return alert
-    incident = _incident_for(ctx, group, alert, severity, result)
+    incident = _incident_for(ctx, group, alert, severity, result, map_type(integration, a.fields))
     Alert.objects.filter(pk=alert.pk).update(incident=incident)
     alert.incident = incident
     core.timeline_record(
@@ -267,7 +278,8 @@ def _fire(ctx: _Context, group: AlertGroup, a: AlertIn, result: IngestResult) ->
     return alert
 
 
-def _incident_for(ctx: _Context, group: AlertGroup, alert: Alert, severity: Severity, result: IngestResult) -> Incident:
+def _incident_for(ctx: _Context, group: AlertGroup, alert: Alert, severity: Severity, result: IngestResult,
+                  incident_type: IncidentType | None = None) -> Incident:
     """The group's open incident, its recently resolved one reopened (flapping), or a new one."""
     integration, now = ctx.integration, ctx.now
     incident = Incident.objects.select_related("severity").filter(pk=group.incident_id).first() if group.incident_id else None
@@ -286,6 +298,7 @@ def _incident_for(ctx: _Context, group: AlertGroup, alert: Alert, severity: Seve
     incident = core.incident_declare(
         title=(alert.title or "Alert")[:200],
         severity=severity,
+        incident_type=incident_type,
         summary=alert.description[:10_000],
         services=[integration.service],
         detection_source=DetectionSource.ALERT,
