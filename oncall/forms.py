@@ -241,7 +241,7 @@ class TargetsField(forms.MultipleChoiceField):
     """Who a level pages: a <select multiple>, which static/js/picker.js turns into a searchable
     picker showing the chosen ones."""
 
-    widget = forms.SelectMultiple(attrs={"size": 6, "data-picker": "", "data-placeholder": "Search schedules, layers, people, groups"})
+    widget = forms.SelectMultiple(attrs={"size": 6, "data-picker": "", "data-placeholder": "Search schedules, people, groups"})
 
 
 class LevelForm(PortalForm):

@@ -11,7 +11,7 @@ AND = "and"  # a rule row whose condition continues on the next row
 
 def severity_then_choices():
     return [("", "—"), *((s.key, f"{s.key} {s.label}") for s in Severity.objects.filter(is_active=True).order_by("rank")),
-            (AND, "and the next row…")]
+            (AND, "and (next row)")]
 
 
 def split_values(text: str) -> list[str]:
@@ -22,9 +22,9 @@ class RuleRowForm(PortalForm):
     """One condition of a severity rule: a label, the values it may have, and the severity it
     maps to (or "and": the rule goes on with the next row's condition)."""
 
-    label = forms.CharField(max_length=100, required=False, widget=forms.TextInput(attrs={"placeholder": "severity", "spellcheck": "false"}))
+    label = forms.CharField(max_length=100, required=False, widget=forms.TextInput(attrs={"placeholder": "e.g. severity", "spellcheck": "false"}))
     values = forms.CharField(max_length=500, required=False, label="Is one of",
-                             widget=forms.TextInput(attrs={"placeholder": "critical, page", "spellcheck": "false"}))
+                             widget=forms.TextInput(attrs={"placeholder": "e.g. critical, page", "spellcheck": "false"}))
     then = forms.ChoiceField(choices=(), required=False, label="Then")
 
     def __init__(self, *args, **kwargs):
@@ -41,7 +41,7 @@ class RuleRowForm(PortalForm):
         if not values:
             self.add_error("values", "Give at least one value (several: separate them with commas).")
         if not then:
-            self.add_error("then", "Choose the severity, or “and the next row…”.")
+            self.add_error("then", "Choose the severity, or “and (next row)”.")
         data.update(label=label, values=values)
         return data
 
@@ -93,7 +93,7 @@ def rule_rows(rules) -> list[dict]:
 
 
 class GroupRowForm(PortalForm):
-    label = forms.CharField(max_length=100, required=False, widget=forms.TextInput(attrs={"placeholder": "alertname", "spellcheck": "false"}))
+    label = forms.CharField(max_length=100, required=False, widget=forms.TextInput(attrs={"placeholder": "e.g. alertname", "spellcheck": "false"}))
 
     def clean_label(self):
         return (self.cleaned_data.get("label") or "").strip()

@@ -126,7 +126,12 @@
           li.appendChild(kind);
         }
         li.addEventListener('mousedown', function (e) { e.preventDefault(); });
-        li.addEventListener('click', function () { toggle(i); });
+        li.addEventListener('click', function () {
+          toggle(i);
+          input.value = '';
+          input.focus();
+          renderList();
+        });
         list.appendChild(li);
       });
       if (!shown.length) {
