@@ -142,6 +142,7 @@ ROWS = [
     S("integrations:edit", {"GET": CONFIGURE, "POST": CONFIGURE}, lambda w: {"public_id": w["integration"].public_id}),
     S("integrations:test_alert", {"POST": RESPOND}, lambda w: {"public_id": w["integration"].public_id}),
     S("integrations:rotate", {"POST": CONFIGURE}, lambda w: {"public_id": w["integration"].public_id}),
+    S("integrations:key_copied", {"POST": VIEW}, lambda w: {"public_id": w["integration"].public_id}),
     S("integrations:revoke", {"POST": CONFIGURE}, lambda w: {"public_id": w["integration"].public_id}),
     S("integrations:window", {"POST": CONFIGURE}, lambda w: {"public_id": w["integration"].public_id}),
     S("integrations:runbooks", {"GET": VIEW}),
