@@ -254,6 +254,7 @@ class IncidentViewSet(
 
     @extend_schema(request=s.IncidentLinkCreateSerializer, responses={201: s.IncidentLinkSerializer})
     @action(detail=True, methods=["post"])
+    @idempotent
     def links(self, request, id=None):
         incident = self.get_object()
         data = self._input(s.IncidentLinkCreateSerializer)

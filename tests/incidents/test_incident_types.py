@@ -7,7 +7,7 @@ from django.test import Client
 
 from incidents import services
 from incidents.exceptions import InvalidInput, InvalidTransition
-from incidents.integrations import services as integrations
+from incidents.integrations.services import configuration as integrations
 from incidents.models import EventKind, Incident, IncidentType, Severity
 
 from .factories import ServiceFactory, declare
