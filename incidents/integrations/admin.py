@@ -15,34 +15,47 @@ class MaintenanceInline(PortalTabularInline):
 
 @admin.register(Integration)
 class IntegrationAdmin(ArchiveInsteadOfDelete, PortalAdmin):
+    """Integrations, written through their services: a revoked key stays revoked (rotate it to
+    use the integration again), every change is audited with who."""
+
     list_display = ["name", "service", "kind", "key_prefix", "default_severity", "revoked_at", "archived_at", "created_at"]
     list_filter = ["kind", "service", "revoked_at", ("archived_at", admin.EmptyFieldListFilter)]
     search_fields = ["name", "key_prefix"]
-    readonly_fields = ["public_id", "key_prefix", "key_rotated_at", "created_at", "created_by"]
+    readonly_fields = ["public_id", "key_prefix", "key_rotated_at", "revoked_at", "archived_at", "created_at", "created_by"]
     inlines = [MaintenanceInline]
     actions = ["rotate_keys", "revoke", *ArchiveInsteadOfDelete.actions]
 
     def archive_one(self, obj, by):
         services.integration_archive(integration=obj, by=by)
 
-    def save_model(self, request, obj, form, change):
-        if change:
-            changes = {f: form.cleaned_data[f] for f in form.changed_data if f in services.EDITABLE}
-            # by=None: the admin writes its own log entry for this change (fields and inlines).
-            services.integration_update(integration=obj, by=None, **changes)
-            if "revoked_at" in form.changed_data:
-                obj.save(update_fields=["revoked_at"])
-            return
-        config = {f: form.cleaned_data[f] for f in services.EDITABLE if f in form.cleaned_data and f not in ("name", "service", "default_severity")}
-        created, key = services.integration_create(
-            name=obj.name, service=obj.service, kind=obj.kind, by=request.user, default_severity=obj.default_severity, **config,
-        )
-        obj.pk, obj.public_id = created.pk, created.public_id
-        obj._state.adding = False
-        messages.warning(request, f"Integration key (shown once): {key}")
+    def restore_one(self, obj, by):
+        services.integration_restore(integration=obj, by=by)
 
-    def log_addition(self, request, obj, message):
-        return None  # integration_create has recorded it, with who
+    def create(self, request, form):
+        data = form.cleaned_data
+        config = {f: data[f] for f in services.EDITABLE if f in data and f not in ("name", "service", "default_severity")}
+        created, key = services.integration_create(
+            name=data["name"], service=data["service"], kind=data["kind"], by=request.user, default_severity=data.get("default_severity"),
+            **config,
+        )
+        messages.warning(request, f"Integration key (shown once): {key}")
+        return created
+
+    def update(self, request, obj, changes):
+        services.integration_update(integration=obj, by=request.user, **{f: v for f, v in changes.items() if f in services.EDITABLE})
+
+    def delete(self, request, obj):
+        services.integration_delete(integration=obj, by=request.user)
+
+    def inline_integrationmaintenance_create(self, request, integration, window):
+        services.integration_maintenance_create(integration=integration, starts_at=window.starts_at, ends_at=window.ends_at,
+                                                reason=window.reason, by=request.user)
+
+    def inline_integrationmaintenance_update(self, request, integration, window, changes):
+        services.integration_maintenance_update(window=window, by=request.user, **changes)
+
+    def inline_integrationmaintenance_delete(self, request, integration, window):
+        services.integration_maintenance_delete(window=window, by=request.user)
 
     @admin.action(description="Rotate the key of the selected integrations")
     def rotate_keys(self, request, queryset):

@@ -119,6 +119,13 @@ class MaintenanceWindowViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
             reason=data.get("reason", ""), by=self.request.user,
         )
 
+    def perform_update(self, serializer):
+        changes = {k: v for k, v in serializer.validated_data.items() if k in ("starts_at", "ends_at", "reason")}
+        serializer.instance = services.integration_maintenance_update(window=serializer.instance, by=self.request.user, **changes)
+
+    def perform_destroy(self, instance):
+        services.integration_maintenance_delete(window=instance, by=self.request.user)
+
 
 class RunbookViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
     serializer_class = s.RunbookSerializer
