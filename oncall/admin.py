@@ -229,18 +229,17 @@ class EscalationLevelAdmin(ShownOnly, PortalAdmin):
     inlines = [TargetInline]
 
 
-class StepInline(PortalTabularInline):
+class StepInline(ShownOnly, PortalTabularInline):
     model = EscalationStep
     extra = 0
     can_delete = False
     readonly_fields = ("level", "round", "slot", "condition", "targets", "due_at", "status", "fired_at", "notified", "note")
 
-    def has_add_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(Escalation)
-class EscalationAdmin(PortalAdmin):
+class EscalationAdmin(ShownOnly, PortalAdmin):
+    """Running and past escalations: the engine's rows (stop one from its incident's page)."""
+
     list_display = ("pk", "incident", "policy", "state", "started_at", "manual")
     list_filter = ("state", "manual")
     readonly_fields = ("incident", "policy", "trigger_event_id", "snapshot", "started_at", "finished_at", "manual")
@@ -248,14 +247,23 @@ class EscalationAdmin(PortalAdmin):
 
 
 @admin.register(Handoff)
-class HandoffAdmin(PortalAdmin):
+class HandoffAdmin(ShownOnly, PortalAdmin):
     list_display = ("schedule", "due_at", "outgoing", "incoming", "status", "sent_at")
     list_filter = ("status",)
     readonly_fields = ("report",)
 
 
-admin.site.register(HandoffNote)
-admin.site.register(CalendarToken)
+@admin.register(HandoffNote)
+class HandoffNoteAdmin(ShownOnly, PortalAdmin):
+    list_display = ("schedule", "author", "created_at", "handoff")
+
+
+@admin.register(CalendarToken)
+class CalendarTokenAdmin(ShownOnly, PortalAdmin):
+    """Secret feed addresses: rotated by their owner (the profile page or the API), never typed in."""
+
+    list_display = ("user",)
+    exclude = ("token",)
 
 
 # --- people: deactivated, never deleted -------------------------------------------------------

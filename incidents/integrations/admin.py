@@ -1,6 +1,7 @@
 from django.contrib import admin, messages
 
-from incidents.admin import HTTPS_URLS, ArchiveInsteadOfDelete, RecordAdmin
+from incidents import archive
+from incidents.admin import HTTPS_URLS, ArchiveInsteadOfDelete, RecordAdmin, WritesThroughServices
 from incidents.bounded import PortalAdmin, PortalTabularInline
 
 from . import services
@@ -84,15 +85,40 @@ class AlertGroupAdmin(RecordAdmin):
 
 
 @admin.register(Heartbeat)
-class HeartbeatAdmin(PortalAdmin):
+class HeartbeatAdmin(WritesThroughServices, PortalAdmin):
+    """A heartbeat's timing, changed through its integration (the due time follows, audited);
+    it comes and goes with its integration."""
+
     list_display = ["integration", "status", "interval", "grace", "last_ping_at", "due_at"]
-    readonly_fields = ["status", "last_ping_at", "due_at"]
+    readonly_fields = ["integration", "status", "last_ping_at", "due_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def update(self, request, obj, changes):
+        timing = {f"heartbeat_{name}": changes[name] for name in ("interval", "grace") if name in changes}
+        services.integration_update(integration=obj.integration, by=request.user, **timing)
 
 
 @admin.register(Runbook)
-class RunbookAdmin(PortalAdmin):
+class RunbookAdmin(WritesThroughServices, PortalAdmin):
     formfield_overrides = HTTPS_URLS
     list_display = ["identifier", "title", "time_estimate", "last_reviewed"]
     search_fields = ["identifier", "title", "steps"]
     filter_horizontal = ["services"]
     list_filter = ["services"]
+
+    def create(self, request, form):
+        data = dict(form.cleaned_data)
+        return services.runbook_save(identifier=data.pop("identifier"), services=data.pop("services", []), by=request.user,
+                                     **{f: data[f] for f in services.RUNBOOK_FIELDS if f in data})
+
+    def update(self, request, obj, changes):
+        services.runbook_save(runbook=obj, identifier=changes.pop("identifier", None), services=changes.pop("services", None),
+                              by=request.user, **changes)
+
+    def delete(self, request, obj):
+        archive.delete_unreferenced(obj, by=request.user, what=f"The runbook {obj.identifier}", archive_hint="no archive: unlink it")
