@@ -97,16 +97,17 @@ def _write_layer(schedule: Schedule, spec: LayerSpec, position: int, layer: Laye
     values = {"name": spec.name.strip(), "position": position, "rotation": spec.rotation, "every": spec.every,
                   "handoff_time": spec.handoff_time, "handoff_weekday": spec.handoff_weekday, "weekdays_only": spec.weekdays_only,
                   "starts_on": spec.starts_on, "ends_at": spec.ends_at}
-    if layer is None:
-        layer = Layer(schedule=schedule, **values)
-    else:
-        for k, v in values.items():
-            setattr(layer, k, v)
+    taken = InvalidInput(f"This schedule already has a layer named “{spec.name}”.", field="name")
+    if schedule.layers.filter(name=values["name"]).exclude(pk=layer.pk if layer else None).exists():
+        raise taken
     try:
-        with transaction.atomic():
-            layer.save()
+        with transaction.atomic():  # a concurrent save of the same name loses here
+            if layer is None:
+                layer = Layer.objects.create(schedule=schedule, **values)
+            else:
+                model_update(instance=layer, fields=values.keys(), data=values)
     except IntegrityError as exc:
-        raise InvalidInput(f"This schedule already has a layer named “{spec.name}”.", field="name") from exc
+        raise taken from exc
     layer.restrictions.all().delete()
     Restriction.objects.bulk_create([
         Restriction(layer=layer, weekdays=sorted(set(r.weekdays)), start_time=r.start, end_time=r.end) for r in spec.restrictions
