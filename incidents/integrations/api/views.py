@@ -4,6 +4,7 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from incidents import archive
 from incidents.api.archive import ArchiveActions
 from incidents.api.idempotency import IdempotentCreateMixin, idempotent
 from incidents.models import Service
@@ -147,3 +148,6 @@ class RunbookViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
 
     def perform_update(self, serializer):
         serializer.instance = self._save(serializer, serializer.instance)
+
+    def perform_destroy(self, instance):
+        archive.delete_unreferenced(instance, by=self.request.user, what=f"The runbook {instance.identifier}", archive_hint="no archive: unlink it")
