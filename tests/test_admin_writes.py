@@ -21,8 +21,6 @@ DIRECT = {
     "statuspage.subscriber": "public subscribers (support edits)",
     "postmortems.postmortemtemplate": "postmortem templates",
     "postmortems.severitytemplate": "which template a severity uses",
-    "postmortems.postmortem": "postmortems: their own services and pages; admin not yet routed",
-    "postmortems.actionitem": "action items: their own services and pages; admin not yet routed",
     "postmortems.reminder": "reminder rows (moving to the delivery layer)",
     "notifications.updatereminder": "reminder rows (moving to the delivery layer)",
     "postmortems.emailattempt": "reminder email rows (moving to the delivery layer)",
