@@ -4,7 +4,7 @@ from django.http import HttpResponseRedirect
 
 from incidents.bounded import PortalAdmin, PortalTabularInline
 
-from . import archive, catalog, services
+from . import access, archive, catalog, services
 from .exceptions import DomainError
 from .models import (
     ApiToken,
@@ -392,18 +392,32 @@ class MaintenanceAdmin(PortalAdmin):
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(PortalAdmin):
+class ApiTokenAdmin(RecordAdmin):
+    """Keys are made by `manage.py create_api_token` or the API (shown once) and revoked for
+    good with the action below: a revoked token is never valid again."""
+
     list_display = ["prefix", "user", "name", "created_at", "last_used_at", "revoked_at"]
     list_filter = ["revoked_at"]
     search_fields = ["user__username", "name", "prefix"]
-    readonly_fields = ["prefix", "key_hash", "created_at", "last_used_at"]
+    actions = ["revoke"]
 
-    def has_add_permission(self, request):
-        return False  # keys are made by `manage.py create_api_token` or the API, shown once
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # revoke instead: the row names who used the API
+
+    @admin.action(description="Revoke the selected tokens (for good)")
+    def revoke(self, request, queryset):
+        n = sum(access.api_token_revoke(token=token, by=request.user) for token in queryset.select_related("user"))
+        self.message_user(request, f"Revoked {n} token(s).", messages.SUCCESS)
 
 
 @admin.register(IncidentCounter)
-class IncidentCounterAdmin(PortalAdmin):
+class IncidentCounterAdmin(RecordAdmin):
+    """Where incident numbers come from: never edited, added or removed by hand (numbers would repeat)."""
+
+    keeps_history = True
     list_display = ["day", "last"]
 
     def has_change_permission(self, request, obj=None):
@@ -411,10 +425,23 @@ class IncidentCounterAdmin(PortalAdmin):
 
 
 @admin.register(SeverityChecklistItem)
-class SeverityChecklistItemAdmin(PortalAdmin):
+class SeverityChecklistItemAdmin(WritesThroughServices, PortalAdmin):
     list_display = ["text", "severity", "position"]
     list_filter = ["severity"]
     search_fields = ["text"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["severity"] if obj is not None else []
+
+    def create(self, request, form):
+        data = form.cleaned_data
+        return catalog.severity_checklist_add(severity=data["severity"], text=data["text"], position=data.get("position", 0), by=request.user)
+
+    def update(self, request, obj, changes):
+        catalog.severity_checklist_update(item=obj, by=request.user, **changes)
+
+    def delete(self, request, obj):
+        catalog.severity_checklist_delete(item=obj, by=request.user)
 
 
 @admin.register(IncidentMember)

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from incidents.event_payloads import PostmortemPublished
 from incidents.exceptions import InvalidInput, InvalidTransition
+from incidents.model_update import model_update
 from incidents.models import Incident, IncidentMember, IncidentStatus, Role, TimelineEvent
 from incidents.services import timeline_record
 from incidents.templatetags.portal import duration
@@ -437,14 +438,13 @@ def action_item_update(*, item: ActionItem, by=None, **changes) -> ActionItem:
         title=new["title"], owner=new["owner"] if new["owner"] != item.owner else None, category=new["category"], priority=new["priority"],
         status=new["status"], due_date=new["due_date"], today=timezone.localdate(), due_date_changed=new["due_date"] != item.due_date,
     )
-    changed = [f for f in ITEM_FIELDS if new[f] != getattr(item, f)]
+    data = {f: new[f].strip() if f == "title" else new[f] for f in ITEM_FIELDS if new[f] != getattr(item, f)}
+    if "status" in data:
+        data["completed_at"] = timezone.now() if data["status"] == ActionStatus.DONE else None
+    changes = model_update(instance=item, fields=(*ITEM_FIELDS, "completed_at"), data=data)
+    changed = [f for f in changes.fields if f != "completed_at"]
     if not changed:
         return item
-    for field in changed:
-        setattr(item, field, new[field].strip() if field == "title" else new[field])
-    if "status" in changed:
-        item.completed_at = timezone.now() if item.status == ActionStatus.DONE else None
-    item.save()
     label = {"due_date": "due date", "ticket_url": "ticket link"}
     detail = f"status {item.get_status_display().lower()}" if changed == ["status"] else ", ".join(label.get(f, f) for f in changed)
     timeline_record(

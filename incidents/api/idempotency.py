@@ -92,7 +92,6 @@ def idempotent(view_method=None, *, secrets: tuple[str, ...] = ()):
         def wrapper(self, request, *args, **kwargs):
             return run_idempotent(request, lambda: method(self, request, *args, **kwargs), secrets=secrets)
 
-        wrapper.idempotent = True
         return wrapper
 
     return decorate(view_method) if view_method is not None else decorate
@@ -100,14 +99,10 @@ def idempotent(view_method=None, *, secrets: tuple[str, ...] = ()):
 
 class IdempotentCreateMixin:
     """`create` runs `perform_idempotent_create` once per Idempotency-Key (by default the
-    viewset's own `create`). `idempotency_secrets`: fields of the response not kept for the
-    replay (shown once)."""
-
-    idempotency_secrets: tuple[str, ...] = ()
+    viewset's own `create`)."""
 
     def create(self, request, *args, **kwargs):
-        return run_idempotent(request, lambda: self.perform_idempotent_create(request, *args, **kwargs),
-                              secrets=self.idempotency_secrets)
+        return run_idempotent(request, lambda: self.perform_idempotent_create(request, *args, **kwargs))
 
     def perform_idempotent_create(self, request, *args, **kwargs):
         return super().create(request, *args, **kwargs)

@@ -99,6 +99,9 @@ class ComponentImpactAdmin(PortalAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
+    def has_delete_permission(self, request, obj=None):
+        return False
+
 
 @admin.register(Subscriber)
 class SubscriberAdmin(PortalAdmin):
@@ -127,6 +130,9 @@ class MaintenanceUpdateInline(PortalTabularInline):
 
     def has_add_permission(self, request, obj=None):
         return False
+
+    def has_change_permission(self, request, obj=None):
+        return False  # the window's services post these
 
 
 admin.site.unregister(Maintenance)
@@ -163,7 +169,10 @@ MAINTENANCE_FIELDS = ("title", "description", "scheduled_for", "scheduled_until"
 
 
 class ReadOnlyAdmin(RecordAdmin):
-    """Records the status page derives itself: visible for support, changed only by its services."""
+    """Records the status page derives itself: visible for support, changed only by its services
+    (removing one by hand would leave the page's history or state wrong)."""
+
+    keeps_history = True
 
     def has_change_permission(self, request, obj=None):
         return False

@@ -71,22 +71,11 @@ class ScheduleViewSet(ArchiveActions, IdempotentCreateMixin, viewsets.ModelViewS
     @transaction.atomic
     def perform_update(self, serializer):
         schedule, data = serializer.instance, serializer.validated_data
-        svc.schedule_update(schedule=schedule, name=data.get("name", schedule.name), time_zone=data.get("time_zone", schedule.time_zone),
-                            description=data.get("description", schedule.description), by=self.request.user)
+        svc.schedule_update(schedule=schedule, by=self.request.user, **{f: data[f] for f in svc.SCHEDULE_FIELDS if f in data})
         if "layers" in data:
-            keep = set()
-            for layer_data in data["layers"]:
-                spec = s.LayerSerializer.spec(layer_data)
-                if layer_data.get("id"):
-                    layer = Layer.objects.filter(pk=layer_data["id"], schedule=schedule).first()
-                    if layer is None:
-                        raise InvalidInput(f"Layer {layer_data['id']} is not in this schedule.", field="layers")
-                    svc.layer_update(layer=layer, spec=spec, effective_from=layer_data.get("effective_from"), by=self.request.user)
-                else:
-                    layer = svc.layer_add(schedule=schedule, spec=spec, by=self.request.user)
-                keep.add(layer.pk)
-            for layer in schedule.layers.exclude(pk__in=keep):
-                svc.layer_delete(layer=layer, by=self.request.user)
+            svc.schedule_layers_replace(schedule=schedule, by=self.request.user, layers=[
+                svc.LayerChange(spec=s.LayerSerializer.spec(layer), layer_id=layer.get("id") or None, effective_from=layer.get("effective_from"))
+                for layer in data["layers"]])
         serializer.instance = self.get_queryset().get(pk=schedule.pk)
 
     def perform_destroy(self, instance):

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from incidents.audit import audit_record
 from incidents.exceptions import InvalidInput
+from incidents.model_update import model_update
 
 from . import tasks
 from .channels import ChannelError, InvalidTarget, channel_class
@@ -24,6 +25,7 @@ from .models import (
     SUBSCRIPTION_KINDS,
     ChannelKind,
     ContactMethod,
+    Frequency,
     Notification,
     NotificationRule,
     NotificationStatus,
@@ -192,14 +194,15 @@ def _clean_rate(count, window) -> None:
 
 @transaction.atomic
 def contact_method_create(*, user, kind: str, target: str, label: str = "", rate_limit_count: int | None = None,
-                          rate_limit_window: timedelta | None = None, add_default_rule: bool = True, by=None) -> ContactMethod:
+                          rate_limit_window: timedelta | None = None, is_active: bool = True, add_default_rule: bool = True,
+                          by=None) -> ContactMethod:
     """Validate and save a contact method; the URL guard runs here and again at send time.
 
     `by` here and below: who, for the audit log. Contact methods and rules are recorded on
     their person (the admin's history of the user): how they are reached is part of paging."""
     target = validate_target(kind, target)
     _clean_rate(rate_limit_count, rate_limit_window)
-    fields = {"user": user, "kind": kind, "target": target, "label": label.strip()}
+    fields = {"user": user, "kind": kind, "target": target, "label": label.strip(), "is_active": is_active}
     if rate_limit_count is not None:
         fields["rate_limit_count"] = rate_limit_count
     if rate_limit_window is not None:
@@ -215,16 +218,21 @@ def _method(method: ContactMethod) -> str:
     return f"{method.get_kind_display()} {method.display_target}" + (f" ({method.label})" if method.label else "")
 
 
+METHOD_FIELDS = ("kind", "target", "label", "is_active", "rate_limit_count", "rate_limit_window")
+
+
 @transaction.atomic
 def contact_method_update(*, method: ContactMethod, by=None, **changes) -> ContactMethod:
+    """Change how a method reaches its person (never whose it is)."""
     kind = changes.get("kind", method.kind)
     if "target" in changes or "kind" in changes:
         changes["target"] = validate_target(kind, changes.get("target", method.target))
     _clean_rate(changes.get("rate_limit_count"), changes.get("rate_limit_window"))
-    for field, value in changes.items():
-        setattr(method, field, value.strip() if field == "label" else value)
-    method.save()
-    audit_record(by=by, obj=method.user, action="changed", message=f"contact method changed ({', '.join(sorted(changes))}): {_method(method)}")
+    if "label" in changes:
+        changes["label"] = changes["label"].strip()
+    changed = model_update(instance=method, fields=METHOD_FIELDS, data=changes)
+    if changed:
+        audit_record(by=by, obj=method.user, action="changed", message=f"contact method changed ({', '.join(changed.fields)}): {_method(method)}")
     return method
 
 
@@ -261,6 +269,19 @@ def notification_rule_create(*, user, contact_method: ContactMethod, delay_minut
 
 
 @transaction.atomic
+def notification_rule_update(*, rule: NotificationRule, delay_minutes: int, by=None) -> NotificationRule:
+    if delay_minutes < 0 or delay_minutes > 24 * 60:
+        raise InvalidInput("Use a delay between 0 and 1440 minutes.", field="delay_minutes")
+    before = rule.delay_minutes
+    if NotificationRule.objects.filter(contact_method=rule.contact_method, delay_minutes=delay_minutes).exclude(pk=rule.pk).exists():
+        raise InvalidInput("That method already has a rule with this delay.", field="delay_minutes")
+    if model_update(instance=rule, fields=("delay_minutes",), data={"delay_minutes": delay_minutes}):
+        audit_record(by=by, obj=rule.user, action="changed",
+                     message=f"rule changed: {_method(rule.contact_method)} after {before} → {delay_minutes} min")
+    return rule
+
+
+@transaction.atomic
 def notification_rule_delete(*, rule: NotificationRule, by=None) -> None:
     audit_record(by=by, obj=rule.user, action="changed", message=f"rule deleted: {_method(rule.contact_method)} after {rule.delay_minutes} min")
     rule.delete()
@@ -287,30 +308,40 @@ def contact_method_send_test(*, method: ContactMethod, by) -> Notification:
 # --- stakeholder subscriptions -------------------------------------------------------------
 
 
+SUBSCRIPTION_FIELDS = ("name", "kind", "target", "frequency", "severities", "is_active")
+
+
 @transaction.atomic
-def subscription_create(*, name: str, kind: str, target: str, frequency: str, severities=(), by=None) -> StakeholderSubscription:
+def subscription_create(*, name: str, kind: str, target: str, frequency: str, severities=(), is_active: bool = True,
+                        by=None) -> StakeholderSubscription:
     if kind not in SUBSCRIPTION_KINDS:
         raise InvalidInput("Stakeholder subscriptions use Slack, Teams or an email list.", field="kind")
+    if not (name or "").strip():
+        raise InvalidInput("A subscription needs a name.", field="name")
+    if frequency not in Frequency.values:
+        raise InvalidInput("Choose real time or an hourly digest.", field="frequency")
     target = validate_target(kind, target)
-    sub = StakeholderSubscription.objects.create(name=name.strip(), kind=kind, target=target, frequency=frequency, created_by=by)
+    sub = StakeholderSubscription.objects.create(name=name.strip(), kind=kind, target=target, frequency=frequency, is_active=is_active,
+                                                 created_by=by if by is not None and by.is_authenticated else None)
     sub.severities.set(severities)
     audit_record(by=by, obj=sub, action="added", message=f"{sub.get_kind_display()}, {sub.get_frequency_display()}")
     return sub
 
 
 @transaction.atomic
-def subscription_update(*, subscription: StakeholderSubscription, severities=None, by=None, **changes) -> StakeholderSubscription:
+def subscription_update(*, subscription: StakeholderSubscription, by=None, **changes) -> StakeholderSubscription:
     kind = changes.get("kind", subscription.kind)
     if kind not in SUBSCRIPTION_KINDS:
         raise InvalidInput("Stakeholder subscriptions use Slack, Teams or an email list.", field="kind")
     if "target" in changes or "kind" in changes:
         changes["target"] = validate_target(kind, changes.get("target", subscription.target))
-    for field, value in changes.items():
-        setattr(subscription, field, value)
-    subscription.save()
-    if severities is not None:
-        subscription.severities.set(severities)
-    audit_record(by=by, obj=subscription, action="changed", message=", ".join(sorted([*changes, *(["severities"] if severities is not None else [])])))
+    if "name" in changes:
+        changes["name"] = (changes["name"] or "").strip()
+        if not changes["name"]:
+            raise InvalidInput("A subscription needs a name.", field="name")
+    changed = model_update(instance=subscription, fields=SUBSCRIPTION_FIELDS, data=changes)
+    if changed:
+        audit_record(by=by, obj=subscription, action="changed", message=", ".join(changed.fields))
     return subscription
 
 

@@ -17,6 +17,7 @@ from django.utils.http import urlsafe_base64_encode
 
 from incidents.audit import audit_record
 from incidents.exceptions import InUse, InvalidInput
+from incidents.model_update import model_update
 from incidents.zones import check_zone
 from oncall.notifications import services as notify
 from oncall.notifications.messages import Message
@@ -93,16 +94,16 @@ def _send_invite(person) -> None:
 def person_update(*, person, by, groups=None, is_active: bool | None = None, time_zone: str | None = None, **fields) -> User:
     """Change names, email, groups, active state or time zone; records what changed."""
     _check_may_change(person, by)
-    changed = [name for name in NAME_FIELDS if name in fields and getattr(person, name) != fields[name]]
-    for name in changed:
-        setattr(person, name, fields[name])
-    if is_active is not None and is_active != person.is_active:
-        person.is_active = is_active
-        changed.append("reactivated" if is_active else "deactivated")
-    if changed:
-        person.save(update_fields=[f for f in changed if f in NAME_FIELDS] + (["is_active"] if is_active is not None else []))
-    if groups is not None and set(groups) != set(person.groups.all()):
-        person.groups.set(groups)
+    data = dict(fields)
+    if is_active is not None:
+        data["is_active"] = is_active
+    if groups is not None:
+        data["groups"] = list(groups)
+    changes = model_update(instance=person, fields=(*NAME_FIELDS, "is_active", "groups"), data=data)
+    changed = [name for name in changes.fields if name in NAME_FIELDS]
+    if "is_active" in changes:
+        changed.append("reactivated" if person.is_active else "deactivated")
+    if "groups" in changes:
         changed.append(f"groups: {', '.join(sorted(g.name for g in groups)) or 'none'}")
     if _set_zone(person, time_zone):
         changed.append(f"time zone: {time_zone or 'portal default'}")

@@ -117,3 +117,25 @@ def policy_delete(*, policy: EscalationPolicy, by=None) -> None:
         raise InUse(f"“{policy.name}” still starts the escalation for {', '.join(users)}: give them another policy first.")
     audit_record(by=by, obj=policy, action="deleted")
     policy.delete()
+
+
+POLICY_FIELDS = ("name", "description", "repeat", "repeat_after_seconds")
+
+
+def policy_levels(policy: EscalationPolicy) -> list[LevelSpec]:
+    """A policy's levels as `policy_save` takes them: what an edit of its other fields keeps."""
+    return [
+        LevelSpec(targets=[(t.kind, getattr(t, f"{t.kind}_id")) for t in level.targets.order_by("position", "pk")],
+                  delay_seconds=level.delay_seconds, condition=level.condition, severities=[s.key for s in level.severities.all()],
+                  mode=level.mode, round_robin_seconds=level.round_robin_seconds)
+        for level in policy.levels.order_by("position", "pk").prefetch_related("severities", "targets")
+    ]
+
+
+def policy_update(*, policy: EscalationPolicy, by=None, **changes) -> EscalationPolicy:
+    """Change some of a policy's own fields (name, description, repeat); levels and links stay."""
+    unknown = set(changes) - set(POLICY_FIELDS)
+    if unknown:
+        raise InvalidInput(f"Cannot change {', '.join(sorted(unknown))} here.")
+    values = {name: getattr(policy, name) for name in POLICY_FIELDS} | changes
+    return policy_save(policy=policy, levels=policy_levels(policy), by=by, **values)

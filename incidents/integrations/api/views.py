@@ -4,6 +4,7 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from incidents import archive
 from incidents.api.archive import ArchiveActions
 from incidents.api.idempotency import IdempotentCreateMixin, idempotent
 from incidents.models import Service
@@ -120,6 +121,13 @@ class MaintenanceWindowViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
             reason=data.get("reason", ""), by=self.request.user,
         )
 
+    def perform_update(self, serializer):
+        changes = {k: v for k, v in serializer.validated_data.items() if k in ("starts_at", "ends_at", "reason")}
+        serializer.instance = configuration.integration_maintenance_update(window=serializer.instance, by=self.request.user, **changes)
+
+    def perform_destroy(self, instance):
+        configuration.integration_maintenance_delete(window=instance, by=self.request.user)
+
 
 class RunbookViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
     serializer_class = s.RunbookSerializer
@@ -141,3 +149,6 @@ class RunbookViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
 
     def perform_update(self, serializer):
         serializer.instance = self._save(serializer, serializer.instance)
+
+    def perform_destroy(self, instance):
+        archive.delete_unreferenced(instance, by=self.request.user, what=f"The runbook {instance.identifier}", archive_hint="no archive: unlink it")

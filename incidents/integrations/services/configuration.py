@@ -9,6 +9,7 @@ from django.utils import timezone
 from incidents import archive
 from incidents.audit import audit_record
 from incidents.exceptions import InvalidInput, InvalidTransition
+from incidents.model_update import model_update
 from incidents.models import IncidentType, Severity
 
 from ..models import (
@@ -111,17 +112,17 @@ EDITABLE = (
 
 @transaction.atomic
 def integration_update(*, integration: Integration, by=None, **changes) -> Integration:
+    """Change the configuration (`EDITABLE` and the heartbeat's timing). The key, its revocation
+    and the kind are not configuration: rotate, revoke or archive instead."""
     hb = {k: changes.pop(k) for k in HEARTBEAT_FIELDS if k in changes}
-    unknown = set(changes) - set(EDITABLE)
-    if unknown:
-        raise InvalidInput(f"Cannot change {', '.join(sorted(unknown))}.")
     _validate_config(changes)
-    if "name" in changes and not (changes["name"] or "").strip():
-        raise InvalidInput("A name is required.", field="name")
-    for name, value in changes.items():
-        setattr(integration, name, value)
-    integration.save()
-    _forget()
+    if "name" in changes:
+        if not (changes["name"] or "").strip():
+            raise InvalidInput("A name is required.", field="name")
+        changes["name"] = changes["name"].strip()
+    changed = model_update(instance=integration, fields=EDITABLE, data=changes)
+    if changed:
+        _forget()
     if hb and integration.kind == IntegrationKind.HEARTBEAT:
         heartbeat = Heartbeat.objects.select_for_update().get(integration=integration)
         if hb.get("heartbeat_interval"):
@@ -131,8 +132,8 @@ def integration_update(*, integration: Integration, by=None, **changes) -> Integ
         if heartbeat.last_ping_at and heartbeat.status == HeartbeatStatus.UP:
             heartbeat.due_at = heartbeat.last_ping_at + heartbeat.interval + heartbeat.grace
         heartbeat.save()
-    if changes or hb:
-        audit_record(by=by, obj=integration, action="changed", message=", ".join(sorted([*changes, *hb])))
+    if changed or hb:
+        audit_record(by=by, obj=integration, action="changed", message=f"Changed {', '.join([*(changed.labels[f] for f in changed.fields), *sorted(hb)])}.")
     return integration
 
 
@@ -177,6 +178,18 @@ def integration_restore(*, integration: Integration, by=None) -> Integration:
     return archive.restore(integration, by=by)
 
 
+def integration_delete(*, integration: Integration, by=None) -> None:
+    """Only an integration that never received an alert (nothing refers to it); archive the rest."""
+    archive.delete_unreferenced(integration, by=by, what=f"The integration “{integration.name}”", owned=("integrations.heartbeat",),
+                                archive_hint=f"POST /api/v1/integrations/{integration.public_id}/archive/")
+    _forget()
+
+
+def _window(window: IntegrationMaintenance) -> str:
+    return (f"maintenance window {window.starts_at:%Y-%m-%d %H:%M} – {window.ends_at:%Y-%m-%d %H:%M} UTC"
+            + (f": {window.reason}" if window.reason else ""))
+
+
 @transaction.atomic
 def integration_maintenance_create(*, integration: Integration, starts_at: datetime, ends_at: datetime, reason: str = "", by=None) -> IntegrationMaintenance:
     if ends_at <= starts_at:
@@ -185,6 +198,20 @@ def integration_maintenance_create(*, integration: Integration, starts_at: datet
         integration=integration, starts_at=starts_at, ends_at=ends_at, reason=reason,
         created_by=by if by is not None and by.is_authenticated else None,
     )
-    audit_record(by=by, obj=integration, action="changed",
-                 message=f"maintenance window {starts_at:%Y-%m-%d %H:%M} – {ends_at:%Y-%m-%d %H:%M} UTC" + (f": {reason}" if reason else ""))
+    audit_record(by=by, obj=integration, action="changed", message=_window(window))
     return window
+
+
+@transaction.atomic
+def integration_maintenance_update(*, window: IntegrationMaintenance, by=None, **changes) -> IntegrationMaintenance:
+    if changes.get("ends_at", window.ends_at) <= changes.get("starts_at", window.starts_at):
+        raise InvalidInput("The window must end after it starts.", field="ends_at")
+    if model_update(instance=window, fields=("starts_at", "ends_at", "reason"), data=changes):
+        audit_record(by=by, obj=window.integration, action="changed", message=f"{_window(window)} (changed)")
+    return window
+
+
+@transaction.atomic
+def integration_maintenance_delete(*, window: IntegrationMaintenance, by=None) -> None:
+    audit_record(by=by, obj=window.integration, action="changed", message=f"{_window(window)} removed")
+    window.delete()

@@ -4,7 +4,7 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from incidents.api.idempotency import IdempotentCreateMixin
+from incidents.api.idempotency import IdempotentCreateMixin, idempotent
 from incidents.bounded import PortalFilterSet
 
 from .. import selectors, services
@@ -40,6 +40,7 @@ class ContactMethodViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
 
     @extend_schema(request=None, responses={202: s.NotificationSerializer})
     @action(detail=True, methods=["post"])
+    @idempotent
     def test(self, request, id=None):
         row = services.contact_method_send_test(method=self.get_object(), by=request.user)
         return Response(s.NotificationSerializer(row).data, status=status.HTTP_202_ACCEPTED)
@@ -53,7 +54,7 @@ class ContactMethodViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
 
 
 class NotificationRuleViewSet(
-    mixins.ListModelMixin, mixins.CreateModelMixin, mixins.DestroyModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+    IdempotentCreateMixin, mixins.ListModelMixin, mixins.CreateModelMixin, mixins.DestroyModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
     """Your own notification rules: which contact method, how many minutes after the page."""
 
