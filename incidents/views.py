@@ -51,9 +51,14 @@ def dashboard(request):
     groups = selectors.dashboard_open_by_severity()
     return render(request, "incidents/dashboard.html", {
         "groups": groups,
-        "open_count": sum(len(items) for _, items in groups),
+        "open_count": sum(1 for _, items in groups for incident, _clock in items if not incident.is_drill),
+        "open_drills": sum(1 for _, items in groups for incident, _clock in items if incident.is_drill),
         "panels": render_panels(dashboard_panels, request),
     })
+
+
+def drills(request):
+    return render(request, "incidents/drills.html", {"rows": selectors.drills_report()})
 
 
 def incident_list(request):
