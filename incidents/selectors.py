@@ -8,7 +8,7 @@ from django.contrib.auth.models import Permission
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from .models import Incident, IncidentMember, IncidentStatus, Role, Severity, StatusUpdate, TimelineEvent
+from .models import Incident, IncidentMember, IncidentStatus, IncidentType, Role, Severity, StatusUpdate, TimelineEvent
 from .rules import RESPOND
 
 
@@ -49,6 +49,11 @@ def incident_detail(number: str) -> Incident:
         )
         .get(number=number)
     )
+
+
+def incident_type_by_key(key: str) -> IncidentType | None:
+    """An active type by its key ("" or unknown: None), e.g. to preset the declare form."""
+    return IncidentType.objects.filter(key=key[:40], is_active=True).first() if key else None
 
 
 def role_holders(incident: Incident) -> dict[str, object]:

@@ -79,7 +79,8 @@ def incident_list(request):
 
 
 def declare(request):
-    form = forms.DeclareForm(request.POST or None, initial={"commander": request.user.pk})
+    preset = selectors.incident_type_by_key(request.GET.get("type", ""))
+    form = forms.DeclareForm(request.POST or None, initial={"commander": request.user.pk, "type": preset})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         commander = data["commander"] or (request.user if request.user.has_perm(RESPOND) else None)

@@ -107,3 +107,11 @@ def test_the_drills_page_measures_against_the_severity_targets(responder, viewer
     assert "target 1 h: met" in row and "Responder" in row and "the runbook link was dead" in row
     page = _client(responder).get(drill.get_absolute_url()).content.decode()
     assert "drill-banner" in page and "Post publicly" not in page
+
+
+def test_declare_a_drill_from_the_drills_page_presets_the_type(responder):
+    client = _client(responder)
+    assert "/incidents/new/?type=drill" in client.get("/drills/").content.decode()
+    form = client.get("/incidents/new/?type=drill").context["form"]
+    assert form.initial["type"] == IncidentType.objects.get(key="drill")
+    assert client.get("/incidents/new/?type=%00nope").status_code == 200
