@@ -79,7 +79,8 @@ RULES: dict[str, str | dict[str, str]] = {
     # integrations and runbooks
     "integrations:list": "integrations.view_integration", "integrations:detail": "integrations.view_integration",
     "integrations:create": "integrations.add_integration", "integrations:edit": "integrations.change_integration",
-    "integrations:rotate": "integrations.change_integration", "integrations:revoke": "integrations.change_integration",
+    "integrations:rotate": "integrations.change_integration",
+    "integrations:key_copied": "integrations.view_integration", "integrations:revoke": "integrations.change_integration",
     "integrations:window": "integrations.change_integration", "integrations:test_alert": "integrations.send_test_alert",
     "integrations:runbooks": "integrations.view_runbook", "integrations:runbook": "integrations.view_runbook",
     # postmortems, action items, metrics

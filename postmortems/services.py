@@ -11,6 +11,7 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from incidents.event_payloads import PostmortemPublished
 from incidents.exceptions import InvalidInput, InvalidTransition
 from incidents.models import Incident, IncidentMember, IncidentStatus, Role, TimelineEvent
 from incidents.services import timeline_record
@@ -369,9 +370,9 @@ def postmortem_publish(*, postmortem: Postmortem, by=None, public_summary: str |
     postmortem.save(update_fields=["status", "published_at", "published_by", "public_summary", "updated_at"])
     reminders.cancel_for_postmortem(postmortem)
     timeline_record(
-        incident=postmortem.incident, kind="postmortem.published", by=by,
+        incident=postmortem.incident, kind=PostmortemPublished.KIND, by=by,
         message="Postmortem published" + (" with a public summary" if postmortem.public_summary else ""),
-        data={"postmortem": postmortem.pk, "public_summary": postmortem.public_summary, "url": public_url(postmortem)},
+        data=PostmortemPublished(postmortem.pk, postmortem.public_summary, public_url(postmortem)).as_data(),
     )
     return postmortem
 

@@ -143,6 +143,7 @@ ROWS = [
     S("integrations:edit", {"GET": CONFIGURE, "POST": CONFIGURE}, lambda w: {"public_id": w["integration"].public_id}),
     S("integrations:test_alert", {"POST": RESPOND}, lambda w: {"public_id": w["integration"].public_id}),
     S("integrations:rotate", {"POST": CONFIGURE}, lambda w: {"public_id": w["integration"].public_id}),
+    S("integrations:key_copied", {"POST": VIEW}, lambda w: {"public_id": w["integration"].public_id}),
     S("integrations:revoke", {"POST": CONFIGURE}, lambda w: {"public_id": w["integration"].public_id}),
     S("integrations:window", {"POST": CONFIGURE}, lambda w: {"public_id": w["integration"].public_id}),
     S("integrations:runbooks", {"GET": VIEW}),
@@ -334,8 +335,8 @@ def test_every_served_url_has_a_row():
 
 
 def _world():
-    from incidents.integrations import services as integration_services
     from incidents.integrations.models import Alert, IntegrationMaintenance
+    from incidents.integrations.services import ingest
     from oncall.notifications import services as notify
 
     demo.seed("pw-123456")
@@ -396,7 +397,7 @@ def _world():
         notify.contact_method_send_test(method=world["dana_method"], by=dana)
         world["notification"] = Notification.objects.order_by("pk").first()
     if world["alert"] is None:
-        integration_services.integration_send_test_alert(integration=integration, by=dana)
+        ingest.integration_send_test_alert(integration=integration, by=dana)
         world["alert"] = Alert.objects.order_by("pk").first()
     for role, user in roles.items():
         method = notify.contact_method_create(user=user, kind="email", target=user.email, by=None)

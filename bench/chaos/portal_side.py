@@ -22,7 +22,7 @@ def seed(receiver_url: str) -> dict:
 
     from incidents.access import api_token_create
     from incidents.groups import RESPONDER, ensure_groups
-    from incidents.integrations.services import integration_create
+    from incidents.integrations.services.configuration import integration_create
     from incidents.models import Service, Severity
     from oncall.models import Condition, RotationKind, TargetKind
     from oncall.notifications.services import contact_method_create

@@ -5,26 +5,36 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
 
-from .. import catalog, incident_types, selectors, services
+from .. import catalog, extensions, incident_types, selectors, services
 from ..models import Incident, IncidentType, Service, Severity, Visibility
-from ..statuspage import services as statuspage_services
 from . import serializers as s
 from .archive import ArchiveActions
 from .filters import IncidentFilter, ServiceFilter
-from .idempotency import IdempotentCreateMixin
+from .idempotency import IdempotentCreateMixin, idempotent
 
 User = get_user_model()
 
 
-class SeverityViewSet(viewsets.ModelViewSet):
+class SeverityViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
+    """Severities. One that anything refers to is deactivated (`is_active` false), not deleted."""
+
     queryset = Severity.objects.prefetch_related("checklist_items")
     serializer_class = s.SeveritySerializer
     lookup_field = "key"
     filterset_fields = ["is_active", "postmortem_required"]
     ordering_fields = ["rank"]
 
+    def perform_create(self, serializer):
+        serializer.instance = catalog.severity_create(by=self.request.user, **serializer.validated_data)
 
-class IncidentTypeViewSet(viewsets.ModelViewSet):
+    def perform_update(self, serializer):
+        serializer.instance = catalog.severity_update(severity=serializer.instance, by=self.request.user, **serializer.validated_data)
+
+    def perform_destroy(self, instance):
+        catalog.severity_delete(severity=instance, by=self.request.user)
+
+
+class IncidentTypeViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
     """Incident types. A type incidents refer to cannot be deleted: make it inactive."""
 
     queryset = IncidentType.objects.select_related("default_severity").prefetch_related("checklist_items")
@@ -34,17 +44,17 @@ class IncidentTypeViewSet(viewsets.ModelViewSet):
     ordering_fields = ["position", "name"]
 
     def perform_create(self, serializer):
-        serializer.instance = incident_types.incident_type_save(by=self.request.user, **serializer.validated_data)
+        serializer.instance = incident_types.incident_type_create(by=self.request.user, **serializer.validated_data)
 
     def perform_update(self, serializer):
-        serializer.instance = incident_types.incident_type_save(
+        serializer.instance = incident_types.incident_type_update(
             incident_type=serializer.instance, by=self.request.user, **serializer.validated_data)
 
     def perform_destroy(self, instance):
         incident_types.incident_type_delete(incident_type=instance, by=self.request.user)
 
 
-class ServiceViewSet(ArchiveActions, viewsets.ModelViewSet):
+class ServiceViewSet(ArchiveActions, IdempotentCreateMixin, viewsets.ModelViewSet):
     """Services. One that anything refers to is archived, not deleted: DELETE answers 409
     naming what refers to it; `archive` hides it from pickers and keeps it on past incidents."""
 
@@ -179,6 +189,7 @@ class IncidentViewSet(
 
     @extend_schema(request=s.NoteSerializer, responses={201: s.TimelineEventSerializer})
     @action(detail=True, methods=["post"])
+    @idempotent
     def notes(self, request, id=None):
         incident = self.get_object()
         data = self._input(s.NoteSerializer)
@@ -193,16 +204,16 @@ class IncidentViewSet(
 
     @extend_schema(request=s.StatusUpdateCreateSerializer, responses={201: s.StatusUpdateSerializer})
     @updates.mapping.post
+    @idempotent
     def updates_create(self, request, id=None):
         incident = self.get_object()
         data = self._input(s.StatusUpdateCreateSerializer)
         if data["visibility"] == Visibility.PUBLIC:
             # The one public path: the status page's publish service, under its permission.
-            if not request.user.has_perm(statuspage_services.PUBLISH):
+            public = extensions.public_updates()
+            if public is None or not request.user.has_perm(public.permission):
                 raise PermissionDenied("Publishing to the status page needs the publish permission.")
-            update = statuspage_services.incident_publish_update(
-                incident=incident, body=data["body"], status=data.get("status"), by=request.user
-            )
+            update = public.publish(incident=incident, body=data["body"], status=data.get("status"), by=request.user)
         else:
             update = services.incident_post_update(incident=incident, body=data["body"], status=data.get("status"), by=request.user)
         return Response(s.StatusUpdateSerializer(update).data, status=status.HTTP_201_CREATED)

@@ -3,8 +3,8 @@ from django.contrib import admin, messages
 from incidents.admin import HTTPS_URLS, ArchiveInsteadOfDelete, RecordAdmin
 from incidents.bounded import PortalAdmin, PortalTabularInline
 
-from . import services
 from .models import Alert, AlertGroup, Heartbeat, Integration, IntegrationMaintenance, Runbook
+from .services import configuration
 
 
 class MaintenanceInline(PortalTabularInline):
@@ -23,18 +23,18 @@ class IntegrationAdmin(ArchiveInsteadOfDelete, PortalAdmin):
     actions = ["rotate_keys", "revoke", *ArchiveInsteadOfDelete.actions]
 
     def archive_one(self, obj, by):
-        services.integration_archive(integration=obj, by=by)
+        configuration.integration_archive(integration=obj, by=by)
 
     def save_model(self, request, obj, form, change):
         if change:
-            changes = {f: form.cleaned_data[f] for f in form.changed_data if f in services.EDITABLE}
+            changes = {f: form.cleaned_data[f] for f in form.changed_data if f in configuration.EDITABLE}
             # by=None: the admin writes its own log entry for this change (fields and inlines).
-            services.integration_update(integration=obj, by=None, **changes)
+            configuration.integration_update(integration=obj, by=None, **changes)
             if "revoked_at" in form.changed_data:
                 obj.save(update_fields=["revoked_at"])
             return
-        config = {f: form.cleaned_data[f] for f in services.EDITABLE if f in form.cleaned_data and f not in ("name", "service", "default_severity")}
-        created, key = services.integration_create(
+        config = {f: form.cleaned_data[f] for f in configuration.EDITABLE if f in form.cleaned_data and f not in ("name", "service", "default_severity")}
+        created, key = configuration.integration_create(
             name=obj.name, service=obj.service, kind=obj.kind, by=request.user, default_severity=obj.default_severity, **config,
         )
         obj.pk, obj.public_id = created.pk, created.public_id
@@ -47,13 +47,13 @@ class IntegrationAdmin(ArchiveInsteadOfDelete, PortalAdmin):
     @admin.action(description="Rotate the key of the selected integrations")
     def rotate_keys(self, request, queryset):
         for integration in queryset:
-            key = services.integration_rotate_key(integration=integration, by=request.user)
+            key = configuration.integration_rotate_key(integration=integration, by=request.user)
             messages.warning(request, f"New key for {integration.name} (shown once): {key}")
 
     @admin.action(description="Revoke the selected integrations")
     def revoke(self, request, queryset):
         for integration in queryset.filter(revoked_at__isnull=True):
-            services.integration_revoke(integration=integration, by=request.user)
+            configuration.integration_revoke(integration=integration, by=request.user)
 
 
 @admin.register(Alert)

@@ -135,11 +135,11 @@ class Snapshot:
 
     @property
     def active_maintenances(self) -> list[Maintenance]:
-        return [m for m in self.maintenances if m.status in (MaintenanceStatus.IN_PROGRESS, MaintenanceStatus.VERIFYING)]
+        return [m for m in self.maintenances if m.is_active(self.now)]
 
     @property
     def upcoming_maintenances(self) -> list[Maintenance]:
-        return [m for m in self.maintenances if m.status == MaintenanceStatus.SCHEDULED]
+        return [m for m in self.maintenances if m.status == MaintenanceStatus.SCHEDULED and not m.is_active(self.now)]
 
 
 def _bars(components: list[StatusComponent], now: datetime) -> dict[int, Bars]:

@@ -15,8 +15,10 @@ from django.utils import timezone
 
 from incidents import archive
 from incidents import services as core
+from incidents.audit import audit_record
 from incidents.communications import render_template
 from incidents.exceptions import InvalidInput, InvalidTransition
+from incidents.model_update import model_update
 from incidents.models import (
     CommunicationTemplate,
     Incident,
@@ -27,6 +29,7 @@ from incidents.models import (
     StatusUpdate,
     Visibility,
 )
+from incidents.models.maintenance import STARTED_STATUSES
 
 from . import cache, notify
 from .models import (
@@ -46,7 +49,6 @@ from .queue import enqueue
 
 logger = logging.getLogger(__name__)
 
-ACTIVE_MAINTENANCE = (MaintenanceStatus.IN_PROGRESS, MaintenanceStatus.VERIFYING)
 # Windows due within this long get an ETA task too; later ones are left to the sweep.
 ETA_HORIZON = timedelta(minutes=10)
 
@@ -77,7 +79,7 @@ def components_refresh(component_ids: Iterable[int], *, now: datetime | None = N
     ):
         impacts[cid].append(status)
     maintained = set(
-        StatusComponent.objects.filter(pk__in=ids, service__maintenances__status__in=ACTIVE_MAINTENANCE).values_list("pk", flat=True)
+        StatusComponent.objects.filter(pk__in=ids, service__maintenances__in=Maintenance.objects.active(now)).values_list("pk", flat=True)
     )
     changes = []
     for component in components:
@@ -122,8 +124,11 @@ def component_delete(*, component: StatusComponent, by) -> None:
     cache.bump()
 
 
-def component_save(*, component: StatusComponent) -> StatusComponent:
-    """Save a new or edited component (admin, API), then re-derive its state."""
+COMPONENT_FIELDS = ("service", "name", "description", "group", "position", "showcase", "only_show_if_degraded", "degrade_on_alert",
+                    "override", "start_date")
+
+
+def _check_component(component: StatusComponent) -> None:
     if component.override and component.override not in ComponentStatus.values:
         raise InvalidInput("Unknown component state.", field="override")
     if not component.service_id:
@@ -132,10 +137,35 @@ def component_save(*, component: StatusComponent) -> StatusComponent:
         raise InvalidInput("That service already has a component.", field="service")
     if not (component.name or "").strip():
         component.name = component.service.name
-    component.save()
+
+
+def _after_component_change(component: StatusComponent) -> None:
     components_refresh([component.pk])
     component.refresh_from_db()
     cache.bump_on_commit()
+
+
+@transaction.atomic
+def component_save(*, component: StatusComponent, by=None) -> StatusComponent:
+    """Save a new component (admin, API, demo), then derive its state."""
+    creating = component.pk is None
+    _check_component(component)
+    component.save()
+    _after_component_change(component)
+    audit_record(by=by, obj=component, action="added" if creating else "changed", message=f"for {component.service}")
+    return component
+
+
+@transaction.atomic
+def component_update(*, component: StatusComponent, by=None, **changes) -> StatusComponent:
+    """Change some of a component's fields (admin, API), then re-derive its state."""
+    if "name" in changes and not (changes["name"] or "").strip():
+        changes["name"] = (changes.get("service") or component.service).name
+    changed = model_update(instance=component, fields=COMPONENT_FIELDS, data=changes)
+    if changed:
+        _check_component(component)
+        _after_component_change(component)
+        audit_record(by=by, obj=component, action="changed", message=changed.describe())
     return component
 
 
@@ -412,7 +442,19 @@ def maintenance_save(
     maintenance.save()
     maintenance.services.set(services)
     maintenance_after_save(maintenance=maintenance, created=creating, old_service_ids=old_services)
+    audit_record(by=by, obj=maintenance, action="added" if creating else "changed",
+                 message=f"{maintenance.scheduled_for:%Y-%m-%d %H:%M} – {maintenance.scheduled_until:%Y-%m-%d %H:%M} UTC")
     return maintenance
+
+
+@transaction.atomic
+def maintenance_delete(*, maintenance: Maintenance, by=None) -> None:
+    """Remove a window and its public record; the components it held re-derive their state."""
+    service_ids = list(maintenance.services.values_list("pk", flat=True))
+    audit_record(by=by, obj=maintenance, action="deleted")
+    maintenance.delete()
+    components_refresh(components_for_services(service_ids))
+    cache.bump_on_commit()
 
 
 @transaction.atomic
@@ -458,7 +500,7 @@ def maintenance_step(*, maintenance: Maintenance, now: datetime | None = None) -
             return target
         return None
     if (
-        maintenance.status in ACTIVE_MAINTENANCE and maintenance.scheduled_until <= now
+        maintenance.status in STARTED_STATUSES and maintenance.scheduled_until <= now
         and maintenance_advance(maintenance=maintenance, to=MaintenanceStatus.COMPLETED, now=now)
     ):
         return MaintenanceStatus.COMPLETED

@@ -11,7 +11,7 @@ from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from incidents import untrusted
+from incidents import untrusted, zones
 from incidents.api.archive import ArchiveActions
 from incidents.api.idempotency import IdempotentCreateMixin
 from incidents.exceptions import InvalidInput
@@ -65,7 +65,7 @@ class ScheduleViewSet(ArchiveActions, IdempotentCreateMixin, viewsets.ModelViewS
 
     def perform_create(self, serializer):
         data = serializer.validated_data
-        serializer.instance = svc.schedule_create(name=data["name"], time_zone=data.get("time_zone", "America/New_York"),
+        serializer.instance = svc.schedule_create(name=data["name"], time_zone=data.get("time_zone", zones.SCHEDULE_DEFAULT),
                                                   description=data.get("description", ""), layers=self._layers(data), by=self.request.user)
 
     @transaction.atomic

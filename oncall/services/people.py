@@ -17,12 +17,12 @@ from django.utils.http import urlsafe_base64_encode
 
 from incidents.audit import audit_record
 from incidents.exceptions import InUse, InvalidInput
+from incidents.zones import check_zone
 from oncall.notifications import services as notify
 from oncall.notifications.messages import Message
 from oncall.notifications.models import ChannelKind, ContactMethod
 
 from ..models import Profile
-from .schedules import check_zone
 
 User = get_user_model()
 NAME_FIELDS = ("first_name", "last_name", "email")

@@ -12,7 +12,7 @@ from django.test import Client
 from django.utils import timezone
 
 from config.celery import app as celery_app
-from incidents.integrations import services as integration_services
+from incidents.integrations.services import configuration
 from incidents.models import Incident, Service, TimelineEvent
 from tests.conftest import free_port
 
@@ -86,7 +86,7 @@ def test_declaring_with_the_broker_down_answers_fast_and_leaves_the_event_for_th
 
 def test_ingest_with_the_database_unreachable_asks_the_sender_to_retry(sev):
     service = Service.objects.create(name="Checkout", slug="checkout")
-    _integration, key = integration_services.integration_create(
+    _integration, key = configuration.integration_create(
         name="AM", service=service, kind="alertmanager", default_severity=sev("P1"))
     client = Client(raise_request_exception=False)
     with dead_database():

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from incidents import services as core
 from incidents.exceptions import InvalidInput
-from incidents.integrations.services import integration_create
+from incidents.integrations.services.configuration import integration_create
 from incidents.models import Incident, TimelineEvent
 from oncall import handlers
 from oncall.models import Escalation, EscalationLevel, EscalationStep, LevelMode, StepStatus

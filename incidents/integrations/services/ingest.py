@@ -1,4 +1,4 @@
-"""Every state change of alert ingestion, one function per verb.
+"""Alert ingestion: recording the alerts of a delivery and acting on their incidents.
 
 `alerts_ingest` is the heart: for each parsed alert it locks the alert's group row (created on
 first use with INSERT ... ON CONFLICT DO NOTHING), upserts the alert by fingerprint, and opens,
@@ -17,222 +17,28 @@ import hashlib
 import logging
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from celery import current_app
 from django.db import DataError, transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 
-from incidents import archive
 from incidents import services as core
-from incidents.audit import audit_record
-from incidents.exceptions import InvalidInput, InvalidTransition
 from incidents.models import (
     DetectionSource,
     Incident,
     IncidentStatus,
     IncidentType,
     Maintenance,
-    MaintenanceStatus,
     Severity,
 )
 
-from .models import (
-    WEBHOOK_FIELDS,
-    Alert,
-    AlertGroup,
-    AlertStatus,
-    Heartbeat,
-    HeartbeatStatus,
-    Integration,
-    IntegrationKind,
-    IntegrationMaintenance,
-    Runbook,
-    hash_key,
-)
-from .parsers.base import ACKNOWLEDGE, FIRING, RESOLVED, AlertIn, Refusal, bounded
-from .selectors import forget_integrations
+from ..models import Alert, AlertGroup, AlertStatus, Integration, IntegrationMaintenance
+from ..parsers.base import ACKNOWLEDGE, FIRING, RESOLVED, AlertIn, Refusal, bounded
 
 logger = logging.getLogger(__name__)
 
-# Alertmanager's and PagerDuty's own severity words, mapped onto the seeded P0-P3 scheme.
-DEFAULT_SEVERITY_RULES = [
-    {"match": {"severity": ["critical", "page"]}, "severity": "P1"},
-    {"match": {"severity": ["error", "high"]}, "severity": "P2"},
-    {"match": {"severity": ["warning", "warn", "info", "low"]}, "severity": "P3"},
-]
-HEARTBEAT_FINGERPRINT = "heartbeat"
 TEST_ALERT = "Test alert"
-HEARTBEAT_CHECK_TASK = "incidents.integrations.tasks.heartbeat_check_task"
-# ETA tasks for heartbeats due further out than this are left to the sweep (see DESIGN.md).
-HEARTBEAT_ETA_MAX = timedelta(minutes=5)
-
-
-# --- integrations ---------------------------------------------------------------------------
-
-
-def _validate_rules(rules) -> None:
-    if not isinstance(rules, list):
-        raise InvalidInput("Severity rules must be a list.", field="severity_rules")
-    keys = set(Severity.objects.values_list("key", flat=True))
-    type_keys = set(IncidentType.objects.values_list("key", flat=True))
-    for i, rule in enumerate(rules):
-        if not isinstance(rule, dict) or not isinstance(rule.get("match"), dict) or not rule["match"]:
-            raise InvalidInput(f"Rule {i + 1} needs a non-empty \"match\" object.", field="severity_rules")
-        if "type" in rule and rule["type"] not in type_keys:
-            raise InvalidInput(f"Rule {i + 1} names an unknown incident type {rule.get('type')!r}.", field="severity_rules")
-        if ("severity" in rule or "type" not in rule) and rule.get("severity") not in keys:
-            raise InvalidInput(f"Rule {i + 1} names an unknown severity {rule.get('severity')!r}.", field="severity_rules")
-        for name, value in rule["match"].items():
-            values = value if isinstance(value, list) else [value]
-            if not all(isinstance(v, (str, int, float, bool)) for v in values):
-                raise InvalidInput(f"Rule {i + 1}: match {name!r} must be a value or a list of values.", field="severity_rules")
-
-
-def _validate_config(values: dict) -> None:
-    if "severity_rules" in values:
-        _validate_rules(values["severity_rules"])
-    group_by = values.get("group_by")
-    if group_by is not None and (not isinstance(group_by, list) or not all(isinstance(g, str) and g for g in group_by)):
-        raise InvalidInput("Grouping must be a list of field names.", field="group_by")
-    mapping = values.get("field_mapping")
-    if mapping is not None:
-        if not isinstance(mapping, dict) or not all(isinstance(v, str) and v for v in mapping.values()):
-            raise InvalidInput("The field mapping must map field names to dotted paths.", field="field_mapping")
-        unknown = set(mapping) - set(WEBHOOK_FIELDS)
-        if unknown:
-            raise InvalidInput(f"Unknown mapped field(s): {', '.join(sorted(unknown))}.", field="field_mapping")
-    resolved = values.get("resolved_values")
-    if resolved is not None and (not isinstance(resolved, list) or not all(isinstance(v, str) for v in resolved)):
-        raise InvalidInput("Resolved values must be a list of strings.", field="resolved_values")
-    for name in ("flap_window", "repeat_window"):
-        if name in values and values[name] is not None and values[name] < timedelta(0):
-            raise InvalidInput("Must not be negative.", field=name)
-
-
-HEARTBEAT_FIELDS = ("heartbeat_interval", "heartbeat_grace")
-
-
-@transaction.atomic
-def integration_create(*, name: str, service, kind: str, by=None, default_severity: Severity | None = None, **config) -> tuple[Integration, str]:
-    """Create an integration; returns it and its key, which is shown this once."""
-    if kind not in IntegrationKind.values:
-        raise InvalidInput(f"Unknown kind {kind!r}.", field="kind")
-    if not (name or "").strip():
-        raise InvalidInput("A name is required.", field="name")
-    hb = {k: config.pop(k) for k in HEARTBEAT_FIELDS if k in config}
-    config.setdefault("severity_rules", DEFAULT_SEVERITY_RULES if kind in (IntegrationKind.ALERTMANAGER, IntegrationKind.PAGERDUTY) else [])
-    if "repeat_severity" not in config:
-        config["repeat_severity"] = Severity.objects.filter(key="P1").first()
-    _validate_config(config)
-    default_severity = default_severity or Severity.objects.filter(is_active=True).order_by("-rank").first()
-    if default_severity is None:
-        raise InvalidInput("Create a severity first.", field="default_severity")
-    key = Integration.generate_key()
-    integration = Integration.objects.create(
-        name=name.strip(), service=service, kind=kind, default_severity=default_severity,
-        key_prefix=key[:8], key_hash=hash_key(key), created_by=by if by is not None and by.is_authenticated else None,
-        **config,
-    )
-    if kind == IntegrationKind.HEARTBEAT:
-        Heartbeat.objects.create(
-            integration=integration,
-            interval=hb.get("heartbeat_interval") or timedelta(minutes=5),
-            grace=hb.get("heartbeat_grace") if hb.get("heartbeat_grace") is not None else timedelta(minutes=1),
-        )
-    audit_record(by=by, obj=integration, action="added", message=f"{integration.get_kind_display()} for {service}")
-    return integration, key
-
-
-EDITABLE = (
-    "name", "service", "default_severity", "severity_rules", "group_by", "field_mapping", "resolved_values",
-    "auto_resolve", "flap_window", "repeat_threshold", "repeat_window", "repeat_severity", "rate_limit_per_minute",
-)
-
-
-@transaction.atomic
-def integration_update(*, integration: Integration, by=None, **changes) -> Integration:
-    hb = {k: changes.pop(k) for k in HEARTBEAT_FIELDS if k in changes}
-    unknown = set(changes) - set(EDITABLE)
-    if unknown:
-        raise InvalidInput(f"Cannot change {', '.join(sorted(unknown))}.")
-    _validate_config(changes)
-    if "name" in changes and not (changes["name"] or "").strip():
-        raise InvalidInput("A name is required.", field="name")
-    for name, value in changes.items():
-        setattr(integration, name, value)
-    integration.save()
-    _forget()
-    if hb and integration.kind == IntegrationKind.HEARTBEAT:
-        heartbeat = Heartbeat.objects.select_for_update().get(integration=integration)
-        if hb.get("heartbeat_interval"):
-            heartbeat.interval = hb["heartbeat_interval"]
-        if hb.get("heartbeat_grace") is not None:
-            heartbeat.grace = hb["heartbeat_grace"]
-        if heartbeat.last_ping_at and heartbeat.status == HeartbeatStatus.UP:
-            heartbeat.due_at = heartbeat.last_ping_at + heartbeat.interval + heartbeat.grace
-        heartbeat.save()
-    if changes or hb:
-        audit_record(by=by, obj=integration, action="changed", message=", ".join(sorted([*changes, *hb])))
-    return integration
-
-
-def _forget() -> None:
-    """Drop this process's cached integrations now and again after commit (another thread may
-    have cached the old row in between)."""
-    forget_integrations()
-    transaction.on_commit(forget_integrations)
-
-
-@transaction.atomic
-def integration_rotate_key(*, integration: Integration, by=None) -> str:
-    """A new key; the old one stops working at once. Returns the new key (shown once)."""
-    key = Integration.generate_key()
-    Integration.objects.filter(pk=integration.pk).update(key_prefix=key[:8], key_hash=hash_key(key), key_rotated_at=timezone.now())
-    integration.refresh_from_db()
-    _forget()
-    audit_record(by=by, obj=integration, action="changed", message="key rotated; the old key stopped working")
-    return key
-
-
-@transaction.atomic
-def integration_revoke(*, integration: Integration, by=None) -> None:
-    if integration.revoked_at:
-        raise InvalidTransition("The integration is already revoked.")
-    Integration.objects.filter(pk=integration.pk).update(revoked_at=timezone.now())
-    integration.refresh_from_db()
-    _forget()
-    audit_record(by=by, obj=integration, action="changed", message="revoked")
-
-
-@transaction.atomic
-def integration_archive(*, integration: Integration, by=None) -> Integration:
-    """Revoke (the key stops at once) and take it off the lists; its alerts stay on their incidents."""
-    if integration.revoked_at is None:
-        integration_revoke(integration=integration, by=by)
-    return archive.archive(integration, by=by)
-
-
-def integration_restore(*, integration: Integration, by=None) -> Integration:
-    """Back on the lists, still revoked: rotate its key to use it again."""
-    return archive.restore(integration, by=by)
-
-
-@transaction.atomic
-def integration_maintenance_create(*, integration: Integration, starts_at: datetime, ends_at: datetime, reason: str = "", by=None) -> IntegrationMaintenance:
-    if ends_at <= starts_at:
-        raise InvalidInput("The window must end after it starts.", field="ends_at")
-    window = IntegrationMaintenance.objects.create(
-        integration=integration, starts_at=starts_at, ends_at=ends_at, reason=reason,
-        created_by=by if by is not None and by.is_authenticated else None,
-    )
-    audit_record(by=by, obj=integration, action="changed",
-                 message=f"maintenance window {starts_at:%Y-%m-%d %H:%M} – {ends_at:%Y-%m-%d %H:%M} UTC" + (f": {reason}" if reason else ""))
-    return window
-
-
-# --- ingestion ------------------------------------------------------------------------------
 
 
 @dataclass
@@ -278,12 +84,7 @@ def maintenance_reason(integration: Integration, now: datetime) -> str:
     window = IntegrationMaintenance.objects.filter(integration=integration, starts_at__lte=now, ends_at__gt=now).first()
     if window:
         return f"Integration maintenance window{': ' + window.reason if window.reason else ''}"
-    maintenance = (
-        Maintenance.objects.filter(services=integration.service_id, suppress_alerts=True)
-        .exclude(status=MaintenanceStatus.COMPLETED)
-        .filter(Q(status__in=[MaintenanceStatus.IN_PROGRESS, MaintenanceStatus.VERIFYING]) | Q(scheduled_for__lte=now, scheduled_until__gt=now))
-        .first()
-    )
+    maintenance = Maintenance.objects.active(now).filter(services=integration.service_id, suppress_alerts=True).first()
     if maintenance:
         return f"Maintenance: {maintenance.title}"
     return ""
@@ -583,106 +384,3 @@ def integration_send_test_alert(*, integration: Integration, by=None, open_incid
     )
     result = alerts_ingest(integration=integration, alerts=[alert_in], suppress_reason="" if open_incident else TEST_ALERT)
     return result.alerts[0]
-
-
-# --- heartbeats -----------------------------------------------------------------------------
-
-
-def _heartbeat_alert(integration: Integration, action: str, heartbeat: Heartbeat) -> AlertIn:
-    return AlertIn(
-        action=action, fingerprint=HEARTBEAT_FINGERPRINT, group_value=HEARTBEAT_FINGERPRINT,
-        title=f"Heartbeat missed: {integration.name}",
-        description=f"No ping within {heartbeat.interval} (+ {heartbeat.grace} grace). Last ping: "
-                    f"{heartbeat.last_ping_at:%Y-%m-%d %H:%M:%S %Z}." if heartbeat.last_ping_at else "No ping yet.",
-        labels={"alertname": "HeartbeatMissed", "integration": integration.name},
-        payload={"heartbeat": integration.name, "last_ping_at": heartbeat.last_ping_at.isoformat() if heartbeat.last_ping_at else None},
-        fields={"alertname": "HeartbeatMissed", "severity": ""},
-    ) if action == FIRING else AlertIn(
-        action=action, fingerprint=HEARTBEAT_FINGERPRINT, group_value=HEARTBEAT_FINGERPRINT,
-        payload={"heartbeat": integration.name, "ping": True},
-    )
-
-
-def heartbeat_ping(*, integration: Integration, now: datetime | None = None) -> Heartbeat:
-    """A ping: push the due time forward; if the monitor was down, resolve its alert."""
-    now = now or timezone.now()
-    with transaction.atomic():
-        heartbeat = Heartbeat.objects.select_for_update().get(integration=integration)
-        was_down = heartbeat.status == HeartbeatStatus.DOWN
-        heartbeat.last_ping_at, heartbeat.status = now, HeartbeatStatus.UP
-        heartbeat.due_at = now + heartbeat.interval + heartbeat.grace
-        heartbeat.save(update_fields=["last_ping_at", "status", "due_at"])
-        if was_down:
-            alerts_ingest(integration=integration, alerts=[_heartbeat_alert(integration, RESOLVED, heartbeat)], now=now)
-        due = heartbeat.due_at
-        if due - now <= HEARTBEAT_ETA_MAX:
-            transaction.on_commit(lambda: _enqueue(heartbeat.pk, due))
-    return heartbeat
-
-
-def _enqueue(heartbeat_id: int, due: datetime) -> None:
-    try:
-        # By name: the tasks module calls these services, so it is not imported here.
-        current_app.send_task(HEARTBEAT_CHECK_TASK, kwargs={"heartbeat_id": heartbeat_id}, eta=due)
-    except Exception as exc:  # broker down: the sweep finds the due row
-        logger.warning("could not schedule heartbeat check %s (%s); the sweep will do it", heartbeat_id, exc)
-
-
-def heartbeat_check(*, heartbeat_id: int, now: datetime | None = None) -> bool:
-    """Mark a due heartbeat down and open its alert. Compare-and-set on (status, due_at): a
-    second call, or one after a ping moved the due time, does nothing."""
-    now = now or timezone.now()
-    with transaction.atomic():
-        claimed = Heartbeat.objects.filter(pk=heartbeat_id, status=HeartbeatStatus.UP, due_at__lte=now).update(status=HeartbeatStatus.DOWN)
-        if not claimed:
-            return False
-        heartbeat = Heartbeat.objects.select_related("integration__service", "integration__default_severity").get(pk=heartbeat_id)
-        integration = heartbeat.integration
-        if integration.revoked_at:
-            return True
-        alerts_ingest(integration=integration, alerts=[_heartbeat_alert(integration, FIRING, heartbeat)], now=now)
-    return True
-
-
-def heartbeat_sweep(*, now: datetime | None = None, batch: int = 200) -> int:
-    """The safety net: claim due heartbeats (SKIP LOCKED) and check each."""
-    now = now or timezone.now()
-    done = 0
-    with transaction.atomic():
-        due = list(
-            Heartbeat.objects.select_for_update(skip_locked=True)
-            .filter(status=HeartbeatStatus.UP, due_at__lte=now)
-            .order_by("due_at")
-            .values_list("pk", flat=True)[:batch]
-        )
-        for heartbeat_id in due:
-            done += heartbeat_check(heartbeat_id=heartbeat_id, now=now)
-    return done
-
-
-# --- runbooks -------------------------------------------------------------------------------
-
-
-RUNBOOK_FIELDS = ("title", "prerequisites", "steps", "rollback", "time_estimate", "last_reviewed", "url", "match_labels")
-
-
-@transaction.atomic
-def runbook_save(*, runbook: Runbook | None = None, identifier: str | None = None, services=None, by=None, **values) -> Runbook:
-    unknown = set(values) - set(RUNBOOK_FIELDS)
-    if unknown:
-        raise InvalidInput(f"Unknown field(s): {', '.join(sorted(unknown))}.")
-    labels = values.get("match_labels")
-    if labels is not None and (not isinstance(labels, dict) or not all(isinstance(v, (str, int, float)) for v in labels.values())):
-        raise InvalidInput("Match labels must be an object of label values.", field="match_labels")
-    action = "changed" if runbook is not None else "added"
-    runbook = runbook or Runbook()
-    if identifier is not None:
-        runbook.identifier = identifier.strip().upper()
-    for name, value in values.items():
-        setattr(runbook, name, value)
-    runbook.full_clean(exclude=["services"])
-    runbook.save()
-    if services is not None:
-        runbook.services.set(services)
-    audit_record(by=by, obj=runbook, action=action, message=", ".join(sorted(values)))
-    return runbook

@@ -25,10 +25,11 @@ from django.views.decorators.csrf import csrf_exempt
 
 from incidents.exceptions import DomainError
 
-from . import selectors, services
+from . import selectors
 from .models import Integration, IntegrationKind
 from .parsers import alertmanager, pagerduty, webhook
 from .parsers.base import Parsed, PayloadError, Refusal, bounded, parse_json
+from .services import heartbeats, ingest
 
 logger = logging.getLogger(__name__)
 
@@ -74,12 +75,12 @@ def _read(request, limit: int) -> bytes:
     return body
 
 
-def _ingest(integration: Integration, alerts) -> services.IngestResult:
+def _ingest(integration: Integration, alerts) -> ingest.IngestResult:
     if not alerts:
-        return services.IngestResult()
+        return ingest.IngestResult()
     for attempt in range(ATTEMPTS):
         try:
-            return services.alerts_ingest(integration=integration, alerts=alerts)
+            return ingest.alerts_ingest(integration=integration, alerts=alerts)
         except IntegrityError as exc:  # a concurrent delivery won a race on a unique row: run again
             logger.info("ingest race on integration %s (%s), attempt %s", integration.pk, exc, attempt + 1)
         except DatabaseError as exc:
@@ -215,7 +216,7 @@ def heartbeat_ping(request, key: str):
     if retry is not None:
         return HttpResponse("Rate limit exceeded.\n", status=429, content_type="text/plain", headers={"Retry-After": str(retry)})
     try:
-        services.heartbeat_ping(integration=integration)
+        heartbeats.heartbeat_ping(integration=integration)
     except DatabaseError as exc:
         logger.warning("heartbeat ping failed: %s", exc)
         return HttpResponse("Temporarily unavailable.\n", status=503, content_type="text/plain", headers={"Retry-After": "5"})
