@@ -30,5 +30,6 @@ class IncidentsConfig(AppConfig):
         post_migrate.connect(groups.ensure_groups, dispatch_uid="incidents.ensure_groups")
         extensions.register_nav("Dashboard", "incidents:dashboard", order=0)
         extensions.register_nav("Incidents", "incidents:list", order=10)
+        extensions.register_nav("Drills", "incidents:drills", order=33)
         for gauge in metrics.GAUGES:
             register_metric(*gauge)

@@ -46,6 +46,7 @@ RULES: dict[str, str | dict[str, str]] = {
     # incidents
     "incidents:dashboard": VIEW_INCIDENT, "incidents:list": VIEW_INCIDENT, "incidents:detail": VIEW_INCIDENT,
     "incidents:communications": VIEW_INCIDENT, "incidents:declare": "incidents.add_incident",
+    "incidents:drills": VIEW_INCIDENT,
     "incidents:checklist": RESPOND, "incidents:action": RESPOND,
     # on call
     "oncall:now": "oncall.view_schedule", "oncall:my_shifts": "oncall.view_schedule",

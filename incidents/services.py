@@ -80,7 +80,7 @@ def timeline_record(
 
 def _locked(incident: Incident) -> Incident:
     """Re-read the incident under a row lock; the caller's copy may be stale."""
-    fresh = Incident.objects.select_for_update().select_related("severity").get(pk=incident.pk)
+    fresh = Incident.objects.select_for_update(of=("self",)).select_related("severity", "type").get(pk=incident.pk)
     return fresh
 
 
@@ -157,6 +157,7 @@ def incident_declare(
         impact=impact,
         severity=severity,
         type=incident_type,
+        is_drill=incident_type is not None and incident_type.is_drill,
         detection_source=detection_source,
         declared_at=now,
         declared_by=by,
@@ -479,6 +480,8 @@ def incident_post_update(
     if visibility not in Visibility.values:
         raise InvalidInput(f"Unknown visibility {visibility!r}.", field="visibility")
     incident = _locked(incident)
+    if visibility == Visibility.PUBLIC and not incident.may_be_public:
+        raise InvalidInput("This incident never goes on the status page (a drill, or a type kept off it).", field="visibility")
     if status and status != incident.status:
         incident_change_status(incident=incident, status=status, by=by)
         incident.refresh_from_db()

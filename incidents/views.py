@@ -51,9 +51,14 @@ def dashboard(request):
     groups = selectors.dashboard_open_by_severity()
     return render(request, "incidents/dashboard.html", {
         "groups": groups,
-        "open_count": sum(len(items) for _, items in groups),
+        "open_count": sum(1 for _, items in groups for incident, _clock in items if not incident.is_drill),
+        "open_drills": sum(1 for _, items in groups for incident, _clock in items if incident.is_drill),
         "panels": render_panels(dashboard_panels, request),
     })
+
+
+def drills(request):
+    return render(request, "incidents/drills.html", {"rows": selectors.drills_report()})
 
 
 def incident_list(request):
@@ -74,7 +79,8 @@ def incident_list(request):
 
 
 def declare(request):
-    form = forms.DeclareForm(request.POST or None, initial={"commander": request.user.pk})
+    preset = selectors.incident_type_by_key(request.GET.get("type", ""))
+    form = forms.DeclareForm(request.POST or None, initial={"commander": request.user.pk, "type": preset})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         commander = data["commander"] or (request.user if request.user.has_perm(RESPOND) else None)

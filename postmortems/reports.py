@@ -147,7 +147,8 @@ def week_start(day: date) -> date:
 
 
 def cohort(rng: DateRange):
-    return Incident.objects.filter(declared_at__gte=rng.start_at, declared_at__lt=rng.end_at)
+    """The incidents a report covers: declared in the range, drills left out (they have a report of their own)."""
+    return Incident.objects.filter(declared_at__gte=rng.start_at, declared_at__lt=rng.end_at, is_drill=False)
 
 
 def compute(rng: DateRange, *, now: datetime | None = None) -> Report:

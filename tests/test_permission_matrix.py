@@ -90,6 +90,7 @@ ROWS = [
     # --- incidents ------------------------------------------------------------------------------
     S("incidents:dashboard", {"GET": VIEW}),
     S("incidents:list", {"GET": VIEW}),
+    S("incidents:drills", {"GET": VIEW}),
     S("incidents:declare", {"GET": RESPOND, "POST": RESPOND}),
     S("incidents:detail", {"GET": VIEW}, inc),
     S("incidents:communications", {"GET": VIEW}, inc),

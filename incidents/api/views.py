@@ -44,10 +44,10 @@ class IncidentTypeViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
     ordering_fields = ["position", "name"]
 
     def perform_create(self, serializer):
-        serializer.instance = incident_types.incident_type_save(by=self.request.user, **serializer.validated_data)
+        serializer.instance = incident_types.incident_type_create(by=self.request.user, **serializer.validated_data)
 
     def perform_update(self, serializer):
-        serializer.instance = incident_types.incident_type_save(
+        serializer.instance = incident_types.incident_type_update(
             incident_type=serializer.instance, by=self.request.user, **serializer.validated_data)
 
     def perform_destroy(self, instance):

@@ -83,6 +83,10 @@ class Incident(models.Model):
     resolution_summary = models.TextField(blank=True, max_length=10_000)
     false_positive = models.BooleanField(default=False)
     root_cause_tag = models.SlugField(max_length=60, blank=True, help_text="Groups repeat incidents.")
+    is_drill = models.BooleanField(
+        default=False, editable=False,
+        help_text="Declared as a drill (its type's flag then): fixed for good, so editing a type never moves past incidents "
+                  "in or out of the metrics.")
     war_room_url = models.URLField(
         max_length=500, blank=True, help_text="The conference bridge (started from the severity's pattern, or pasted).")
     version = models.PositiveIntegerField(default=0, help_text="Bumped by every state change.")
@@ -110,18 +114,14 @@ class Incident(models.Model):
         return self.last_acknowledged_at is not None
 
     @property
-    def is_drill(self) -> bool:
-        return self.type_id is not None and self.type.is_drill
-
-    @property
     def may_be_public(self) -> bool:
         """Whether the status page may show it: never a drill, nor a type kept off the page."""
-        return self.type_id is None or self.type.may_be_public
+        return not self.is_drill and (self.type_id is None or self.type.may_be_public)
 
     @property
     def postmortem_required(self) -> bool:
         """The severity's rule, or the type's (a drill follows its type only)."""
-        if self.type_id is not None and (self.type.is_drill or self.type.postmortem_required):
+        if self.type_id is not None and (self.is_drill or self.type.postmortem_required):
             return self.type.postmortem_required
         return self.severity.postmortem_required
 

@@ -20,6 +20,8 @@ KINDS = {
 
 def on_incident_event(event) -> None:
     incident = event.incident
+    if not incident.may_be_public:
+        return  # a drill, or a type kept off the public page: nothing of it goes there
     data = event.data or {}
     if event.kind == EventKind.DECLARED and data.get("detection_source") == "alert":
         services.incident_degrade_on_alert(incident=incident, service_ids=data.get("services") or [])

@@ -59,7 +59,8 @@ def _impacts() -> Prefetch:
 
 
 def public_incidents():
-    return PublicIncident.objects.select_related("incident").prefetch_related(_public_updates(), _impacts())
+    return (PublicIncident.objects.select_related("incident").prefetch_related(_public_updates(), _impacts())
+            .filter(incident__is_drill=False).exclude(incident__type__public=False))
 
 
 def maintenances_public():

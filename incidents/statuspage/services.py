@@ -188,8 +188,15 @@ def _impact_of(states: Iterable[str]) -> str:
     return max(impacts, key=lambda i: IMPACT_RANK[i], default="none")
 
 
+def _check_may_be_public(incident: Incident) -> None:
+    if not incident.may_be_public:
+        what = "A drill" if incident.is_drill else f"A {incident.type.name} incident"
+        raise InvalidInput(f"{what} never goes on the status page.", field="body")
+
+
 def public_incident_ensure(incident: Incident, *, name: str = "", now: datetime | None = None) -> PublicIncident:
     """Put the incident on the public page (idempotent)."""
+    _check_may_be_public(incident)
     pub, created = PublicIncident.objects.get_or_create(
         incident=incident, defaults={"name": (name or incident.title).strip(), "published_at": now or timezone.now()}
     )
@@ -212,6 +219,7 @@ def _raise_impact(pub: PublicIncident, incident: Incident) -> None:
 @transaction.atomic
 def incident_set_component_impacts(*, incident: Incident, states: dict[StatusComponent, str], source=ComponentImpact.Source.STAFF):
     """Set how the incident affects each component; returns the refresh's changes."""
+    _check_may_be_public(incident)
     for component, status in states.items():
         if status not in ComponentStatus.values:
             raise InvalidInput(f"Unknown state for {component.name}.", field="components")
@@ -228,6 +236,7 @@ def incident_publish_update(
     components' states together. Writes the timeline (through the core), publishes the incident
     if it was not yet, updates the page and feeds; subscribers are notified by the worker."""
     components = components or {}
+    _check_may_be_public(incident)
     if status and status not in IncidentStatus.values:
         raise InvalidInput(f"Unknown status {status!r}.", field="status")
     if not (body or "").strip():

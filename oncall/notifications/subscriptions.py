@@ -46,6 +46,8 @@ def on_incident_event(event) -> list[Notification]:
     if event.kind not in REALTIME_KINDS:
         return []
     incident = event.incident
+    if incident.is_drill:
+        return []  # a drill never reaches stakeholder lists
     now = timezone.now()
     created = []
     for sub in subscriptions_for(incident):
@@ -75,7 +77,7 @@ def on_incident_event(event) -> list[Notification]:
 def compose_digest(row: Notification) -> Message | None:
     """What happened on the incident since this subscription's previous digest."""
     incident, sub = row.incident, row.subscription
-    if incident is None or sub is None or sub.frequency != Frequency.HOURLY:
+    if incident is None or sub is None or sub.frequency != Frequency.HOURLY or incident.is_drill:
         return None
     previous = (
         Notification.objects.filter(subscription=sub, dedup_key=row.dedup_key, status=NotificationStatus.SENT)

@@ -3,6 +3,7 @@ changed later through a service (timeline, checklist, escalation re-planned by o
 alert rules, and configured through the API."""
 
 import pytest
+from django.contrib.admin.models import LogEntry
 from django.test import Client
 
 from incidents import services
@@ -138,3 +139,22 @@ def test_alert_rules_set_the_type_like_the_severity(api_for, admin_user):
     assert Incident.objects.get(title="Disk").type is None
     with pytest.raises(InvalidInput):
         integrations.integration_update(integration=integration, by=admin_user, severity_rules=[{"match": {"a": "b"}, "type": "nope"}])
+
+
+def test_the_admin_writes_types_through_the_service(admin_user):
+    client = _client(admin_user)
+    prefix = "checklist_items"
+    form = {
+        "key": "ddos", "name": "DDoS", "description": "", "default_severity": Severity.objects.get(key="P1").pk,
+        "public": "on", "required_roles": '["commander"]', "position": 7, "is_active": "on",
+        f"{prefix}-TOTAL_FORMS": 1, f"{prefix}-INITIAL_FORMS": 0, f"{prefix}-MIN_NUM_FORMS": 0, f"{prefix}-MAX_NUM_FORMS": 1000,
+        f"{prefix}-0-text": "Enable rate limiting at the edge", f"{prefix}-0-owner_role": "tech_lead", f"{prefix}-0-position": 0,
+    }
+    response = client.post("/admin/incidents/incidenttype/add/", form)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    ddos = IncidentType.objects.get(key="ddos")
+    assert ddos.checklist_items.get().owner_role == "tech_lead"
+    messages = list(LogEntry.objects.filter(object_id=str(ddos.pk)).values_list("change_message", flat=True))
+    assert any("checklist item added" in m for m in messages)
+    bad = client.post("/admin/incidents/incidenttype/add/", {**form, "key": "gd", "name": "Game day", "is_drill": "on"})
+    assert bad.status_code == 200 and "never appears on the status page" in bad.content.decode()

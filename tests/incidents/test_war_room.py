@@ -2,9 +2,12 @@
 incident's links (chat thread, tickets, dashboards, documents), through the page, the API and
 the services, each change on the timeline."""
 
+import zoneinfo
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.test import Client
+from django.utils import timezone
 
 from incidents import communications, outgoing, services
 from incidents.exceptions import InvalidInput, InvalidTransition
@@ -163,3 +166,16 @@ def test_war_room_and_links_in_the_templates_and_messages(responder):
     assert text == f"Join https://meet.example.com/{incident.number} | Ticket: Ticket OPS-1 https://tickets.example.com/OPS-1"
     assert outgoing.body_lines(incident) == [f"War room: https://meet.example.com/{incident.number}"]
     assert outgoing.title(incident, "x") == "x"  # not a drill
+
+
+def test_the_incident_page_shows_its_times_in_the_viewers_zone(responder):
+    """The page's stamps name the viewer's zone (the portal's filters), not the server's."""
+    incident = declare(by=responder)
+    services.incident_add_note(incident=incident, body="Looking", by=responder)
+    client = _client(responder)
+    client.cookies["tz"] = "Asia/Kolkata"
+    html = client.get(incident.get_absolute_url()).content.decode()
+    local = timezone.localtime(incident.declared_at, zoneinfo.ZoneInfo("Asia/Kolkata"))
+    assert f"<dt>Declared</dt><dd>{local:%Y-%m-%d %H:%M} IST" in html
+    assert f"{local:%Y-%m-%d %H:%M:%S} IST</time>" in html  # the timeline, to the second
+    assert " UTC</dd>" not in html
