@@ -170,10 +170,12 @@ class IntegrationForm(PortalForm):
     def tail(self):
         return [self[name] for name in self.fields if name not in self.HEAD]
 
-    def __init__(self, *args, editing: bool = False, **kwargs):
+    def __init__(self, *args, editing: bool = False, kind: str | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         if editing:
             del self.fields["kind"]
+            if kind != IntegrationKind.HEARTBEAT:
+                del self.fields["heartbeat_interval"], self.fields["heartbeat_grace"]
         if not self.is_bound and not editing:
             self.fields["default_severity"].initial = Severity.objects.filter(key="P2").first()
             self.fields["repeat_severity"].initial = Severity.objects.filter(key="P1").first()
