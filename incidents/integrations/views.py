@@ -82,8 +82,7 @@ def _integration_form(request, integration: Integration | None = None):
             initial.update(heartbeat_interval=heartbeat.interval, heartbeat_grace=heartbeat.grace)
     form = forms.IntegrationForm(data, initial=initial, editing=editing, kind=integration.kind if editing else None)
     editors = _editors(data, integration)
-    kind = integration.kind if editing else (data.get("kind") if data else None)
-    context = {"form": form, **editors, "integration": integration, "kind": kind,
+    context = {"form": form, **editors, "integration": integration,
                "title": f"Edit {integration.name}" if editing else "New integration"}
     if op:
         rows.quiet(form, *editors.values())
