@@ -65,7 +65,7 @@ def apply_row_op(data: QueryDict, formset_class, prefix: str) -> QueryDict | Non
     names = list(formset_class.form.base_fields)
     rows = [{name: data.getlist(f"{prefix}-{i}-{name}") for name in names} for i in range(total)]
     if verb == "add":
-        if total >= formset_class.max_num:
+        if target != prefix or total >= formset_class.max_num:
             return None
         rows.append({name: [str(_initial(field))] for name, field in formset_class.form.base_fields.items()
                      if _initial(field) is not None})

@@ -50,6 +50,9 @@ class PostmortemDetailsForm(PortalForm):
 
 
 class ActionItemForm(PortalModelForm):
+    # Optional to save, but the postmortem cannot be published while an item lacks them.
+    publish_required = ("owner", "due_date")
+
     owner = UserChoiceField(queryset=active_people(), required=False)
     ticket_url = forms.URLField(required=False, max_length=500, assume_scheme="https", label="Ticket link",
                                 help_text="Optional link to the item in an external tracker.")

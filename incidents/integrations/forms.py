@@ -22,7 +22,7 @@ class RuleRowForm(PortalForm):
     """One condition of a severity rule: a label, the values it may have, and the severity it
     maps to (or "and": the rule goes on with the next row's condition)."""
 
-    label = forms.CharField(max_length=100, required=False, widget=forms.TextInput(attrs={"placeholder": "e.g. severity", "spellcheck": "false"}))
+    label = forms.CharField(max_length=100, required=False, widget=forms.TextInput(attrs={"placeholder": "severity", "spellcheck": "false"}))
     values = forms.CharField(max_length=500, required=False, label="Is one of",
                              widget=forms.TextInput(attrs={"placeholder": "e.g. critical, page", "spellcheck": "false"}))
     then = forms.ChoiceField(choices=(), required=False, label="Then")
@@ -93,7 +93,7 @@ def rule_rows(rules) -> list[dict]:
 
 
 class GroupRowForm(PortalForm):
-    label = forms.CharField(max_length=100, required=False, widget=forms.TextInput(attrs={"placeholder": "e.g. alertname", "spellcheck": "false"}))
+    label = forms.CharField(max_length=100, required=False, widget=forms.TextInput(attrs={"placeholder": "alertname", "spellcheck": "false"}))
 
     def clean_label(self):
         return (self.cleaned_data.get("label") or "").strip()
@@ -170,10 +170,12 @@ class IntegrationForm(PortalForm):
     def tail(self):
         return [self[name] for name in self.fields if name not in self.HEAD]
 
-    def __init__(self, *args, editing: bool = False, **kwargs):
+    def __init__(self, *args, editing: bool = False, kind: str | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         if editing:
             del self.fields["kind"]
+            if kind != IntegrationKind.HEARTBEAT:
+                del self.fields["heartbeat_interval"], self.fields["heartbeat_grace"]
         if not self.is_bound and not editing:
             self.fields["default_severity"].initial = Severity.objects.filter(key="P2").first()
             self.fields["repeat_severity"].initial = Severity.objects.filter(key="P1").first()

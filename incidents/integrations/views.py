@@ -81,10 +81,9 @@ def _integration_form(request, integration: Integration | None = None):
         heartbeat = getattr(integration, "heartbeat", None) if integration.kind == IntegrationKind.HEARTBEAT else None
         if heartbeat:
             initial.update(heartbeat_interval=heartbeat.interval, heartbeat_grace=heartbeat.grace)
-    form = forms.IntegrationForm(data, initial=initial, editing=editing)
+    form = forms.IntegrationForm(data, initial=initial, editing=editing, kind=integration.kind if editing else None)
     editors = _editors(data, integration)
-    kind = integration.kind if editing else (data.get("kind") if data else None)
-    context = {"form": form, **editors, "integration": integration, "kind": kind,
+    context = {"form": form, **editors, "integration": integration,
                "title": f"Edit {integration.name}" if editing else "New integration"}
     if op:
         rows.quiet(form, *editors.values())
@@ -97,8 +96,6 @@ def _integration_form(request, integration: Integration | None = None):
                       field_mapping=editors["mapping"].mapping())
         try:
             if editing:
-                if integration.kind != IntegrationKind.HEARTBEAT:
-                    config.pop("heartbeat_interval"), config.pop("heartbeat_grace")
                 configuration.integration_update(integration=integration, by=request.user, **config)
             else:
                 kind = config.pop("kind")

@@ -107,6 +107,13 @@ def test_policy_editor_picker_reorder_and_round_robin(browser, live_server, admi
     page.locator("#id_levels-1-delay_minutes").click()  # leave the picker: its list closes
     page.click("button:has-text('Add a level')")
     page.fill("#id_levels-2-delay_minutes", "30")
+    box = page.locator("[data-row]:nth-child(3) .picker input[role=combobox]")
+    box.fill("m")  # "Moss", and more: the arrow keys walk the matches
+    box.press("ArrowDown")
+    active = page.locator("[data-row]:nth-child(3) .picker-option.active").inner_text()
+    assert box.get_attribute("aria-activedescendant") and box.get_attribute("aria-expanded") == "true"
+    box.press("Escape")
+    assert box.get_attribute("aria-expanded") == "false" and active
     _pick(page, 3, "Moss", enter=True)
     _pick(page, 3, "dana", enter=True)
     chips = page.locator("[data-row]:nth-child(3) .picker-chip")
@@ -195,3 +202,36 @@ def test_integration_rule_rows(browser, live_server, admin_user, viewport):
     assert page.locator("#id_rules-0-then").input_value() == "and"
     problems += _check(page, "integration-rules", viewport)
     assert not problems, "\n".join(problems)
+
+
+def test_policy_editor_without_scripts(browser, live_server, admin_user):
+    """With JavaScript off the buttons post: the page comes back rearranged (unsaved), and the plain
+    <select multiple> does the picking."""
+    dana, eli = person("dana", last_name="Scully"), person("eli", last_name="Moss")
+    context = browser.new_context(viewport=PHONE, java_script_enabled=False)
+    context.add_init_script(path=str(AXE))
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.goto(live_server.url + "/accounts/login/")
+    page.fill("#id_username", "boss")
+    page.fill("#id_password", "pw-123456")
+    page.click("button[type=submit]")
+    page.wait_for_url(lambda url: "/accounts/login/" not in url)
+    page.goto(live_server.url + reverse("oncall:policy_new"))
+    page.fill("#id_name", "No scripts")
+    assert page.locator("#id_levels-0-targets").is_visible()
+    page.select_option("#id_levels-0-targets", [f"user:{dana.pk}"])
+    page.click("button:has-text('Add a level')")
+    page.wait_for_selector("#id_levels-1-targets")
+    assert page.input_value("#id_name") == "No scripts" and page.locator(".error").count() == 0
+    page.fill("#id_levels-1-delay_minutes", "20")
+    page.select_option("#id_levels-1-targets", [f"user:{eli.pk}"])
+    page.click("[data-row]:nth-child(2) button[data-row-action=up]")
+    page.wait_for_load_state()
+    assert page.input_value("#id_levels-0-delay_minutes") == "20"
+    page.screenshot(path=str(ARTIFACTS / "policy-editor-noscript-390.png"), full_page=True)
+    page.click("button.btn-primary:has-text('Save policy')")
+    page.wait_for_url(lambda url: url.rstrip("/").split("/")[-1].isdigit())
+    levels = list(EscalationPolicy.objects.get(name="No scripts").levels.prefetch_related("targets").order_by("position"))
+    assert [(lv.delay_seconds, [t.user_id for t in lv.targets.all()]) for lv in levels] == [(1200, [eli.pk]), (0, [dana.pk])]
+    context.close()
