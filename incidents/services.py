@@ -69,8 +69,7 @@ def timeline_record(
     )
     if dispatch:
         rows = events.deliveries_create(event, now, fresh=True)
-        if rows:
-            transaction.on_commit(lambda: enqueue_deliveries(rows))
+        enqueue_deliveries(rows)
     return event
 
 

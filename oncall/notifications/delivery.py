@@ -15,13 +15,13 @@ from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
-from incidents import safetext
+from delivery import safetext
+from delivery.channels import ChannelError, Destination, channel_for
+from delivery.messages import Message
 from incidents.services import timeline_record
 
 from . import services, subscriptions
 from .ack import ack_url
-from .channels import ChannelError, Destination, channel_for
-from .messages import Message
 from .models import Composer, ContactMethod, Notification, NotificationStatus
 
 logger = logging.getLogger(__name__)

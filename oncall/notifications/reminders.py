@@ -8,10 +8,10 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from delivery.messages import Message
 from incidents.models import Incident, Role, UpdatePolicy
 
 from . import services
-from .messages import Message
 from .models import ReminderStatus, UpdateReminder
 
 RECIPIENT_ROLES = (Role.COMMS_LEAD, Role.COMMANDER)

@@ -14,12 +14,12 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from delivery.channels import ChannelError, InvalidTarget, channel_class
+from delivery.messages import Message
 from incidents.audit import audit_record
 from incidents.exceptions import InvalidInput
 
 from . import tasks
-from .channels import ChannelError, InvalidTarget, channel_class
-from .messages import Message
 from .models import (
     SUBSCRIPTION_KINDS,
     ChannelKind,
@@ -39,18 +39,9 @@ KEY_MAX = Notification._meta.get_field("dedup_key").max_length
 
 
 def enqueue_delivery(notification_id: int, due_at=None) -> None:
-    """The fast path: an ETA task at the due time. Waits longer than NOTIFY_ETA_MAX_SECONDS,
-    and anything the broker refuses, are left to the sweep."""
-    now = timezone.now()
-    if due_at is not None and (due_at - now).total_seconds() > settings.NOTIFY_ETA_MAX_SECONDS:
-        return
-    try:
-        if due_at is not None and due_at > now:
-            tasks.notification_deliver_task.apply_async(kwargs={"notification_id": notification_id}, eta=due_at)
-        else:
-            tasks.notification_deliver_task.delay(notification_id=notification_id)
-    except Exception as exc:  # broker down: the row is in the database, the sweep delivers it
-        logger.warning("could not enqueue notification %s (%s); the sweep will deliver it", notification_id, exc)
+    """The fast path: an ETA task at the due time (delivery.durable: after commit, within the
+    horizon; what the broker refuses is the sweep's)."""
+    tasks.notification_deliver_task.enqueue(notification_id=notification_id, eta=due_at)
 
 
 def enqueue_many(pairs) -> None:

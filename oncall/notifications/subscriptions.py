@@ -11,8 +11,9 @@ from django.conf import settings
 from django.db.models import Max
 from django.utils import timezone
 
+from delivery.messages import Message
+
 from . import services
-from .messages import Message
 from .models import Composer, Frequency, Notification, NotificationStatus, StakeholderSubscription
 
 REALTIME_KINDS = {

@@ -15,10 +15,10 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from delivery.messages import Message
 from incidents.audit import audit_record
 from incidents.exceptions import InUse, InvalidInput
 from oncall.notifications import services as notify
-from oncall.notifications.messages import Message
 from oncall.notifications.models import ChannelKind, ContactMethod
 
 from ..models import Profile

@@ -1,5 +1,5 @@
+from delivery.messages import Message
 from oncall.notifications import services
-from oncall.notifications.messages import Message
 
 
 def email_method(user, address=None, **kw):

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from incidents import netguard
+from delivery import netguard
 from incidents.exceptions import InvalidInput
 from oncall.notifications import delivery, services
 from oncall.notifications.models import ContactMethod, Notification, NotificationStatus

@@ -5,10 +5,10 @@ import json
 
 import pytest
 
+from delivery.messages import Message
 from incidents.events import run_subscribers
 from incidents.models import TimelineEvent
 from oncall.notifications import services
-from oncall.notifications.messages import Message
 from oncall.notifications.models import Notification, NotificationStatus
 from tests.incidents.factories import declare
 

@@ -18,16 +18,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from icalendar import Calendar
 
-from incidents import safetext
+from delivery import safetext
+from delivery.channels import Destination, channel_for
+from delivery.channels.slack import FALLBACK_LIMIT, HEADER_LIMIT, SECTION_LIMIT
+from delivery.messages import Message
 from incidents.models import Incident
 from incidents.statuspage import notify
 from incidents.statuspage.models import Notification as PageNotification
 from incidents.statuspage.models import Subscriber
 from oncall import calendar
 from oncall.notifications import delivery, services
-from oncall.notifications.channels import Destination, channel_for
-from oncall.notifications.channels.slack import FALLBACK_LIMIT, HEADER_LIMIT, SECTION_LIMIT
-from oncall.notifications.messages import Message
 from oncall.notifications.models import NotificationStatus
 from tests.incidents.factories import declare
 
