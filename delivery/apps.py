@@ -9,6 +9,7 @@ class DeliveryConfig(AppConfig):
     label = "delivery"
     verbose_name = "Deliveries"
     default_auto_field = "django.db.models.BigAutoField"
+    portal_app = True  # its view permission is the Viewer group's (incidents.groups)
 
     def ready(self):
         from . import outbox, tasks

@@ -34,7 +34,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from . import purposes, safetext
-from .channels import ChannelError, channel_for
+from .channels import ChannelError, channel_class, channel_for, registered_kinds
 from .durable import LateTask
 from .messages import Message
 from .models import Delivery, DeliveryStatus
@@ -102,9 +102,12 @@ def send_inline():
 
 def enqueue(rows) -> None:
     """Hand rows to the workers (after commit; rows due beyond the ETA horizon wait for the sweep)."""
+    by_queue: dict[str | None, list] = {}
     for row in rows:
         purpose = purposes.get(row.purpose)
-        send_task.enqueue(delivery_id=row.pk, eta=row.due_at, queue=purpose.queue if purpose else None)
+        by_queue.setdefault(purpose.queue if purpose else None, []).append(({"delivery_id": row.pk}, row.due_at))
+    for queue, calls in by_queue.items():
+        send_task.enqueue_many(calls, queue=queue)
 
 
 def _send_now(rows: list[Delivery]) -> None:
@@ -236,16 +239,25 @@ def deliver(delivery_id: int, *, row: Delivery | None = None) -> list:
 
 
 def reclaim_stale(now: datetime | None = None) -> int:
-    """Rows left "sending" longer than their purpose's lease (the worker died mid-send, or the
-    database went away between the claim and the finish) are pending again, due now."""
+    """Rows left "sending" longer than their lease (the worker died mid-send, or the database
+    went away between the claim and the finish) are pending again, due now.
+
+    The lease is the purpose's `lease_seconds` for channels whose receivers drop a re-send by
+    its message id (`Channel.idempotent`: Standard Webhooks' `webhook-id`); for the others it is
+    at least `live_send_seconds`, longer than any live send takes, so a slow send in progress
+    is never sent a second time."""
     now = now or timezone.now()
+    idempotent = [kind for kind in registered_kinds() if channel_class(kind).idempotent]
+    live = timedelta(seconds=settings.DELIVERY_DEFAULTS["live_send_seconds"])
     moved = 0
     names = []
     for purpose in purposes.registered():
         names.append(purpose.name)
-        moved += Delivery.objects.filter(purpose=purpose.name, status=S.SENDING, claimed_at__lt=now - purpose.lease).update(
+        stale = Delivery.objects.filter(purpose=purpose.name, status=S.SENDING)
+        moved += stale.filter(channel__in=idempotent, claimed_at__lt=now - purpose.lease).update(status=S.PENDING, due_at=now)
+        moved += stale.exclude(channel__in=idempotent).filter(claimed_at__lt=now - max(purpose.lease, live)).update(
             status=S.PENDING, due_at=now)
-    default = timedelta(seconds=settings.DELIVERY_DEFAULTS["lease_seconds"])
+    default = max(timedelta(seconds=settings.DELIVERY_DEFAULTS["lease_seconds"]), live)
     moved += Delivery.objects.filter(status=S.SENDING, claimed_at__lt=now - default).exclude(purpose__in=names).update(
         status=S.PENDING, due_at=now)
     return moved

@@ -47,6 +47,9 @@ class Destination:
 class Channel:
     kind: str = ""
     label: str = ""
+    # True when receivers drop a re-send by its message id (the delivery layer then takes back
+    # a claim whose worker died after a short lease: delivery.outbox.reclaim_stale).
+    idempotent: bool = False
 
     def __init__(self, destination: Destination):
         self.destination = destination
@@ -87,6 +90,8 @@ class HttpChannel(Channel):
     def send(self, message: Message) -> Receipt:
         body = self.body(message)
         headers = {"Content-Type": "application/json", "User-Agent": self.user_agent, **self.headers(body)}
+        if self.destination.message_id:  # the same on every attempt of one delivery
+            headers["Idempotency-Key"] = self.destination.message_id
         return post(self.destination.target, body, headers)
 
 
