@@ -64,7 +64,7 @@ RULES: dict[str, str | dict[str, str]] = {
     "oncall:ical_schedule": PUBLIC, "oncall:ical_user": PUBLIC,
     # notifications (people's own methods and rules: see OWNED)
     "notifications:ack": PUBLIC, "notifications:mine": SIGNED_IN,
-    "notifications:list": "notifications.view_notification", "notifications:detail": "notifications.view_notification",
+    "notifications:list": "delivery.view_delivery", "notifications:detail": "delivery.view_delivery",
     "notifications:person": "notifications.view_contactmethod",
     "notifications:method_create": "notifications.add_contactmethod",
     "notifications:method_edit": "notifications.change_contactmethod",

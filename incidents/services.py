@@ -15,7 +15,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from . import events, safetext, untrusted
+from delivery import safetext
+
+from . import events, untrusted
 from .exceptions import InvalidInput, InvalidTransition
 from .models import (
     DetectionSource,
@@ -73,8 +75,7 @@ def timeline_record(
     )
     if dispatch:
         rows = events.deliveries_create(event, now, fresh=True)
-        if rows:
-            transaction.on_commit(lambda: enqueue_deliveries(rows))
+        enqueue_deliveries(rows)
     return event
 
 

@@ -13,7 +13,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from incidents import rows, safetext
+from delivery import safetext
+from incidents import rows
 from incidents.exceptions import DomainError
 from incidents.markdown import render_markdown
 from incidents.models import Incident

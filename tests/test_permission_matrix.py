@@ -23,6 +23,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from rest_framework.test import APIClient
 
+from delivery.models import Delivery
 from incidents import demo
 from incidents.access import api_token_create
 from incidents.groups import ADMIN, RESPONDER, VIEWER
@@ -31,7 +32,7 @@ from incidents.models import Incident, Maintenance, Service
 from incidents.statuspage.models import PublicIncident, StatusComponent
 from oncall.models import CalendarToken, EscalationPolicy, Layer, Override, Schedule
 from oncall.notifications.ack import ack_token
-from oncall.notifications.models import ContactMethod, Notification, NotificationRule, StakeholderSubscription
+from oncall.notifications.models import ContactMethod, NotificationRule, StakeholderSubscription
 from postmortems.models import ActionItem, Postmortem
 
 PUBLIC, SIGNED_IN, VIEW, RESPOND, CONFIGURE = "public", "signed_in", "view", "respond", "configure"
@@ -370,7 +371,7 @@ def _world():
         "component": StatusComponent.objects.order_by("pk").first(),
         "public_incident": PublicIncident.objects.order_by("pk").first(),
         "subscription": StakeholderSubscription.objects.order_by("pk").first(),
-        "notification": Notification.objects.order_by("pk").first(),
+        "notification": Delivery.objects.order_by("pk").first(),
         "dana_method": ContactMethod.objects.filter(user=dana).first(),
         "dana_rule": NotificationRule.objects.filter(user=dana).first(),
         "calendar": CalendarToken.objects.get_or_create(user=dana)[0],
@@ -395,7 +396,7 @@ def _world():
             integration=integration, starts_at=timezone.now(), ends_at=timezone.now() + timezone.timedelta(hours=1))
     if world["notification"] is None:
         notify.contact_method_send_test(method=world["dana_method"], by=dana)
-        world["notification"] = Notification.objects.order_by("pk").first()
+        world["notification"] = Delivery.objects.order_by("pk").first()
     if world["alert"] is None:
         ingest.integration_send_test_alert(integration=integration, by=dana)
         world["alert"] = Alert.objects.order_by("pk").first()

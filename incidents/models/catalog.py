@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 
-from .. import safetext
+from delivery import safetext
 
 hex_colour = RegexValidator(r"^#[0-9a-fA-F]{6}$", "Use a colour such as #d92d20.")
 

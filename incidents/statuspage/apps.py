@@ -21,7 +21,10 @@ class StatuspageConfig(AppConfig):
         from incidents.demo import register_demo_seeder
         from incidents.events import subscribe
 
-        from . import demo, handlers, metrics, services, staff_views
+        from . import demo, handlers, metrics, queue, services, staff_views, tasks
+
+        queue.maintenance_step_later.bind(tasks.maintenance_step_task)
+        queue.deliver_notification_later.bind(tasks.deliver_notification_task)
 
         subscribe(handlers.on_incident_event, kinds=handlers.KINDS, name="statuspage.on_incident_event")
         extensions.register_nav("Status page", "statuspage_staff:overview", order=60)

@@ -45,12 +45,10 @@ from .models import (
     StatusComponent,
     worst,
 )
-from .queue import enqueue
+from .queue import maintenance_step_later
 
 logger = logging.getLogger(__name__)
 
-# Windows due within this long get an ETA task too; later ones are left to the sweep.
-ETA_HORIZON = timedelta(minutes=10)
 
 
 # --- components ----------------------------------------------------------------------------
@@ -385,13 +383,12 @@ def maintenance_record_ensure(maintenance: Maintenance) -> MaintenanceRecord:
 
 
 def _schedule_steps(maintenance: Maintenance) -> None:
-    """Fast path: ETA tasks for a window due soon. The sweep is the safety net either way."""
+    """Fast path: ETA tasks for a window's steps (within the durable ETA horizon). The sweep is
+    the safety net either way."""
     now = timezone.now()
-    for when in (maintenance.scheduled_for, maintenance.scheduled_until):
-        if now - timedelta(minutes=1) < when <= now + ETA_HORIZON:
-            pk = maintenance.pk
-
-            transaction.on_commit(lambda pk=pk, when=when: enqueue("maintenance_step_task", eta=when, maintenance_id=pk))
+    maintenance_step_later.enqueue_many(
+        [({"maintenance_id": maintenance.pk}, when) for when in (maintenance.scheduled_for, maintenance.scheduled_until)
+         if now - timedelta(minutes=1) < when])
 
 
 def _post_step(maintenance: Maintenance, status: str, body: str = "", now: datetime | None = None) -> MaintenanceUpdate | None:

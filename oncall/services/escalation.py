@@ -20,14 +20,15 @@ from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone
 
+from delivery.durable import LateTask
+from delivery.messages import Message
 from incidents import outgoing
 from incidents.exceptions import InvalidInput, InvalidTransition
 from incidents.models import Incident, IncidentStatus
 from incidents.services import timeline_record
-from oncall.notifications.messages import Message
 from oncall.notifications.services import notify_user
 
-from .. import selectors, tasks
+from .. import selectors
 from ..models import (
     Condition,
     Escalation,
@@ -124,22 +125,13 @@ def _applies(level: dict, incident: Incident) -> bool:
 # --- planning ---------------------------------------------------------------------------
 
 
+# Bound in OncallConfig.ready() to oncall.tasks.step_fire_task (which imports this module).
+step_fire_later = LateTask("escalation step")
+
+
 def _enqueue(steps) -> None:
-    """After commit: an ETA task for each step due soon; later ones are the sweep's."""
-    horizon = timezone.now() + timedelta(seconds=settings.ONCALL_ETA_MAX_SECONDS)
-    pairs = [(s.pk, s.due_at) for s in steps if s.due_at <= horizon]
-    if not pairs:
-        return
-
-    def send():
-        for pk, due in pairs:
-            try:
-                tasks.step_fire_task.apply_async(kwargs={"step_id": pk}, eta=due)
-            except Exception as exc:  # broker down: the sweep fires it
-                logger.warning("could not enqueue escalation step %s (%s); the sweep will fire it", pk, exc)
-                return
-
-    transaction.on_commit(send)
+    """After commit: an ETA task for each step due within the horizon; later ones are the sweep's."""
+    step_fire_later.enqueue_many([({"step_id": s.pk}, s.due_at) for s in steps])
 
 
 def _wanted(snapshot: dict, started_at: datetime, incident: Incident, since: datetime | None):

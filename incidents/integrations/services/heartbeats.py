@@ -2,11 +2,12 @@
 (ETA task as the fast path, the sweep as the safety net) and opens its alert through ingest."""
 
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from celery import current_app
 from django.db import transaction
 from django.utils import timezone
+
+from delivery.durable import LateTask
 
 from ..models import Heartbeat, HeartbeatStatus, Integration
 from ..parsers.base import FIRING, RESOLVED, AlertIn
@@ -15,9 +16,8 @@ from .ingest import alerts_ingest
 logger = logging.getLogger(__name__)
 
 HEARTBEAT_FINGERPRINT = "heartbeat"
-HEARTBEAT_CHECK_TASK = "incidents.integrations.tasks.heartbeat_check_task"
-# ETA tasks for heartbeats due further out than this are left to the sweep (see DESIGN.md).
-HEARTBEAT_ETA_MAX = timedelta(minutes=5)
+# Bound in IntegrationsConfig.ready() to tasks.heartbeat_check_task (which imports this module).
+heartbeat_check_later = LateTask("heartbeat check")
 
 
 def _heartbeat_alert(integration: Integration, action: str, heartbeat: Heartbeat) -> AlertIn:
@@ -46,18 +46,8 @@ def heartbeat_ping(*, integration: Integration, now: datetime | None = None) -> 
         heartbeat.save(update_fields=["last_ping_at", "status", "due_at"])
         if was_down:
             alerts_ingest(integration=integration, alerts=[_heartbeat_alert(integration, RESOLVED, heartbeat)], now=now)
-        due = heartbeat.due_at
-        if due - now <= HEARTBEAT_ETA_MAX:
-            transaction.on_commit(lambda: _enqueue(heartbeat.pk, due))
+        heartbeat_check_later.enqueue(heartbeat_id=heartbeat.pk, eta=heartbeat.due_at)  # after commit; else the sweep
     return heartbeat
-
-
-def _enqueue(heartbeat_id: int, due: datetime) -> None:
-    try:
-        # By name: the tasks module calls these services, so it is not imported here.
-        current_app.send_task(HEARTBEAT_CHECK_TASK, kwargs={"heartbeat_id": heartbeat_id}, eta=due)
-    except Exception as exc:  # broker down: the sweep finds the due row
-        logger.warning("could not schedule heartbeat check %s (%s); the sweep will do it", heartbeat_id, exc)
 
 
 def heartbeat_check(*, heartbeat_id: int, now: datetime | None = None) -> bool:

@@ -1,13 +1,16 @@
-"""The channel interface: `Channel.kind`, `send(message) -> Delivery`, `ChannelError`.
+"""The channel interface: `Channel.kind`, `send(message) -> Receipt`, `ChannelError`.
 
 Adding a channel is a module with a `Channel` subclass decorated by `@register`, an import line
-in `channels/__init__.py`, and its tests. Nothing else looks at `kind`."""
+in `channels/__init__.py`, and its tests. Nothing else looks at `kind`.
+
+`Destination` is where one delivery goes (the real target and signing secret, resolved from the
+purpose's own row at send time, never stored on the delivery row) and `message_id`, stable for
+the delivery across attempts (`msg_<public id>`). `Receipt` is the receiver's answer."""
 
 import json
 from dataclasses import dataclass
 
-from incidents import netguard, safetext
-
+from .. import netguard, safetext
 from ..messages import Message
 
 
@@ -27,7 +30,7 @@ class InvalidTarget(ValueError):
 
 
 @dataclass(frozen=True)
-class Delivery:
+class Receipt:
     status_code: int | None = None
     response: str = ""
 
@@ -44,6 +47,9 @@ class Destination:
 class Channel:
     kind: str = ""
     label: str = ""
+    # True when receivers drop a re-send by its message id (the delivery layer then takes back
+    # a claim whose worker died after a short lease: delivery.outbox.reclaim_stale).
+    idempotent: bool = False
 
     def __init__(self, destination: Destination):
         self.destination = destination
@@ -53,7 +59,7 @@ class Channel:
         """Validate a user-given target when it is saved; raises InvalidTarget."""
         raise NotImplementedError
 
-    def send(self, message: Message) -> Delivery:
+    def send(self, message: Message) -> Receipt:
         raise NotImplementedError
 
 
@@ -79,18 +85,22 @@ class HttpChannel(Channel):
         """The JSON request body: UTF-8, with no lone surrogate or NUL left to refuse."""
         return json.dumps(safetext.json_safe(self.payload(message)), separators=(",", ":"), ensure_ascii=False).encode()
 
-    def send(self, message: Message) -> Delivery:
+    user_agent = "incident-portal/1.0"
+
+    def send(self, message: Message) -> Receipt:
         body = self.body(message)
-        headers = {"Content-Type": "application/json", "User-Agent": "incident-portal/1.0", **self.headers(body)}
+        headers = {"Content-Type": "application/json", "User-Agent": self.user_agent, **self.headers(body)}
+        if self.destination.message_id:  # the same on every attempt of one delivery
+            headers["Idempotency-Key"] = self.destination.message_id
         return post(self.destination.target, body, headers)
 
 
-def post(url: str, body: bytes, headers: dict) -> Delivery:
+def post(url: str, body: bytes, headers: dict) -> Receipt:
     try:
         status, text = netguard.post(url, body, headers)
     except netguard.SendError as exc:
         raise ChannelError(exc.message, permanent=exc.permanent, status_code=exc.status_code, response=exc.response) from exc
-    return Delivery(status, text)
+    return Receipt(status, text)
 
 
 _registry: dict[str, type[Channel]] = {}

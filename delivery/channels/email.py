@@ -1,4 +1,5 @@
-"""Email through Django's email backend (SMTP from EMAIL_URL): a text and an HTML part.
+"""Email through Django's email backend (SMTP from EMAIL_URL): a text and an HTML part from the
+message's template triple (`delivery.emails`), the message's extra headers and attachments.
 
 `build` makes the whole MIME message before anything is sent: a one-line, bounded subject (no
 CR, LF or other control character can reach a header), bodies without NUL or lone surrogates.
@@ -11,15 +12,10 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.validators import validate_email
-from django.template.loader import render_to_string
 
-from incidents import safetext
-
+from .. import emails, safetext
 from ..messages import Message
-from .base import Channel, ChannelError, Delivery, InvalidTarget, register
-
-SUBJECT_LIMIT = 200
-BODY_LIMIT = 100_000
+from .base import Channel, ChannelError, InvalidTarget, Receipt, register
 
 
 @register
@@ -48,23 +44,21 @@ class EmailChannel(Channel):
         recipients = self.recipients()
         if not recipients:
             raise ChannelError("No email address.", permanent=True)
-        context = {"message": message, "site_url": settings.SITE_URL}
         try:
-            text = render_to_string("notifications/email/message.txt", context)
-            html = render_to_string("notifications/email/message.html", context)
-            email = EmailMultiAlternatives(
-                safetext.line(message.headline, SUBJECT_LIMIT), safetext.text(text, BODY_LIMIT),
-                settings.DEFAULT_FROM_EMAIL, recipients,
-                headers={"X-Portal-Notification": safetext.line(self.destination.message_id, 200),
-                         "Auto-Submitted": "auto-generated"},
-            )
-            email.attach_alternative(safetext.text(html, BODY_LIMIT * 2), "text/html")
+            rendered = emails.render(message.template, {**message.context, "message": message})
+            headers = {"X-Portal-Notification": safetext.line(self.destination.message_id, 200),
+                       "Auto-Submitted": "auto-generated", **message.headers}
+            email = EmailMultiAlternatives(rendered.subject, rendered.text, settings.DEFAULT_FROM_EMAIL, recipients,
+                                           headers=headers)
+            email.attach_alternative(rendered.html, "text/html")
+            for filename, content, mimetype in message.attachments:
+                email.attach(filename, content, mimetype)
             email.message()  # the MIME message, headers and all: refusals surface here, not mid-send
         except Exception as exc:
             raise ChannelError(f"Could not build the email: {type(exc).__name__}: {exc}"[:500], permanent=True) from exc
         return email
 
-    def send(self, message: Message) -> Delivery:
+    def send(self, message: Message) -> Receipt:
         email = self.build(message)
         email.connection = get_connection(timeout=settings.EMAIL_TIMEOUT)
         try:
@@ -77,4 +71,4 @@ class EmailChannel(Channel):
             raise ChannelError(f"{type(exc).__name__}: {exc}") from exc
         if not sent:
             raise ChannelError("The email backend sent nothing.")
-        return Delivery(None, f"accepted for {len(email.to)} recipient(s)")
+        return Receipt(None, f"accepted for {len(email.to)} recipient(s)")

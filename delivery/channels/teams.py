@@ -5,8 +5,7 @@ Untrusted text is written as `TextRun`s of a `RichTextBlock`, which Adaptive Car
 as Markdown (a `[click](javascript:…)` or `**` arrives as typed); `{{DATE(…)}}`-style functions
 are broken up too. The card stays under Teams' 28 KB message limit; links are http(s) only."""
 
-from incidents import safetext
-
+from .. import safetext
 from ..messages import Message
 from .base import HttpChannel, register
 

@@ -1,6 +1,10 @@
 """Generic webhooks: JSON signed per the Standard Webhooks scheme (standardwebhooks.com):
 `webhook-id`, `webhook-timestamp` and `webhook-signature: v1,<base64 HMAC-SHA256 of
-"id.timestamp.body">`, keyed by the method's `whsec_` secret."""
+"id.timestamp.body">`, keyed by the method's `whsec_` secret.
+
+`webhook-id` is the delivery's message id, the same on every attempt: the standard tells
+receivers to use it to drop duplicates, so this channel is `idempotent` (a claim whose worker
+died is taken back after the purpose's short lease and sent again safely)."""
 
 import base64
 import hashlib
@@ -21,6 +25,7 @@ def sign(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
 class WebhookChannel(HttpChannel):
     kind = "webhook"
     label = "Webhook"
+    idempotent = True
 
     def payload(self, message: Message) -> dict:
         return {

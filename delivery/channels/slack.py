@@ -5,8 +5,7 @@ with `&`, `<` and `>` escaped, so `<!channel>`, `<@U123>` or `<http://evil|click
 plain text; the header is `plain_text`, which Slack does not parse. Every field stays within
 Block Kit's limits (a payload over them is refused for good), buttons link http(s) only."""
 
-from incidents import safetext
-
+from .. import safetext
 from ..messages import Message
 from .base import HttpChannel, register
 

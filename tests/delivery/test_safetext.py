@@ -1,4 +1,4 @@
-"""incidents.safetext: text made safe where it leaves the portal (examples; the property tests
+"""delivery.safetext: text made safe where it leaves the portal (examples; the property tests
 in tests/notifications/test_properties.py try everything else)."""
 
 import json
@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from incidents import safetext
+from delivery import safetext
 
 everything = st.text(st.characters(codec=None, exclude_categories=()))
 
