@@ -147,7 +147,11 @@ def integration_test_alert(request, public_id):
 @require_POST
 def integration_rotate(request, public_id):
     integration = _get(public_id)
-    key = services.integration_rotate_key(integration=integration, by=request.user)
+    try:
+        key = services.integration_rotate_key(integration=integration, by=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect(integration)
     request.session[SESSION_KEY] = {"id": str(integration.public_id), "key": key}
     messages.success(request, "New key issued; the old one no longer works. Copy it now: it is shown only once.")
     return redirect(integration)

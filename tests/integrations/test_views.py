@@ -62,6 +62,16 @@ def test_rotate_from_the_page_shows_the_new_key(client, admin_user, make_integra
     assert new and new != old
 
 
+def test_a_revoked_integration_offers_no_rotation_and_refuses_one(client, admin_user, make_integration):
+    integration, _key = make_integration("webhook")
+    services.integration_revoke(integration=integration, by=admin_user)
+    client.force_login(admin_user)
+    assert "Rotate key" not in client.get(integration.get_absolute_url()).content.decode()
+    response = client.post(f"/integrations/{integration.public_id}/rotate-key/", follow=True)
+    assert response.status_code == 200 and "revoked for good" in response.content.decode()
+    assert response.context.get("new_key") is None
+
+
 def test_page_permissions(client, viewer, outsider, make_integration):
     integration, _key = make_integration("alertmanager")
     client.force_login(outsider)
