@@ -4,7 +4,7 @@ from django.http import HttpResponseRedirect
 
 from incidents.bounded import PortalAdmin, PortalTabularInline
 
-from . import access, archive, catalog, services
+from . import access, archive, catalog, incident_types, services
 from .exceptions import DomainError
 from .models import (
     ApiToken,
@@ -14,7 +14,10 @@ from .models import (
     Incident,
     IncidentChecklistItem,
     IncidentCounter,
+    IncidentLink,
     IncidentMember,
+    IncidentType,
+    IncidentTypeChecklistItem,
     Maintenance,
     Service,
     Severity,
@@ -297,7 +300,12 @@ class MemberInline(ReadOnlyInline):
 
 class ChecklistInline(ReadOnlyInline):
     model = IncidentChecklistItem
-    fields = ["text", "done_at", "done_by"]
+    fields = ["text", "owner_role", "done_at", "done_by"]
+
+
+class LinkInline(ReadOnlyInline):
+    model = IncidentLink
+    fields = ["kind", "title", "url", "added_at", "added_by"]
 
 
 @admin.register(Incident)
@@ -311,7 +319,7 @@ class IncidentAdmin(PortalAdmin):
     date_hierarchy = "declared_at"
     list_select_related = ["severity"]
     readonly_fields = [f.name for f in Incident._meta.concrete_fields] + ["services"]
-    inlines = [MemberInline, UpdateInline, TimelineInline, ChecklistInline]
+    inlines = [MemberInline, LinkInline, UpdateInline, TimelineInline, ChecklistInline]
     actions = ["acknowledge", "resolve"]
 
     def has_add_permission(self, request):
@@ -457,3 +465,71 @@ class IdempotencyRecordAdmin(RecordAdmin):
     list_display = ["key", "scope", "user", "status_code", "created_at"]
     search_fields = ["key", "user__username"]
 
+
+
+@admin.register(IncidentLink)
+class IncidentLinkAdmin(RecordAdmin):
+    """Added and removed from the incident page or the API, so the timeline says who."""
+
+    keeps_history = True  # not removed here either: the incident page's removal writes the timeline
+    list_display = ["incident", "kind", "title", "url", "added_at", "added_by"]
+    list_filter = ["kind"]
+    search_fields = ["incident__number", "title", "url"]
+    list_select_related = ["incident", "added_by"]
+
+
+class IncidentTypeChecklistInline(PortalTabularInline):
+    model = IncidentTypeChecklistItem
+    extra = 1
+
+
+@admin.register(IncidentType)
+class IncidentTypeAdmin(WritesThroughServices, PortalAdmin):
+    """Types, and their playbook lines inline, through incidents.incident_types (audited). The
+    escalation policy a type starts is set on the policy (on call)."""
+
+    list_display = ["name", "key", "default_severity", "public", "postmortem_required", "is_drill", "position", "is_active"]
+    list_editable = ["is_active"]
+    list_filter = ["is_active", "public", "is_drill", "postmortem_required"]
+    search_fields = ["key", "name", "description"]
+    prepopulated_fields = {"key": ["name"]}
+    inlines = [IncidentTypeChecklistInline]
+
+    def create(self, request, form):
+        fields = {f: form.cleaned_data[f] for f in incident_types.FIELDS if f in form.cleaned_data}
+        return incident_types.incident_type_create(by=request.user, **fields)
+
+    def update(self, request, obj, changes):
+        incident_types.incident_type_update(incident_type=obj, by=request.user, **changes)
+
+    def delete(self, request, obj):
+        incident_types.incident_type_delete(incident_type=obj, by=request.user)
+
+    def inline_incidenttypechecklistitem_create(self, request, incident_type, item):
+        incident_types.incident_type_checklist_add(incident_type=incident_type, text=item.text, owner_role=item.owner_role,
+                                                   position=item.position, by=request.user)
+
+    def inline_incidenttypechecklistitem_update(self, request, incident_type, item, changes):
+        incident_types.incident_type_checklist_update(item=item, by=request.user, **changes)
+
+    def inline_incidenttypechecklistitem_delete(self, request, incident_type, item):
+        incident_types.incident_type_checklist_delete(item=item, by=request.user)
+
+
+@admin.register(IncidentTypeChecklistItem)
+class IncidentTypeChecklistItemAdmin(WritesThroughServices, PortalAdmin):
+    list_display = ["text", "incident_type", "owner_role", "position"]
+    list_filter = ["incident_type", "owner_role"]
+    search_fields = ["text"]
+
+    def create(self, request, form):
+        data = form.cleaned_data
+        return incident_types.incident_type_checklist_add(
+            incident_type=data["incident_type"], text=data["text"], owner_role=data.get("owner_role", ""),
+            position=data.get("position") or 0, by=request.user)
+
+    def update(self, request, obj, changes):
+        incident_types.incident_type_checklist_update(item=obj, by=request.user, **changes)
+
+    def delete(self, request, obj):
+        incident_types.incident_type_checklist_delete(item=obj, by=request.user)

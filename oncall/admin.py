@@ -28,6 +28,7 @@ from .models import (
     Restriction,
     Schedule,
     ServicePolicy,
+    TypePolicy,
 )
 from .services import policies
 from .services import schedules as svc
@@ -199,6 +200,13 @@ class IntegrationPolicyInline(ShownOnly, PortalTabularInline):
     verbose_name_plural = "integrations that start this policy instead of their service's"
 
 
+class TypePolicyInline(ShownOnly, PortalTabularInline):
+    model = TypePolicy
+    extra = 0
+    verbose_name = "incident type"
+    verbose_name_plural = "incident types that start this policy in addition to their services'"
+
+
 @admin.register(EscalationPolicy)
 class EscalationPolicyAdmin(WritesThroughServices, PortalAdmin):
     """A policy's own fields change here through `policy_save` (its levels kept, checked again);
@@ -206,7 +214,7 @@ class EscalationPolicyAdmin(WritesThroughServices, PortalAdmin):
 
     list_display = ("name", "repeat")
     fields = list(policies.POLICY_FIELDS)
-    inlines = [LevelInline, ServicePolicyInline, IntegrationPolicyInline]
+    inlines = [LevelInline, ServicePolicyInline, IntegrationPolicyInline, TypePolicyInline]
 
     def has_add_permission(self, request):
         return False  # a policy needs levels: create it on the policies page or through the API

@@ -2,15 +2,17 @@
 
 import re
 from datetime import datetime, time
-from zoneinfo import ZoneInfo, available_timezones
+from zoneinfo import ZoneInfo
 
 from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db.models import Q
 
+from incidents import zones
 from incidents.bounded import PortalForm
 from incidents.models import Service, Severity
+from incidents.rows import RowFormSet, row_formset
 
 from .models import Condition, Layer, LevelMode, RotationKind, Schedule, TargetKind
 from .models.schedules import WEEKDAY_CHOICES
@@ -103,7 +105,7 @@ def restrictions_text(layer: Layer) -> str:
 
 class ScheduleForm(PortalForm):
     name = forms.CharField(max_length=120)
-    time_zone = forms.CharField(max_length=64, initial="America/New_York",
+    time_zone = forms.CharField(max_length=64, initial=zones.SCHEDULE_DEFAULT,
                                 help_text="IANA name, e.g. America/New_York or Europe/Berlin.")
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
 
@@ -128,7 +130,7 @@ class LayerForm(PortalForm):
 
     def __init__(self, *args, zone: str = "UTC", **kw):
         super().__init__(*args, **kw)
-        self.zone = ZoneInfo(zone if zone in available_timezones() else "UTC")  # the service reports a bad zone
+        self.zone = zones.zone_or_none(zone) or ZoneInfo("UTC")  # the service reports a bad zone
 
     def clean_participants(self):
         return parse_participants(self.cleaned_data["participants"])
@@ -236,20 +238,35 @@ class PolicyForm(PortalForm):
                                               help_text="A repeat starts this long after the last level.")
 
 
+class TargetsField(forms.MultipleChoiceField):
+    """Who a level pages: a <select multiple>, which static/js/picker.js turns into a searchable
+    picker showing the chosen ones."""
+
+    widget = forms.SelectMultiple(attrs={"size": 6, "data-picker": "", "data-placeholder": "Search schedules, people, groups"})
+
+
 class LevelForm(PortalForm):
-    delay_minutes = forms.DecimalField(min_value=0, max_digits=6, decimal_places=1, initial=0, label="After (minutes)",
-                                       help_text="From the declaration; 0 = at once.")
+    delay_minutes = forms.DecimalField(min_value=0, max_digits=6, decimal_places=1, initial=0, label="After (min)",
+                                       widget=forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"}))
     condition = forms.ChoiceField(choices=Condition.choices, initial=Condition.NOT_ACKNOWLEDGED, label="If still")
-    targets = forms.MultipleChoiceField(widget=forms.SelectMultiple(attrs={"size": 8}), help_text="Ctrl/Cmd-click to choose several.",
-                                        error_messages={"required": "Choose who this level pages: a schedule, a layer, people or a group."})
-    mode = forms.ChoiceField(choices=LevelMode.choices, initial=LevelMode.ALL)
-    round_robin_minutes = forms.DecimalField(min_value=0.5, max_digits=6, decimal_places=1, initial=5, label="Round robin: next after (minutes)")
+    targets = TargetsField(label="Page", error_messages={"required": "Choose who this level pages: a schedule, a layer, people or a group."})
+    mode = forms.ChoiceField(choices=LevelMode.choices, initial=LevelMode.ALL, label="How")
+    round_robin_minutes = forms.DecimalField(min_value=0.5, max_digits=6, decimal_places=1, initial=5, required=False,
+                                             label="Next one after (min)",
+                                             widget=forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"}))
     severities = forms.ModelMultipleChoiceField(queryset=Severity.objects.filter(is_active=True).order_by("rank"), to_field_name="key",
-                                                required=False, widget=forms.CheckboxSelectMultiple, help_text="None ticked: every severity.")
+                                                required=False, widget=forms.CheckboxSelectMultiple, label="Only for",
+                                                help_text="None ticked: every severity.")
 
     def __init__(self, *args, choices=(), **kw):
         super().__init__(*args, **kw)
         self.fields["targets"].choices = choices
+
+    def clean(self):
+        data = super().clean()
+        if data.get("mode") == LevelMode.ROUND_ROBIN and data.get("round_robin_minutes") is None and "round_robin_minutes" not in self.errors:
+            self.add_error("round_robin_minutes", "Say how long each person has before the next one is paged.")
+        return data
 
     def spec(self) -> LevelSpec:
         d = self.cleaned_data
@@ -257,36 +274,39 @@ class LevelForm(PortalForm):
         for value in d["targets"]:
             kind, _, pk = value.partition(":")
             targets.append((kind, int(pk)))
+        rr = d.get("round_robin_minutes")
         return LevelSpec(targets=targets, delay_seconds=round(d["delay_minutes"] * 60), condition=d["condition"],
                          severities=[s.key for s in d["severities"]], mode=d["mode"],
-                         round_robin_seconds=round(d["round_robin_minutes"] * 60))
+                         round_robin_seconds=round(rr * 60) if rr is not None else 300)
 
 
-class BaseLevelFormSet(forms.BaseFormSet):
-    def __init__(self, *args, **kw):
-        self.choices = target_choices([value for level in kw.get("initial") or () for value in level.get("targets", ())])
+class BaseLevelFormSet(RowFormSet):
+    """The levels, in order. Rows are added, removed and moved with buttons (incidents/rows.py,
+    static/js/rows.js); a level left as it came (no target, defaults untouched) is skipped."""
+
+    def __init__(self, *args, current=(), **kw):
+        """`current`: the target values the policy holds now (see `target_choices`)."""
+        self.choices = target_choices(current)
         super().__init__(*args, **kw)
+        self.extra = 0 if self.initial else 1
 
     def get_form_kwargs(self, index):
         return {**super().get_form_kwargs(index), "choices": self.choices}
 
     def specs(self) -> list[LevelSpec]:
-        """The levels in order, without the deleted ones and the untouched blank one."""
-        kept = []
-        for i, form in enumerate(self.forms):
-            blank = i >= self.initial_form_count() and not form.has_changed()
-            if not blank and not self._should_delete_form(form) and form.cleaned_data:
-                kept.append(form.spec())
-        return kept
+        return [form.spec() for form in self.forms if form.cleaned_data and not self.row_is_blank(form)]
 
 
-LevelFormSet = forms.formset_factory(LevelForm, formset=BaseLevelFormSet, extra=1, can_delete=True, can_delete_extra=False,
-                                     max_num=20, validate_max=True)
+LevelFormSet = row_formset(LevelForm, formset=BaseLevelFormSet, extra=1, max_num=20)
 
 
 def minutes(seconds: int):
     """Seconds as minutes for a form: 15, or 1.5 where it is not whole."""
     return seconds // 60 if seconds % 60 == 0 else round(seconds / 60, 1)
+
+
+def current_targets(levels: list[dict]) -> list[str]:
+    return [value for level in levels for value in level.get("targets", ())]
 
 
 def level_initial(policy) -> list[dict]:
@@ -297,7 +317,7 @@ def level_initial(policy) -> list[dict]:
 
 
 def _zone_choices() -> list[tuple[str, str]]:
-    return [("", "My browser's zone")] + [(z, z) for z in sorted(available_timezones()) if "/" in z or z == "UTC"]
+    return [("", "My browser's zone"), *zones.choices()]
 
 
 class TimeZoneForm(PortalForm):

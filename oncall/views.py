@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from incidents import rows
 from incidents.audit import audit_history
 from incidents.exceptions import DomainError
 from incidents.models import Incident
@@ -220,7 +221,8 @@ def policy_detail(request, pk):
 
 
 def policy_edit(request, pk=None):
-    """Create or edit a policy with its levels (one form per level, a blank one to add)."""
+    """Create or edit a policy with its levels (one box a level; add, remove and move levels with
+    their buttons, which work without scripts too: see incidents/rows.py)."""
     policy = get_object_or_404(EscalationPolicy, pk=pk) if pk else None
     initial, levels_initial = {}, []
     if policy:
@@ -228,9 +230,18 @@ def policy_edit(request, pk=None):
                    "repeat_after_minutes": forms.minutes(policy.repeat_after_seconds),
                    "services": [link.service_id for link in policy.service_links.all()]}
         levels_initial = forms.level_initial(policy)
-    form = forms.PolicyForm(request.POST or None, initial=initial)
-    levels = forms.LevelFormSet(request.POST or None, initial=levels_initial, prefix="levels")
-    if request.method == "POST" and form.is_valid() and levels.is_valid():
+    data = request.POST if request.method == "POST" else None
+    op = rows.requested_op(data)
+    if op:
+        data = rows.apply_row_op(data, forms.LevelFormSet, "levels") or data
+    form = forms.PolicyForm(data, initial=initial)
+    levels = forms.LevelFormSet(data, initial=None if data else levels_initial, prefix="levels",
+                                current=forms.current_targets(levels_initial))
+    context = {"form": form, "levels": levels, "policy": policy}
+    if op:
+        rows.quiet(form, levels)
+        return render(request, "oncall/policy_form.html", context)
+    if data is not None and form.is_valid() and levels.is_valid():
         d = form.cleaned_data
         try:
             saved = policy_svc.policy_save(
@@ -238,11 +249,14 @@ def policy_edit(request, pk=None):
                 repeat_after_seconds=round(d["repeat_after_minutes"] * 60), services=list(d["services"]),
                 levels=levels.specs(), by=request.user)
         except DomainError as exc:
-            _form_error(form, exc)
+            if exc.field == "levels":
+                levels._non_form_errors = levels.error_class([exc.message], error_class="nonform")
+            else:
+                _form_error(form, exc)
         else:
             messages.success(request, f"Policy “{saved.name}” saved. Running escalations keep the levels they started with.")
             return redirect(saved)
-    return render(request, "oncall/policy_form.html", {"form": form, "levels": levels, "policy": policy})
+    return render(request, "oncall/policy_form.html", context)
 
 
 @require_POST

@@ -11,6 +11,7 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from incidents.event_payloads import PostmortemPublished
 from incidents.exceptions import InvalidInput, InvalidTransition
 from incidents.model_update import model_update
 from incidents.models import Incident, IncidentMember, IncidentStatus, Role, TimelineEvent
@@ -180,9 +181,9 @@ def postmortem_create(
 
 
 def postmortem_create_on_resolution(event: TimelineEvent) -> Postmortem | None:
-    """Subscriber of `resolved`: opens the postmortem when the severity requires one. Idempotent."""
-    incident = Incident.objects.select_related("severity").filter(pk=event.incident_id).first()
-    if incident is None or not incident.severity.postmortem_required:
+    """Subscriber of `resolved`: opens the postmortem when the severity or the type requires one. Idempotent."""
+    incident = Incident.objects.select_related("severity", "type").filter(pk=event.incident_id).first()
+    if incident is None or not incident.postmortem_required:
         return None
     if Postmortem.objects.filter(incident=incident).exists():
         return None
@@ -370,9 +371,9 @@ def postmortem_publish(*, postmortem: Postmortem, by=None, public_summary: str |
     postmortem.save(update_fields=["status", "published_at", "published_by", "public_summary", "updated_at"])
     reminders.cancel_for_postmortem(postmortem)
     timeline_record(
-        incident=postmortem.incident, kind="postmortem.published", by=by,
+        incident=postmortem.incident, kind=PostmortemPublished.KIND, by=by,
         message="Postmortem published" + (" with a public summary" if postmortem.public_summary else ""),
-        data={"postmortem": postmortem.pk, "public_summary": postmortem.public_summary, "url": public_url(postmortem)},
+        data=PostmortemPublished(postmortem.pk, postmortem.public_summary, public_url(postmortem)).as_data(),
     )
     return postmortem
 

@@ -7,18 +7,19 @@ from datetime import timedelta
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from incidents import safetext
+from delivery import safetext
+from incidents import rows
 from incidents.exceptions import DomainError
 from incidents.markdown import render_markdown
 from incidents.models import Incident
 
-from . import charts, forms, selectors, services
-from . import metrics as m
+from . import charts, forms, reports, selectors, services
 from .export import postmortem_markdown
 from .models import Postmortem, PostmortemStatus
 
@@ -64,6 +65,16 @@ def postmortem_create(request, number):
     return render(request, "postmortems/create.html", {"incident": incident, "form": form}, status=400 if form.errors else 200)
 
 
+def _item_initial() -> dict:
+    return {"due_date": timezone.localdate() + timedelta(days=14)}
+
+
+def _item_form(data=None):
+    """The "add an action item" fields, part of the write-up form (so adding an item never loses
+    the write-up being typed, nor the write-up the item)."""
+    return forms.ActionItemForm(data, creating=True, prefix="item", auto_id="id_%s", initial=_item_initial())
+
+
 def _detail_context(request, postmortem, **extra):
     incident = postmortem.incident
     can_change = request.user.has_perm(CHANGE) and postmortem.is_editable
@@ -83,10 +94,11 @@ def _detail_context(request, postmortem, **extra):
             "reviewers": [u.pk for u in postmortem.reviewers.all()], "review_meeting_at": _local(postmortem.review_meeting_at),
             "review_meeting_place": postmortem.review_meeting_place, "public_summary": postmortem.public_summary,
         }),
-        "item_form": forms.ActionItemForm(creating=True, auto_id="id_item_%s", initial={"due_date": timezone.localdate() + timedelta(days=14)}),
+        "item_form": _item_form(),
         "events": list(incident.timeline.select_related("actor").order_by("occurred_at", "pk")) if can_change else [],
         "key_kinds": services.KEY_EVENT_KINDS,
         "previews": {},
+        "publish_summary": None,
     }
     ctx.update(extra)
     return ctx
@@ -97,23 +109,57 @@ def postmortem_detail(request, number):
     return render(request, "postmortems/detail.html", _detail_context(request, postmortem))
 
 
+def _as_typed(request, postmortem, bodies: dict, item_form, *, status=200, **extra):
+    """The page again with everything as the person typed it (sections, the action item)."""
+    sections = list(postmortem.sections.all())
+    for section in sections:
+        section.body = bodies.get(section.key, section.body)
+    return render(request, "postmortems/detail.html",
+                  _detail_context(request, postmortem, sections=sections, item_form=item_form, unsaved=bool(bodies), **extra),
+                  status=status)
+
+
+def _quiet_copy(form):
+    """A bound form shown again without its errors (a preview is not a failed save)."""
+    rows.quiet(form)
+    return form
+
+
 @require_POST
 def postmortem_sections(request, number):
-    """Save the sections, or (the Preview button) show them rendered without saving."""
+    """The write-up form: Save write-up, Preview (rendered, not saved) or Add action item (saves
+    the write-up and adds the item in one go). Whatever goes wrong, the page comes back with the
+    text as typed."""
     postmortem = _postmortem(number)
     bodies = {s.key: request.POST.get(f"section-{s.key}", s.body) for s in postmortem.sections.all()}
+    item_form = _item_form(request.POST)
     if "preview" in request.POST:
-        for section in postmortem.sections.all():
-            section.body = bodies[section.key]
         previews = {key: render_markdown(body) for key, body in bodies.items()}
-        return render(request, "postmortems/detail.html", _detail_context(
-            request, postmortem, previews=previews, sections=list(postmortem.sections.all()),
-        ))
+        return _as_typed(request, postmortem, bodies, _quiet_copy(item_form), previews=previews)
+    adding = "add_item" in request.POST
+    if adding and not item_form.is_valid():
+        messages.error(request, "The action item needs fixing (see below); nothing was saved yet, and your text is kept.")
+        return _as_typed(request, postmortem, bodies, item_form, status=400)
     try:
-        services.postmortem_update(postmortem=postmortem, by=request.user, sections=bodies)
+        with transaction.atomic():
+            services.postmortem_update(postmortem=postmortem, by=request.user, sections=bodies)
+            if adding:
+                data = item_form.cleaned_data
+                services.action_item_create(
+                    incident=postmortem.incident, postmortem=postmortem, by=request.user, title=data["title"],
+                    description=data["description"], owner=data["owner"], due_date=data["due_date"], category=data["category"],
+                    priority=data["priority"], ticket_url=data["ticket_url"])
     except DomainError as exc:
-        messages.error(request, exc.message)
-        return redirect(postmortem)
+        if adding and exc.field in item_form.fields:
+            item_form.add_error(exc.field, exc.message)
+        messages.error(request, f"Not saved: {exc.message} Your text is kept below.")
+        return _as_typed(request, postmortem, bodies, item_form, status=400)
+    if adding:
+        messages.success(request, "Action item added; the write-up was saved with it.")
+        return redirect(postmortem.get_absolute_url() + "#section-action-items")
+    if any(request.POST.get(f"item-{name}", "").strip() for name in ("title", "description", "ticket_url")):
+        messages.info(request, "Write-up saved. The action item you started is not added yet: finish it and press Add action item.")
+        return _as_typed(request, _postmortem(number), {}, _quiet_copy(item_form))
     messages.success(request, "Postmortem saved.")
     return redirect(postmortem.get_absolute_url() + "#sections")
 
@@ -174,6 +220,9 @@ def postmortem_transition(request, number, action):
         run(postmortem, request.user, request.POST)
     except DomainError as exc:
         messages.error(request, exc.message)
+        if action == "publish":  # the public summary typed into the publish form comes back with the reason
+            return render(request, "postmortems/detail.html", _detail_context(
+                request, _postmortem(number), publish_summary=request.POST.get("public_summary", "")), status=400)
     else:
         messages.success(request, success)
     return redirect(postmortem)
@@ -260,7 +309,7 @@ def action_item_detail(request, pk):
 # --- metrics ---------------------------------------------------------------------------------
 
 
-def service_series(report: m.Report, top: int = 8) -> dict[str, list[int]]:
+def service_series(report: reports.Report, top: int = 8) -> dict[str, list[int]]:
     """The busiest services, the rest summed as "Other services" (the chart and its table)."""
     items = list(report.weekly_by_service.items())
     series = dict(items[:top])
@@ -269,14 +318,14 @@ def service_series(report: m.Report, top: int = 8) -> dict[str, list[int]]:
     return series
 
 
-def metric_charts(report: m.Report, services_shown: dict[str, list[int]]) -> dict:
+def metric_charts(report: reports.Report, services_shown: dict[str, list[int]]) -> dict:
     sev_bars = [r for r in report.severities if r.count]
     weeks = [w.strftime("%d %b") for w in report.weeks]
     return {
         "mttr": charts.hbar_chart("chart-mttr", "Mean time to resolve by severity, against target",
-                                  [charts.Bar(r.key, r.mttr, r.mttr_target, r.colour) for r in sev_bars], m.fmt_seconds),
+                                  [charts.Bar(r.key, r.mttr, r.mttr_target, r.colour) for r in sev_bars], reports.fmt_seconds),
         "mtta": charts.hbar_chart("chart-mtta", "Mean time to acknowledge by severity, against target",
-                                  [charts.Bar(r.key, r.mtta, r.mtta_target, r.colour) for r in sev_bars], m.fmt_seconds),
+                                  [charts.Bar(r.key, r.mtta, r.mtta_target, r.colour) for r in sev_bars], reports.fmt_seconds),
         "weekly_severity": charts.stacked_columns(
             "chart-weekly-severity", "Incidents per week by severity", weeks,
             [(r.key, r.colour, report.weekly_by_severity.get(r.key, [0] * len(weeks))) for r in report.severities],
@@ -292,7 +341,7 @@ def metric_charts(report: m.Report, services_shown: dict[str, list[int]]) -> dic
 
 def metrics_page(request):
     form, rng = forms.range_from_params(request.GET)
-    report = m.compute(rng)
+    report = reports.compute(rng)
     services_shown = service_series(report)
     weekly = {
         "severity": (list(report.weekly_by_severity), _week_rows(report.weeks, report.weekly_by_severity)),
@@ -313,5 +362,5 @@ def metrics_csv(request):
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="incident-metrics-{rng.start}-{rng.end}.csv"'
     writer = csv.writer(response)
-    writer.writerows(safetext.csv_row(row) for row in m.csv_rows(m.compute(rng)))
+    writer.writerows(safetext.csv_row(row) for row in reports.csv_rows(reports.compute(rng)))
     return response

@@ -5,8 +5,8 @@ from incidents.admin import HTTPS_URLS, ArchiveInsteadOfDelete, RecordAdmin, Wri
 from incidents.bounded import PortalAdmin, PortalTabularInline
 from incidents.exceptions import DomainError
 
-from . import services
 from .models import Alert, AlertGroup, Heartbeat, Integration, IntegrationMaintenance, Runbook
+from .services import configuration, runbooks
 
 
 class MaintenanceInline(PortalTabularInline):
@@ -28,15 +28,15 @@ class IntegrationAdmin(ArchiveInsteadOfDelete, PortalAdmin):
     actions = ["rotate_keys", "revoke", *ArchiveInsteadOfDelete.actions]
 
     def archive_one(self, obj, by):
-        services.integration_archive(integration=obj, by=by)
+        configuration.integration_archive(integration=obj, by=by)
 
     def restore_one(self, obj, by):
-        services.integration_restore(integration=obj, by=by)
+        configuration.integration_restore(integration=obj, by=by)
 
     def create(self, request, form):
         data = form.cleaned_data
-        config = {f: data[f] for f in services.EDITABLE if f in data and f not in ("name", "service", "default_severity")}
-        created, key = services.integration_create(
+        config = {f: data[f] for f in configuration.EDITABLE if f in data and f not in ("name", "service", "default_severity")}
+        created, key = configuration.integration_create(
             name=data["name"], service=data["service"], kind=data["kind"], by=request.user, default_severity=data.get("default_severity"),
             **config,
         )
@@ -44,26 +44,26 @@ class IntegrationAdmin(ArchiveInsteadOfDelete, PortalAdmin):
         return created
 
     def update(self, request, obj, changes):
-        services.integration_update(integration=obj, by=request.user, **{f: v for f, v in changes.items() if f in services.EDITABLE})
+        configuration.integration_update(integration=obj, by=request.user, **{f: v for f, v in changes.items() if f in configuration.EDITABLE})
 
     def delete(self, request, obj):
-        services.integration_delete(integration=obj, by=request.user)
+        configuration.integration_delete(integration=obj, by=request.user)
 
     def inline_integrationmaintenance_create(self, request, integration, window):
-        services.integration_maintenance_create(integration=integration, starts_at=window.starts_at, ends_at=window.ends_at,
+        configuration.integration_maintenance_create(integration=integration, starts_at=window.starts_at, ends_at=window.ends_at,
                                                 reason=window.reason, by=request.user)
 
     def inline_integrationmaintenance_update(self, request, integration, window, changes):
-        services.integration_maintenance_update(window=window, by=request.user, **changes)
+        configuration.integration_maintenance_update(window=window, by=request.user, **changes)
 
     def inline_integrationmaintenance_delete(self, request, integration, window):
-        services.integration_maintenance_delete(window=window, by=request.user)
+        configuration.integration_maintenance_delete(window=window, by=request.user)
 
     @admin.action(description="Rotate the key of the selected integrations")
     def rotate_keys(self, request, queryset):
         for integration in queryset:
             try:
-                key = services.integration_rotate_key(integration=integration, by=request.user)
+                key = configuration.integration_rotate_key(integration=integration, by=request.user)
             except DomainError as exc:
                 messages.error(request, f"{integration.name}: {exc.message}")
             else:
@@ -72,7 +72,7 @@ class IntegrationAdmin(ArchiveInsteadOfDelete, PortalAdmin):
     @admin.action(description="Revoke the selected integrations")
     def revoke(self, request, queryset):
         for integration in queryset.filter(revoked_at__isnull=True):
-            services.integration_revoke(integration=integration, by=request.user)
+            configuration.integration_revoke(integration=integration, by=request.user)
 
 
 @admin.register(Alert)
@@ -105,7 +105,7 @@ class HeartbeatAdmin(WritesThroughServices, PortalAdmin):
 
     def update(self, request, obj, changes):
         timing = {f"heartbeat_{name}": changes[name] for name in ("interval", "grace") if name in changes}
-        services.integration_update(integration=obj.integration, by=request.user, **timing)
+        configuration.integration_update(integration=obj.integration, by=request.user, **timing)
 
 
 @admin.register(Runbook)
@@ -118,11 +118,11 @@ class RunbookAdmin(WritesThroughServices, PortalAdmin):
 
     def create(self, request, form):
         data = dict(form.cleaned_data)
-        return services.runbook_save(identifier=data.pop("identifier"), services=data.pop("services", []), by=request.user,
-                                     **{f: data[f] for f in services.RUNBOOK_FIELDS if f in data})
+        return runbooks.runbook_save(identifier=data.pop("identifier"), services=data.pop("services", []), by=request.user,
+                                     **{f: data[f] for f in runbooks.RUNBOOK_FIELDS if f in data})
 
     def update(self, request, obj, changes):
-        services.runbook_save(runbook=obj, identifier=changes.pop("identifier", None), services=changes.pop("services", None),
+        runbooks.runbook_save(runbook=obj, identifier=changes.pop("identifier", None), services=changes.pop("services", None),
                               by=request.user, **changes)
 
     def delete(self, request, obj):

@@ -9,14 +9,35 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from incidents import rows
 from incidents.audit import audit_history
 from incidents.exceptions import DomainError
 
-from . import forms, selectors, services
+from . import forms, selectors
 from .api.serializers import KEY_PLACEHOLDER, endpoint_url
-from .models import Integration, IntegrationKind, Runbook
+from .models import Integration, IntegrationKind, Runbook, hash_key
+from .services import configuration, ingest
 
 SESSION_KEY = "integrations.new_key"
+
+
+def _remember_key(request, integration: Integration, key: str) -> None:
+    """The new key stays in this person's session, shown on the integration's page until they
+    confirm they copied it (a reload or a look elsewhere does not lose it)."""
+    request.session[SESSION_KEY] = {"id": str(integration.public_id), "key": key}
+
+
+def _unconfirmed_key(request, integration: Integration) -> str | None:
+    """The key waiting for confirmation, if it is this integration's current one (a key that was
+    rotated again since, by anyone, is dropped: it no longer works)."""
+    shown = request.session.get(SESSION_KEY)
+    if not shown or shown.get("id") != str(integration.public_id):
+        return None
+    key = shown.get("key") or ""
+    if hash_key(key) != integration.key_hash or integration.revoked_at:
+        request.session.pop(SESSION_KEY, None)
+        return None
+    return key
 
 
 def _get(public_id) -> Integration:
@@ -30,45 +51,86 @@ def integration_list(request):
     return render(request, "integrations/list.html", {"integrations": selectors.integration_list()})
 
 
-def integration_create(request):
-    form = forms.IntegrationForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        data = dict(form.cleaned_data)
-        kind = data.pop("kind")
-        if not data.get("severity_rules"):
-            data.pop("severity_rules")
+def _editors(data, integration: Integration | None = None) -> dict:
+    """The structured editors of an integration's rules, grouping and field mapping (JSON stays
+    the API's)."""
+    initial = integration or Integration(field_mapping={})
+    return {
+        "rules": forms.RuleFormSet(data, prefix="rules", initial=None if data else forms.rule_rows(initial.severity_rules)),
+        "group": forms.GroupFormSet(data, prefix="group", initial=None if data else [{"label": g} for g in initial.group_by or ()]),
+        "mapping": forms.FieldMappingForm(data, prefix="map", initial=initial.field_mapping or {}),
+    }
+
+
+ROW_EDITORS = {"rules": forms.RuleFormSet, "group": forms.GroupFormSet}
+
+
+def _integration_form(request, integration: Integration | None = None):
+    """Create or edit: the settings form and the row editors. A row button (add, remove) without
+    scripts comes back here and shows the rows rearranged, unsaved."""
+    editing = integration is not None
+    data = request.POST if request.method == "POST" else None
+    op = rows.requested_op(data)
+    if op:
+        prefix = rows.op_prefix(op)
+        data = rows.apply_row_op(data, ROW_EDITORS[prefix], prefix) if prefix in ROW_EDITORS else None
+        data = data if data is not None else request.POST
+    initial = {}
+    if editing:
+        initial = {f: getattr(integration, f) for f in configuration.EDITABLE}
+        heartbeat = getattr(integration, "heartbeat", None) if integration.kind == IntegrationKind.HEARTBEAT else None
+        if heartbeat:
+            initial.update(heartbeat_interval=heartbeat.interval, heartbeat_grace=heartbeat.grace)
+    form = forms.IntegrationForm(data, initial=initial, editing=editing, kind=integration.kind if editing else None)
+    editors = _editors(data, integration)
+    context = {"form": form, **editors, "integration": integration,
+               "title": f"Edit {integration.name}" if editing else "New integration"}
+    if op:
+        rows.quiet(form, *editors.values())
+        return render(request, "integrations/form.html", context)
+    if data is None:
+        return render(request, "integrations/form.html", context)
+    valid = [f.is_valid() for f in (form, *editors.values())]
+    if all(valid):
+        config = dict(form.cleaned_data, severity_rules=editors["rules"].rules(), group_by=editors["group"].labels(),
+                      field_mapping=editors["mapping"].mapping())
         try:
-            integration, key = services.integration_create(
-                name=data.pop("name"), service=data.pop("service"), kind=kind, by=request.user, **data,
-            )
+            if editing:
+                configuration.integration_update(integration=integration, by=request.user, **config)
+            else:
+                kind = config.pop("kind")
+                if not config["severity_rules"]:
+                    config.pop("severity_rules")  # Alertmanager and PagerDuty: the standard mapping
+                integration, key = configuration.integration_create(
+                    name=config.pop("name"), service=config.pop("service"), kind=kind, by=request.user, **config)
         except DomainError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            _domain_error(exc, form, editors)
         else:
-            request.session[SESSION_KEY] = {"id": str(integration.public_id), "key": key}
-            messages.success(request, "Integration created. Copy its key now: it is shown only once.")
+            if editing:
+                messages.success(request, "Integration saved.")
+            else:
+                _remember_key(request, integration, key)
+                messages.success(request, "Integration created. Copy its key now: once you confirm you copied it, it is never shown again.")
             return redirect(integration)
-    return render(request, "integrations/form.html", {"form": form, "title": "New integration"})
+    return render(request, "integrations/form.html", context, status=400)
+
+
+def _domain_error(exc: DomainError, form, editors: dict) -> None:
+    where = {"severity_rules": editors["rules"], "group_by": editors["group"]}.get(exc.field)
+    if where is not None:
+        where._non_form_errors = where.error_class([exc.message], error_class="nonform")
+    elif exc.field == "field_mapping":
+        editors["mapping"].add_error(None, exc.message)
+    else:
+        form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+
+
+def integration_create(request):
+    return _integration_form(request)
 
 
 def integration_edit(request, public_id):
-    integration = _get(public_id)
-    heartbeat = getattr(integration, "heartbeat", None) if integration.kind == IntegrationKind.HEARTBEAT else None
-    initial = {f: getattr(integration, f) for f in services.EDITABLE}
-    if heartbeat:
-        initial.update(heartbeat_interval=heartbeat.interval, heartbeat_grace=heartbeat.grace)
-    form = forms.IntegrationForm(request.POST or None, initial=initial, editing=True)
-    if request.method == "POST" and form.is_valid():
-        data = dict(form.cleaned_data)
-        if integration.kind != IntegrationKind.HEARTBEAT:
-            data.pop("heartbeat_interval"), data.pop("heartbeat_grace")
-        try:
-            services.integration_update(integration=integration, by=request.user, **data)
-        except DomainError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-        else:
-            messages.success(request, "Integration saved.")
-            return redirect(integration)
-    return render(request, "integrations/form.html", {"form": form, "title": f"Edit {integration.name}", "integration": integration})
+    return _integration_form(request, _get(public_id))
 
 
 def _snippets(integration: Integration, key: str) -> dict:
@@ -105,13 +167,12 @@ def _snippets(integration: Integration, key: str) -> dict:
 
 def integration_detail(request, public_id):
     integration = _get(public_id)
-    shown = request.session.pop(SESSION_KEY, None)
-    new_key = shown["key"] if shown and shown.get("id") == str(integration.public_id) else None
+    new_key = _unconfirmed_key(request, integration)
     key = new_key or KEY_PLACEHOLDER
     alerts = list(selectors.recent_alerts(integration))
     for alert in alerts:
         alert.payload_json = json.dumps(alert.payload, indent=2, sort_keys=True)
-    return render(request, "integrations/detail.html", {
+    response = render(request, "integrations/detail.html", {
         "integration": integration,
         "heartbeat": getattr(integration, "heartbeat", None) if integration.kind == IntegrationKind.HEARTBEAT else None,
         "new_key": new_key,
@@ -124,11 +185,14 @@ def integration_detail(request, public_id):
         "snippets": _snippets(integration, key),
         "alerts": alerts,
         "windows": integration.maintenance_windows.all()[:10],
-        "maintenance": services.maintenance_reason(integration, timezone.now()),
+        "maintenance": ingest.maintenance_reason(integration, timezone.now()),
         "test_form": forms.TestAlertForm(),
         "window_form": forms.MaintenanceWindowForm(),
         "history": audit_history(integration),
     })
+    if new_key:
+        response["Cache-Control"] = "no-store, private"  # the key must not outlive the confirmation in a cache
+    return response
 
 
 @require_POST
@@ -136,7 +200,7 @@ def integration_test_alert(request, public_id):
     integration = _get(public_id)
     form = forms.TestAlertForm(request.POST)
     form.is_valid()
-    alert = services.integration_send_test_alert(integration=integration, by=request.user, open_incident=form.cleaned_data.get("open_incident", False))
+    alert = ingest.integration_send_test_alert(integration=integration, by=request.user, open_incident=form.cleaned_data.get("open_incident", False))
     if alert.incident_id:
         messages.success(request, f"Test alert received; it opened or joined {alert.incident.number}.")
     else:
@@ -148,12 +212,23 @@ def integration_test_alert(request, public_id):
 def integration_rotate(request, public_id):
     integration = _get(public_id)
     try:
-        key = services.integration_rotate_key(integration=integration, by=request.user)
+        key = configuration.integration_rotate_key(integration=integration, by=request.user)
     except DomainError as exc:
         messages.error(request, exc.message)
         return redirect(integration)
-    request.session[SESSION_KEY] = {"id": str(integration.public_id), "key": key}
-    messages.success(request, "New key issued; the old one no longer works. Copy it now: it is shown only once.")
+    _remember_key(request, integration, key)
+    messages.success(request, "New key issued; the old one no longer works. Copy it now: once you confirm you copied it, it is never shown again.")
+    return redirect(integration)
+
+
+@require_POST
+def integration_key_copied(request, public_id):
+    """The person confirms they copied the new key: it leaves their session for good."""
+    integration = _get(public_id)
+    shown = request.session.get(SESSION_KEY)
+    if shown and shown.get("id") == str(integration.public_id):
+        request.session.pop(SESSION_KEY)
+        messages.success(request, "Key hidden for good: only its first characters are shown from now on.")
     return redirect(integration)
 
 
@@ -161,7 +236,7 @@ def integration_rotate(request, public_id):
 def integration_revoke(request, public_id):
     integration = _get(public_id)
     try:
-        services.integration_revoke(integration=integration, by=request.user)
+        configuration.integration_revoke(integration=integration, by=request.user)
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
@@ -175,7 +250,7 @@ def integration_window(request, public_id):
     form = forms.MaintenanceWindowForm(request.POST)
     if form.is_valid():
         try:
-            services.integration_maintenance_create(integration=integration, by=request.user, **form.cleaned_data)
+            configuration.integration_maintenance_create(integration=integration, by=request.user, **form.cleaned_data)
         except DomainError as exc:
             messages.error(request, exc.message)
         else:

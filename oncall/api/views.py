@@ -11,7 +11,7 @@ from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from incidents import untrusted
+from incidents import untrusted, zones
 from incidents.api.archive import ArchiveActions
 from incidents.api.idempotency import IdempotentCreateMixin
 from incidents.exceptions import InvalidInput
@@ -65,7 +65,7 @@ class ScheduleViewSet(ArchiveActions, IdempotentCreateMixin, viewsets.ModelViewS
 
     def perform_create(self, serializer):
         data = serializer.validated_data
-        serializer.instance = svc.schedule_create(name=data["name"], time_zone=data.get("time_zone", "America/New_York"),
+        serializer.instance = svc.schedule_create(name=data["name"], time_zone=data.get("time_zone", zones.SCHEDULE_DEFAULT),
                                                   description=data.get("description", ""), layers=self._layers(data), by=self.request.user)
 
     @transaction.atomic
@@ -162,7 +162,7 @@ class EscalationPolicyViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
     def get_queryset(self):
         return EscalationPolicy.objects.prefetch_related(
             "levels__severities", "levels__targets__schedule", "levels__targets__layer", "levels__targets__user",
-            "levels__targets__group", "service_links__service", "integration_links__integration").order_by("name")
+            "levels__targets__group", "service_links__service", "integration_links__integration", "type_links__incident_type").order_by("name")
 
     def _save(self, serializer, policy=None):
         d = serializer.validated_data
@@ -173,7 +173,8 @@ class EscalationPolicyViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
             policy=policy, name=d.get("name", policy.name if policy else ""), description=d.get("description", policy.description if policy else ""),
             repeat=d.get("repeat", policy.repeat if policy else 0),
             repeat_after_seconds=d.get("repeat_after_seconds", policy.repeat_after_seconds if policy else 900),
-            levels=levels or [], services=d.get("services"), integrations=d.get("integrations"), by=self.request.user)
+            levels=levels or [], services=d.get("services"), integrations=d.get("integrations"),
+            incident_types=d.get("incident_types"), by=self.request.user)
         serializer.instance = self.get_queryset().get(pk=saved.pk)
 
     def perform_create(self, serializer):

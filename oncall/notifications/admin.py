@@ -1,10 +1,11 @@
 from django.contrib import admin, messages
 
+from delivery.models import Delivery, DeliveryStatus
 from incidents.admin import WritesThroughServices
 from incidents.bounded import PortalAdmin, PortalTabularInline
 
 from . import services
-from .models import ContactMethod, Notification, NotificationRule, NotificationStatus, StakeholderSubscription, UpdateReminder
+from .models import ContactMethod, NotificationRule, StakeholderSubscription, UpdateReminder
 
 
 class NotificationRuleInline(PortalTabularInline):
@@ -19,10 +20,10 @@ class ContactMethodAdmin(WritesThroughServices, PortalAdmin):
     """Contact methods through their services: the target check (address syntax, URL guard),
     the "at once" rule a new method gets, and the entry on its person's change log."""
 
-    list_display = ["user", "kind", "label", "display_target", "is_active", "rate_limit_count", "rate_limit_window", "created_at"]
+    list_display = ["user", "kind", "label", "display_target", "is_active", "failing_since", "rate_limit_count", "rate_limit_window", "created_at"]
     list_filter = ["kind", "is_active"]
     search_fields = ["user__username", "user__email", "label", "target"]
-    readonly_fields = ["public_id", "secret", "created_at"]
+    readonly_fields = ["public_id", "secret", "failing_since", "last_error", "created_at"]
     inlines = [NotificationRuleInline]
     actions = ["send_test"]
 
@@ -83,13 +84,16 @@ class NotificationRuleAdmin(WritesThroughServices, PortalAdmin):
         services.notification_rule_delete(rule=obj, by=request.user)
 
 
-@admin.register(Notification)
-class NotificationAdmin(PortalAdmin):
-    list_display = ["created_at", "status", "channel", "user", "subscription", "target", "title", "incident", "attempts", "error"]
-    list_filter = ["status", "channel", "composer"]
+@admin.register(Delivery)
+class DeliveryAdmin(PortalAdmin):
+    """Every delivery of the one delivery layer (pages, stakeholder messages and the other
+    apps' purposes), read only; failed rows can be queued again."""
+
+    list_display = ["created_at", "status", "purpose", "kind", "channel", "user", "target", "title", "incident", "attempts", "error"]
+    list_filter = ["status", "purpose", "channel", "kind"]
     search_fields = ["dedup_key", "user__username", "incident__number", "error", "target"]
-    list_select_related = ["user", "subscription", "incident"]
-    readonly_fields = [f.name for f in Notification._meta.fields]
+    list_select_related = ["user", "incident"]
+    readonly_fields = [f.name for f in Delivery._meta.fields]
     date_hierarchy = "created_at"
     actions = ["retry_now"]
 
@@ -98,7 +102,7 @@ class NotificationAdmin(PortalAdmin):
 
     @admin.action(description="Retry failed deliveries now")
     def retry_now(self, request, queryset):
-        pks = list(queryset.filter(status=NotificationStatus.FAILED).values_list("pk", flat=True))
+        pks = list(queryset.filter(status=DeliveryStatus.FAILED).values_list("pk", flat=True))
         n = services.notifications_retry(pks)
         self.message_user(request, f"{n} delivery(ies) queued again.", messages.SUCCESS)
 

@@ -15,15 +15,16 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from delivery import outbox
+from delivery.messages import Message
 from incidents.audit import audit_record
 from incidents.exceptions import InUse, InvalidInput
 from incidents.model_update import model_update
+from incidents.zones import check_zone
 from oncall.notifications import services as notify
-from oncall.notifications.messages import Message
 from oncall.notifications.models import ChannelKind, ContactMethod
 
 from ..models import Profile
-from .schedules import check_zone
 
 User = get_user_model()
 NAME_FIELDS = ("first_name", "last_name", "email")
@@ -82,12 +83,9 @@ def _send_invite(person) -> None:
               f"within {days} day{'s' if days != 1 else ''}; after that, ask an administrator for a new invitation."),
         url=set_password_url(person),
     )
-    row = notify.create_notification(
-        dedup_key=notify.bounded_key(f"invite:{person.pk}:{timezone.now().isoformat()}"), user=person, contact_method=method,
-        channel=method.kind, target=method.display_target, message=message.as_dict(), due_at=timezone.now(),
-        max_attempts=settings.NOTIFY_MAX_ATTEMPTS,
-    )
-    notify.enqueue_on_commit([row] if row else [])
+    row = notify.page_row(method=method, dedup_key=f"invite:{person.pk}:{timezone.now().isoformat()}", message=message,
+                          kind="invite")
+    outbox.enqueue_on_commit([row])
 
 
 @transaction.atomic

@@ -1,7 +1,6 @@
 """Schedules, layers, overrides and handoff notes. Each function validates, writes in one
 transaction and bumps the schedule's version; a rule broken half-way saves nothing."""
 
-import zoneinfo
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
@@ -12,6 +11,7 @@ from incidents import archive
 from incidents.audit import audit_record
 from incidents.exceptions import InUse, InvalidInput
 from incidents.model_update import model_update
+from incidents.zones import check_zone
 
 from ..models import (
     EscalationTarget,
@@ -45,13 +45,6 @@ class LayerSpec:
     weekdays_only: bool = False
     restrictions: list[RestrictionSpec] = field(default_factory=list)
     ends_at: datetime | None = None
-
-
-def check_zone(name: str) -> None:
-    """An IANA zone name the portal accepts (schedules, people's profiles), or InvalidInput."""
-    if not name or name not in zoneinfo.available_timezones():
-        raise InvalidInput(f"Unknown time zone “{name}”. Use an IANA name such as America/New_York or Europe/Berlin.",
-                           field="time_zone")
 
 
 def _check_layer(spec: LayerSpec) -> None:

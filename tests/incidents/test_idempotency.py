@@ -8,7 +8,7 @@ import pytest
 from django.apps import apps
 from django.utils import timezone
 
-from incidents.integrations import services as integrations
+from incidents.integrations.services import configuration as integrations
 from incidents.models import Service, StatusUpdate, TimelineEvent
 from incidents.statuspage.models import StatusComponent
 from oncall.models import Schedule
@@ -62,6 +62,10 @@ def endpoints(w):
         "/api/v1/escalation-policies/": ("/api/v1/escalation-policies/", {"name": "Default", "levels": [
             {"delay_seconds": 0, "targets": [{"kind": "user", "id": w["user"].pk}]}]}, model_count("oncall.EscalationPolicy")),
         "/api/v1/incidents/": ("/api/v1/incidents/", {"title": "Broker gone", "severity": "P1"}, model_count("incidents.Incident")),
+        "/api/v1/incident-types/": ("/api/v1/incident-types/", {"key": "vendor-api", "name": "Vendor API broke"},
+                                    model_count("incidents.IncidentType")),
+        "/api/v1/incidents/{id}/links/": (f"/api/v1/incidents/{incident.number}/links/", {"title": "Ticket", "url": "https://tickets.example.com/1"},
+                                          incident.links.count),
         "/api/v1/incidents/{id}/notes/": (f"/api/v1/incidents/{incident.number}/notes/", {"body": "looked at it"}, notes.count),
         "/api/v1/incidents/{id}/updates/": (f"/api/v1/incidents/{incident.number}/updates/", {"body": "still on it", "visibility": "internal"},
                                             StatusUpdate.objects.filter(incident=incident).count),

@@ -1,38 +1,43 @@
 import pytest
 
-from incidents.integrations import services
 from incidents.integrations.models import Alert, Integration
+from incidents.integrations.services import configuration, runbooks
 
+from .form_data import integration_post
 from .payloads import am_alert, am_payload
 
 pytestmark = pytest.mark.django_db
 
 
-def test_create_shows_the_key_once_then_never_again(client, admin_user, service, sev):
+def test_create_shows_the_key_until_it_is_confirmed_then_never_again(client, admin_user, service, sev):
     client.force_login(admin_user)
-    response = client.post("/integrations/new/", {
-        "name": "Prometheus prod", "service": service.pk, "kind": "alertmanager", "default_severity": sev("P2").pk,
-        "severity_rules": "", "group_by": '["alertname"]', "field_mapping": "", "auto_resolve": "on",
-        "flap_window": "00:10:00", "repeat_threshold": 5, "repeat_window": "00:10:00", "repeat_severity": sev("P1").pk,
-        "rate_limit_per_minute": 600,
-    }, follow=True)
+    response = client.post("/integrations/new/", integration_post(
+        service=service.pk, kind="alertmanager", default_severity=sev("P2").pk, repeat_severity=sev("P1").pk, group=["alertname"],
+    ), follow=True)
     assert response.status_code == 200
     integration = Integration.objects.get()
     assert integration.group_by == ["alertname"]
     key = response.context["new_key"]
     page = response.content.decode()
     assert key in page and "receivers:" in page and "webhook_configs:" in page and f"/api/v1/integrations/{key}/alertmanager/" in page
+    assert response["Cache-Control"] == "no-store, private"
+    reload = client.get(integration.get_absolute_url())
+    assert key in reload.content.decode() and "I have copied the key" in reload.content.decode()  # a reload does not lose it
+    client.post(f"/integrations/{integration.public_id}/key-copied/")
     again = client.get(integration.get_absolute_url()).content.decode()
     assert key not in again and integration.key_prefix in again
 
 
-def test_create_form_reports_bad_json(client, admin_user, service, sev):
+def test_create_form_explains_bad_rows_per_row_and_saves_nothing(client, admin_user, service, sev):
     client.force_login(admin_user)
-    response = client.post("/integrations/new/", {"name": "x", "service": service.pk, "kind": "webhook",
-                                                   "default_severity": sev("P2").pk, "group_by": "[oops",
-                                                   "flap_window": "00:10:00", "repeat_threshold": 5, "repeat_window": "00:10:00",
-                                                   "rate_limit_per_minute": 0})
-    assert response.status_code == 200 and "Not valid JSON" in response.content.decode()
+    response = client.post("/integrations/new/", integration_post(
+        service=service.pk, kind="webhook", default_severity=sev("P2").pk,
+        rules=[("severity", "critical", "P1"), ("", "warning", "P3"), ("team", "db", "and")], group=["alertname", "alertname"],
+        mapping={"title": "event. name"}))
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Name the label or field to match" in page and "Already in the list" in page and "Write a dotted path" in page
+    assert 'value="warning"' in page and 'value="critical"' in page  # the rows come back as typed
     assert not Integration.objects.exists()
 
 
@@ -64,7 +69,7 @@ def test_rotate_from_the_page_shows_the_new_key(client, admin_user, make_integra
 
 def test_a_revoked_integration_offers_no_rotation_and_refuses_one(client, admin_user, make_integration):
     integration, _key = make_integration("webhook")
-    services.integration_revoke(integration=integration, by=admin_user)
+    configuration.integration_revoke(integration=integration, by=admin_user)
     client.force_login(admin_user)
     assert "Rotate key" not in client.get(integration.get_absolute_url()).content.decode()
     response = client.post(f"/integrations/{integration.public_id}/rotate-key/", follow=True)
@@ -85,9 +90,9 @@ def test_page_permissions(client, viewer, outsider, make_integration):
 
 
 def test_incident_page_shows_alerts_and_matching_runbooks(client, viewer, make_integration, client_json, service):
-    services.runbook_save(identifier="RB-DB-001", title="Database outage", steps="1. Check", match_labels={"alertname": "DatabaseDown"})
-    services.runbook_save(identifier="RB-ERR-001", title="High error rates", steps="1. Check", services=[service])
-    services.runbook_save(identifier="RB-PERF-001", title="Performance", steps="1. Check", match_labels={"alertname": "HighLatency"})
+    runbooks.runbook_save(identifier="RB-DB-001", title="Database outage", steps="1. Check", match_labels={"alertname": "DatabaseDown"})
+    runbooks.runbook_save(identifier="RB-ERR-001", title="High error rates", steps="1. Check", services=[service])
+    runbooks.runbook_save(identifier="RB-PERF-001", title="Performance", steps="1. Check", match_labels={"alertname": "HighLatency"})
     _i, key = make_integration("alertmanager")
     client_json(f"/api/v1/integrations/{key}/alertmanager/", am_payload(am_alert(), am_alert(fingerprint="2", instance="db-2")))
     incident = Alert.objects.first().incident
@@ -101,7 +106,7 @@ def test_incident_page_shows_alerts_and_matching_runbooks(client, viewer, make_i
 
 
 def test_runbook_pages(client, viewer):
-    services.runbook_save(identifier="RB-DB-001", title="Database outage", steps="1. `systemctl status postgresql`", rollback="N/A",
+    runbooks.runbook_save(identifier="RB-DB-001", title="Database outage", steps="1. `systemctl status postgresql`", rollback="N/A",
                           time_estimate="5-30 minutes")
     client.force_login(viewer)
     assert "RB-DB-001" in client.get("/runbooks/").content.decode()

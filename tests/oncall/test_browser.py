@@ -23,12 +23,18 @@ def test_edit_a_policy_in_the_browser(browser_page, live_server, admin_user, res
     page.goto(live_server.url + reverse("oncall:policy", args=[policy.pk]))
     page.click("a:has-text('Edit')")
 
-    page.fill("#id_levels-1-delay_minutes", "20")  # the blank "add a level" block
+    page.click("button:has-text('Add a level')")
+    page.fill("#id_levels-1-delay_minutes", "20")
     page.click("button:has-text('Save policy')")
     assert "Choose who this level pages" in page.inner_text("form.card")  # no target yet: explained, nothing saved
     assert policy.levels.count() == 1
 
-    page.select_option("#id_levels-1-targets", [f"user:{responder2.pk}", f"schedule:{rota.pk}"])
+    for query in ("Responder2", "Checkout primary"):  # the searchable picker: type, Enter chooses the first match
+        page.fill("[data-row]:nth-child(2) .picker input[role=combobox]", query)
+        page.press("[data-row]:nth-child(2) .picker input[role=combobox]", "Enter")
+    assert page.locator("[data-row]:nth-child(2) .picker-chip").count() == 2
+    page.keyboard.press("Escape")  # closes the picker's list
+    assert not page.locator("[data-row]:nth-child(2) .picker-list").is_visible()
     page.select_option("#id_levels-1-condition", Condition.NOT_MITIGATED)
     page.check("#id_levels-1-severities input[value='P0']")
     page.click("button:has-text('Save policy')")

@@ -32,11 +32,12 @@ def test_write_publish_postmortem_and_see_the_chart(browser_page, live_server, r
     page.click("button:has-text('Save write-up')")
     page.wait_for_selector("text=Postmortem saved.")
 
-    page.fill("#id_item_title", "Alert when an index is dropped")
-    page.select_option("#id_item_owner", str(responder2.pk))
-    page.select_option("#id_item_category", "detection")
+    page.click("summary:has-text('Add an action item')")
+    page.fill("#id_item-title", "Alert when an index is dropped")
+    page.select_option("#id_item-owner", str(responder2.pk))
+    page.select_option("#id_item-category", "detection")
     page.click("button:has-text('Add action item')")
-    page.wait_for_selector("text=Action item added.")
+    page.wait_for_selector("text=Action item added; the write-up was saved with it.")
 
     page.click("button:has-text('Send for review')")
     page.wait_for_selector("text=Sent for review.")

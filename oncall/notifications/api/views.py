@@ -4,11 +4,12 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from delivery.models import Delivery, DeliveryStatus
 from incidents.api.idempotency import IdempotentCreateMixin, idempotent
 from incidents.bounded import PortalFilterSet
 
 from .. import selectors, services
-from ..models import ContactMethod, Notification, NotificationRule, NotificationStatus
+from ..models import ContactMethod, NotificationRule
 from . import serializers as s
 
 
@@ -77,12 +78,12 @@ class NotificationRuleViewSet(
 
 class NotificationFilter(PortalFilterSet):
     incident = django_filters.CharFilter(field_name="incident__number")
-    status = django_filters.MultipleChoiceFilter(choices=NotificationStatus.choices)
+    status = django_filters.MultipleChoiceFilter(choices=DeliveryStatus.choices)
     user = django_filters.CharFilter(field_name="user__username")
 
     class Meta:
-        model = Notification
-        fields = ["incident", "status", "channel", "user"]
+        model = Delivery
+        fields = ["incident", "status", "channel", "user", "purpose"]
 
 
 class NotificationViewSet(viewsets.ReadOnlyModelViewSet):
