@@ -38,6 +38,7 @@ test: install var
 
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports --no-cache  # the layers and no import cycles (contracts in pyproject.toml)
 	DATABASE_URL=sqlite://:memory: $(PY) manage.py makemigrations --check --dry-run  # the models against the migrations; no database needed
 
 check: install

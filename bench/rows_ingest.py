@@ -123,13 +123,13 @@ def _stop(proc: subprocess.Popen) -> None:
 
 
 def ingest(args) -> list[Row]:
-    from incidents.integrations import services
     from incidents.integrations.models import Alert
+    from incidents.integrations.services.configuration import integration_create
     from incidents.models import Incident, Service, Severity
 
     fresh_database()
     service = Service.objects.create(name="Bench", slug="bench")
-    _integration, key = services.integration_create(
+    _integration, key = integration_create(
         name="Bench Alertmanager", service=service, kind="alertmanager", default_severity=Severity.objects.get(key="P2"),
         rate_limit_per_minute=0,
     )

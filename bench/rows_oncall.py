@@ -111,9 +111,9 @@ def _cpu_seconds(pid: int) -> float:
 def escalation_lateness(args) -> list[Row]:
     from django.utils import timezone
 
+    from delivery.models import Delivery
     from incidents.models import Incident, Severity
     from oncall.models import Condition, EscalationLevel, EscalationPolicy, EscalationStep, EscalationTarget, TargetKind
-    from oncall.notifications.models import Notification
     from oncall.notifications.services import contact_method_create
     from oncall.services.escalation import escalation_start
 
@@ -148,14 +148,14 @@ def escalation_lateness(args) -> list[Row]:
         print(f"  started {N_ESCALATIONS} escalations in {setup:.1f} s", file=sys.stderr)
         deadline = time.monotonic() + LEAD_S + WINDOW_S + 60
         while time.monotonic() < deadline:
-            sent = Notification.objects.filter(sent_at__isnull=False, dedup_key__startswith="esc:").count()
+            sent = Delivery.objects.filter(sent_at__isnull=False, dedup_key__startswith="esc:").count()
             if sent >= N_ESCALATIONS:
                 break
             time.sleep(0.5)
         steps = {s.escalation_id: s.due_at for s in EscalationStep.objects.all()}
         fired = [(s.fired_at - s.due_at).total_seconds() for s in EscalationStep.objects.filter(fired_at__isnull=False)]
         lateness = []
-        for key, sent_at in Notification.objects.filter(sent_at__isnull=False, dedup_key__startswith="esc:").values_list("dedup_key", "sent_at"):
+        for key, sent_at in Delivery.objects.filter(sent_at__isnull=False, dedup_key__startswith="esc:").values_list("dedup_key", "sent_at"):
             escalation_id = int(key.split(":")[1])
             lateness.append((sent_at - steps[escalation_id]).total_seconds())
         missing = N_ESCALATIONS - len(lateness)

@@ -51,7 +51,7 @@ def _body(i: int) -> bytes:
 def page_latency(args) -> list[Row]:
     from django.contrib.auth import get_user_model
 
-    from incidents.integrations import services
+    from incidents.integrations.services import configuration
     from incidents.models import Incident, Service, Severity
     from oncall.models import Condition, EscalationLevel, EscalationPolicy, EscalationTarget, ServicePolicy, TargetKind
     from oncall.notifications.services import contact_method_create
@@ -67,7 +67,7 @@ def page_latency(args) -> list[Row]:
     EscalationTarget.objects.create(level=level, kind=TargetKind.USER, user=user)
     service = Service.objects.create(name="Paging bench", slug="paging-bench")
     ServicePolicy.objects.create(service=service, policy=policy)
-    _integration, key = services.integration_create(
+    _integration, key = configuration.integration_create(
         name="Bench Alertmanager", service=service, kind="alertmanager", default_severity=Severity.objects.get(key="P1"),
         rate_limit_per_minute=0,
     )

@@ -1,9 +1,8 @@
 import logging
 import os
 
-from celery import Celery, Task
+from celery import Celery
 from django.conf import settings
-from django.db import InterfaceError, OperationalError
 
 from config.worker import KickSweepsOnConnect
 
@@ -13,20 +12,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
 logger = logging.getLogger(__name__)
 
 
-class PortalTask(Task):
-    """The base of every task. Tasks are idempotent (they re-read state and act by
-    compare-and-set), so when the database cannot be reached (PostgreSQL restarting, a
-    connection cut) the task simply runs again 1, 2, 4... seconds later on a new connection,
-    instead of failing and leaving the work to the next sweep."""
-
-    autoretry_for = (OperationalError, InterfaceError)
-    retry_backoff = 1
-    retry_backoff_max = 8
-    retry_jitter = False
-    max_retries = 6
-
-
-app = Celery("portal", task_cls=PortalTask)
+# Every task is a delivery.durable.DurableTask: `.enqueue()` after commit within the one ETA
+# horizon (the sweeps do the rest), and a rerun when the database is briefly unreachable.
+app = Celery("portal", task_cls="delivery.durable:DurableTask")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 app.steps["consumer"].add(KickSweepsOnConnect)  # see config.worker

@@ -6,7 +6,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from incidents.integrations import ingest
+from incidents.integrations import receivers
 from incidents.integrations.api.urls import ingest_urlpatterns
 from incidents.statuspage import views as statuspage_views
 
@@ -26,7 +26,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
     path("metrics", views.metrics, name="metrics"),
-    path("v2/enqueue", ingest.pagerduty_enqueue, name="pagerduty-enqueue"),
+    path("v2/enqueue", receivers.pagerduty_enqueue, name="pagerduty-enqueue"),
     path("admin/", admin.site.urls),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -16,7 +16,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_client.core import CollectorRegistry
 
 from config.celery import app as celery_app
-from config.metrics import PortalCollector
+from config.metrics import PortalCollector, register_metric
+from delivery import metrics as delivery_metrics
 
 logger = logging.getLogger(__name__)
 
@@ -89,6 +90,8 @@ def server_error(request):
     return response
 
 
+for _gauge in delivery_metrics.GAUGES:  # the one outbox's gauges (delivery imports nothing of ours)
+    register_metric(*_gauge)
 _registry = CollectorRegistry(auto_describe=False)
 _registry.register(PortalCollector())
 

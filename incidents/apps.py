@@ -17,9 +17,10 @@ class IncidentsConfig(AppConfig):
     @staticmethod
     def seed_defaults(apps):
         """Idempotent: the data migration's defaults (tests call it after a flush)."""
-        from .defaults import seed_defaults
+        from .defaults import seed_defaults, seed_incident_types
 
         seed_defaults(apps)
+        seed_incident_types(apps)
 
     def ready(self):
         from config.metrics import register_metric
@@ -29,5 +30,6 @@ class IncidentsConfig(AppConfig):
         post_migrate.connect(groups.ensure_groups, dispatch_uid="incidents.ensure_groups")
         extensions.register_nav("Dashboard", "incidents:dashboard", order=0)
         extensions.register_nav("Incidents", "incidents:list", order=10)
+        extensions.register_nav("Drills", "incidents:drills", order=33)
         for gauge in metrics.GAUGES:
             register_metric(*gauge)

@@ -44,6 +44,10 @@ def incident_context(incident: Incident) -> dict:
         "root_cause": incident.root_cause_tag,
         "latest_update": latest_public.body if latest_public else "",
         "link": f"{settings.SITE_URL}{incident.get_absolute_url()}",
+        "war_room": incident.war_room_url,
+        "links": [{"title": link.title, "url": link.url, "kind": link.get_kind_display()} for link in incident.links.all()],
+        "type": incident.type.name if incident.type_id else "",
+        "drill": incident.is_drill,
     }
 
 

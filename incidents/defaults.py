@@ -126,3 +126,63 @@ def seed_defaults(apps) -> None:
             )
     for spec in TEMPLATES:
         Template.objects.get_or_create(name=spec["name"], defaults=spec)
+
+
+# The procedures' incident types (all five handle security breaches on a path of their own;
+# Matchbook: "Data breach suspected -> Security Team + Legal"; Alloy's "Security Breach"
+# playbook). Seeded by incidents/migrations/0008; the extra escalation policy of a type is set
+# on the policy (oncall), since it names people.
+INCIDENT_TYPES = [
+    {"key": "service-outage", "name": "Service outage", "severity": "P0", "position": 0,
+     "description": "A service is down or unusable for its users.", "required_roles": ["commander"],
+     "checklist": []},
+    {"key": "performance-degradation", "name": "Performance degradation", "severity": "P2", "position": 1,
+     "description": "Slow or partly failing, but working.", "required_roles": [], "checklist": []},
+    {"key": "security", "name": "Security incident / suspected data breach", "severity": "P0", "position": 2,
+     "description": "Suspected or confirmed unauthorised access, or a data breach. Pages Security and Legal "
+                    "through the policy linked to this type.",
+     "public": False, "postmortem_required": True, "required_roles": ["commander", "tech_lead", "comms_lead"],
+     "checklist": [
+         ("Activate the security response team", "commander"),
+         ("Isolate the affected systems", "tech_lead"),
+         ("Preserve evidence (logs, snapshots, access records)", "tech_lead"),
+         ("Notify Legal and PR", "comms_lead"),
+         ("Reset exposed credentials and keys", "tech_lead"),
+         ("Notify affected users and customers as Legal advises", "comms_lead"),
+     ]},
+    {"key": "data-loss", "name": "Data loss", "severity": "P0", "position": 3,
+     "description": "Data lost or corrupted.", "postmortem_required": True, "required_roles": ["commander", "tech_lead"],
+     "checklist": [
+         ("Stop further writes to the affected data", "tech_lead"),
+         ("Preserve backups and snapshots before any restore", "tech_lead"),
+         ("Assess what was lost and whose", "tech_lead"),
+         ("Notify affected customers", "comms_lead"),
+     ]},
+    {"key": "third-party-outage", "name": "Third-party outage", "severity": "P2", "position": 4,
+     "description": "A provider we depend on is failing.", "required_roles": [],
+     "checklist": [("Open a ticket with the provider and link it", "tech_lead"), ("Watch the provider's status page", "scribe")]},
+    {"key": "drill", "name": "Drill", "severity": "P2", "position": 5,
+     "description": "A game day or fire drill: pages for real, every message marked [DRILL], never public, "
+                    "left out of the metrics.",
+     "public": False, "is_drill": True, "required_roles": ["commander"],
+     "checklist": [("Record what was learnt", "scribe"), ("File action items for what did not work", "commander")]},
+]
+
+
+def seed_incident_types(apps) -> None:
+    """Idempotent: a type that exists (edited or not) is left alone."""
+    Severity = apps.get_model("incidents", "Severity")
+    IncidentType = apps.get_model("incidents", "IncidentType")
+    ChecklistItem = apps.get_model("incidents", "IncidentTypeChecklistItem")
+    for spec in INCIDENT_TYPES:
+        spec = dict(spec)
+        checklist = spec.pop("checklist")
+        spec["default_severity"] = Severity.objects.filter(key=spec.pop("severity")).first()
+        if IncidentType.objects.filter(name=spec["name"]).exclude(key=spec["key"]).exists():
+            continue
+        incident_type, created = IncidentType.objects.get_or_create(key=spec["key"], defaults=spec)
+        if created:
+            ChecklistItem.objects.bulk_create(
+                ChecklistItem(incident_type=incident_type, text=text, owner_role=role, position=i)
+                for i, (text, role) in enumerate(checklist)
+            )

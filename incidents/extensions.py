@@ -1,5 +1,6 @@
-"""Places other apps plug into the core pages without the core importing them:
-navigation entries, dashboard panels and incident-page panels. Register in `AppConfig.ready()`.
+"""Places other apps plug into the core without the core importing them: navigation entries,
+dashboard panels, incident-page panels and the one public-update path. Register in
+`AppConfig.ready()`.
 
 A panel is a template plus a function `context(request, **kw) -> dict | None`; returning None
 hides the panel.
@@ -26,9 +27,19 @@ class Panel:
     slot: str = "side"
 
 
+@dataclass(frozen=True)
+class PublicUpdates:
+    """How a public status update is published: `publish(incident=, body=, status=, by=)` returns
+    the StatusUpdate; `permission` is what the publisher needs."""
+
+    publish: Callable
+    permission: str
+
+
 nav_items: dict[str, NavItem] = {}
 dashboard_panels: dict[str, Panel] = {}
 incident_panels: dict[str, Panel] = {}
+_public_updates: list[PublicUpdates] = []
 
 
 def register_nav(label: str, url_name: str, *, order: int = 50, permission: str | None = None) -> None:
@@ -43,6 +54,17 @@ def register_incident_panel(name: str, template: str, context: Callable, *, orde
     """`context(request, incident=...)`; shown in the incident page's side column, or with
     slot="top" right under the incident's header (what opened it: the alerts)."""
     incident_panels[name] = Panel(name, template, context, order, slot)
+
+
+def register_public_updates(publish: Callable, *, permission: str) -> None:
+    """The status page registers its publish service: the core's API posts public updates
+    through it, so there is one public path whatever the entry point."""
+    _public_updates[:] = [PublicUpdates(publish, permission)]
+
+
+def public_updates() -> PublicUpdates | None:
+    """The registered public-update path, or None when no status page is installed."""
+    return _public_updates[0] if _public_updates else None
 
 
 def render_panels(registry: dict[str, Panel], request, **kw) -> list[dict]:

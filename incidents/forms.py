@@ -4,7 +4,7 @@ from django.contrib.auth import get_user_model
 from incidents.bounded import PortalForm
 
 from . import selectors
-from .models import DetectionSource, IncidentStatus, Role, Service, Severity
+from .models import DetectionSource, IncidentStatus, IncidentType, LinkKind, Role, Service, Severity
 
 User = get_user_model()
 
@@ -30,7 +30,12 @@ class SeverityChoiceField(forms.ModelChoiceField):
 
 class DeclareForm(PortalForm):
     title = forms.CharField(max_length=200)
-    severity = SeverityChoiceField(queryset=Severity.objects.filter(is_active=True).order_by("rank"), empty_label=None)
+    severity = SeverityChoiceField(
+        queryset=Severity.objects.filter(is_active=True).order_by("rank"), empty_label=None, required=False)
+    type = forms.ModelChoiceField(
+        queryset=IncidentType.objects.filter(is_active=True), required=False, empty_label="— not classified —",
+        label="Type", help_text="Its playbook, extra paging and rules (a drill pages for real, marked [DRILL]). "
+                                "Without a severity, the type's default is used.")
     services = forms.ModelMultipleChoiceField(
         queryset=Service.active.all(), required=False, widget=forms.CheckboxSelectMultiple,
         help_text="The services affected.",
@@ -49,7 +54,7 @@ class DeclareForm(PortalForm):
         queryset=User.objects.none(), required=False, empty_label="Me",
         help_text="You, unless you choose someone else who can respond.",
     )
-    field_order = ["title", "severity", "commander", "services", "detection_source", "summary", "impact", "started_at"]
+    field_order = ["title", "severity", "type", "commander", "services", "detection_source", "summary", "impact", "started_at"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -78,6 +83,15 @@ class SeverityForm(PortalForm):
         super().__init__(*args, **kwargs)
 
     severity = forms.ModelChoiceField(queryset=Severity.objects.filter(is_active=True), empty_label=None)
+    reason = forms.CharField(required=False, max_length=2_000, widget=forms.TextInput(attrs={"placeholder": "Why (optional)"}))
+
+
+class TypeForm(PortalForm):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "type_%s")
+        super().__init__(*args, **kwargs)
+
+    type = forms.ModelChoiceField(queryset=IncidentType.objects.filter(is_active=True), required=False, empty_label="— not classified —")
     reason = forms.CharField(required=False, max_length=2_000, widget=forms.TextInput(attrs={"placeholder": "Why (optional)"}))
 
 
@@ -130,6 +144,30 @@ class ResolveForm(PortalForm):
 
 class ReopenForm(PortalForm):
     reason = forms.CharField(max_length=2_000, required=False)
+
+
+class WarRoomForm(PortalForm):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "warroom_%s")
+        super().__init__(*args, **kwargs)
+
+    url = forms.CharField(
+        max_length=500, required=False, label="Bridge link",
+        help_text="Paste the call's link, or leave empty to start one from the severity's pattern.")
+
+
+class LinkForm(PortalForm):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "link_%s")
+        super().__init__(*args, **kwargs)
+
+    kind = forms.ChoiceField(choices=LinkKind.choices, initial=LinkKind.CHAT)
+    title = forms.CharField(max_length=200)
+    url = forms.CharField(max_length=1000, label="Link", help_text="An http(s) link.")
+
+
+class LinkRemoveForm(PortalForm):
+    link = forms.IntegerField(min_value=1, max_value=2**63 - 1, widget=forms.HiddenInput)
 
 
 class IncidentFilterForm(PortalForm):

@@ -5,7 +5,7 @@ are absolute http(s) URLs: the one check every href and src built from such data
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString
 
-from incidents import safetext
+from delivery import safetext
 
 safe_url = safetext.url
 

@@ -8,7 +8,7 @@ from .models import DeliveryStatus, EventDelivery, Incident, IncidentStatus, Tim
 
 
 def open_incidents():
-    rows = Incident.objects.exclude(status=IncidentStatus.RESOLVED).values("severity__key").annotate(n=Count("pk"))
+    rows = Incident.objects.exclude(status=IncidentStatus.RESOLVED).filter(is_drill=False).values("severity__key").annotate(n=Count("pk"))
     return [((r["severity__key"],), r["n"]) for r in rows]
 
 
@@ -40,7 +40,7 @@ def deliveries_pending_oldest():
 
 
 GAUGES = [
-    ("portal_incidents_open", "Open incidents by severity.", ("severity",), open_incidents),
+    ("portal_incidents_open", "Open incidents by severity (drills left out).", ("severity",), open_incidents),
     ("portal_events_undispatched", "Timeline events some subscriber has not finished with.", (), undispatched_events),
     ("portal_events_undispatched_oldest_seconds", "Age of the oldest such event (0: none).", (), undispatched_events_oldest),
     ("portal_event_deliveries_pending", "Outbox rows (event, subscriber) not run yet, by subscriber.", ("subscriber",),

@@ -46,6 +46,7 @@ RULES: dict[str, str | dict[str, str]] = {
     # incidents
     "incidents:dashboard": VIEW_INCIDENT, "incidents:list": VIEW_INCIDENT, "incidents:detail": VIEW_INCIDENT,
     "incidents:communications": VIEW_INCIDENT, "incidents:declare": "incidents.add_incident",
+    "incidents:drills": VIEW_INCIDENT,
     "incidents:checklist": RESPOND, "incidents:action": RESPOND,
     # on call
     "oncall:now": "oncall.view_schedule", "oncall:my_shifts": "oncall.view_schedule",
@@ -63,7 +64,7 @@ RULES: dict[str, str | dict[str, str]] = {
     "oncall:ical_schedule": PUBLIC, "oncall:ical_user": PUBLIC,
     # notifications (people's own methods and rules: see OWNED)
     "notifications:ack": PUBLIC, "notifications:mine": SIGNED_IN,
-    "notifications:list": "notifications.view_notification", "notifications:detail": "notifications.view_notification",
+    "notifications:list": "delivery.view_delivery", "notifications:detail": "delivery.view_delivery",
     "notifications:person": "notifications.view_contactmethod",
     "notifications:method_create": "notifications.add_contactmethod",
     "notifications:method_edit": "notifications.change_contactmethod",
@@ -100,7 +101,8 @@ RULES: dict[str, str | dict[str, str]] = {
     # API routes whose action is not plain create / read / update / delete
     "api-root": VIEW_INCIDENT, "api-metrics": VIEW_INCIDENT,
     **{f"incident-{a}": RESPOND for a in (
-        "acknowledge", "change-severity", "change-status", "notes", "reopen", "resolve", "responders", "roles")},
+        "acknowledge", "change-severity", "change-status", "notes", "reopen", "resolve", "responders", "roles",
+        "war-room", "links", "link-delete", "change-type")},
     "incident-updates": {"GET": VIEW_INCIDENT, "POST": RESPOND},
     "service-archive": "incidents.change_service", "service-restore": "incidents.change_service",
     "integration-rotate-key": "integrations.change_integration", "integration-revoke": "integrations.change_integration",

@@ -8,14 +8,14 @@ from django.contrib.auth.models import Permission
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from .models import Incident, IncidentMember, IncidentStatus, Role, Severity, StatusUpdate, TimelineEvent
+from .models import Incident, IncidentMember, IncidentStatus, IncidentType, Role, Severity, StatusUpdate, TimelineEvent
 from .rules import RESPOND
 
 
 def incident_queryset() -> QuerySet[Incident]:
     """Incidents with what a list row shows, in a constant number of queries."""
-    return Incident.objects.select_related("severity", "declared_by", "acknowledged_by", "resolved_by").prefetch_related(
-        "services",
+    return Incident.objects.select_related("severity", "type", "declared_by", "acknowledged_by", "resolved_by").prefetch_related(
+        "services", "links",
         Prefetch("members", queryset=IncidentMember.objects.select_related("user")),
     )
 
@@ -51,9 +51,22 @@ def incident_detail(number: str) -> Incident:
     )
 
 
+def incident_type_by_key(key: str) -> IncidentType | None:
+    """An active type by its key ("" or unknown: None), e.g. to preset the declare form."""
+    return IncidentType.objects.filter(key=key[:40], is_active=True).first() if key else None
+
+
 def role_holders(incident: Incident) -> dict[str, object]:
     """role -> user for the four roles (from the prefetched members)."""
     return {m.role: m.user for m in incident.members.all() if m.role != Role.RESPONDER}
+
+
+def missing_roles(incident: Incident) -> list[str]:
+    """The type's required roles nobody holds yet (labels, in the type's order)."""
+    if incident.type_id is None:
+        return []
+    held = {m.role for m in incident.members.all()}
+    return [Role(r).label for r in incident.type.required_roles if r in Role.values and r not in held]
 
 
 def responders(incident: Incident) -> list:
@@ -121,3 +134,52 @@ def people_who_can_respond() -> QuerySet:
         .filter(Q(is_superuser=True) | Q(groups__permissions__in=perm) | Q(user_permissions__in=perm))
         .distinct().order_by("first_name", "last_name", "username")
     )
+
+
+@dataclass
+class DrillRow:
+    """One drill against its severity's targets: how long to acknowledge, mitigate, resolve,
+    and who took part (held a role, responded, or acknowledged)."""
+
+    incident: Incident
+    to_acknowledge: timedelta | None
+    ack_target: timedelta | None
+    to_mitigate: timedelta | None
+    to_resolve: timedelta | None
+    resolve_target: timedelta | None
+    people: list
+
+    @property
+    def ack_ok(self) -> bool | None:
+        if self.to_acknowledge is None or self.ack_target is None:
+            return None
+        return self.to_acknowledge <= self.ack_target
+
+    @property
+    def resolve_ok(self) -> bool | None:
+        if self.to_resolve is None or self.resolve_target is None:
+            return None
+        return self.to_resolve <= self.resolve_target
+
+
+def drills_report(limit: int = 200) -> list[DrillRow]:
+    """The latest drills, newest first, in a constant number of queries (they are kept out of
+    every metric, so this is where they are measured)."""
+    rows = []
+    for incident in incident_queryset().filter(is_drill=True).select_related("type")[:limit]:
+        start = incident.declared_at
+        people = []
+        for user in [m.user for m in incident.members.all()] + ([incident.acknowledged_by] if incident.acknowledged_by_id else []):
+            if user not in people:
+                people.append(user)
+        sev = incident.severity
+        rows.append(DrillRow(
+            incident=incident,
+            to_acknowledge=incident.acknowledged_at - start if incident.acknowledged_at else None,
+            ack_target=sev.ack_target,
+            to_mitigate=incident.mitigated_at - start if incident.mitigated_at else None,
+            to_resolve=incident.resolved_at - start if incident.resolved_at else None,
+            resolve_target=sev.mttr_target,
+            people=people,
+        ))
+    return rows

@@ -15,7 +15,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from . import events
+from delivery import safetext
+
+from . import events, untrusted
 from .exceptions import InvalidInput, InvalidTransition
 from .models import (
     DetectionSource,
@@ -23,8 +25,11 @@ from .models import (
     Incident,
     IncidentChecklistItem,
     IncidentCounter,
+    IncidentLink,
     IncidentMember,
     IncidentStatus,
+    IncidentType,
+    LinkKind,
     Role,
     Service,
     Severity,
@@ -32,6 +37,7 @@ from .models import (
     TimelineEvent,
     Visibility,
 )
+from .models.catalog import war_room_url
 from .tasks import enqueue_deliveries
 
 logger = logging.getLogger(__name__)
@@ -69,14 +75,13 @@ def timeline_record(
     )
     if dispatch:
         rows = events.deliveries_create(event, now, fresh=True)
-        if rows:
-            transaction.on_commit(lambda: enqueue_deliveries(rows))
+        enqueue_deliveries(rows)
     return event
 
 
 def _locked(incident: Incident) -> Incident:
     """Re-read the incident under a row lock; the caller's copy may be stale."""
-    fresh = Incident.objects.select_for_update().select_related("severity").get(pk=incident.pk)
+    fresh = Incident.objects.select_for_update(of=("self",)).select_related("severity", "type").get(pk=incident.pk)
     return fresh
 
 
@@ -118,8 +123,9 @@ def next_incident_number(now: datetime) -> str:
 def incident_declare(
     *,
     title: str,
-    severity: Severity,
+    severity: Severity | None = None,
     by=None,
+    incident_type: IncidentType | None = None,
     summary: str = "",
     impact: str = "",
     services: Iterable[Service] = (),
@@ -132,6 +138,11 @@ def incident_declare(
     title = (title or "").strip()
     if not title:
         raise InvalidInput("A title is required.", field="title")
+    if incident_type is not None and not incident_type.is_active:
+        raise InvalidInput(f"The type {incident_type.name} is not active.", field="type")
+    severity = severity or (incident_type.default_severity if incident_type is not None else None)
+    if severity is None:
+        raise InvalidInput("Choose a severity.", field="severity")
     if not severity.is_active:
         raise InvalidInput(f"Severity {severity.key} is not active.", field="severity")
     if detection_source not in DetectionSource.values:
@@ -146,6 +157,8 @@ def incident_declare(
         summary=summary,
         impact=impact,
         severity=severity,
+        type=incident_type,
+        is_drill=incident_type is not None and incident_type.is_drill,
         detection_source=detection_source,
         declared_at=now,
         declared_by=by,
@@ -158,20 +171,24 @@ def incident_declare(
         IncidentChecklistItem(incident=incident, text=item.text, position=item.position)
         for item in severity.checklist_items.all()
     )
+    _copy_type_checklist(incident, incident_type)
+    kind_of = f" ({incident_type.name})" if incident_type is not None else ""
     timeline_record(
         incident=incident,
         kind=EventKind.DECLARED,
-        message=f"Declared {severity.key} {severity.label}: {title}",
+        message=f"Declared {severity.key} {severity.label}{kind_of}: {title}",
         by=by,
         actor_label=actor_label,
         data={
             "severity": severity.key,
+            "type": incident_type.key if incident_type is not None else None,
             "services": [s.pk for s in services],
             "detection_source": detection_source,
             **(data or {}),
         },
         occurred_at=now,
     )
+    _war_room_auto(incident, by=by, actor_label=actor_label)
     if commander is not None:
         incident_assign_role(incident=incident, role=Role.COMMANDER, user=commander, by=by)
     return incident
@@ -337,10 +354,52 @@ def incident_change_severity(*, incident: Incident, severity: Severity, by=None,
         if item.text not in have
     )
     direction = "raised" if severity.rank < old.rank else "lowered"
-    return timeline_record(
+    event = timeline_record(
         incident=incident, kind=EventKind.SEVERITY_CHANGED, by=by, actor_label=actor_label,
         message=f"Severity {direction} {old.key} → {severity.key}" + (f": {reason}" if reason else ""),
         data={"from": old.key, "to": severity.key, "from_rank": old.rank, "to_rank": severity.rank},
+    )
+    if severity.rank < old.rank:
+        _war_room_auto(incident, by=by, actor_label=actor_label)
+    return event
+
+
+def _copy_type_checklist(incident: Incident, incident_type: IncidentType | None) -> None:
+    """The type's playbook lines the incident does not have yet, after its own (with owners)."""
+    if incident_type is None:
+        return
+    have = set(incident.checklist.values_list("text", flat=True))
+    offset = 100  # after the severity's lines
+    IncidentChecklistItem.objects.bulk_create(
+        IncidentChecklistItem(incident=incident, text=item.text, owner_role=item.owner_role, position=offset + item.position)
+        for item in incident_type.checklist_items.all()
+        if item.text not in have
+    )
+
+
+@transaction.atomic
+def incident_change_type(*, incident: Incident, incident_type: IncidentType | None, by=None, reason: str = "",
+                         actor_label: str = "") -> TimelineEvent:
+    """Reclassify the incident. Its type's checklist is added, and the event re-plans escalation
+    (oncall stops the old type's policy and starts the new one's). A drill stays a drill and a
+    real incident stays real: the metrics and the status page depend on it."""
+    incident = _locked(incident)
+    new_id = incident_type.pk if incident_type is not None else None
+    if new_id == incident.type_id:
+        raise InvalidTransition(f"The incident is already {incident_type.name if incident_type else 'without a type'}.")
+    if incident_type is not None and not incident_type.is_active:
+        raise InvalidInput(f"The type {incident_type.name} is not active.", field="type")
+    old = incident.type
+    if incident.is_drill != bool(incident_type is not None and incident_type.is_drill):
+        raise InvalidInput("A drill stays a drill, and a real incident cannot become one: declare a new incident.", field="type")
+    _bump(incident, type=incident_type)
+    _copy_type_checklist(incident, incident_type)
+    old_name = old.name if old is not None else "no type"
+    new_name = incident_type.name if incident_type is not None else "no type"
+    return timeline_record(
+        incident=incident, kind=EventKind.TYPE_CHANGED, by=by, actor_label=actor_label,
+        message=f"Type {old_name} → {new_name}" + (f": {reason}" if reason else ""),
+        data={"from": old.key if old is not None else None, "to": incident_type.key if incident_type is not None else None},
     )
 
 
@@ -422,6 +481,8 @@ def incident_post_update(
     if visibility not in Visibility.values:
         raise InvalidInput(f"Unknown visibility {visibility!r}.", field="visibility")
     incident = _locked(incident)
+    if visibility == Visibility.PUBLIC and not incident.may_be_public:
+        raise InvalidInput("This incident never goes on the status page (a drill, or a type kept off it).", field="visibility")
     if status and status != incident.status:
         incident_change_status(incident=incident, status=status, by=by)
         incident.refresh_from_db()
@@ -452,3 +513,82 @@ def checklist_set_done(*, item: IncidentChecklistItem, done: bool, by=None) -> I
         data={"item": item.pk, "done": done},
     )
     return item
+
+
+# --- war room and links ------------------------------------------------------------------
+
+
+def _war_room_set(incident: Incident, url: str, *, by, actor_label: str, how: str) -> TimelineEvent:
+    previous = incident.war_room_url
+    _bump(incident, war_room_url=url)
+    verb = "moved to" if previous else how
+    return timeline_record(
+        incident=incident, kind=EventKind.WAR_ROOM, by=by, actor_label=actor_label,
+        message=f"War room {verb} {url}", data={"url": url, "previous": previous, "how": how},
+    )
+
+
+def _war_room_auto(incident: Incident, *, by, actor_label: str) -> TimelineEvent | None:
+    """Declared at, or raised to, a severity that starts its war room at once (call locked)."""
+    severity = incident.severity
+    if incident.war_room_url or not severity.war_room_auto:
+        return None
+    url = war_room_url(severity.war_room_pattern, incident.number)
+    if not url:
+        return None
+    return _war_room_set(incident, url, by=by, actor_label=actor_label, how="started")
+
+
+@transaction.atomic
+def incident_start_war_room(*, incident: Incident, by=None, url: str = "", actor_label: str = "") -> TimelineEvent:
+    """The incident's conference bridge: `url` as pasted, or the severity's pattern filled in."""
+    incident = _locked(incident)
+    pasted = untrusted.clean_text((url or "").strip())
+    if pasted:
+        if len(pasted) > Incident._meta.get_field("war_room_url").max_length or not safetext.url(pasted):
+            raise InvalidInput("Paste an http(s) link (at most 500 characters).", field="url")
+        new = pasted
+    else:
+        new = war_room_url(incident.severity.war_room_pattern, incident.number)
+        if not new:
+            raise InvalidInput(f"{incident.severity.key} has no war-room pattern: paste the link.", field="url")
+    if new == incident.war_room_url:
+        raise InvalidTransition("The war room is already at that link.")
+    return _war_room_set(incident, new, by=by, actor_label=actor_label, how="pasted" if pasted else "started")
+
+
+@transaction.atomic
+def incident_add_link(*, incident: Incident, title: str, url: str, kind: str = LinkKind.OTHER, by=None) -> IncidentLink:
+    """A chat thread, ticket, dashboard or document of the incident, with its title."""
+    title = untrusted.one_line(title or "").strip()
+    url = untrusted.clean_text((url or "").strip())
+    if not title:
+        raise InvalidInput("Give the link a title.", field="title")
+    if len(title) > IncidentLink._meta.get_field("title").max_length:
+        raise InvalidInput("The title is too long (200 characters at most).", field="title")
+    if len(url) > IncidentLink._meta.get_field("url").max_length or not safetext.url(url):
+        raise InvalidInput("Give an http(s) link (at most 1,000 characters).", field="url")
+    if kind not in LinkKind.values:
+        raise InvalidInput(f"Unknown kind of link {kind!r}.", field="kind")
+    incident = _locked(incident)
+    link = IncidentLink.objects.create(
+        incident=incident, title=title, url=url, kind=kind, added_by=by if by is not None and by.is_authenticated else None)
+    _bump(incident)
+    timeline_record(
+        incident=incident, kind=EventKind.LINK_ADDED, by=by,
+        message=f"{LinkKind(kind).label} linked: {title} ({url})", data={"link": link.pk, "kind": kind, "url": url},
+    )
+    return link
+
+
+@transaction.atomic
+def incident_remove_link(*, link: IncidentLink, by=None) -> TimelineEvent:
+    incident = _locked(link.incident)
+    deleted, _ = IncidentLink.objects.filter(pk=link.pk, incident=incident).delete()
+    if not deleted:
+        raise InvalidTransition("That link was already removed.")
+    _bump(incident)
+    return timeline_record(
+        incident=incident, kind=EventKind.LINK_REMOVED, by=by,
+        message=f"Link removed: {link.title} ({link.url})", data={"link": link.pk, "kind": link.kind, "url": link.url},
+    )

@@ -5,8 +5,8 @@ import logging
 from datetime import datetime
 
 from celery import shared_task
-from django.conf import settings
-from django.utils import timezone
+
+from delivery import durable
 
 from . import events
 from .models import DeliveryStatus, EventDelivery, TimelineEvent
@@ -14,26 +14,16 @@ from .models import DeliveryStatus, EventDelivery, TimelineEvent
 logger = logging.getLogger(__name__)
 
 
-def enqueue_deliveries(rows: list[EventDelivery], *, eta: datetime | None = None) -> int:
-    """Send one task per outbox row, to its subscriber's queue. Stops at the first refusal (the
-    broker is down: the sweep sends them when it is back). Returns how many went out."""
-    sent = 0
+def enqueue_deliveries(rows: list[EventDelivery], *, eta: datetime | None = None) -> None:
+    """After commit, one task per outbox row, on its subscriber's queue (delivery.durable). If
+    the broker refuses, the rest of the batch is left to the sweep: rows due now are marked so
+    that the first sweep after the broker's return sends them."""
+    by_queue: dict[str | None, list[int]] = {}
     for row in rows:
-        options = {"kwargs": {"delivery_id": row.pk}}
-        queue = events.queue_of(row.subscriber)
-        if queue:
-            options["queue"] = queue
-        if eta is not None:
-            options["eta"] = eta
-        try:
-            event_subscriber_task.apply_async(**options)
-        except Exception as exc:
-            logger.warning("could not enqueue %s for event %s (%s); the sweep will send it", row.subscriber, row.event_id, exc)
-            if eta is None:  # due now: the first sweep after the broker's return sends them
-                events.deliveries_due_now([r.pk for r in rows[sent:]])
-            break
-        sent += 1
-    return sent
+        by_queue.setdefault(events.queue_of(row.subscriber), []).append(row.pk)
+    on_refused = None if eta is not None else (lambda rest: events.deliveries_due_now([k["delivery_id"] for k in rest]))
+    for queue, pks in by_queue.items():
+        event_subscriber_task.enqueue_many([({"delivery_id": pk}, eta) for pk in pks], queue=queue, on_refused=on_refused)
 
 
 @shared_task(ignore_result=True, acks_late=True)
@@ -41,12 +31,18 @@ def event_subscriber_task(delivery_id: int) -> None:
     """One subscriber, one event. A failure schedules this row's own retry (the sweep is the
     safety net behind it)."""
     outcome = events.delivery_run(delivery_id)
-    if isinstance(outcome, datetime) and (outcome - timezone.now()).total_seconds() <= settings.EVENTS_RETRY_MAX_SECONDS:
+    if isinstance(outcome, datetime) and durable.within_horizon(outcome):
         row = EventDelivery.objects.filter(pk=delivery_id).first()
-        if row is not None and enqueue_deliveries([row], eta=outcome):
-            # The ETA message is the fast path: the sweep waits its grace time behind it.
-            EventDelivery.objects.filter(pk=row.pk, status=DeliveryStatus.PENDING, next_try_at=outcome).update(
-                next_try_at=outcome + events.SWEEP_GRACE)
+        if row is None:
+            return
+        # The ETA message is the fast path: the sweep waits its grace time behind it (and
+        # sooner again if the broker refuses the message).
+        EventDelivery.objects.filter(pk=row.pk, status=DeliveryStatus.PENDING, next_try_at=outcome).update(
+            next_try_at=outcome + events.SWEEP_GRACE)
+        event_subscriber_task.enqueue(
+            delivery_id=row.pk, eta=outcome, queue=events.queue_of(row.subscriber),
+            on_refused=lambda _rest: EventDelivery.objects.filter(pk=row.pk, status=DeliveryStatus.PENDING).update(
+                next_try_at=outcome))
 
 
 @shared_task(bind=True, ignore_result=True)
@@ -69,7 +65,7 @@ def dispatch_sweep_task() -> int:
     """Safety net: send the outbox rows the fast path missed (broker down, worker killed), each
     to its own task. Cheap when there is nothing to do: two indexed queries."""
     rows = events.sweep_claim()
-    sent = enqueue_deliveries(rows)
-    if sent:
-        logger.info("dispatch sweep sent %s subscriber task(s)", sent)
-    return sent
+    enqueue_deliveries(rows)
+    if rows:
+        logger.info("dispatch sweep sent %s subscriber task(s)", len(rows))
+    return len(rows)

@@ -8,22 +8,13 @@ out: its views render in UTC and its script shows the reader's local time."""
 
 import zoneinfo
 
-from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
 from django.utils import timezone
 
+from .zones import portal_zone, zone_or_none
+
 COOKIE = "tz"
 PROFILE, BROWSER, PORTAL = "profile", "browser", "portal"
-
-
-def zone_or_none(name: str | None) -> zoneinfo.ZoneInfo | None:
-    """The IANA zone called `name`, or None for an empty, unknown or malformed name."""
-    if not name or len(name) > 64:
-        return None
-    try:
-        return zoneinfo.ZoneInfo(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return None
 
 
 def viewer_zone(request) -> tuple[zoneinfo.ZoneInfo, str]:
@@ -39,7 +30,7 @@ def viewer_zone(request) -> tuple[zoneinfo.ZoneInfo, str]:
     zone = zone_or_none(request.COOKIES.get(COOKIE))
     if zone is not None:
         return zone, BROWSER
-    return zoneinfo.ZoneInfo(settings.TIME_ZONE), PORTAL
+    return portal_zone(), PORTAL
 
 
 class ViewerTimeZoneMiddleware:

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 from . import forms, selectors, services
 from .colours import text_on
 from .communications import render_all
-from .exceptions import DomainError
+from .exceptions import DomainError, InvalidTransition
 from .extensions import dashboard_panels, incident_panels, render_panels
 from .models import Incident, IncidentChecklistItem, IncidentStatus, Role
 from .rules import RESPOND
@@ -51,9 +51,14 @@ def dashboard(request):
     groups = selectors.dashboard_open_by_severity()
     return render(request, "incidents/dashboard.html", {
         "groups": groups,
-        "open_count": sum(len(items) for _, items in groups),
+        "open_count": sum(1 for _, items in groups for incident, _clock in items if not incident.is_drill),
+        "open_drills": sum(1 for _, items in groups for incident, _clock in items if incident.is_drill),
         "panels": render_panels(dashboard_panels, request),
     })
+
+
+def drills(request):
+    return render(request, "incidents/drills.html", {"rows": selectors.drills_report()})
 
 
 def incident_list(request):
@@ -74,13 +79,14 @@ def incident_list(request):
 
 
 def declare(request):
-    form = forms.DeclareForm(request.POST or None, initial={"commander": request.user.pk})
+    preset = selectors.incident_type_by_key(request.GET.get("type", ""))
+    form = forms.DeclareForm(request.POST or None, initial={"commander": request.user.pk, "type": preset})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         commander = data["commander"] or (request.user if request.user.has_perm(RESPOND) else None)
         try:
             incident = services.incident_declare(
-                title=data["title"], severity=data["severity"], by=request.user, summary=data["summary"],
+                title=data["title"], severity=data["severity"], incident_type=data["type"], by=request.user, summary=data["summary"],
                 impact=data["impact"], services=data["services"], detection_source=data["detection_source"],
                 started_at=data["started_at"], commander=commander,
             )
@@ -112,12 +118,16 @@ def _detail_context(request, incident, **forms_override):
         "status_form": status_form,
         "status_choices": status_choices,
         "severity_form": forms.SeverityForm(initial={"severity": incident.severity_id}),
+        "type_form": forms.TypeForm(initial={"type": incident.type_id}),
+        "missing_roles": selectors.missing_roles(incident),
         "role_form": forms.RoleForm(),
         "responder_form": forms.ResponderForm(),
         "note_form": forms.NoteForm(),
         "update_form": forms.UpdateForm(),
         "resolve_form": forms.ResolveForm(),
         "reopen_form": forms.ReopenForm(),
+        "war_room_form": forms.WarRoomForm(),
+        "link_form": forms.LinkForm(),
         "edit_form": forms.EditForm(initial={
             "title": incident.title, "summary": incident.summary, "impact": incident.impact,
             "services": list(incident.services.all()),
@@ -162,7 +172,19 @@ ACTIONS = {
     "resolve": (forms.ResolveForm, "resolve_form", lambda i, d, u: services.incident_resolve(incident=i, summary=d["summary"], root_cause_tag=d["root_cause_tag"], false_positive=d["false_positive"], public_message=d["public_message"], by=u)),
     "reopen": (forms.ReopenForm, "reopen_form", lambda i, d, u: services.incident_reopen(incident=i, reason=d["reason"], by=u)),
     "edit": (forms.EditForm, "edit_form", lambda i, d, u: services.incident_update_details(incident=i, by=u, **d)),
+    "type": (forms.TypeForm, "type_form", lambda i, d, u: services.incident_change_type(incident=i, incident_type=d["type"], reason=d["reason"], by=u)),
+    "war-room": (forms.WarRoomForm, "war_room_form", lambda i, d, u: services.incident_start_war_room(incident=i, url=d["url"], by=u)),
+    "link": (forms.LinkForm, "link_form", lambda i, d, u: services.incident_add_link(incident=i, title=d["title"], url=d["url"], kind=d["kind"], by=u)),
+    "unlink": (forms.LinkRemoveForm, "link_form", lambda i, d, u: services.incident_remove_link(link=_link(i, d["link"]), by=u)),
 }
+
+
+def _link(incident, pk: int):
+    link = incident.links.filter(pk=pk).first()
+    if link is None:
+        raise InvalidTransition("That link was already removed.")
+    return link
+
 
 SUCCESS = {  # what happened and what changed, from the incident as it is now
     "acknowledge": lambda i: f"Acknowledged {i.number}: escalation to the next level stops.",
@@ -174,6 +196,9 @@ SUCCESS = {  # what happened and what changed, from the incident as it is now
                          "Add a resolution summary any time: the postmortem asks for it.",
     "reopen": lambda i: f"Incident reopened as {i.get_status_display()}; it needs a new acknowledgement.",
     "edit": lambda i: "Incident details saved.",
+    "war-room": lambda i: f"War room: {i.war_room_url}",
+    "link": lambda i: "Link added.", "unlink": lambda i: "Link removed.",
+    "type": lambda i: f"Type is now {i.type.name if i.type_id else 'not classified'}; escalation re-planned.",
 }
 
 

@@ -22,8 +22,11 @@ class OncallConfig(AppConfig):
         from incidents import demo, events, extensions
 
         from . import demo as oncall_demo
-        from . import handlers, panels, selectors
-        from .services import people
+        from . import handlers, panels, selectors, tasks
+        from .services import escalation, handoff, people
+
+        escalation.step_fire_later.bind(tasks.step_fire_task)
+        handoff.handoff_send_later.bind(tasks.handoff_send_task)
 
         pre_delete.connect(people.refuse_to_delete_people, sender=settings.AUTH_USER_MODEL, dispatch_uid="oncall.refuse_to_delete_people")
         extensions.register_nav("On call", "oncall:now", order=20)

@@ -1,5 +1,5 @@
 """iCalendar feeds of shifts (RFC 5545, written with the `icalendar` library). Names are one
-line without control characters before the library escapes them (`incidents.safetext`): a
+line without control characters before the library escapes them (`delivery.safetext`): a
 schedule or person called anything still gives a feed every calendar parses."""
 
 from datetime import timedelta
@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from icalendar import Calendar, Event
 
-from incidents import safetext
+from delivery import safetext
 
 from . import selectors
 

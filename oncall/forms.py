@@ -2,13 +2,14 @@
 
 import re
 from datetime import datetime, time
-from zoneinfo import ZoneInfo, available_timezones
+from zoneinfo import ZoneInfo
 
 from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db.models import Q
 
+from incidents import zones
 from incidents.bounded import PortalForm
 from incidents.models import Service, Severity
 from incidents.rows import RowFormSet, row_formset
@@ -104,7 +105,7 @@ def restrictions_text(layer: Layer) -> str:
 
 class ScheduleForm(PortalForm):
     name = forms.CharField(max_length=120)
-    time_zone = forms.CharField(max_length=64, initial="America/New_York",
+    time_zone = forms.CharField(max_length=64, initial=zones.SCHEDULE_DEFAULT,
                                 help_text="IANA name, e.g. America/New_York or Europe/Berlin.")
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
 
@@ -129,7 +130,7 @@ class LayerForm(PortalForm):
 
     def __init__(self, *args, zone: str = "UTC", **kw):
         super().__init__(*args, **kw)
-        self.zone = ZoneInfo(zone if zone in available_timezones() else "UTC")  # the service reports a bad zone
+        self.zone = zones.zone_or_none(zone) or ZoneInfo("UTC")  # the service reports a bad zone
 
     def clean_participants(self):
         return parse_participants(self.cleaned_data["participants"])
@@ -316,7 +317,7 @@ def level_initial(policy) -> list[dict]:
 
 
 def _zone_choices() -> list[tuple[str, str]]:
-    return [("", "My browser's zone")] + [(z, z) for z in sorted(available_timezones()) if "/" in z or z == "UTC"]
+    return [("", "My browser's zone"), *zones.choices()]
 
 
 class TimeZoneForm(PortalForm):

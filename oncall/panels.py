@@ -64,7 +64,7 @@ def _starting(incident):
     if trigger is None or Escalation.objects.filter(incident=incident, trigger_event_id=trigger.pk).exists():
         return None, [], []
     names, steps = [], []
-    for policy in engine.policies_for_incident(incident):
+    for policy, _for_type in engine.policies_to_start(incident):
         names.append(policy.name)
         steps += engine.escalation_preview(incident=incident, policy=policy, started_at=trigger.occurred_at,
                                            restart=trigger.kind == "reopened")

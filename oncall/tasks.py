@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from oncall.notifications.services import deliver_inline
+from delivery.outbox import send_inline
 
 from .services import escalation as engine
 from .services import handoff
@@ -11,7 +11,7 @@ from .services import handoff
 @shared_task(ignore_result=True, acks_late=True)
 def step_fire_task(step_id: int) -> bool:
     """The fast path: fired at the step's due time (ETA). The sweep covers a lost message."""
-    with deliver_inline():  # the pages go out from here, not behind other queued tasks
+    with send_inline():  # the pages go out from here, not behind other queued tasks
         return engine.step_fire(step_id=step_id)
 
 

@@ -1,6 +1,6 @@
 from django.contrib import admin, messages
 
-from incidents.admin import HTTPS_URLS
+from incidents.admin import HTTPS_URLS, WritesThroughServices
 from incidents.bounded import PortalAdmin, PortalStackedInline, PortalTabularInline
 from incidents.exceptions import DomainError
 
@@ -44,9 +44,16 @@ class SeverityTemplateAdmin(PortalAdmin):
 
 
 class PostmortemSectionInline(PortalStackedInline):
+    """Section bodies, saved through `postmortem_update` (a draft or in review only)."""
+
     model = PostmortemSection
     extra = 0
+    can_delete = False
     fields = ["position", "key", "title", "group", "required", "body"]
+    readonly_fields = ["position", "key", "title", "group", "required"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
 
 
 class ActionItemInline(PortalTabularInline):
@@ -61,8 +68,14 @@ class ActionItemInline(PortalTabularInline):
         return False
 
 
+POSTMORTEM_FIELDS = ("title", "owner", "due_at", "reviewers", "review_meeting_at", "review_meeting_place", "public_summary")
+
+
 @admin.register(Postmortem)
-class PostmortemAdmin(PortalAdmin):
+class PostmortemAdmin(WritesThroughServices, PortalAdmin):
+    """Postmortems through their services (the timeline entry, the reminders, the editable-only-
+    until-published rule); a postmortem is the incident's record: not deleted."""
+
     list_display = ["incident", "title", "status", "owner", "due_at", "published_at", "automatic"]
     list_filter = ["status", "automatic", "template"]
     search_fields = ["incident__number", "title"]
@@ -71,6 +84,24 @@ class PostmortemAdmin(PortalAdmin):
     readonly_fields = ["status", "submitted_at", "published_at", "published_by", "created_at", "created_by", "automatic"]
     inlines = [PostmortemSectionInline, ActionItemInline]
     actions = ["publish"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*self.readonly_fields, "incident", "template"] if obj is not None else self.readonly_fields
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def create(self, request, form):
+        data = form.cleaned_data
+        return services.postmortem_create(incident=data["incident"], by=request.user, owner=data.get("owner"), due_at=data.get("due_at"),
+                                          template=data.get("template"), reviewers=data.get("reviewers", ()))
+
+    def update(self, request, obj, changes):
+        services.postmortem_update(postmortem=obj, by=request.user, **{f: v for f, v in changes.items() if f in POSTMORTEM_FIELDS})
+
+    def inline_postmortemsection_update(self, request, postmortem, section, changes):
+        if "body" in changes:
+            services.postmortem_update(postmortem=postmortem, by=request.user, sections={section.key: changes["body"]})
 
     @admin.action(description="Publish the selected postmortems (in review only)", permissions=["change"])
     def publish(self, request, queryset):
@@ -84,13 +115,32 @@ class PostmortemAdmin(PortalAdmin):
 
 
 @admin.register(ActionItem)
-class ActionItemAdmin(PortalAdmin):
+class ActionItemAdmin(WritesThroughServices, PortalAdmin):
+    """Action items through their services (checks, the incident's timeline); closed with the
+    status "Won't do", never deleted."""
+
     formfield_overrides = HTTPS_URLS
     list_display = ["title", "incident", "owner", "due_date", "category", "priority", "status"]
     list_filter = ["status", "category", "priority"]
     search_fields = ["title", "description", "incident__number", "owner__username"]
     raw_id_fields = ["incident", "postmortem"]
     readonly_fields = ["created_at", "created_by", "completed_at"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*self.readonly_fields, "incident", "postmortem"] if obj is not None else self.readonly_fields
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def create(self, request, form):
+        data = form.cleaned_data
+        return services.action_item_create(
+            incident=data["incident"], postmortem=data.get("postmortem"), by=request.user,
+            **{f: data[f] for f in services.ITEM_FIELDS if f in data and f != "status"},
+        )
+
+    def update(self, request, obj, changes):
+        services.action_item_update(item=obj, by=request.user, **changes)
 
 
 class EmailAttemptInline(PortalTabularInline):

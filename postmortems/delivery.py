@@ -1,7 +1,7 @@
 """Sending reminders: claim the row, check it still matters, send by Django's email backend
 (text + HTML, an .ics for review invitations), record the attempt, retry with backoff.
 
-Text is made safe where it leaves (`incidents.safetext`): one-line bounded subjects, bodies
+Text is made safe where it leaves (`delivery.safetext`): one-line bounded subjects, bodies
 without control characters, iCalendar values the icalendar library escapes after control
 characters are gone; an email that cannot be built fails for good at once.
 
@@ -19,7 +19,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from icalendar import Calendar, Event, vCalAddress, vText
 
-from incidents import safetext
+from delivery import safetext
 
 from .models import ACTION_OPEN_STATUSES, ActionItem, EmailAttempt, PostmortemStatus, Reminder, ReminderKind, ReminderStatus
 

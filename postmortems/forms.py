@@ -4,7 +4,7 @@ from django.contrib.auth import get_user_model
 from incidents.bounded import PortalForm, PortalModelForm
 from incidents.forms import UserChoiceField
 
-from . import metrics
+from . import reports
 from .models import ActionCategory, ActionItem, ActionStatus, PostmortemTemplate
 
 User = get_user_model()
@@ -96,13 +96,13 @@ class MetricsRangeForm(PortalForm):
 
 
 
-def range_from_params(params) -> tuple[MetricsRangeForm, metrics.DateRange]:
+def range_from_params(params) -> tuple[MetricsRangeForm, reports.DateRange]:
     """The range asked for (`since`, `until`, both inclusive), or the last 90 days. The form
     carries any errors; the range is then the default."""
-    default = metrics.DateRange.last_days(90)
+    default = reports.DateRange.last_days(90)
     if not params.get("since") and not params.get("until"):
         return MetricsRangeForm(initial={"since": default.start, "until": default.end}), default
     form = MetricsRangeForm({"since": params.get("since") or default.start, "until": params.get("until") or default.end})
     if form.is_valid():
-        return form, metrics.DateRange(form.cleaned_data["since"], form.cleaned_data["until"])
+        return form, reports.DateRange(form.cleaned_data["since"], form.cleaned_data["until"])
     return form, default

@@ -1,15 +1,14 @@
 """Reminder rows: when the owner is reminded, when reviewers are invited, the daily digest.
 
 Every reminder is a `Reminder` row with a due time, created idempotently by its `key`. After
-commit, a reminder due within `FAST_PATH_WINDOW` is also handed to Celery with an ETA; the beat
+commit, a reminder due within the durable ETA horizon is also handed to Celery with an ETA; the beat
 sweep (`reminder_sweep_task`) sends whatever is due and was missed, so a lost message or a dead
 worker delays a reminder but never drops it (DESIGN.md, durable work)."""
 
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.conf import settings
-from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -18,14 +17,6 @@ from .tasks import reminder_send_task
 
 logger = logging.getLogger(__name__)
 
-# Longer waits belong to the sweep, not to a far-future ETA (a Redis visibility timeout redelivers).
-FAST_PATH_WINDOW = timedelta(minutes=5)
-
-def _enqueue(reminder_id: int, due_at: datetime) -> None:
-    try:
-        reminder_send_task.apply_async(kwargs={"reminder_id": reminder_id}, eta=max(due_at, timezone.now()))
-    except Exception as exc:  # broker down: the sweep sends it
-        logger.warning("could not enqueue reminder %s (%s); the sweep will send it", reminder_id, exc)
 
 def schedule(*, key: str, kind: str, recipient, due_at: datetime, postmortem: Postmortem | None = None) -> Reminder:
     """Create the reminder once (by key); enqueue the fast path after commit when it is due soon."""
@@ -38,8 +29,8 @@ def schedule(*, key: str, kind: str, recipient, due_at: datetime, postmortem: Po
             status=ReminderStatus.PENDING, due_at=due_at, attempts=0, last_error="")
         created = bool(revived)
         reminder.refresh_from_db()
-    if created and due_at - timezone.now() <= FAST_PATH_WINDOW:
-        transaction.on_commit(lambda: _enqueue(reminder.pk, due_at))
+    if created:
+        reminder_send_task.enqueue(reminder_id=reminder.pk, eta=due_at)  # after commit, within the horizon
     return reminder
 
 def schedule_for_postmortem(postmortem: Postmortem) -> list[Reminder]:

@@ -11,7 +11,9 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from incidents.event_payloads import PostmortemPublished
 from incidents.exceptions import InvalidInput, InvalidTransition
+from incidents.model_update import model_update
 from incidents.models import Incident, IncidentMember, IncidentStatus, Role, TimelineEvent
 from incidents.services import timeline_record
 from incidents.templatetags.portal import duration
@@ -179,9 +181,9 @@ def postmortem_create(
 
 
 def postmortem_create_on_resolution(event: TimelineEvent) -> Postmortem | None:
-    """Subscriber of `resolved`: opens the postmortem when the severity requires one. Idempotent."""
-    incident = Incident.objects.select_related("severity").filter(pk=event.incident_id).first()
-    if incident is None or not incident.severity.postmortem_required:
+    """Subscriber of `resolved`: opens the postmortem when the severity or the type requires one. Idempotent."""
+    incident = Incident.objects.select_related("severity", "type").filter(pk=event.incident_id).first()
+    if incident is None or not incident.postmortem_required:
         return None
     if Postmortem.objects.filter(incident=incident).exists():
         return None
@@ -369,9 +371,9 @@ def postmortem_publish(*, postmortem: Postmortem, by=None, public_summary: str |
     postmortem.save(update_fields=["status", "published_at", "published_by", "public_summary", "updated_at"])
     reminders.cancel_for_postmortem(postmortem)
     timeline_record(
-        incident=postmortem.incident, kind="postmortem.published", by=by,
+        incident=postmortem.incident, kind=PostmortemPublished.KIND, by=by,
         message="Postmortem published" + (" with a public summary" if postmortem.public_summary else ""),
-        data={"postmortem": postmortem.pk, "public_summary": postmortem.public_summary, "url": public_url(postmortem)},
+        data=PostmortemPublished(postmortem.pk, postmortem.public_summary, public_url(postmortem)).as_data(),
     )
     return postmortem
 
@@ -436,14 +438,13 @@ def action_item_update(*, item: ActionItem, by=None, **changes) -> ActionItem:
         title=new["title"], owner=new["owner"] if new["owner"] != item.owner else None, category=new["category"], priority=new["priority"],
         status=new["status"], due_date=new["due_date"], today=timezone.localdate(), due_date_changed=new["due_date"] != item.due_date,
     )
-    changed = [f for f in ITEM_FIELDS if new[f] != getattr(item, f)]
+    data = {f: new[f].strip() if f == "title" else new[f] for f in ITEM_FIELDS if new[f] != getattr(item, f)}
+    if "status" in data:
+        data["completed_at"] = timezone.now() if data["status"] == ActionStatus.DONE else None
+    changes = model_update(instance=item, fields=(*ITEM_FIELDS, "completed_at"), data=data)
+    changed = [f for f in changes.fields if f != "completed_at"]
     if not changed:
         return item
-    for field in changed:
-        setattr(item, field, new[field].strip() if field == "title" else new[field])
-    if "status" in changed:
-        item.completed_at = timezone.now() if item.status == ActionStatus.DONE else None
-    item.save()
     label = {"due_date": "due date", "ticket_url": "ticket link"}
     detail = f"status {item.get_status_display().lower()}" if changed == ["status"] else ", ".join(label.get(f, f) for f in changed)
     timeline_record(

@@ -13,13 +13,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from incidents import rows, safetext
+from delivery import safetext
+from incidents import rows
 from incidents.exceptions import DomainError
 from incidents.markdown import render_markdown
 from incidents.models import Incident
 
-from . import charts, forms, selectors, services
-from . import metrics as m
+from . import charts, forms, reports, selectors, services
 from .export import postmortem_markdown
 from .models import Postmortem, PostmortemStatus
 
@@ -309,7 +309,7 @@ def action_item_detail(request, pk):
 # --- metrics ---------------------------------------------------------------------------------
 
 
-def service_series(report: m.Report, top: int = 8) -> dict[str, list[int]]:
+def service_series(report: reports.Report, top: int = 8) -> dict[str, list[int]]:
     """The busiest services, the rest summed as "Other services" (the chart and its table)."""
     items = list(report.weekly_by_service.items())
     series = dict(items[:top])
@@ -318,14 +318,14 @@ def service_series(report: m.Report, top: int = 8) -> dict[str, list[int]]:
     return series
 
 
-def metric_charts(report: m.Report, services_shown: dict[str, list[int]]) -> dict:
+def metric_charts(report: reports.Report, services_shown: dict[str, list[int]]) -> dict:
     sev_bars = [r for r in report.severities if r.count]
     weeks = [w.strftime("%d %b") for w in report.weeks]
     return {
         "mttr": charts.hbar_chart("chart-mttr", "Mean time to resolve by severity, against target",
-                                  [charts.Bar(r.key, r.mttr, r.mttr_target, r.colour) for r in sev_bars], m.fmt_seconds),
+                                  [charts.Bar(r.key, r.mttr, r.mttr_target, r.colour) for r in sev_bars], reports.fmt_seconds),
         "mtta": charts.hbar_chart("chart-mtta", "Mean time to acknowledge by severity, against target",
-                                  [charts.Bar(r.key, r.mtta, r.mtta_target, r.colour) for r in sev_bars], m.fmt_seconds),
+                                  [charts.Bar(r.key, r.mtta, r.mtta_target, r.colour) for r in sev_bars], reports.fmt_seconds),
         "weekly_severity": charts.stacked_columns(
             "chart-weekly-severity", "Incidents per week by severity", weeks,
             [(r.key, r.colour, report.weekly_by_severity.get(r.key, [0] * len(weeks))) for r in report.severities],
@@ -341,7 +341,7 @@ def metric_charts(report: m.Report, services_shown: dict[str, list[int]]) -> dic
 
 def metrics_page(request):
     form, rng = forms.range_from_params(request.GET)
-    report = m.compute(rng)
+    report = reports.compute(rng)
     services_shown = service_series(report)
     weekly = {
         "severity": (list(report.weekly_by_severity), _week_rows(report.weeks, report.weekly_by_severity)),
@@ -362,5 +362,5 @@ def metrics_csv(request):
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="incident-metrics-{rng.start}-{rng.end}.csv"'
     writer = csv.writer(response)
-    writer.writerows(safetext.csv_row(row) for row in m.csv_rows(m.compute(rng)))
+    writer.writerows(safetext.csv_row(row) for row in reports.csv_rows(reports.compute(rng)))
     return response

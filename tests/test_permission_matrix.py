@@ -23,6 +23,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from rest_framework.test import APIClient
 
+from delivery.models import Delivery
 from incidents import demo
 from incidents.access import api_token_create
 from incidents.groups import ADMIN, RESPONDER, VIEWER
@@ -31,7 +32,7 @@ from incidents.models import Incident, Maintenance, Service
 from incidents.statuspage.models import PublicIncident, StatusComponent
 from oncall.models import CalendarToken, EscalationPolicy, Layer, Override, Schedule
 from oncall.notifications.ack import ack_token
-from oncall.notifications.models import ContactMethod, Notification, NotificationRule, StakeholderSubscription
+from oncall.notifications.models import ContactMethod, NotificationRule, StakeholderSubscription
 from postmortems.models import ActionItem, Postmortem
 
 PUBLIC, SIGNED_IN, VIEW, RESPOND, CONFIGURE = "public", "signed_in", "view", "respond", "configure"
@@ -90,6 +91,7 @@ ROWS = [
     # --- incidents ------------------------------------------------------------------------------
     S("incidents:dashboard", {"GET": VIEW}),
     S("incidents:list", {"GET": VIEW}),
+    S("incidents:drills", {"GET": VIEW}),
     S("incidents:declare", {"GET": RESPOND, "POST": RESPOND}),
     S("incidents:detail", {"GET": VIEW}, inc),
     S("incidents:communications", {"GET": VIEW}, inc),
@@ -184,10 +186,14 @@ ROWS = [
     A("incident-list", {"GET": VIEW, "POST": RESPOND}),
     A("incident-detail", {"GET": VIEW, "PUT": RESPOND, "PATCH": RESPOND}, api_inc),
     *[A(f"incident-{a}", {"POST": RESPOND}, api_inc) for a in (
-        "acknowledge", "change-severity", "change-status", "notes", "reopen", "resolve", "responders", "roles")],
+        "acknowledge", "change-severity", "change-status", "notes", "reopen", "resolve", "responders", "roles",
+        "war-room", "links", "change-type")],
+    A("incident-link-delete", {"DELETE": RESPOND}, lambda w: {**api_inc(w), "link_id": 999999}, ok="404"),
     A("incident-timeline", {"GET": VIEW}, api_inc),
     A("incident-updates", {"GET": VIEW, "POST": RESPOND}, api_inc),
     A("severity-list", {"GET": VIEW, "POST": CONFIGURE}),
+    A("incident-type-list", {"GET": VIEW, "POST": CONFIGURE}),
+    A("incident-type-detail", {"GET": VIEW, "PUT": CONFIGURE, "PATCH": CONFIGURE, "DELETE": CONFIGURE}, lambda w: {"key": "third-party-outage"}),
     A("severity-detail", {"GET": VIEW, "PUT": CONFIGURE, "PATCH": CONFIGURE, "DELETE": CONFIGURE}, lambda w: {"key": "P3"}),
     A("service-list", {"GET": VIEW, "POST": CONFIGURE}),
     A("service-detail", {"GET": VIEW, "PUT": CONFIGURE, "PATCH": CONFIGURE, "DELETE": CONFIGURE}, lambda w: {"slug": w["service"].slug}),
@@ -330,8 +336,8 @@ def test_every_served_url_has_a_row():
 
 
 def _world():
-    from incidents.integrations import services as integration_services
     from incidents.integrations.models import Alert, IntegrationMaintenance
+    from incidents.integrations.services import ingest
     from oncall.notifications import services as notify
 
     demo.seed("pw-123456")
@@ -365,7 +371,7 @@ def _world():
         "component": StatusComponent.objects.order_by("pk").first(),
         "public_incident": PublicIncident.objects.order_by("pk").first(),
         "subscription": StakeholderSubscription.objects.order_by("pk").first(),
-        "notification": Notification.objects.order_by("pk").first(),
+        "notification": Delivery.objects.order_by("pk").first(),
         "dana_method": ContactMethod.objects.filter(user=dana).first(),
         "dana_rule": NotificationRule.objects.filter(user=dana).first(),
         "calendar": CalendarToken.objects.get_or_create(user=dana)[0],
@@ -390,9 +396,9 @@ def _world():
             integration=integration, starts_at=timezone.now(), ends_at=timezone.now() + timezone.timedelta(hours=1))
     if world["notification"] is None:
         notify.contact_method_send_test(method=world["dana_method"], by=dana)
-        world["notification"] = Notification.objects.order_by("pk").first()
+        world["notification"] = Delivery.objects.order_by("pk").first()
     if world["alert"] is None:
-        integration_services.integration_send_test_alert(integration=integration, by=dana)
+        ingest.integration_send_test_alert(integration=integration, by=dana)
         world["alert"] = Alert.objects.order_by("pk").first()
     for role, user in roles.items():
         method = notify.contact_method_create(user=user, kind="email", target=user.email, by=None)

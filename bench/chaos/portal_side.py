@@ -22,7 +22,7 @@ def seed(receiver_url: str) -> dict:
 
     from incidents.access import api_token_create
     from incidents.groups import RESPONDER, ensure_groups
-    from incidents.integrations.services import integration_create
+    from incidents.integrations.services.configuration import integration_create
     from incidents.models import Service, Severity
     from oncall.models import Condition, RotationKind, TargetKind
     from oncall.notifications.services import contact_method_create
@@ -75,9 +75,9 @@ def report() -> dict:
 def stages() -> dict:
     """Where the time went, in seconds per row: the declaration's event waiting for its
     subscribers, the first escalation step waiting to fire, each page waiting to be sent."""
+    from delivery.models import Delivery
     from incidents.models import TimelineEvent
     from oncall.models import EscalationStep
-    from oncall.notifications.models import Notification
 
     def lags(rows):
         return [(done - start).total_seconds() for start, done in rows if done is not None]
@@ -85,7 +85,7 @@ def stages() -> dict:
     return {
         "event dispatched": lags(TimelineEvent.objects.filter(kind="declared").values_list("created_at", "dispatched_at")),
         "first step fired": lags(EscalationStep.objects.filter(level=0).values_list("due_at", "fired_at")),
-        "page sent": lags(Notification.objects.filter(incident__isnull=False).values_list("created_at", "sent_at")),
+        "page sent": lags(Delivery.objects.filter(incident__isnull=False).values_list("created_at", "sent_at")),
     }
 
 

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "axes",
+    "delivery.apps.DeliveryConfig",
     "incidents.apps.IncidentsConfig",
     "incidents.integrations.apps.IntegrationsConfig",
     "postmortems.apps.PostmortemsConfig",
@@ -245,11 +246,9 @@ CELERY_TASK_DEFAULT_QUEUE = "celery"
 # A worker started without -Q consumes both (make run, small installs).
 CELERY_TASK_QUEUES = (Queue(CELERY_TASK_DEFAULT_QUEUE), Queue(PAGING_QUEUE))
 PAGING_TASKS = (
+    "delivery.tasks.delivery_sweep_task",
     "oncall.tasks.step_fire_task",
     "oncall.tasks.escalation_sweep_task",
-    "oncall.notifications.tasks.notification_deliver_task",
-    "oncall.notifications.tasks.notification_send_claimed_task",
-    "oncall.notifications.tasks.notifications_sweep_task",
 )
 CELERY_TASK_ROUTES = ("config.celery.route_task",)
 # The outbox of timeline events (incidents.events): one row per (event, subscriber), retried on
@@ -265,14 +264,38 @@ CELERY_WORKER_CONSUMER = "config.worker:PortalConsumer"
 WORKER_RECONNECT_SECONDS = env.float("WORKER_RECONNECT_SECONDS", default=1.0)
 SWEEPS_ON_CONNECT = (
     "incidents.tasks.dispatch_sweep_task",
+    "delivery.tasks.delivery_sweep_task",
     "oncall.tasks.escalation_sweep_task",
-    "oncall.notifications.tasks.notifications_sweep_task",
 )
 CELERY_BEAT_SCHEDULE = {
     "incidents-dispatch-sweep": {
         "task": "incidents.tasks.dispatch_sweep_task",
         "schedule": schedule(timedelta(seconds=EVENTS_SWEEP_SECONDS)),
     },
+}
+# --- delivery: the one outbox and the durable-task base (delivery/) -----------------------------
+# Work due within this many seconds gets an ETA message after commit; later work waits for its
+# sweep (delivery.durable; one horizon for every app).
+DURABLE_ETA_HORIZON_SECONDS = env.int("DURABLE_ETA_HORIZON_SECONDS", default=300)
+# Every purpose's defaults; DELIVERY_PURPOSES[name] overrides them per purpose (delivery.purposes).
+# lease_seconds: a row left "sending" this long (its worker killed mid-send) is taken back.
+DELIVERY_DEFAULTS = {
+    "max_attempts": env.int("DELIVERY_MAX_ATTEMPTS", default=5),
+    "lease_seconds": env.float("DELIVERY_LEASE_SECONDS", default=300.0),
+    "retry_base_seconds": env.float("DELIVERY_RETRY_BASE_SECONDS", default=30.0),
+    "retry_max_seconds": env.float("DELIVERY_RETRY_MAX_SECONDS", default=3600.0),
+    # Longer than any live send takes (a send is one call bounded by WEBHOOK_TIMEOUT_SECONDS /
+    # EMAIL_TIMEOUT per socket step): rows of channels whose receivers cannot drop a duplicate
+    # are taken back only after this, whatever their purpose's lease.
+    "live_send_seconds": env.float("DELIVERY_LIVE_SEND_SECONDS", default=60.0),
+}
+DELIVERY_PURPOSES: dict[str, dict] = {}
+DELIVERY_SWEEP_SECONDS = env.float("DELIVERY_SWEEP_SECONDS", default=2.0)
+DELIVERY_SWEEP_GRACE_SECONDS = env.float("DELIVERY_SWEEP_GRACE_SECONDS", default=1.0)
+DELIVERY_SWEEP_BATCH = env.int("DELIVERY_SWEEP_BATCH", default=100)
+CELERY_BEAT_SCHEDULE["delivery-sweep"] = {
+    "task": "delivery.tasks.delivery_sweep_task",
+    "schedule": schedule(timedelta(seconds=DELIVERY_SWEEP_SECONDS)),
 }
 # Apps add their own sweeps to CELERY_BEAT_SCHEDULE in their settings fragments below.
 # postmortems: reminder sweep (safety net behind the ETA fast path) and the hourly digest check.
@@ -306,8 +329,6 @@ CELERY_BEAT_SCHEDULE["statuspage-notification-sweep"] = {
 }
 
 # --- oncall: schedules and escalation ------------------------------------------------------
-# Steps due within this many seconds get an ETA task; later ones are left to the sweep.
-ONCALL_ETA_MAX_SECONDS = env.int("ONCALL_ETA_MAX_SECONDS", default=300)
 # The sweep fires steps overdue by at least this long (the ETA task normally got there first).
 ONCALL_SWEEP_GRACE_SECONDS = env.float("ONCALL_SWEEP_GRACE_SECONDS", default=1.0)
 ONCALL_SWEEP_SECONDS = env.float("ONCALL_SWEEP_SECONDS", default=2.0)
@@ -323,25 +344,23 @@ CELERY_BEAT_SCHEDULE["oncall-handoff-sweep"] = {
 }
 
 # --- notifications (oncall.notifications) ------------------------------------------------------
-# Retries: NOTIFY_RETRY_BASE_SECONDS * 2^(attempt-1), capped; a row fails after NOTIFY_MAX_ATTEMPTS.
-NOTIFY_MAX_ATTEMPTS = env.int("NOTIFY_MAX_ATTEMPTS", default=5)
-NOTIFY_RETRY_BASE_SECONDS = env.float("NOTIFY_RETRY_BASE_SECONDS", default=30.0)
-NOTIFY_RETRY_MAX_SECONDS = env.float("NOTIFY_RETRY_MAX_SECONDS", default=3600.0)
-# Deliveries due within this many seconds get an ETA task; later ones are left to the sweep.
-NOTIFY_ETA_MAX_SECONDS = env.int("NOTIFY_ETA_MAX_SECONDS", default=600)
-NOTIFY_SWEEP_SECONDS = env.float("NOTIFY_SWEEP_SECONDS", default=5.0)
-NOTIFY_SWEEP_GRACE_SECONDS = env.float("NOTIFY_SWEEP_GRACE_SECONDS", default=1.0)
-NOTIFY_SWEEP_BATCH = env.int("NOTIFY_SWEEP_BATCH", default=100)
-# A row left in "sending" this long (its worker killed mid-send, or the database gone between
-# the claim and the send) goes back to pending. A send is one call bounded by
-# WEBHOOK_TIMEOUT_SECONDS / EMAIL_TIMEOUT per socket step, so a minute is long past any live send.
-NOTIFY_STALE_SENDING_SECONDS = env.int("NOTIFY_STALE_SENDING_SECONDS", default=60)
+# Pages and stakeholder messages are deliveries (purposes "paging" and "stakeholders"): retries
+# retry_base_seconds * 2^(attempt-1), capped; a row fails for good after max_attempts. The paging
+# lease is short (a page whose worker was killed goes out again within seconds): a re-send carries
+# the same message id (webhook-id / Idempotency-Key), by which receivers drop a duplicate.
+DELIVERY_PURPOSES["paging"] = {
+    "max_attempts": env.int("NOTIFY_MAX_ATTEMPTS", default=5),
+    "lease_seconds": env.float("NOTIFY_LEASE_SECONDS", default=5.0),
+    "retry_base_seconds": env.float("NOTIFY_RETRY_BASE_SECONDS", default=30.0),
+    "retry_max_seconds": env.float("NOTIFY_RETRY_MAX_SECONDS", default=3600.0),
+}
+DELIVERY_PURPOSES["stakeholders"] = {"max_attempts": env.int("NOTIFY_MAX_ATTEMPTS", default=5), "lease_seconds": 60.0}
 # Acknowledge links in notifications expire after this many seconds.
 NOTIFY_ACK_LINK_MAX_AGE = env.int("NOTIFY_ACK_LINK_MAX_AGE", default=24 * 3600)
 NOTIFY_DIGEST_INTERVAL = timedelta(seconds=env.int("NOTIFY_DIGEST_INTERVAL_SECONDS", default=3600))
-CELERY_BEAT_SCHEDULE["notifications-sweep"] = {
-    "task": "oncall.notifications.tasks.notifications_sweep_task",
-    "schedule": schedule(timedelta(seconds=NOTIFY_SWEEP_SECONDS)),
+CELERY_BEAT_SCHEDULE["notifications-update-reminders-sweep"] = {
+    "task": "oncall.notifications.tasks.update_reminders_sweep_task",
+    "schedule": schedule(timedelta(seconds=5)),
 }
 
 # --- REST framework ----------------------------------------------------------------------
@@ -391,12 +410,14 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
     "IntegrationKindEnum": "incidents.integrations.models.IntegrationKind",
     "ComponentStatusEnum": "incidents.statuspage.models.ComponentStatus",
     "ChannelKindEnum": "oncall.notifications.models.ChannelKind",
-    "NotificationStatusEnum": "oncall.notifications.models.NotificationStatus",
+    "DeliveryStatusEnum": "delivery.models.DeliveryStatus",
     "TargetKindEnum": "oncall.models.TargetKind",
     "EscalationStateEnum": "oncall.models.EscalationState",
     "StepStatusEnum": "oncall.models.StepStatus",
     "PostmortemStatusEnum": "postmortems.models.PostmortemStatus",
     "ActionItemStatusEnum": "postmortems.models.ActionStatus",
+    "RoleEnum": "incidents.models.roles.Role",
+    "LinkKindEnum": "incidents.models.incident.LinkKind",
 }
 
 # Every handler redacts secrets in URL paths (config/redact.py); runserver's access log

@@ -5,7 +5,11 @@ from incidents.bounded import PortalModelSerializer, PortalSerializer
 
 from ..models import (
     Incident,
+    IncidentLink,
     IncidentStatus,
+    IncidentType,
+    IncidentTypeChecklistItem,
+    LinkKind,
     Role,
     Service,
     Severity,
@@ -33,8 +37,39 @@ class SeveritySerializer(PortalModelSerializer):
         model = Severity
         fields = [
             "key", "label", "description", "rank", "colour", "ack_target", "update_policy", "update_cadence",
-            "mtta_target", "mttr_target", "postmortem_required", "postmortem_due", "is_active", "checklist",
+            "mtta_target", "mttr_target", "postmortem_required", "postmortem_due", "war_room_pattern", "war_room_auto",
+            "is_active", "checklist",
         ]
+
+
+class TypeChecklistItemSerializer(PortalModelSerializer):
+    class Meta:
+        model = IncidentTypeChecklistItem
+        fields = ["text", "owner_role", "position"]
+
+
+class IncidentTypeSerializer(PortalModelSerializer):
+    default_severity = serializers.SlugRelatedField(
+        slug_field="key", queryset=Severity.objects.all(), allow_null=True, required=False)
+    required_roles = serializers.ListField(
+        child=serializers.ChoiceField(choices=[c for c in Role.choices if c[0] != Role.RESPONDER]), required=False,
+        max_length=len(Role.values))
+    checklist = TypeChecklistItemSerializer(source="checklist_items", many=True, required=False,
+                                            help_text="Replaces the type's playbook lines when given.")
+
+    class Meta:
+        model = IncidentType
+        fields = ["key", "name", "description", "default_severity", "public", "postmortem_required", "is_drill",
+                  "required_roles", "position", "is_active", "checklist"]
+
+    def validate(self, attrs):
+        is_drill = attrs.get("is_drill", getattr(self.instance, "is_drill", False))
+        public = attrs.get("public", getattr(self.instance, "public", True))
+        if is_drill and public:
+            if "public" in attrs:
+                raise serializers.ValidationError({"public": "A drill never appears on the status page."})
+            attrs["public"] = False
+        return attrs
 
 
 class ServiceSerializer(PortalModelSerializer):
@@ -53,28 +88,56 @@ class MemberSerializer(PortalSerializer):
         return member.user.get_full_name() or member.user.username
 
 
+class IncidentLinkSerializer(PortalModelSerializer):
+    added_by = serializers.CharField(source="added_by.username", read_only=True, default=None)
+
+    class Meta:
+        model = IncidentLink
+        fields = ["id", "kind", "title", "url", "added_at", "added_by"]
+        read_only_fields = ["id", "added_at"]
+
+
+class IncidentLinkCreateSerializer(PortalSerializer):
+    kind = serializers.ChoiceField(choices=LinkKind.choices, default=LinkKind.OTHER)
+    title = serializers.CharField(max_length=200)
+    url = serializers.CharField(max_length=1000, help_text="An http(s) link.")
+
+
+class WarRoomSerializer(PortalSerializer):
+    url = serializers.CharField(
+        max_length=500, required=False, allow_blank=True, default="",
+        help_text="The bridge's link; empty: started from the severity's pattern.")
+
+
 class IncidentSerializer(PortalModelSerializer):
     id = serializers.CharField(source="number", read_only=True)
-    severity = serializers.SlugRelatedField(slug_field="key", queryset=Severity.objects.filter(is_active=True))
+    severity = serializers.SlugRelatedField(
+        slug_field="key", queryset=Severity.objects.filter(is_active=True), required=False,
+        help_text="Required unless the type has a default severity.")
+    type = serializers.SlugRelatedField(
+        slug_field="key", queryset=IncidentType.objects.filter(is_active=True), required=False, allow_null=True,
+        help_text="The incident type's key (change it later with POST …/type/).")
+    is_drill = serializers.BooleanField(read_only=True)
     services = serializers.SlugRelatedField(slug_field="slug", queryset=Service.active.all(), many=True, required=False)
     members = MemberSerializer(many=True, read_only=True)
     declared_by = serializers.CharField(source="declared_by.username", read_only=True, default=None)
     acknowledged_by = serializers.CharField(source="acknowledged_by.username", read_only=True, default=None)
     resolved_by = serializers.CharField(source="resolved_by.username", read_only=True, default=None)
     commander = UserField(write_only=True, required=False, help_text="Username of the incident commander.")
+    links = IncidentLinkSerializer(many=True, read_only=True)
     url = serializers.SerializerMethodField()
 
     class Meta:
         model = Incident
         fields = [
-            "id", "url", "title", "summary", "impact", "severity", "services", "status", "detection_source",
+            "id", "url", "title", "summary", "impact", "severity", "type", "is_drill", "services", "status", "detection_source",
             "declared_at", "declared_by", "started_at", "acknowledged_at", "acknowledged_by", "identified_at",
             "mitigated_at", "resolved_at", "resolved_by", "resolution_summary", "false_positive",
-            "root_cause_tag", "members", "commander", "version", "updated_at",
+            "root_cause_tag", "members", "commander", "war_room_url", "links", "version", "updated_at",
         ]
         read_only_fields = [
             "status", "declared_at", "acknowledged_at", "identified_at", "mitigated_at", "resolved_at",
-            "resolution_summary", "false_positive", "root_cause_tag", "version", "updated_at",
+            "resolution_summary", "false_positive", "root_cause_tag", "war_room_url", "version", "updated_at",
         ]
         extra_kwargs = {"started_at": {"required": False, "help_text": "When impact began; defaults to now."}}
 
@@ -98,6 +161,11 @@ class StatusChangeSerializer(PortalSerializer):
 
 class SeverityChangeSerializer(PortalSerializer):
     severity = serializers.SlugRelatedField(slug_field="key", queryset=Severity.objects.filter(is_active=True))
+    reason = serializers.CharField(max_length=2_000, required=False, allow_blank=True, default="")
+
+
+class TypeChangeSerializer(PortalSerializer):
+    type = serializers.SlugRelatedField(slug_field="key", queryset=IncidentType.objects.filter(is_active=True), allow_null=True)
     reason = serializers.CharField(max_length=2_000, required=False, allow_blank=True, default="")
 
 

@@ -5,6 +5,7 @@ from . import views
 router = DefaultRouter()
 router.register("incidents", views.IncidentViewSet, basename="incident")
 router.register("severities", views.SeverityViewSet, basename="severity")
+router.register("incident-types", views.IncidentTypeViewSet, basename="incident-type")
 router.register("services", views.ServiceViewSet, basename="service")
 
 urlpatterns = router.urls

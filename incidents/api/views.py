@@ -2,29 +2,59 @@ from django.contrib.auth import get_user_model
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
 
-from .. import catalog, selectors, services
-from ..models import Incident, Service, Severity, Visibility
-from ..statuspage import services as statuspage_services
+from .. import catalog, extensions, incident_types, selectors, services
+from ..models import Incident, IncidentType, Service, Severity, Visibility
 from . import serializers as s
 from .archive import ArchiveActions
 from .filters import IncidentFilter, ServiceFilter
-from .idempotency import IdempotentCreateMixin
+from .idempotency import IdempotentCreateMixin, idempotent
 
 User = get_user_model()
 
 
-class SeverityViewSet(viewsets.ModelViewSet):
+class SeverityViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
+    """Severities. One that anything refers to is deactivated (`is_active` false), not deleted."""
+
     queryset = Severity.objects.prefetch_related("checklist_items")
     serializer_class = s.SeveritySerializer
     lookup_field = "key"
     filterset_fields = ["is_active", "postmortem_required"]
     ordering_fields = ["rank"]
 
+    def perform_create(self, serializer):
+        serializer.instance = catalog.severity_create(by=self.request.user, **serializer.validated_data)
 
-class ServiceViewSet(ArchiveActions, viewsets.ModelViewSet):
+    def perform_update(self, serializer):
+        serializer.instance = catalog.severity_update(severity=serializer.instance, by=self.request.user, **serializer.validated_data)
+
+    def perform_destroy(self, instance):
+        catalog.severity_delete(severity=instance, by=self.request.user)
+
+
+class IncidentTypeViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
+    """Incident types. A type incidents refer to cannot be deleted: make it inactive."""
+
+    queryset = IncidentType.objects.select_related("default_severity").prefetch_related("checklist_items")
+    serializer_class = s.IncidentTypeSerializer
+    lookup_field = "key"
+    filterset_fields = ["is_active", "is_drill", "public"]
+    ordering_fields = ["position", "name"]
+
+    def perform_create(self, serializer):
+        serializer.instance = incident_types.incident_type_create(by=self.request.user, **serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = incident_types.incident_type_update(
+            incident_type=serializer.instance, by=self.request.user, **serializer.validated_data)
+
+    def perform_destroy(self, instance):
+        incident_types.incident_type_delete(incident_type=instance, by=self.request.user)
+
+
+class ServiceViewSet(ArchiveActions, IdempotentCreateMixin, viewsets.ModelViewSet):
     """Services. One that anything refers to is archived, not deleted: DELETE answers 409
     naming what refers to it; `archive` hides it from pickers and keeps it on past incidents."""
 
@@ -92,7 +122,7 @@ class IncidentViewSet(
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         incident = services.incident_declare(
-            title=data["title"], severity=data["severity"], by=request.user,
+            title=data["title"], severity=data.get("severity"), incident_type=data.get("type"), by=request.user,
             summary=data.get("summary", ""), impact=data.get("impact", ""), services=data.get("services", []),
             detection_source=data.get("detection_source", "staff"), started_at=data.get("started_at"),
             commander=data.get("commander"),
@@ -130,6 +160,14 @@ class IncidentViewSet(
         services.incident_change_severity(incident=incident, severity=data["severity"], reason=data["reason"], by=request.user)
         return self._detail(incident)
 
+    @extend_schema(request=s.TypeChangeSerializer, responses=s.IncidentSerializer)
+    @action(detail=True, methods=["post"], url_path="type")
+    def change_type(self, request, id=None):
+        incident = self.get_object()
+        data = self._input(s.TypeChangeSerializer)
+        services.incident_change_type(incident=incident, incident_type=data["type"], reason=data["reason"], by=request.user)
+        return self._detail(incident)
+
     @extend_schema(request=s.RoleAssignSerializer, responses=s.IncidentSerializer)
     @action(detail=True, methods=["post"])
     def roles(self, request, id=None):
@@ -151,6 +189,7 @@ class IncidentViewSet(
 
     @extend_schema(request=s.NoteSerializer, responses={201: s.TimelineEventSerializer})
     @action(detail=True, methods=["post"])
+    @idempotent
     def notes(self, request, id=None):
         incident = self.get_object()
         data = self._input(s.NoteSerializer)
@@ -165,16 +204,16 @@ class IncidentViewSet(
 
     @extend_schema(request=s.StatusUpdateCreateSerializer, responses={201: s.StatusUpdateSerializer})
     @updates.mapping.post
+    @idempotent
     def updates_create(self, request, id=None):
         incident = self.get_object()
         data = self._input(s.StatusUpdateCreateSerializer)
         if data["visibility"] == Visibility.PUBLIC:
             # The one public path: the status page's publish service, under its permission.
-            if not request.user.has_perm(statuspage_services.PUBLISH):
+            public = extensions.public_updates()
+            if public is None or not request.user.has_perm(public.permission):
                 raise PermissionDenied("Publishing to the status page needs the publish permission.")
-            update = statuspage_services.incident_publish_update(
-                incident=incident, body=data["body"], status=data.get("status"), by=request.user
-            )
+            update = public.publish(incident=incident, body=data["body"], status=data.get("status"), by=request.user)
         else:
             update = services.incident_post_update(incident=incident, body=data["body"], status=data.get("status"), by=request.user)
         return Response(s.StatusUpdateSerializer(update).data, status=status.HTTP_201_CREATED)
@@ -204,3 +243,30 @@ class IncidentViewSet(
         data = self._input(s.ReopenSerializer)
         services.incident_reopen(incident=incident, reason=data["reason"], by=request.user)
         return self._detail(incident)
+
+    @extend_schema(request=s.WarRoomSerializer, responses=s.IncidentSerializer)
+    @action(detail=True, methods=["post"], url_path="war-room")
+    def war_room(self, request, id=None):
+        incident = self.get_object()
+        data = self._input(s.WarRoomSerializer)
+        services.incident_start_war_room(incident=incident, url=data["url"], by=request.user)
+        return self._detail(incident)
+
+    @extend_schema(request=s.IncidentLinkCreateSerializer, responses={201: s.IncidentLinkSerializer})
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def links(self, request, id=None):
+        incident = self.get_object()
+        data = self._input(s.IncidentLinkCreateSerializer)
+        link = services.incident_add_link(incident=incident, title=data["title"], url=data["url"], kind=data["kind"], by=request.user)
+        return Response(s.IncidentLinkSerializer(link).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={204: None})
+    @action(detail=True, methods=["delete"], url_path=r"links/(?P<link_id>[0-9]{1,18})")
+    def link_delete(self, request, id=None, link_id=None):
+        incident = self.get_object()
+        link = incident.links.filter(pk=link_id).first()
+        if link is None:
+            raise NotFound("No such link on this incident.")
+        services.incident_remove_link(link=link, by=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -12,7 +12,10 @@ class IntegrationsConfig(AppConfig):
     def ready(self):
         from incidents import demo, extensions
 
-        from . import panels, seed
+        from . import panels, seed, tasks
+        from .services import heartbeats
+
+        heartbeats.heartbeat_check_later.bind(tasks.heartbeat_check_task)
 
         extensions.register_nav("Integrations", "integrations:list", order=40)
         extensions.register_incident_panel("alerts", "integrations/_incident_panel.html", panels.incident_alerts, order=20, slot="top")

@@ -3,8 +3,8 @@ RB-PERF-001), loaded by `make run` through incidents.demo."""
 
 import datetime
 
-from . import services
 from .models import IntegrationKind, Runbook
+from .services import configuration, runbooks
 
 RUNBOOKS = [
     {
@@ -68,7 +68,7 @@ def seed_demo(context) -> None:
         data = dict(data)
         wanted = [svcs[s] for s in data.pop("services") if s in svcs]
         if not Runbook.objects.filter(identifier=data["identifier"]).exists():
-            services.runbook_save(identifier=data.pop("identifier"), services=wanted, last_reviewed=reviewed, **data)
+            runbooks.runbook_save(identifier=data.pop("identifier"), services=wanted, last_reviewed=reviewed, **data)
     if "api" not in svcs or "P1" not in sev:
         return
     demo = [
@@ -81,4 +81,4 @@ def seed_demo(context) -> None:
         if service not in svcs:
             continue
         # Keys are never shown again: rotate one on its page to send alerts to it.
-        services.integration_create(name=name, service=svcs[service], kind=kind, default_severity=sev.get("P2"), **config)
+        configuration.integration_create(name=name, service=svcs[service], kind=kind, default_severity=sev.get("P2"), **config)

@@ -2,14 +2,14 @@
 
 from celery import shared_task
 
-from . import services
+from .services import heartbeats
 
 
 @shared_task(ignore_result=True)
 def heartbeat_check_task(heartbeat_id: int) -> None:
-    services.heartbeat_check(heartbeat_id=heartbeat_id)
+    heartbeats.heartbeat_check(heartbeat_id=heartbeat_id)
 
 
 @shared_task(ignore_result=True)
 def heartbeat_sweep_task() -> int:
-    return services.heartbeat_sweep()
+    return heartbeats.heartbeat_sweep()

@@ -13,9 +13,10 @@ from incidents import rows
 from incidents.audit import audit_history
 from incidents.exceptions import DomainError
 
-from . import forms, selectors, services
+from . import forms, selectors
 from .api.serializers import KEY_PLACEHOLDER, endpoint_url
 from .models import Integration, IntegrationKind, Runbook, hash_key
+from .services import configuration, ingest
 
 SESSION_KEY = "integrations.new_key"
 
@@ -76,7 +77,7 @@ def _integration_form(request, integration: Integration | None = None):
         data = data if data is not None else request.POST
     initial = {}
     if editing:
-        initial = {f: getattr(integration, f) for f in services.EDITABLE}
+        initial = {f: getattr(integration, f) for f in configuration.EDITABLE}
         heartbeat = getattr(integration, "heartbeat", None) if integration.kind == IntegrationKind.HEARTBEAT else None
         if heartbeat:
             initial.update(heartbeat_interval=heartbeat.interval, heartbeat_grace=heartbeat.grace)
@@ -95,12 +96,12 @@ def _integration_form(request, integration: Integration | None = None):
                       field_mapping=editors["mapping"].mapping())
         try:
             if editing:
-                services.integration_update(integration=integration, by=request.user, **config)
+                configuration.integration_update(integration=integration, by=request.user, **config)
             else:
                 kind = config.pop("kind")
                 if not config["severity_rules"]:
                     config.pop("severity_rules")  # Alertmanager and PagerDuty: the standard mapping
-                integration, key = services.integration_create(
+                integration, key = configuration.integration_create(
                     name=config.pop("name"), service=config.pop("service"), kind=kind, by=request.user, **config)
         except DomainError as exc:
             _domain_error(exc, form, editors)
@@ -184,7 +185,7 @@ def integration_detail(request, public_id):
         "snippets": _snippets(integration, key),
         "alerts": alerts,
         "windows": integration.maintenance_windows.all()[:10],
-        "maintenance": services.maintenance_reason(integration, timezone.now()),
+        "maintenance": ingest.maintenance_reason(integration, timezone.now()),
         "test_form": forms.TestAlertForm(),
         "window_form": forms.MaintenanceWindowForm(),
         "history": audit_history(integration),
@@ -199,7 +200,7 @@ def integration_test_alert(request, public_id):
     integration = _get(public_id)
     form = forms.TestAlertForm(request.POST)
     form.is_valid()
-    alert = services.integration_send_test_alert(integration=integration, by=request.user, open_incident=form.cleaned_data.get("open_incident", False))
+    alert = ingest.integration_send_test_alert(integration=integration, by=request.user, open_incident=form.cleaned_data.get("open_incident", False))
     if alert.incident_id:
         messages.success(request, f"Test alert received; it opened or joined {alert.incident.number}.")
     else:
@@ -210,7 +211,7 @@ def integration_test_alert(request, public_id):
 @require_POST
 def integration_rotate(request, public_id):
     integration = _get(public_id)
-    key = services.integration_rotate_key(integration=integration, by=request.user)
+    key = configuration.integration_rotate_key(integration=integration, by=request.user)
     _remember_key(request, integration, key)
     messages.success(request, "New key issued; the old one no longer works. Copy it now: once you confirm you copied it, it is never shown again.")
     return redirect(integration)
@@ -231,7 +232,7 @@ def integration_key_copied(request, public_id):
 def integration_revoke(request, public_id):
     integration = _get(public_id)
     try:
-        services.integration_revoke(integration=integration, by=request.user)
+        configuration.integration_revoke(integration=integration, by=request.user)
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
@@ -245,7 +246,7 @@ def integration_window(request, public_id):
     form = forms.MaintenanceWindowForm(request.POST)
     if form.is_valid():
         try:
-            services.integration_maintenance_create(integration=integration, by=request.user, **form.cleaned_data)
+            configuration.integration_maintenance_create(integration=integration, by=request.user, **form.cleaned_data)
         except DomainError as exc:
             messages.error(request, exc.message)
         else:

@@ -5,11 +5,14 @@ from .incident import (
     Incident,
     IncidentChecklistItem,
     IncidentCounter,
+    IncidentLink,
     IncidentMember,
     IncidentStatus,
-    Role,
+    LinkKind,
 )
 from .maintenance import Maintenance, MaintenanceStatus
+from .procedures import IncidentType, IncidentTypeChecklistItem
+from .roles import Role
 from .timeline import DeliveryStatus, EventDelivery, EventKind, StatusUpdate, TimelineEvent, Visibility
 
 __all__ = [
@@ -23,8 +26,12 @@ __all__ = [
     "Incident",
     "IncidentChecklistItem",
     "IncidentCounter",
+    "IncidentLink",
     "IncidentMember",
     "IncidentStatus",
+    "IncidentType",
+    "IncidentTypeChecklistItem",
+    "LinkKind",
     "Maintenance",
     "MaintenanceStatus",
     "Role",

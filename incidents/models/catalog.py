@@ -1,10 +1,37 @@
 """What incidents are classified by: severities (data, not code), services, and the
 communication templates responders copy from."""
 
+import re
+
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 
+from delivery import safetext
+
 hex_colour = RegexValidator(r"^#[0-9a-fA-F]{6}$", "Use a colour such as #d92d20.")
+
+# The only placeholders a war-room pattern may hold: they come from the incident's number,
+# never from anything a user or an alert typed.
+WAR_ROOM_PLACEHOLDERS = ("{number}", "{slug}")
+_PLACEHOLDER = re.compile(r"\{[^{}]*\}")
+
+
+def war_room_url(pattern: str, number: str) -> str:
+    """`pattern` with `{number}` (INC-20260101-001) and `{slug}` (inc-20260101-001) filled
+    in; "" when the result is not an http(s) URL. A pattern without placeholders is a fixed link."""
+    url = (pattern or "").strip().replace("{number}", number).replace("{slug}", number.lower())
+    return safetext.url(url)
+
+
+def validate_war_room_pattern(pattern: str) -> None:
+    if not pattern:
+        return
+    unknown = [p for p in _PLACEHOLDER.findall(pattern) if p not in WAR_ROOM_PLACEHOLDERS]
+    if unknown:
+        raise ValidationError(f"Unknown placeholder {unknown[0]}: use {{number}} or {{slug}}.")
+    if not war_room_url(pattern, "INC-20260101-001"):
+        raise ValidationError("The pattern must give an http(s) link, e.g. https://meet.example.com/{number}.")
 
 
 class UpdatePolicy(models.TextChoices):
@@ -36,6 +63,12 @@ class Severity(models.Model):
     postmortem_due = models.DurationField(
         null=True, blank=True, help_text="Postmortem due this long after resolution."
     )
+    war_room_pattern = models.CharField(
+        max_length=300, blank=True, validators=[validate_war_room_pattern],
+        help_text="The war-room link of this severity's incidents: a pattern with {number} or {slug} "
+                  "(https://meet.example.com/{number}) or a fixed link. Empty: pasted by hand.")
+    war_room_auto = models.BooleanField(
+        default=False, help_text="Start the war room at once when an incident is declared at or raised to this severity.")
     is_active = models.BooleanField(default=True, help_text="Inactive severities cannot be chosen.")
 
     class Meta:

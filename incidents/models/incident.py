@@ -4,6 +4,8 @@ from django.db.models import Q
 from django.urls import reverse
 
 from .catalog import Service, Severity
+from .procedures import IncidentType
+from .roles import Role
 
 
 class IncidentStatus(models.TextChoices):
@@ -33,14 +35,6 @@ class DetectionSource(models.TextChoices):
     STAFF = "staff", "Staff observation"
 
 
-class Role(models.TextChoices):
-    COMMANDER = "commander", "Incident commander"
-    TECH_LEAD = "tech_lead", "Technical lead"
-    COMMS_LEAD = "comms_lead", "Communications lead"
-    SCRIBE = "scribe", "Scribe"
-    RESPONDER = "responder", "Responder"
-
-
 class IncidentCounter(models.Model):
     """Per-day sequence behind INC-YYYYMMDD-NNN; incremented under a row lock."""
 
@@ -62,6 +56,7 @@ class Incident(models.Model):
     summary = models.TextField(blank=True, max_length=10_000)
     impact = models.TextField(blank=True, max_length=10_000)
     severity = models.ForeignKey(Severity, on_delete=models.PROTECT, related_name="incidents")
+    type = models.ForeignKey(IncidentType, null=True, blank=True, on_delete=models.PROTECT, related_name="incidents")
     services = models.ManyToManyField(Service, blank=True, related_name="incidents")
     status = models.CharField(max_length=20, choices=IncidentStatus.choices, default=IncidentStatus.INVESTIGATING)
     detection_source = models.CharField(max_length=20, choices=DetectionSource.choices, default=DetectionSource.STAFF)
@@ -88,6 +83,12 @@ class Incident(models.Model):
     resolution_summary = models.TextField(blank=True, max_length=10_000)
     false_positive = models.BooleanField(default=False)
     root_cause_tag = models.SlugField(max_length=60, blank=True, help_text="Groups repeat incidents.")
+    is_drill = models.BooleanField(
+        default=False, editable=False,
+        help_text="Declared as a drill (its type's flag then): fixed for good, so editing a type never moves past incidents "
+                  "in or out of the metrics.")
+    war_room_url = models.URLField(
+        max_length=500, blank=True, help_text="The conference bridge (started from the severity's pattern, or pasted).")
     version = models.PositiveIntegerField(default=0, help_text="Bumped by every state change.")
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -111,6 +112,18 @@ class Incident(models.Model):
     def is_acknowledged(self) -> bool:
         """Acknowledged now: a reopen asks for a new acknowledgement."""
         return self.last_acknowledged_at is not None
+
+    @property
+    def may_be_public(self) -> bool:
+        """Whether the status page may show it: never a drill, nor a type kept off the page."""
+        return not self.is_drill and (self.type_id is None or self.type.may_be_public)
+
+    @property
+    def postmortem_required(self) -> bool:
+        """The severity's rule, or the type's (a drill follows its type only)."""
+        if self.type_id is not None and (self.is_drill or self.type.postmortem_required):
+            return self.type.postmortem_required
+        return self.severity.postmortem_required
 
     @property
     def is_open(self) -> bool:
@@ -151,6 +164,7 @@ class IncidentMember(models.Model):
 class IncidentChecklistItem(models.Model):
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="checklist")
     text = models.CharField(max_length=200)
+    owner_role = models.CharField(max_length=20, blank=True, choices=Role.choices, help_text="The role that owns it.")
     position = models.PositiveSmallIntegerField(default=0)
     done_at = models.DateTimeField(null=True, blank=True)
     done_by = models.ForeignKey(
@@ -162,3 +176,30 @@ class IncidentChecklistItem(models.Model):
 
     def __str__(self):
         return self.text
+
+
+class LinkKind(models.TextChoices):
+    CHAT = "chat", "Chat thread"
+    TICKET = "ticket", "Ticket"
+    DASHBOARD = "dashboard", "Dashboard"
+    DOCUMENT = "document", "Document"
+    OTHER = "other", "Other"
+
+
+class IncidentLink(models.Model):
+    """A place the incident is worked on elsewhere: its chat thread, tickets, dashboards, documents."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="links")
+    kind = models.CharField(max_length=20, choices=LinkKind.choices, default=LinkKind.OTHER)
+    title = models.CharField(max_length=200)
+    url = models.URLField(max_length=1000)
+    added_at = models.DateTimeField(auto_now_add=True)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["incident", "kind", "pk"]
+
+    def __str__(self):
+        return f"{self.incident_id} {self.title}"

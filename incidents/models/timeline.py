@@ -23,6 +23,10 @@ class EventKind:
     REOPENED = "reopened"
     CHECKLIST = "checklist"
     EDITED = "edited"
+    WAR_ROOM = "war_room"
+    LINK_ADDED = "link_added"
+    LINK_REMOVED = "link_removed"
+    TYPE_CHANGED = "type_changed"
 
 
 class Visibility(models.TextChoices):

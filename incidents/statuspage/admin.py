@@ -1,6 +1,6 @@
 from django.contrib import admin, messages
 
-from incidents.admin import HTTPS_URLS, ArchiveInsteadOfDelete, RecordAdmin
+from incidents.admin import HTTPS_URLS, ArchiveInsteadOfDelete, RecordAdmin, WritesThroughServices
 from incidents.admin import MaintenanceAdmin as CoreMaintenanceAdmin
 from incidents.bounded import PortalAdmin, PortalTabularInline
 from incidents.models import Maintenance
@@ -63,11 +63,21 @@ class StatusComponentAdmin(ArchiveInsteadOfDelete, PortalAdmin):
     fields = ["service", "name", "description", "group", "position", "showcase", "only_show_if_degraded", "degrade_on_alert",
               "override", "status", "start_date", "code"]
 
-    def save_model(self, request, obj, form, change):
-        services.component_save(component=obj)
+    def create(self, request, form):
+        fields = {f: form.cleaned_data[f] for f in services.COMPONENT_FIELDS if f in form.cleaned_data}
+        return services.component_save(component=StatusComponent(**fields), by=request.user)
+
+    def update(self, request, obj, changes):
+        services.component_update(component=obj, by=request.user, **changes)
+
+    def delete(self, request, obj):
+        services.component_delete(component=obj, by=request.user)
 
     def archive_one(self, obj, by):
         services.component_archive(component=obj, by=by)
+
+    def restore_one(self, obj, by):
+        services.component_restore(component=obj, by=by)
 
 
 @admin.register(PublicIncident)
@@ -87,6 +97,9 @@ class ComponentImpactAdmin(PortalAdmin):
         return False  # set from the incident page, so the state is re-derived
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False
 
 
@@ -118,27 +131,48 @@ class MaintenanceUpdateInline(PortalTabularInline):
     def has_add_permission(self, request, obj=None):
         return False
 
+    def has_change_permission(self, request, obj=None):
+        return False  # the window's services post these
+
 
 admin.site.unregister(Maintenance)
 
 
 @admin.register(Maintenance)
-class MaintenanceAdmin(CoreMaintenanceAdmin):
-    """The core's admin, plus the status page's follow-up (public record, scheduled update,
-    component states, scheduler) after every save."""
+class MaintenanceAdmin(WritesThroughServices, CoreMaintenanceAdmin):
+    """The core's list, written through the status page's services (public record, scheduled
+    update, component states, scheduler, audit), like its staff page and the API."""
 
     inlines = [MaintenanceUpdateInline]
+    readonly_fields = ["status"]
 
-    def save_related(self, request, form, formsets, change):
-        old = set(form.instance.services.values_list("pk", flat=True)) if change else set()
-        super().save_related(request, form, formsets, change)
-        services.maintenance_after_save(maintenance=form.instance, created=not change, old_service_ids=old)
-        if form.instance.scheduled_for <= services.timezone.now() and form.instance.status == "scheduled":
+    def _started(self, request, maintenance):
+        if maintenance.scheduled_for <= services.timezone.now() and maintenance.status == "scheduled":
             messages.info(request, "The window has started; the scheduler will move it to in progress within seconds.")
+
+    def create(self, request, form):
+        fields = {f: form.cleaned_data[f] for f in (*MAINTENANCE_FIELDS, "services") if f in form.cleaned_data}
+        maintenance = services.maintenance_save(by=request.user, **fields)
+        self._started(request, maintenance)
+        return maintenance
+
+    def update(self, request, obj, changes):
+        values = {f: getattr(obj, f) for f in MAINTENANCE_FIELDS} | {"services": list(obj.services.all())} | changes
+        maintenance = services.maintenance_save(maintenance=obj, by=request.user, **values)
+        self._started(request, maintenance)
+
+    def delete(self, request, obj):
+        services.maintenance_delete(maintenance=obj, by=request.user)
+
+
+MAINTENANCE_FIELDS = ("title", "description", "scheduled_for", "scheduled_until", "public", "suppress_alerts")
 
 
 class ReadOnlyAdmin(RecordAdmin):
-    """Records the status page derives itself: visible for support, changed only by its services."""
+    """Records the status page derives itself: visible for support, changed only by its services
+    (removing one by hand would leave the page's history or state wrong)."""
+
+    keeps_history = True
 
     def has_change_permission(self, request, obj=None):
         return False

@@ -1,12 +1,12 @@
 """Atom and RSS feeds of public incidents and their public updates (Django syndication). Text
-goes through `incidents.safetext` first: XML 1.0 has no place for control characters, and one
+goes through `delivery.safetext` first: XML 1.0 has no place for control characters, and one
 in an incident's name must not take the feed down for every reader."""
 
 from django.contrib.syndication.views import Feed
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
 
-from incidents import safetext
+from delivery import safetext
 from incidents.markdown import render_markdown
 from incidents.models import IncidentStatus
 

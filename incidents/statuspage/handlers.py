@@ -7,19 +7,21 @@
 - anything else public bumps the cache version.
 """
 
+from incidents.event_payloads import PostmortemPublished
 from incidents.models import EventKind, StatusUpdate, Visibility
 
 from . import cache, notify, services
 
-POSTMORTEM_PUBLISHED = "postmortem.published"
 KINDS = {
     EventKind.DECLARED, EventKind.STATUS_CHANGED, EventKind.MITIGATED, EventKind.RESOLVED, EventKind.REOPENED,
-    EventKind.STATUS_UPDATE, EventKind.EDITED, POSTMORTEM_PUBLISHED,
+    EventKind.STATUS_UPDATE, EventKind.EDITED, PostmortemPublished.KIND,
 }
 
 
 def on_incident_event(event) -> None:
     incident = event.incident
+    if not incident.may_be_public:
+        return  # a drill, or a type kept off the public page: nothing of it goes there
     data = event.data or {}
     if event.kind == EventKind.DECLARED and data.get("detection_source") == "alert":
         services.incident_degrade_on_alert(incident=incident, service_ids=data.get("services") or [])
@@ -33,9 +35,7 @@ def on_incident_event(event) -> None:
         if event.kind == EventKind.RESOLVED:
             services.incident_publish_resolution(incident=incident, event=event)
         services.components_refresh(incident.component_impacts.values_list("component_id", flat=True))
-    elif event.kind == POSTMORTEM_PUBLISHED:
-        services.incident_record_postmortem(
-            incident=incident, summary=str(data.get("public_summary") or ""), url=str(data.get("url") or ""),
-            at=event.occurred_at,
-        )
+    elif event.kind == PostmortemPublished.KIND:
+        published = PostmortemPublished.from_data(data)
+        services.incident_record_postmortem(incident=incident, summary=published.public_summary, url=published.url, at=event.occurred_at)
     cache.bump_on_commit()

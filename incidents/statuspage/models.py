@@ -10,6 +10,7 @@ import string
 from django.db import models
 from django.db.models import Q
 
+from incidents import zones
 from incidents.models import Incident, Maintenance, Service, StatusUpdate
 from incidents.models.catalog import hex_colour
 
@@ -69,7 +70,8 @@ class PageSettings(models.Model):
     code = models.CharField(max_length=12, unique=True, default=new_code, editable=False, help_text="The page id in the JSON API.")
     name = models.CharField(max_length=120, default="Service status")
     url = models.URLField(blank=True, help_text="Public address of the page; SITE_URL + /status/ when empty.")
-    time_zone = models.CharField(max_length=60, default="Etc/UTC")
+    time_zone = models.CharField(max_length=60, default=zones.STATUS_PAGE_DEFAULT, validators=[zones.validate_zone],
+                                 help_text="IANA name, given in the JSON API.")
     logo = models.FileField(upload_to="statuspage/", blank=True, help_text="SVG or PNG, shown in the header.")
     logo_url = models.URLField(blank=True, help_text="Or a logo hosted elsewhere.")
     brand_colour = models.CharField(max_length=7, default="#2f5bd3", validators=[hex_colour])

@@ -3,7 +3,7 @@
 One Notification row per (subscriber, key) under a unique constraint, moved pending -> sending
 -> sent/failed by conditional updates, so a duplicate task or a sweep never sends twice.
 Emails go through Django's email backend, webhooks are Statuspage-format JSON POSTs. Text is
-made safe as the row is built and again as it is sent (`incidents.safetext`): one-line bounded
+made safe as the row is built and again as it is sent (`delivery.safetext`): one-line bounded
 subjects, bodies without NUL or control characters, JSON that always encodes; an email that
 cannot be built fails for good at once instead of being retried.
 """
@@ -22,13 +22,13 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from incidents import netguard, safetext
+from delivery import netguard, safetext
 from incidents.markdown import render_markdown
 from incidents.models import Maintenance, StatusUpdate
 
 from .documents import component_doc, incident_doc, maintenance_doc, status_doc
 from .models import ComponentStatus, Notification, PageSettings, StatusComponent, Subscriber
-from .queue import enqueue
+from .queue import deliver_notification_later
 from .selectors import incident_by_code, maintenances_public, snapshot
 
 logger = logging.getLogger(__name__)
@@ -87,8 +87,7 @@ def _queue_rows(rows: list[Notification]) -> int:
         except IntegrityError:  # already built by an earlier delivery of the same event
             continue
         created.append(row.pk)
-    if created:
-        transaction.on_commit(lambda: [enqueue("deliver_notification_task", notification_id=pk) for pk in created])
+    deliver_notification_later.enqueue_many([({"notification_id": pk}, None) for pk in created])
     return len(created)
 
 

@@ -59,7 +59,8 @@ def _impacts() -> Prefetch:
 
 
 def public_incidents():
-    return PublicIncident.objects.select_related("incident").prefetch_related(_public_updates(), _impacts())
+    return (PublicIncident.objects.select_related("incident").prefetch_related(_public_updates(), _impacts())
+            .filter(incident__is_drill=False).exclude(incident__type__public=False))
 
 
 def maintenances_public():
@@ -134,11 +135,11 @@ class Snapshot:
 
     @property
     def active_maintenances(self) -> list[Maintenance]:
-        return [m for m in self.maintenances if m.status in (MaintenanceStatus.IN_PROGRESS, MaintenanceStatus.VERIFYING)]
+        return [m for m in self.maintenances if m.is_active(self.now)]
 
     @property
     def upcoming_maintenances(self) -> list[Maintenance]:
-        return [m for m in self.maintenances if m.status == MaintenanceStatus.SCHEDULED]
+        return [m for m in self.maintenances if m.status == MaintenanceStatus.SCHEDULED and not m.is_active(self.now)]
 
 
 def _bars(components: list[StatusComponent], now: datetime) -> dict[int, Bars]:

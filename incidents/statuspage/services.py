@@ -15,8 +15,10 @@ from django.utils import timezone
 
 from incidents import archive
 from incidents import services as core
+from incidents.audit import audit_record
 from incidents.communications import render_template
 from incidents.exceptions import InvalidInput, InvalidTransition
+from incidents.model_update import model_update
 from incidents.models import (
     CommunicationTemplate,
     Incident,
@@ -27,6 +29,7 @@ from incidents.models import (
     StatusUpdate,
     Visibility,
 )
+from incidents.models.maintenance import STARTED_STATUSES
 
 from . import cache, notify
 from .models import (
@@ -42,13 +45,10 @@ from .models import (
     StatusComponent,
     worst,
 )
-from .queue import enqueue
+from .queue import maintenance_step_later
 
 logger = logging.getLogger(__name__)
 
-ACTIVE_MAINTENANCE = (MaintenanceStatus.IN_PROGRESS, MaintenanceStatus.VERIFYING)
-# Windows due within this long get an ETA task too; later ones are left to the sweep.
-ETA_HORIZON = timedelta(minutes=10)
 
 
 # --- components ----------------------------------------------------------------------------
@@ -77,7 +77,7 @@ def components_refresh(component_ids: Iterable[int], *, now: datetime | None = N
     ):
         impacts[cid].append(status)
     maintained = set(
-        StatusComponent.objects.filter(pk__in=ids, service__maintenances__status__in=ACTIVE_MAINTENANCE).values_list("pk", flat=True)
+        StatusComponent.objects.filter(pk__in=ids, service__maintenances__in=Maintenance.objects.active(now)).values_list("pk", flat=True)
     )
     changes = []
     for component in components:
@@ -122,8 +122,11 @@ def component_delete(*, component: StatusComponent, by) -> None:
     cache.bump()
 
 
-def component_save(*, component: StatusComponent) -> StatusComponent:
-    """Save a new or edited component (admin, API), then re-derive its state."""
+COMPONENT_FIELDS = ("service", "name", "description", "group", "position", "showcase", "only_show_if_degraded", "degrade_on_alert",
+                    "override", "start_date")
+
+
+def _check_component(component: StatusComponent) -> None:
     if component.override and component.override not in ComponentStatus.values:
         raise InvalidInput("Unknown component state.", field="override")
     if not component.service_id:
@@ -132,10 +135,35 @@ def component_save(*, component: StatusComponent) -> StatusComponent:
         raise InvalidInput("That service already has a component.", field="service")
     if not (component.name or "").strip():
         component.name = component.service.name
-    component.save()
+
+
+def _after_component_change(component: StatusComponent) -> None:
     components_refresh([component.pk])
     component.refresh_from_db()
     cache.bump_on_commit()
+
+
+@transaction.atomic
+def component_save(*, component: StatusComponent, by=None) -> StatusComponent:
+    """Save a new component (admin, API, demo), then derive its state."""
+    creating = component.pk is None
+    _check_component(component)
+    component.save()
+    _after_component_change(component)
+    audit_record(by=by, obj=component, action="added" if creating else "changed", message=f"for {component.service}")
+    return component
+
+
+@transaction.atomic
+def component_update(*, component: StatusComponent, by=None, **changes) -> StatusComponent:
+    """Change some of a component's fields (admin, API), then re-derive its state."""
+    if "name" in changes and not (changes["name"] or "").strip():
+        changes["name"] = (changes.get("service") or component.service).name
+    changed = model_update(instance=component, fields=COMPONENT_FIELDS, data=changes)
+    if changed:
+        _check_component(component)
+        _after_component_change(component)
+        audit_record(by=by, obj=component, action="changed", message=changed.describe())
     return component
 
 
@@ -158,8 +186,15 @@ def _impact_of(states: Iterable[str]) -> str:
     return max(impacts, key=lambda i: IMPACT_RANK[i], default="none")
 
 
+def _check_may_be_public(incident: Incident) -> None:
+    if not incident.may_be_public:
+        what = "A drill" if incident.is_drill else f"A {incident.type.name} incident"
+        raise InvalidInput(f"{what} never goes on the status page.", field="body")
+
+
 def public_incident_ensure(incident: Incident, *, name: str = "", now: datetime | None = None) -> PublicIncident:
     """Put the incident on the public page (idempotent)."""
+    _check_may_be_public(incident)
     pub, created = PublicIncident.objects.get_or_create(
         incident=incident, defaults={"name": (name or incident.title).strip(), "published_at": now or timezone.now()}
     )
@@ -182,6 +217,7 @@ def _raise_impact(pub: PublicIncident, incident: Incident) -> None:
 @transaction.atomic
 def incident_set_component_impacts(*, incident: Incident, states: dict[StatusComponent, str], source=ComponentImpact.Source.STAFF):
     """Set how the incident affects each component; returns the refresh's changes."""
+    _check_may_be_public(incident)
     for component, status in states.items():
         if status not in ComponentStatus.values:
             raise InvalidInput(f"Unknown state for {component.name}.", field="components")
@@ -198,6 +234,7 @@ def incident_publish_update(
     components' states together. Writes the timeline (through the core), publishes the incident
     if it was not yet, updates the page and feeds; subscribers are notified by the worker."""
     components = components or {}
+    _check_may_be_public(incident)
     if status and status not in IncidentStatus.values:
         raise InvalidInput(f"Unknown status {status!r}.", field="status")
     if not (body or "").strip():
@@ -346,13 +383,12 @@ def maintenance_record_ensure(maintenance: Maintenance) -> MaintenanceRecord:
 
 
 def _schedule_steps(maintenance: Maintenance) -> None:
-    """Fast path: ETA tasks for a window due soon. The sweep is the safety net either way."""
+    """Fast path: ETA tasks for a window's steps (within the durable ETA horizon). The sweep is
+    the safety net either way."""
     now = timezone.now()
-    for when in (maintenance.scheduled_for, maintenance.scheduled_until):
-        if now - timedelta(minutes=1) < when <= now + ETA_HORIZON:
-            pk = maintenance.pk
-
-            transaction.on_commit(lambda pk=pk, when=when: enqueue("maintenance_step_task", eta=when, maintenance_id=pk))
+    maintenance_step_later.enqueue_many(
+        [({"maintenance_id": maintenance.pk}, when) for when in (maintenance.scheduled_for, maintenance.scheduled_until)
+         if now - timedelta(minutes=1) < when])
 
 
 def _post_step(maintenance: Maintenance, status: str, body: str = "", now: datetime | None = None) -> MaintenanceUpdate | None:
@@ -403,7 +439,19 @@ def maintenance_save(
     maintenance.save()
     maintenance.services.set(services)
     maintenance_after_save(maintenance=maintenance, created=creating, old_service_ids=old_services)
+    audit_record(by=by, obj=maintenance, action="added" if creating else "changed",
+                 message=f"{maintenance.scheduled_for:%Y-%m-%d %H:%M} – {maintenance.scheduled_until:%Y-%m-%d %H:%M} UTC")
     return maintenance
+
+
+@transaction.atomic
+def maintenance_delete(*, maintenance: Maintenance, by=None) -> None:
+    """Remove a window and its public record; the components it held re-derive their state."""
+    service_ids = list(maintenance.services.values_list("pk", flat=True))
+    audit_record(by=by, obj=maintenance, action="deleted")
+    maintenance.delete()
+    components_refresh(components_for_services(service_ids))
+    cache.bump_on_commit()
 
 
 @transaction.atomic
@@ -449,7 +497,7 @@ def maintenance_step(*, maintenance: Maintenance, now: datetime | None = None) -
             return target
         return None
     if (
-        maintenance.status in ACTIVE_MAINTENANCE and maintenance.scheduled_until <= now
+        maintenance.status in STARTED_STATUSES and maintenance.scheduled_until <= now
         and maintenance_advance(maintenance=maintenance, to=MaintenanceStatus.COMPLETED, now=now)
     ):
         return MaintenanceStatus.COMPLETED

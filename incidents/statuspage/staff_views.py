@@ -20,8 +20,8 @@ PUBLISH = services.PUBLISH
 
 def incident_panel_context(request, incident: Incident) -> dict | None:
     """The panel on the staff incident page: is it public, which components it affects."""
-    if not request.user.has_perm("incidents.view_incident"):
-        return None
+    if not request.user.has_perm("incidents.view_incident") or not incident.may_be_public:
+        return None  # a drill, or a type kept off the public page: nothing to publish
     pub = PublicIncident.objects.filter(incident=incident).first()
     impacts = list(ComponentImpact.objects.filter(incident=incident).select_related("component"))
     comms = next((m.user for m in incident.members.all() if m.role == Role.COMMS_LEAD), None)

@@ -7,7 +7,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
-from incidents import netguard
+from delivery import netguard
 from incidents.exceptions import InvalidInput
 
 from . import notify

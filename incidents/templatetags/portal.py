@@ -7,7 +7,7 @@ from django.utils.html import format_html
 from ..links import external_link, safe_url
 from ..markdown import render_markdown
 from ..rules import allowed, rule_for
-from ..viewerzone import zone_or_none
+from ..zones import zone_or_none
 
 register = template.Library()
 

@@ -14,6 +14,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import MethodNotAllowed
 from rest_framework.response import Response
 
+from incidents.api.idempotency import idempotent
 from incidents.bounded import PortalModelSerializer, PortalSerializer
 
 from ..notifications import selectors as notification_selectors
@@ -103,6 +104,7 @@ class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
     def _detail(self, person, code=status.HTTP_200_OK):
         return Response(PersonSerializer(self.get_queryset().get(pk=person.pk), context=self.get_serializer_context()).data, status=code)
 
+    @idempotent
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)

@@ -7,7 +7,7 @@ from rest_framework import serializers
 
 from incidents.bounded import PortalModelSerializer, PortalSerializer
 from incidents.integrations.models import Integration
-from incidents.models import Service
+from incidents.models import IncidentType, Service
 from incidents.rules import may_read_secret
 
 from ..models import EscalationLevel, EscalationPolicy, Layer, Override, RotationKind, Schedule, TargetKind
@@ -144,14 +144,19 @@ class EscalationPolicySerializer(PortalModelSerializer):
     integrations = serializers.SlugRelatedField(
         slug_field="public_id", queryset=Integration.objects.filter(archived_at__isnull=True), many=True, required=False,
         help_text="Integrations (by id) whose alert-opened incidents start this policy instead of their service's.")
+    incident_types = serializers.SlugRelatedField(
+        slug_field="key", queryset=IncidentType.objects.all(), many=True, required=False,
+        help_text="Incident types (by key) whose incidents start this policy in addition to their services'.")
 
     class Meta:
         model = EscalationPolicy
-        fields = ["id", "name", "description", "repeat", "repeat_after_seconds", "levels", "services", "integrations"]
+        fields = ["id", "name", "description", "repeat", "repeat_after_seconds", "levels", "services", "integrations",
+                  "incident_types"]
         extra_kwargs = {"name": {"validators": []}}
 
     def to_representation(self, policy):
         data = super().to_representation(policy)
         data["services"] = [link.service.slug for link in policy.service_links.all()]
         data["integrations"] = [str(link.integration.public_id) for link in policy.integration_links.all()]
+        data["incident_types"] = [link.incident_type.key for link in policy.type_links.all()]
         return data

@@ -11,7 +11,7 @@ from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from incidents import untrusted
+from incidents import untrusted, zones
 from incidents.api.archive import ArchiveActions
 from incidents.api.idempotency import IdempotentCreateMixin
 from incidents.exceptions import InvalidInput
@@ -65,28 +65,17 @@ class ScheduleViewSet(ArchiveActions, IdempotentCreateMixin, viewsets.ModelViewS
 
     def perform_create(self, serializer):
         data = serializer.validated_data
-        serializer.instance = svc.schedule_create(name=data["name"], time_zone=data.get("time_zone", "America/New_York"),
+        serializer.instance = svc.schedule_create(name=data["name"], time_zone=data.get("time_zone", zones.SCHEDULE_DEFAULT),
                                                   description=data.get("description", ""), layers=self._layers(data), by=self.request.user)
 
     @transaction.atomic
     def perform_update(self, serializer):
         schedule, data = serializer.instance, serializer.validated_data
-        svc.schedule_update(schedule=schedule, name=data.get("name", schedule.name), time_zone=data.get("time_zone", schedule.time_zone),
-                            description=data.get("description", schedule.description), by=self.request.user)
+        svc.schedule_update(schedule=schedule, by=self.request.user, **{f: data[f] for f in svc.SCHEDULE_FIELDS if f in data})
         if "layers" in data:
-            keep = set()
-            for layer_data in data["layers"]:
-                spec = s.LayerSerializer.spec(layer_data)
-                if layer_data.get("id"):
-                    layer = Layer.objects.filter(pk=layer_data["id"], schedule=schedule).first()
-                    if layer is None:
-                        raise InvalidInput(f"Layer {layer_data['id']} is not in this schedule.", field="layers")
-                    svc.layer_update(layer=layer, spec=spec, effective_from=layer_data.get("effective_from"), by=self.request.user)
-                else:
-                    layer = svc.layer_add(schedule=schedule, spec=spec, by=self.request.user)
-                keep.add(layer.pk)
-            for layer in schedule.layers.exclude(pk__in=keep):
-                svc.layer_delete(layer=layer, by=self.request.user)
+            svc.schedule_layers_replace(schedule=schedule, by=self.request.user, layers=[
+                svc.LayerChange(spec=s.LayerSerializer.spec(layer), layer_id=layer.get("id") or None, effective_from=layer.get("effective_from"))
+                for layer in data["layers"]])
         serializer.instance = self.get_queryset().get(pk=schedule.pk)
 
     def perform_destroy(self, instance):
@@ -173,7 +162,7 @@ class EscalationPolicyViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
     def get_queryset(self):
         return EscalationPolicy.objects.prefetch_related(
             "levels__severities", "levels__targets__schedule", "levels__targets__layer", "levels__targets__user",
-            "levels__targets__group", "service_links__service", "integration_links__integration").order_by("name")
+            "levels__targets__group", "service_links__service", "integration_links__integration", "type_links__incident_type").order_by("name")
 
     def _save(self, serializer, policy=None):
         d = serializer.validated_data
@@ -184,7 +173,8 @@ class EscalationPolicyViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
             policy=policy, name=d.get("name", policy.name if policy else ""), description=d.get("description", policy.description if policy else ""),
             repeat=d.get("repeat", policy.repeat if policy else 0),
             repeat_after_seconds=d.get("repeat_after_seconds", policy.repeat_after_seconds if policy else 900),
-            levels=levels or [], services=d.get("services"), integrations=d.get("integrations"), by=self.request.user)
+            levels=levels or [], services=d.get("services"), integrations=d.get("integrations"),
+            incident_types=d.get("incident_types"), by=self.request.user)
         serializer.instance = self.get_queryset().get(pk=saved.pk)
 
     def perform_create(self, serializer):

@@ -4,6 +4,7 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
+import incidents.zones
 import oncall.models.schedules
 
 
@@ -57,7 +58,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('name', models.CharField(max_length=120, unique=True)),
                 ('description', models.TextField(blank=True)),
-                ('time_zone', models.CharField(default='America/New_York', help_text='IANA name; handoff times and restrictions are in this zone.', max_length=64, validators=[oncall.models.schedules.validate_zone])),
+                ('time_zone', models.CharField(default='America/New_York', help_text='IANA name; handoff times and restrictions are in this zone.', max_length=64, validators=[incidents.zones.validate_zone])),
                 ('ical_token', models.CharField(default=oncall.models.schedules.new_token, editable=False, max_length=64, unique=True)),
                 ('version', models.PositiveIntegerField(default=0, help_text='Bumped on every rule change (cache key).')),
                 ('created_at', models.DateTimeField(auto_now_add=True)),

@@ -4,7 +4,7 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-import oncall.models.schedules
+import incidents.zones
 
 
 class Migration(migrations.Migration):
@@ -49,7 +49,7 @@ class Migration(migrations.Migration):
             name='Profile',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('time_zone', models.CharField(blank=True, help_text="An IANA zone such as Europe/Berlin; empty: the portal's zone.", max_length=64, validators=[oncall.models.schedules.validate_zone])),
+                ('time_zone', models.CharField(blank=True, help_text="An IANA zone such as Europe/Berlin; empty: the portal's zone.", max_length=64, validators=[incidents.zones.validate_zone])),
                 ('user', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='oncall_profile', to=settings.AUTH_USER_MODEL)),
             ],
         ),

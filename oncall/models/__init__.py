@@ -11,6 +11,7 @@ from .escalation import (
     ServicePolicy,
     StepStatus,
     TargetKind,
+    TypePolicy,
 )
 from .people import Profile
 from .schedules import (
@@ -31,5 +32,5 @@ __all__ = [
     "CalendarToken", "Condition", "Escalation", "EscalationLevel", "EscalationPolicy", "EscalationState",
     "EscalationStep", "EscalationTarget", "Handoff", "HandoffNote", "HandoffStatus", "Layer", "LayerMember",
     "LayerMembership", "LevelMode", "Override", "Profile", "Restriction", "RotationKind", "Schedule", "ServicePolicy", "IntegrationPolicy",
-    "StepStatus", "TargetKind",
+    "StepStatus", "TargetKind", "TypePolicy",
 ]

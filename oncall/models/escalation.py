@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.urls import reverse
 
 from incidents.integrations.models import Integration
-from incidents.models import Incident, Service, Severity
+from incidents.models import Incident, IncidentType, Service, Severity
 
 from .schedules import Layer, Schedule
 
@@ -53,6 +53,17 @@ class IntegrationPolicy(models.Model):
 
     def __str__(self):
         return f"{self.integration} -> {self.policy}"
+
+
+class TypePolicy(models.Model):
+    """A policy an incident type starts in addition to its services' (a suspected breach pages
+    Security and Legal whatever service it hit). Lives here, not in `incidents`."""
+
+    incident_type = models.OneToOneField(IncidentType, on_delete=models.CASCADE, related_name="oncall_policy")
+    policy = models.ForeignKey(EscalationPolicy, on_delete=models.PROTECT, related_name="type_links")
+
+    def __str__(self):
+        return f"{self.incident_type} -> {self.policy}"
 
 
 class Condition(models.TextChoices):

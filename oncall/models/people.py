@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.db import models
 
-from .schedules import validate_zone
+from incidents.zones import validate_zone
 
 
 class Profile(models.Model):

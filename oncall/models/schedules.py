@@ -1,18 +1,13 @@
 """Schedules: the rules only. Shifts are computed (see `oncall.rotation`), never stored."""
 
 import secrets
-import zoneinfo
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 
-
-def validate_zone(value: str) -> None:
-    if value not in zoneinfo.available_timezones():
-        raise ValidationError(f"Unknown time zone “{value}”. Use an IANA name such as America/New_York.")
+from incidents.zones import SCHEDULE_DEFAULT, validate_zone
 
 
 def new_token() -> str:
@@ -22,7 +17,7 @@ def new_token() -> str:
 class Schedule(models.Model):
     name = models.CharField(max_length=120, unique=True)
     description = models.TextField(blank=True)
-    time_zone = models.CharField(max_length=64, default="America/New_York", validators=[validate_zone],
+    time_zone = models.CharField(max_length=64, default=SCHEDULE_DEFAULT, validators=[validate_zone],
                                  help_text="IANA name; handoff times and restrictions are in this zone.")
     ical_token = models.CharField(max_length=64, unique=True, default=new_token, editable=False)
     archived_at = models.DateTimeField(null=True, blank=True,

@@ -1,10 +1,11 @@
 from django.contrib import admin, messages
 
-from incidents.bounded import PortalAdmin, PortalModelForm, PortalTabularInline
-from incidents.exceptions import InvalidInput
+from delivery.models import Delivery, DeliveryStatus
+from incidents.admin import WritesThroughServices
+from incidents.bounded import PortalAdmin, PortalTabularInline
 
 from . import services
-from .models import ContactMethod, Notification, NotificationRule, NotificationStatus, StakeholderSubscription, UpdateReminder
+from .models import ContactMethod, NotificationRule, StakeholderSubscription, UpdateReminder
 
 
 class NotificationRuleInline(PortalTabularInline):
@@ -14,36 +15,46 @@ class NotificationRuleInline(PortalTabularInline):
     readonly_fields = ["user"]
 
 
-class TargetCheckedForm(PortalModelForm):
-    """Runs the same target validation (address syntax, URL guard) as the pages and the API."""
-
-    def clean(self):
-        data = super().clean()
-        if data.get("kind") and data.get("target"):
-            try:
-                data["target"] = services.validate_target(data["kind"], data["target"])
-            except InvalidInput as exc:
-                self.add_error("target", exc.message)
-        return data
-
-
 @admin.register(ContactMethod)
-class ContactMethodAdmin(PortalAdmin):
-    form = TargetCheckedForm
-    list_display = ["user", "kind", "label", "display_target", "is_active", "rate_limit_count", "rate_limit_window", "created_at"]
+class ContactMethodAdmin(WritesThroughServices, PortalAdmin):
+    """Contact methods through their services: the target check (address syntax, URL guard),
+    the "at once" rule a new method gets, and the entry on its person's change log."""
+
+    list_display = ["user", "kind", "label", "display_target", "is_active", "failing_since", "rate_limit_count", "rate_limit_window", "created_at"]
     list_filter = ["kind", "is_active"]
     search_fields = ["user__username", "user__email", "label", "target"]
-    readonly_fields = ["public_id", "secret", "created_at"]
+    readonly_fields = ["public_id", "secret", "failing_since", "last_error", "created_at"]
     inlines = [NotificationRuleInline]
     actions = ["send_test"]
 
-    def save_formset(self, request, form, formset, change):
-        for instance in formset.save(commit=False):
-            instance.user = form.instance.user
-            instance.contact_method = form.instance
-            instance.save()
-        for obj in formset.deleted_objects:
-            obj.delete()
+    def get_readonly_fields(self, request, obj=None):
+        return [*self.readonly_fields, "user"] if obj is not None else self.readonly_fields  # a method stays its person's
+
+    def create(self, request, form):
+        data = form.cleaned_data
+        method = services.contact_method_create(
+            user=data["user"], kind=data["kind"], target=data["target"], label=data.get("label", ""), is_active=data.get("is_active", True),
+            rate_limit_count=data.get("rate_limit_count"), rate_limit_window=data.get("rate_limit_window"), by=request.user,
+        )
+        request._default_rule_for = method.pk
+        return method
+
+    def update(self, request, obj, changes):
+        services.contact_method_update(method=obj, by=request.user, **changes)
+
+    def delete(self, request, obj):
+        services.contact_method_delete(method=obj, by=request.user)
+
+    def inline_notificationrule_create(self, request, method, rule):
+        if getattr(request, "_default_rule_for", None) == method.pk and method.rules.filter(delay_minutes=rule.delay_minutes).exists():
+            return  # the rule the new method was just given
+        services.notification_rule_create(user=method.user, contact_method=method, delay_minutes=rule.delay_minutes, by=request.user)
+
+    def inline_notificationrule_update(self, request, method, rule, changes):
+        services.notification_rule_update(rule=rule, delay_minutes=changes.get("delay_minutes", rule.delay_minutes), by=request.user)
+
+    def inline_notificationrule_delete(self, request, method, rule):
+        services.notification_rule_delete(rule=rule, by=request.user)
 
     @admin.action(description="Send a test notification")
     def send_test(self, request, queryset):
@@ -53,19 +64,36 @@ class ContactMethodAdmin(PortalAdmin):
 
 
 @admin.register(NotificationRule)
-class NotificationRuleAdmin(PortalAdmin):
+class NotificationRuleAdmin(WritesThroughServices, PortalAdmin):
     list_display = ["user", "contact_method", "delay_minutes"]
     search_fields = ["user__username"]
     list_select_related = ["user", "contact_method"]
 
+    def get_readonly_fields(self, request, obj=None):
+        return ["user", "contact_method"] if obj is not None else []
 
-@admin.register(Notification)
-class NotificationAdmin(PortalAdmin):
-    list_display = ["created_at", "status", "channel", "user", "subscription", "target", "title", "incident", "attempts", "error"]
-    list_filter = ["status", "channel", "composer"]
+    def create(self, request, form):
+        data = form.cleaned_data
+        return services.notification_rule_create(user=data["user"], contact_method=data["contact_method"],
+                                                 delay_minutes=data["delay_minutes"], by=request.user)
+
+    def update(self, request, obj, changes):
+        services.notification_rule_update(rule=obj, delay_minutes=changes.get("delay_minutes", obj.delay_minutes), by=request.user)
+
+    def delete(self, request, obj):
+        services.notification_rule_delete(rule=obj, by=request.user)
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(PortalAdmin):
+    """Every delivery of the one delivery layer (pages, stakeholder messages and the other
+    apps' purposes), read only; failed rows can be queued again."""
+
+    list_display = ["created_at", "status", "purpose", "kind", "channel", "user", "target", "title", "incident", "attempts", "error"]
+    list_filter = ["status", "purpose", "channel", "kind"]
     search_fields = ["dedup_key", "user__username", "incident__number", "error", "target"]
-    list_select_related = ["user", "subscription", "incident"]
-    readonly_fields = [f.name for f in Notification._meta.fields]
+    list_select_related = ["user", "incident"]
+    readonly_fields = [f.name for f in Delivery._meta.fields]
     date_hierarchy = "created_at"
     actions = ["retry_now"]
 
@@ -74,23 +102,27 @@ class NotificationAdmin(PortalAdmin):
 
     @admin.action(description="Retry failed deliveries now")
     def retry_now(self, request, queryset):
-        pks = list(queryset.filter(status=NotificationStatus.FAILED).values_list("pk", flat=True))
+        pks = list(queryset.filter(status=DeliveryStatus.FAILED).values_list("pk", flat=True))
         n = services.notifications_retry(pks)
         self.message_user(request, f"{n} delivery(ies) queued again.", messages.SUCCESS)
 
 
 @admin.register(StakeholderSubscription)
-class StakeholderSubscriptionAdmin(PortalAdmin):
-    form = TargetCheckedForm
+class StakeholderSubscriptionAdmin(WritesThroughServices, PortalAdmin):
     list_display = ["name", "kind", "display_target", "frequency", "is_active"]
     list_filter = ["kind", "frequency", "is_active"]
     filter_horizontal = ["severities"]
     readonly_fields = ["secret", "created_by", "created_at"]
 
-    def save_model(self, request, obj, form, change):
-        if not change:
-            obj.created_by = request.user
-        super().save_model(request, obj, form, change)
+    def create(self, request, form):
+        data = form.cleaned_data
+        return services.subscription_create(by=request.user, **{f: data[f] for f in services.SUBSCRIPTION_FIELDS if f in data})
+
+    def update(self, request, obj, changes):
+        services.subscription_update(subscription=obj, by=request.user, **changes)
+
+    def delete(self, request, obj):
+        services.subscription_delete(subscription=obj, by=request.user)
 
 
 @admin.register(UpdateReminder)

@@ -20,10 +20,10 @@ class NotificationsConfig(AppConfig):
         from incidents import demo, extensions
 
         from . import demo as notifications_demo
-        from . import handlers, metrics, panels
+        from . import handlers, panels, purposes
 
+        purposes.register()
         handlers.register()
-        metrics.register()
         demo.register_demo_seeder(notifications_demo.seed, order=30)
         extensions.register_nav("Notifications", "notifications:mine", order=40)
         extensions.register_incident_panel(

@@ -1,8 +1,7 @@
-"""Contact methods, notification rules, stakeholder subscriptions, and one row per delivery.
+"""Contact methods, notification rules, stakeholder subscriptions and update reminders.
 
-Every delivery attempt is a `Notification` row with a due time; workers claim rows by
-conditional update (pending -> sending -> sent / failed), so a duplicate task, the sweep racing
-the ETA task or a redelivered message never sends twice."""
+What is sent to them is a row of the one delivery layer (`delivery.models.Delivery`, purposes
+`paging` and `stakeholders`, registered in `oncall.notifications.purposes`)."""
 
 import secrets
 import uuid
@@ -12,7 +11,6 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.urls import reverse
 
 
 def new_webhook_secret() -> str:
@@ -48,6 +46,11 @@ class ContactMethod(models.Model):
         default=5, help_text="At most this many messages per window; the rest are folded into one digest."
     )
     rate_limit_window = models.DurationField(default=timedelta(minutes=10))
+    failing_since = models.DateTimeField(
+        null=True, blank=True, editable=False,
+        help_text="Set when a delivery to it failed for good; cleared by the next delivery that gets through.",
+    )
+    last_error = models.TextField(blank=True, editable=False, help_text="Why the last delivery failed for good.")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -64,6 +67,10 @@ class ContactMethod(models.Model):
     def display_target(self) -> str:
         """The target without URL paths, which carry the webhook's credentials."""
         return mask_url(self.target)
+
+    @property
+    def is_failing(self) -> bool:
+        return self.failing_since is not None
 
 
 def mask_url(target: str) -> str:
@@ -131,92 +138,7 @@ class StakeholderSubscription(models.Model):
         return mask_url(self.target)
 
 
-class NotificationStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    SENDING = "sending", "Sending"
-    SENT = "sent", "Sent"
-    FAILED = "failed", "Failed"
-    CANCELLED = "cancelled", "Cancelled"
-    FOLDED = "folded", "Folded into a digest"
-
-
-class Composer(models.TextChoices):
-    """How the message is produced at send time."""
-
-    STORED = "", "As stored"
-    RATE_DIGEST = "rate_digest", "Rate-limit digest"
-    SUBSCRIPTION_DIGEST = "subscription_digest", "Hourly subscription digest"
-
-
-class Notification(models.Model):
-    """One message to one destination, and every attempt to deliver it."""
-
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    dedup_key = models.CharField(max_length=200)
-    step = models.PositiveIntegerField(default=0, help_text="The rule's delay in minutes.")
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="notifications"
-    )
-    contact_method = models.ForeignKey(
-        ContactMethod, null=True, blank=True, on_delete=models.SET_NULL, related_name="notifications"
-    )
-    subscription = models.ForeignKey(
-        StakeholderSubscription, null=True, blank=True, on_delete=models.SET_NULL, related_name="notifications"
-    )
-    incident = models.ForeignKey(
-        "incidents.Incident", null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
-    )
-    channel = models.CharField(max_length=20, choices=ChannelKind.choices)
-    target = models.CharField(max_length=2000, help_text="Masked copy of where it went.")
-    message = models.JSONField(default=dict)
-    composer = models.CharField(max_length=30, choices=Composer.choices, default=Composer.STORED, blank=True)
-    cancel_if_acknowledged = models.BooleanField(default=False)
-    status = models.CharField(max_length=10, choices=NotificationStatus.choices, default=NotificationStatus.PENDING)
-    due_at = models.DateTimeField()
-    attempts = models.PositiveSmallIntegerField(default=0)
-    max_attempts = models.PositiveSmallIntegerField(default=5)
-    claimed_at = models.DateTimeField(null=True, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    response_code = models.PositiveSmallIntegerField(null=True, blank=True)
-    response = models.TextField(blank=True)
-    error = models.TextField(blank=True)
-    digest = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="folded",
-        help_text="The digest this message was folded into by the rate limit.",
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        ordering = ["-created_at", "-pk"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["dedup_key", "contact_method", "step"], condition=Q(contact_method__isnull=False),
-                name="one_notification_per_key_method_step",
-            ),
-            models.UniqueConstraint(
-                fields=["dedup_key", "subscription", "step"], condition=Q(subscription__isnull=False),
-                name="one_notification_per_key_subscription_step",
-            ),
-        ]
-        indexes = [
-            models.Index(fields=["due_at"], condition=Q(status__in=["pending", "sending"]), name="notification_due"),
-            models.Index(fields=["contact_method", "claimed_at"], name="notification_rate_window"),
-            models.Index(fields=["incident", "-created_at"], name="notification_incident"),
-        ]
-
-    def __str__(self):
-        return f"{self.get_channel_display()} -> {self.target}: {self.status}"
-
-    def get_absolute_url(self):
-        return reverse("notifications:detail", kwargs={"public_id": self.public_id})
-
-    @property
-    def title(self) -> str:
-        return self.message.get("title", "")
-
-
-class ReminderStatus(models.TextChoices):
+class UpdateReminderStatus(models.TextChoices):
     PENDING = "pending", "Pending"
     DONE = "done", "Done"
 
@@ -227,7 +149,7 @@ class UpdateReminder(models.Model):
     `sequence` counts reminders sent; the claim compares it, so each reminder fires once."""
 
     incident = models.OneToOneField("incidents.Incident", on_delete=models.CASCADE, related_name="update_reminder")
-    status = models.CharField(max_length=10, choices=ReminderStatus.choices, default=ReminderStatus.PENDING)
+    status = models.CharField(max_length=10, choices=UpdateReminderStatus.choices, default=UpdateReminderStatus.PENDING)
     due_at = models.DateTimeField()
     sequence = models.PositiveIntegerField(default=0)
     updated_at = models.DateTimeField(auto_now=True)

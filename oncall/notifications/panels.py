@@ -4,7 +4,7 @@ from . import selectors
 
 
 def incident_notifications(request, incident=None, **_kw):
-    if incident is None or not request.user.has_perm("notifications.view_notification"):
+    if incident is None or not request.user.has_perm("delivery.view_delivery"):
         return None
     summary = selectors.incident_notification_summary(incident)
     if not summary["rows"]:

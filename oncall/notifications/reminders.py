@@ -8,11 +8,12 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from delivery.messages import Message
+from incidents import outgoing
 from incidents.models import Incident, Role, UpdatePolicy
 
 from . import services
-from .messages import Message
-from .models import ReminderStatus, UpdateReminder
+from .models import UpdateReminder, UpdateReminderStatus
 
 RECIPIENT_ROLES = (Role.COMMS_LEAD, Role.COMMANDER)
 
@@ -36,12 +37,12 @@ def reminder_sync(incident: Incident) -> UpdateReminder | None:
     incident = Incident.objects.select_related("severity").get(pk=incident.pk)
     cadence = cadence_for(incident)
     if cadence is None or not incident.is_open:
-        UpdateReminder.objects.filter(incident=incident).update(status=ReminderStatus.DONE)
+        UpdateReminder.objects.filter(incident=incident).update(status=UpdateReminderStatus.DONE)
         return None
     due = last_update_at(incident) + cadence
     reminder, created = UpdateReminder.objects.get_or_create(incident=incident, defaults={"due_at": due})
     if not created:
-        UpdateReminder.objects.filter(pk=reminder.pk).update(due_at=due, status=ReminderStatus.PENDING)
+        UpdateReminder.objects.filter(pk=reminder.pk).update(due_at=due, status=UpdateReminderStatus.PENDING)
     return reminder
 
 
@@ -58,13 +59,13 @@ def _fire(reminder: UpdateReminder, now) -> bool:
     incident = Incident.objects.select_related("severity").get(pk=reminder.incident_id)
     cadence = cadence_for(incident)
     if cadence is None or not incident.is_open:
-        UpdateReminder.objects.filter(pk=reminder.pk, sequence=reminder.sequence).update(status=ReminderStatus.DONE)
+        UpdateReminder.objects.filter(pk=reminder.pk, sequence=reminder.sequence).update(status=UpdateReminderStatus.DONE)
         return False
     expected = last_update_at(incident) + cadence
     if expected > now:
         UpdateReminder.objects.filter(pk=reminder.pk, sequence=reminder.sequence).update(due_at=expected)
         return False
-    moved = UpdateReminder.objects.filter(pk=reminder.pk, sequence=reminder.sequence, status=ReminderStatus.PENDING).update(
+    moved = UpdateReminder.objects.filter(pk=reminder.pk, sequence=reminder.sequence, status=UpdateReminderStatus.PENDING).update(
         sequence=reminder.sequence + 1, due_at=now + cadence
     )
     if not moved:
@@ -74,8 +75,8 @@ def _fire(reminder: UpdateReminder, now) -> bool:
         return False
     minutes = int((now - last_update_at(incident)).total_seconds() // 60)
     message = Message(
-        kind="update_reminder", title=f"Status update due: {incident.number} {incident.title}",
-        body=(f"No status update for {minutes} minutes; {incident.severity.key} incidents get one every "
+        kind="update_reminder", title=outgoing.title(incident, f"Status update due: {incident.number} {incident.title}"),
+        body="\n".join([*outgoing.body_lines(incident), ""]) + (f"No status update for {minutes} minutes; {incident.severity.key} incidents get one every "
               f"{int(cadence.total_seconds() // 60)} minutes. Post one from the incident page."),
         url=settings.SITE_URL + incident.get_absolute_url(), severity=incident.severity.key, incident_id=incident.pk,
     )
@@ -89,7 +90,7 @@ def sweep(now=None, limit: int = 200) -> int:
     with transaction.atomic():
         due = list(
             UpdateReminder.objects.select_for_update(skip_locked=True)
-            .filter(status=ReminderStatus.PENDING, due_at__lte=now).order_by("due_at")[:limit]
+            .filter(status=UpdateReminderStatus.PENDING, due_at__lte=now).order_by("due_at")[:limit]
         )
         for reminder in due:
             fired += _fire(reminder, now)

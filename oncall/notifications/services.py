@@ -1,169 +1,84 @@
-"""Notification state changes: paging a person, contact methods and rules, test sends.
+"""Notification state changes: paging a person, contact methods and rules, test sends,
+stakeholder subscriptions.
 
-`notify_user` is what the escalation engine calls. It writes one `Notification` row per
-(dedup_key, contact method, rule step) in the caller's transaction and hands the due ones to the
-worker after commit; delivery itself is in `delivery.py`."""
+`notify_user` is what the escalation engine, update reminders and handoff reports call. It
+writes one `delivery.Delivery` row (purpose `paging`) per (dedup key, contact method, rule step)
+in the caller's transaction and hands the due ones to the outbox after commit; how they are
+sent is `oncall.notifications.purposes` over `delivery.outbox`."""
 
-import hashlib
 import logging
-import threading
-from contextlib import contextmanager
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from delivery import outbox
+from delivery.channels import ChannelError, InvalidTarget, channel_class
+from delivery.messages import Message
+from delivery.models import Delivery
 from incidents.audit import audit_record
 from incidents.exceptions import InvalidInput
+from incidents.model_update import model_update
 
-from . import tasks
-from .channels import ChannelError, InvalidTarget, channel_class
-from .messages import Message
+from . import selectors
 from .models import (
     SUBSCRIPTION_KINDS,
     ChannelKind,
     ContactMethod,
-    Notification,
+    Frequency,
     NotificationRule,
-    NotificationStatus,
     StakeholderSubscription,
     new_webhook_secret,
 )
 
 logger = logging.getLogger(__name__)
-KEY_MAX = Notification._meta.get_field("dedup_key").max_length
+PAGING, STAKEHOLDERS = "paging", "stakeholders"
+TEST = "test"
 
 
-# --- enqueueing ----------------------------------------------------------------------------
-
-
-def enqueue_delivery(notification_id: int, due_at=None) -> None:
-    """The fast path: an ETA task at the due time. Waits longer than NOTIFY_ETA_MAX_SECONDS,
-    and anything the broker refuses, are left to the sweep."""
-    now = timezone.now()
-    if due_at is not None and (due_at - now).total_seconds() > settings.NOTIFY_ETA_MAX_SECONDS:
-        return
-    try:
-        if due_at is not None and due_at > now:
-            tasks.notification_deliver_task.apply_async(kwargs={"notification_id": notification_id}, eta=due_at)
-        else:
-            tasks.notification_deliver_task.delay(notification_id=notification_id)
-    except Exception as exc:  # broker down: the row is in the database, the sweep delivers it
-        logger.warning("could not enqueue notification %s (%s); the sweep will deliver it", notification_id, exc)
-
-
-def enqueue_many(pairs) -> None:
-    for pk, due_at in pairs:
-        enqueue_delivery(pk, due_at)
-
-
-_inline = threading.local()
-
-
-@contextmanager
-def deliver_inline():
-    """Inside this block (a worker task such as the escalation step), rows due now are sent by
-    this thread right after the commit instead of through a second broker message. Measured:
-    with 1,000 steps due in 20 s, the delivery tasks queued behind the steps' ETA tasks (the
-    pool stays full of them) and the pages went out only once the steps ran dry, 20-40 s late."""
-    previous = getattr(_inline, "on", False)
-    _inline.on = True
-    try:
-        yield
-    finally:
-        _inline.on = previous
-
-
-def _send_now(rows: list[Notification]) -> None:
-    from . import delivery  # delivery imports this module
-
-    now = timezone.now()
-    for row in rows:
-        if row.due_at is not None and row.due_at > now:
-            enqueue_delivery(row.pk, row.due_at)
-            continue
-        try:
-            enqueue_many(delivery.deliver(row.pk, row=row))
-        except Exception:  # the row is committed: the task (or the sweep) sends it
-            logger.exception("notification %s: inline delivery failed; queued instead", row.pk)
-            enqueue_delivery(row.pk, row.due_at)
-
-
-def enqueue_on_commit(rows: list[Notification]) -> None:
-    """After commit: send the rows (inline, see `deliver_inline`) or queue them for the worker."""
-    rows = list(rows)
-
-    def _enqueue():
-        if getattr(_inline, "on", False):
-            _send_now(rows)
-            return
-        for row in rows:
-            enqueue_delivery(row.pk, row.due_at)
-
-    if rows:
-        transaction.on_commit(_enqueue)
-
-
-def bounded_key(key: str) -> str:
-    """Dedup keys fit the column; a longer one keeps its head and a digest of the whole."""
-    if len(key) <= KEY_MAX:
-        return key
-    return f"{key[:KEY_MAX - 41]}~{hashlib.sha1(key.encode(), usedforsecurity=False).hexdigest()}"
-
-
-def create_notification(**fields) -> Notification | None:
-    """Insert one row; None when its dedup key was already used (the unique constraints)."""
-    try:
-        with transaction.atomic():
-            return Notification.objects.create(**fields)
-    except IntegrityError:
-        return None
+def page_row(*, method: ContactMethod, dedup_key: str, message: Message, step: int = 0, due_at=None, kind: str = "",
+             max_attempts: int | None = None) -> Delivery | None:
+    """One paging row to one contact method (None: its key was used already)."""
+    return outbox.create(
+        purpose=PAGING, kind=kind, channel=method.kind, target=method.display_target, destination_id=method.pk,
+        dedup_key=dedup_key, step=step, message=message, incident_id=message.incident_id, user=method.user,
+        due_at=due_at, max_attempts=max_attempts,
+    )
 
 
 # --- paging a person -----------------------------------------------------------------------
 
 
 def notification_plan(user) -> list[tuple[ContactMethod, int]]:
-    """(contact method, delay in minutes) for the user's active methods, per their rules.
-    A user without rules gets every active method at once; a user with no contact method at
-    all gets one for their account email (the rule `selectors.unreachable` reports on)."""
-    rules = list(
-        NotificationRule.objects.filter(user=user, contact_method__is_active=True, contact_method__user=user)
-        .select_related("contact_method").order_by("delay_minutes", "pk")
-    )
-    if rules:
-        return [(rule.contact_method, rule.delay_minutes) for rule in rules]
-    methods = list(ContactMethod.objects.filter(user=user, is_active=True).order_by("pk"))
-    if not methods and user.email and not ContactMethod.objects.filter(user=user).exists():
+    """(contact method, delay in minutes) for the user's reachable methods, per their rules
+    (`selectors.paging_plan`, the one home of "who is reachable"). A user with no contact method
+    at all gets one for their account email first."""
+    if selectors.needs_account_email_method(user):
         # Never page into the void: someone who set nothing up is reached at their account email
         # (a real, visible contact method they can change). Disabled methods are respected.
-        methods = [contact_method_create(user=user, kind=ChannelKind.EMAIL, target=user.email, label="Account email (added automatically)")]
-    if not methods:
-        logger.warning("user %s has no active contact method: nothing sent", user.pk)
-    return [(method, 0) for method in methods]
+        contact_method_create(user=user, kind=ChannelKind.EMAIL, target=user.email, label="Account email (added automatically)")
+    plan = selectors.paging_plan(user)
+    if not plan:
+        logger.warning("user %s has no reachable contact method: nothing sent", user.pk)
+    return plan
 
 
-def notify_user(*, user, message: Message, dedup_key: str) -> list[Notification]:
+def notify_user(*, user, message: Message, dedup_key: str) -> list[Delivery]:
     """Fan `message` out to `user`'s contact methods according to their notification rules.
 
     Idempotent on `dedup_key`: a second call with the same key creates nothing and returns [].
     Rows are created in the caller's transaction; sending is enqueued on commit. Delayed steps
     of an incident message are cancelled at their due time if the incident was acknowledged."""
     now = timezone.now()
-    dedup_key = bounded_key(dedup_key)
     created = []
     with transaction.atomic(savepoint=False):  # all or none; each insert has its own savepoint
         for method, delay in notification_plan(user):
-            row = create_notification(
-                dedup_key=dedup_key, step=delay, user=user, contact_method=method,
-                incident_id=message.incident_id, channel=method.kind, target=method.display_target,
-                message=message.as_dict(), cancel_if_acknowledged=bool(delay and message.incident_id),
-                due_at=now + timedelta(minutes=delay), max_attempts=settings.NOTIFY_MAX_ATTEMPTS,
-            )
+            row = page_row(method=method, dedup_key=dedup_key, message=message, step=delay,
+                           due_at=now + timedelta(minutes=delay))
             if row is not None:
                 created.append(row)
-        enqueue_on_commit(created)
+        outbox.enqueue_on_commit(created)
     return created
 
 
@@ -192,14 +107,15 @@ def _clean_rate(count, window) -> None:
 
 @transaction.atomic
 def contact_method_create(*, user, kind: str, target: str, label: str = "", rate_limit_count: int | None = None,
-                          rate_limit_window: timedelta | None = None, add_default_rule: bool = True, by=None) -> ContactMethod:
+                          rate_limit_window: timedelta | None = None, is_active: bool = True, add_default_rule: bool = True,
+                          by=None) -> ContactMethod:
     """Validate and save a contact method; the URL guard runs here and again at send time.
 
     `by` here and below: who, for the audit log. Contact methods and rules are recorded on
     their person (the admin's history of the user): how they are reached is part of paging."""
     target = validate_target(kind, target)
     _clean_rate(rate_limit_count, rate_limit_window)
-    fields = {"user": user, "kind": kind, "target": target, "label": label.strip()}
+    fields = {"user": user, "kind": kind, "target": target, "label": label.strip(), "is_active": is_active}
     if rate_limit_count is not None:
         fields["rate_limit_count"] = rate_limit_count
     if rate_limit_window is not None:
@@ -215,16 +131,21 @@ def _method(method: ContactMethod) -> str:
     return f"{method.get_kind_display()} {method.display_target}" + (f" ({method.label})" if method.label else "")
 
 
+METHOD_FIELDS = ("kind", "target", "label", "is_active", "rate_limit_count", "rate_limit_window")
+
+
 @transaction.atomic
 def contact_method_update(*, method: ContactMethod, by=None, **changes) -> ContactMethod:
+    """Change how a method reaches its person (never whose it is)."""
     kind = changes.get("kind", method.kind)
     if "target" in changes or "kind" in changes:
         changes["target"] = validate_target(kind, changes.get("target", method.target))
     _clean_rate(changes.get("rate_limit_count"), changes.get("rate_limit_window"))
-    for field, value in changes.items():
-        setattr(method, field, value.strip() if field == "label" else value)
-    method.save()
-    audit_record(by=by, obj=method.user, action="changed", message=f"contact method changed ({', '.join(sorted(changes))}): {_method(method)}")
+    if "label" in changes:
+        changes["label"] = changes["label"].strip()
+    changed = model_update(instance=method, fields=METHOD_FIELDS, data=changes)
+    if changed:
+        audit_record(by=by, obj=method.user, action="changed", message=f"contact method changed ({', '.join(changed.fields)}): {_method(method)}")
     return method
 
 
@@ -261,13 +182,26 @@ def notification_rule_create(*, user, contact_method: ContactMethod, delay_minut
 
 
 @transaction.atomic
+def notification_rule_update(*, rule: NotificationRule, delay_minutes: int, by=None) -> NotificationRule:
+    if delay_minutes < 0 or delay_minutes > 24 * 60:
+        raise InvalidInput("Use a delay between 0 and 1440 minutes.", field="delay_minutes")
+    before = rule.delay_minutes
+    if NotificationRule.objects.filter(contact_method=rule.contact_method, delay_minutes=delay_minutes).exclude(pk=rule.pk).exists():
+        raise InvalidInput("That method already has a rule with this delay.", field="delay_minutes")
+    if model_update(instance=rule, fields=("delay_minutes",), data={"delay_minutes": delay_minutes}):
+        audit_record(by=by, obj=rule.user, action="changed",
+                     message=f"rule changed: {_method(rule.contact_method)} after {before} → {delay_minutes} min")
+    return rule
+
+
+@transaction.atomic
 def notification_rule_delete(*, rule: NotificationRule, by=None) -> None:
     audit_record(by=by, obj=rule.user, action="changed", message=f"rule deleted: {_method(rule.contact_method)} after {rule.delay_minutes} min")
     rule.delete()
 
 
 @transaction.atomic
-def contact_method_send_test(*, method: ContactMethod, by) -> Notification:
+def contact_method_send_test(*, method: ContactMethod, by) -> Delivery:
     """Queue a test message to one contact method now (not rate limited away: a fresh key)."""
     name = by.get_full_name() or by.get_username()
     message = Message(
@@ -275,42 +209,49 @@ def contact_method_send_test(*, method: ContactMethod, by) -> Notification:
         body=f"{name} sent this test to check that this contact method works. No action is needed.",
         url=f"{settings.SITE_URL}/notifications/",
     )
-    row = Notification.objects.create(
-        dedup_key=f"test:{timezone.now().isoformat()}:{method.pk}", step=0, user=method.user, contact_method=method,
-        channel=method.kind, target=method.display_target, message=message.as_dict(), due_at=timezone.now(),
-        max_attempts=1,
-    )
-    enqueue_on_commit([row])
+    row = page_row(method=method, dedup_key=f"test:{timezone.now().isoformat()}:{method.pk}", message=message, kind=TEST,
+                   max_attempts=1)
+    outbox.enqueue_on_commit([row])
     return row
 
 
 # --- stakeholder subscriptions -------------------------------------------------------------
 
 
+SUBSCRIPTION_FIELDS = ("name", "kind", "target", "frequency", "severities", "is_active")
+
+
 @transaction.atomic
-def subscription_create(*, name: str, kind: str, target: str, frequency: str, severities=(), by=None) -> StakeholderSubscription:
+def subscription_create(*, name: str, kind: str, target: str, frequency: str, severities=(), is_active: bool = True,
+                        by=None) -> StakeholderSubscription:
     if kind not in SUBSCRIPTION_KINDS:
         raise InvalidInput("Stakeholder subscriptions use Slack, Teams or an email list.", field="kind")
+    if not (name or "").strip():
+        raise InvalidInput("A subscription needs a name.", field="name")
+    if frequency not in Frequency.values:
+        raise InvalidInput("Choose real time or an hourly digest.", field="frequency")
     target = validate_target(kind, target)
-    sub = StakeholderSubscription.objects.create(name=name.strip(), kind=kind, target=target, frequency=frequency, created_by=by)
+    sub = StakeholderSubscription.objects.create(name=name.strip(), kind=kind, target=target, frequency=frequency, is_active=is_active,
+                                                 created_by=by if by is not None and by.is_authenticated else None)
     sub.severities.set(severities)
     audit_record(by=by, obj=sub, action="added", message=f"{sub.get_kind_display()}, {sub.get_frequency_display()}")
     return sub
 
 
 @transaction.atomic
-def subscription_update(*, subscription: StakeholderSubscription, severities=None, by=None, **changes) -> StakeholderSubscription:
+def subscription_update(*, subscription: StakeholderSubscription, by=None, **changes) -> StakeholderSubscription:
     kind = changes.get("kind", subscription.kind)
     if kind not in SUBSCRIPTION_KINDS:
         raise InvalidInput("Stakeholder subscriptions use Slack, Teams or an email list.", field="kind")
     if "target" in changes or "kind" in changes:
         changes["target"] = validate_target(kind, changes.get("target", subscription.target))
-    for field, value in changes.items():
-        setattr(subscription, field, value)
-    subscription.save()
-    if severities is not None:
-        subscription.severities.set(severities)
-    audit_record(by=by, obj=subscription, action="changed", message=", ".join(sorted([*changes, *(["severities"] if severities is not None else [])])))
+    if "name" in changes:
+        changes["name"] = (changes["name"] or "").strip()
+        if not changes["name"]:
+            raise InvalidInput("A subscription needs a name.", field="name")
+    changed = model_update(instance=subscription, fields=SUBSCRIPTION_FIELDS, data=changes)
+    if changed:
+        audit_record(by=by, obj=subscription, action="changed", message=", ".join(changed.fields))
     return subscription
 
 
@@ -320,14 +261,6 @@ def subscription_delete(*, subscription: StakeholderSubscription, by=None) -> No
     subscription.delete()
 
 
-@transaction.atomic
 def notifications_retry(pks) -> int:
     """Put failed deliveries back in the queue with a fresh set of attempts."""
-    now = timezone.now()
-    rows = list(Notification.objects.filter(pk__in=pks, status=NotificationStatus.FAILED))
-    n = Notification.objects.filter(pk__in=[r.pk for r in rows], status=NotificationStatus.FAILED).update(
-        status=NotificationStatus.PENDING, due_at=now, attempts=0, error="")
-    for row in rows:
-        row.due_at = now
-    enqueue_on_commit(rows)
-    return n
+    return outbox.retry(pks)

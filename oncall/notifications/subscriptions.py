@@ -1,9 +1,10 @@
 """Stakeholder subscriptions: incident events to a Slack or Teams channel or an email list,
 filtered by severity, in real time or as an hourly digest while the incident is open.
 
-Real-time: one row per (event, subscription). Hourly: a chain of rows keyed
+Every message is a row of the delivery layer (purpose `stakeholders`, destination the
+subscription). Real-time: one row per (event, subscription). Hourly: a chain of rows keyed
 `hourly:<incident>` with step 1, 2, 3...; each one, once sent, schedules the next while the
-incident is open. Both are idempotent under the rows' unique constraints."""
+incident is open. Both are idempotent under the rows' unique constraint."""
 
 from datetime import timedelta
 
@@ -11,10 +12,14 @@ from django.conf import settings
 from django.db.models import Max
 from django.utils import timezone
 
-from . import services
-from .messages import Message
-from .models import Composer, Frequency, Notification, NotificationStatus, StakeholderSubscription
+from delivery import outbox
+from delivery.messages import Message
+from delivery.models import Delivery, DeliveryStatus
 
+from .models import Frequency, StakeholderSubscription
+
+STAKEHOLDERS = "stakeholders"
+DIGEST = "subscription_digest"  # Delivery.kind of an hourly digest: composed when it is sent
 REALTIME_KINDS = {
     "declared", "status_changed", "mitigated", "severity_changed", "status_update", "resolved", "reopened",
 }
@@ -33,54 +38,55 @@ def subscriptions_for(incident):
     return [s for s in subs if not s.severities.all() or incident.severity in s.severities.all()]
 
 
-def _row(sub, *, dedup_key: str, step: int, incident, message: dict, due_at, composer: str = Composer.STORED):
-    return services.create_notification(
-        dedup_key=dedup_key, step=step, subscription=sub, incident=incident, channel=sub.kind,
-        target=sub.display_target, message=message, composer=composer, due_at=due_at,
-        max_attempts=settings.NOTIFY_MAX_ATTEMPTS,
+def _rows(sub: StakeholderSubscription, dedup_key: str):
+    return Delivery.objects.filter(purpose=STAKEHOLDERS, destination_id=sub.pk, dedup_key=dedup_key)
+
+
+def _row(sub, *, dedup_key: str, step: int, incident, message, due_at, kind: str = ""):
+    return outbox.create(
+        purpose=STAKEHOLDERS, kind=kind, channel=sub.kind, target=sub.display_target, destination_id=sub.pk,
+        dedup_key=dedup_key, step=step, incident_id=incident.pk, message=message, due_at=due_at,
     )
 
 
-def on_incident_event(event) -> list[Notification]:
+def on_incident_event(event) -> list[Delivery]:
     """Queue what each matching subscription should get for this event."""
     if event.kind not in REALTIME_KINDS:
         return []
     incident = event.incident
+    if incident.is_drill:
+        return []  # a drill never reaches stakeholder lists
     now = timezone.now()
     created = []
     for sub in subscriptions_for(incident):
         if sub.frequency == Frequency.REALTIME:
             message = incident_message(incident, kind=f"incident.{event.kind}", body=event.message)
-            row = _row(sub, dedup_key=f"event:{event.pk}", step=0, incident=incident, message=message.as_dict(), due_at=now)
+            row = _row(sub, dedup_key=f"event:{event.pk}", step=0, incident=incident, message=message, due_at=now)
         elif event.kind in ("declared", "reopened", "severity_changed", "resolved"):
             # declared / reopened (or a severity change into the filter) start the hourly chain;
             # resolved sends a closing digest now
+            key = f"hourly:{incident.pk}"
             due = now if event.kind == "resolved" else now + settings.NOTIFY_DIGEST_INTERVAL
-            last = Notification.objects.filter(subscription=sub, dedup_key=f"hourly:{incident.pk}").aggregate(m=Max("step"))["m"] or 0
-            if event.kind != "resolved" and Notification.objects.filter(
-                subscription=sub, dedup_key=f"hourly:{incident.pk}", status=NotificationStatus.PENDING
-            ).exists():
+            last = _rows(sub, key).aggregate(m=Max("step"))["m"] or 0
+            if event.kind != "resolved" and _rows(sub, key).filter(status=DeliveryStatus.PENDING).exists():
                 continue
-            row = _row(sub, dedup_key=f"hourly:{incident.pk}", step=last + 1, incident=incident,
-                       message={"kind": "digest", "title": f"{incident.number} hourly digest"}, due_at=due,
-                       composer=Composer.SUBSCRIPTION_DIGEST)
+            row = _row(sub, dedup_key=key, step=last + 1, incident=incident,
+                       message={"kind": "digest", "title": f"{incident.number} hourly digest"}, due_at=due, kind=DIGEST)
         else:
             continue
         if row is not None:
             created.append(row)
-    services.enqueue_on_commit(created)
+    outbox.enqueue_on_commit(created)
     return created
 
 
-def compose_digest(row: Notification) -> Message | None:
+def compose_digest(row: Delivery) -> Message | None:
     """What happened on the incident since this subscription's previous digest."""
-    incident, sub = row.incident, row.subscription
-    if incident is None or sub is None or sub.frequency != Frequency.HOURLY:
+    incident = row.incident
+    sub = StakeholderSubscription.objects.filter(pk=row.destination_id).first()
+    if incident is None or sub is None or sub.frequency != Frequency.HOURLY or incident.is_drill:
         return None
-    previous = (
-        Notification.objects.filter(subscription=sub, dedup_key=row.dedup_key, status=NotificationStatus.SENT)
-        .exclude(pk=row.pk).aggregate(m=Max("sent_at"))["m"]
-    )
+    previous = _rows(sub, row.dedup_key).filter(status=DeliveryStatus.SENT).exclude(pk=row.pk).aggregate(m=Max("sent_at"))["m"]
     since = previous or incident.declared_at - timedelta(seconds=1)
     events = list(incident.timeline.filter(created_at__gt=since, kind__in=REALTIME_KINDS | {"note"}).order_by("occurred_at", "pk")[:DIGEST_LINES + 1])
     if not events and not incident.is_open:
@@ -97,14 +103,15 @@ def compose_digest(row: Notification) -> Message | None:
     )
 
 
-def after_digest_sent(row: Notification) -> list:
+def after_digest_sent(row: Delivery) -> list[Delivery]:
+    """The next hourly digest of the chain, while the incident is open."""
     incident = row.incident
-    if incident is None or row.subscription is None:
+    sub = StakeholderSubscription.objects.filter(pk=row.destination_id).first()
+    if row.kind != DIGEST or incident is None or sub is None:
         return []
     incident.refresh_from_db(fields=["status"])
     if not incident.is_open:
         return []
-    due = timezone.now() + settings.NOTIFY_DIGEST_INTERVAL
-    nxt = _row(row.subscription, dedup_key=row.dedup_key, step=row.step + 1, incident=incident,
-               message=row.message, due_at=due, composer=Composer.SUBSCRIPTION_DIGEST)
-    return [(nxt.pk, nxt.due_at)] if nxt is not None else []
+    nxt = _row(sub, dedup_key=row.dedup_key, step=row.step + 1, incident=incident, message=row.message,
+               due_at=timezone.now() + settings.NOTIFY_DIGEST_INTERVAL, kind=DIGEST)
+    return [nxt] if nxt is not None else []

@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from delivery.models import DeliveryStatus
 from incidents import services as incident_services
 from incidents.audit import audit_history
 from incidents.exceptions import DomainError
@@ -20,7 +21,7 @@ from incidents.rules import may_act_for, may_read_secret
 from . import selectors, services
 from .ack import AckNotAllowed, InvalidAckLink, ack_read
 from .forms import ContactMethodForm, RuleForm, SubscriptionForm
-from .models import ContactMethod, NotificationRule, NotificationStatus, StakeholderSubscription
+from .models import ContactMethod, NotificationRule, StakeholderSubscription
 
 User = get_user_model()
 MANAGE_ANY = "notifications.manage_any_contactmethod"
@@ -52,7 +53,7 @@ def acknowledge(request, token):
             done = {"ok": True, "message": f"{incident.number} acknowledged as {person.get_full_name() or person.username}."}
     return render(request, "notifications/ack.html", {
         "incident": incident, "person": person, "done": done,
-        "needs_ack": incident.is_open and not incident.is_acknowledged,
+        "needs_ack": selectors.awaiting_acknowledgement(incident),
     })
 
 
@@ -204,11 +205,11 @@ def rule_delete(request, pk):
 
 def delivery_list(request):
     status = request.GET.get("status") or None
-    if status not in NotificationStatus.values:
+    if status not in DeliveryStatus.values:
         status = None
     page = Paginator(selectors.notification_list(status=status), 50).get_page(request.GET.get("page"))
     return render(request, "notifications/deliveries.html", {
-        "page": page, "status": status, "statuses": NotificationStatus.choices,
+        "page": page, "status": status, "statuses": DeliveryStatus.choices,
     })
 
 

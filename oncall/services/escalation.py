@@ -20,13 +20,15 @@ from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone
 
+from delivery.durable import LateTask
+from delivery.messages import Message
+from incidents import outgoing
 from incidents.exceptions import InvalidInput, InvalidTransition
 from incidents.models import Incident, IncidentStatus
 from incidents.services import timeline_record
-from oncall.notifications.messages import Message
 from oncall.notifications.services import notify_user
 
-from .. import selectors, tasks
+from .. import selectors
 from ..models import (
     Condition,
     Escalation,
@@ -40,6 +42,7 @@ from ..models import (
     ServicePolicy,
     StepStatus,
     TargetKind,
+    TypePolicy,
 )
 
 logger = logging.getLogger(__name__)
@@ -122,22 +125,13 @@ def _applies(level: dict, incident: Incident) -> bool:
 # --- planning ---------------------------------------------------------------------------
 
 
+# Bound in OncallConfig.ready() to oncall.tasks.step_fire_task (which imports this module).
+step_fire_later = LateTask("escalation step")
+
+
 def _enqueue(steps) -> None:
-    """After commit: an ETA task for each step due soon; later ones are the sweep's."""
-    horizon = timezone.now() + timedelta(seconds=settings.ONCALL_ETA_MAX_SECONDS)
-    pairs = [(s.pk, s.due_at) for s in steps if s.due_at <= horizon]
-    if not pairs:
-        return
-
-    def send():
-        for pk, due in pairs:
-            try:
-                tasks.step_fire_task.apply_async(kwargs={"step_id": pk}, eta=due)
-            except Exception as exc:  # broker down: the sweep fires it
-                logger.warning("could not enqueue escalation step %s (%s); the sweep will fire it", pk, exc)
-                return
-
-    transaction.on_commit(send)
+    """After commit: an ETA task for each step due within the horizon; later ones are the sweep's."""
+    step_fire_later.enqueue_many([({"step_id": s.pk}, s.due_at) for s in steps])
 
 
 def _wanted(snapshot: dict, started_at: datetime, incident: Incident, since: datetime | None):
@@ -189,15 +183,17 @@ def _plan(escalation: Escalation, incident: Incident, now: datetime) -> list[Esc
 
 @transaction.atomic
 def escalation_start(*, incident: Incident, policy: EscalationPolicy, trigger_event_id: int | None = None,
-                     now: datetime | None = None, restart: bool = False) -> Escalation | None:
+                     now: datetime | None = None, restart: bool = False, for_type: int | None = None) -> Escalation | None:
     """Start `policy` for `incident`. Once per (trigger event, policy): a redelivered event
-    starts nothing new."""
+    starts nothing new. `for_type`: started because the incident is of that type."""
     now = now or timezone.now()
     incident = Incident.objects.select_related("severity").get(pk=incident.pk)
     if trigger_event_id is not None and Escalation.objects.filter(trigger_event_id=trigger_event_id, policy=policy).exists():
         return None
     snapshot = policy_snapshot(policy)
     snapshot["restart"] = restart
+    if for_type is not None:
+        snapshot["type"] = for_type
     escalation = Escalation.objects.create(incident=incident, policy=policy, trigger_event_id=trigger_event_id,
                                            snapshot=snapshot, started_at=now)
     steps = _plan(escalation, incident, now)
@@ -220,13 +216,61 @@ def policies_for_incident(incident: Incident) -> list[EscalationPolicy]:
     return list(EscalationPolicy.objects.filter(pk__in=set(ids)).order_by("pk"))
 
 
+def type_policy_for(incident: Incident) -> EscalationPolicy | None:
+    """The policy the incident's type starts in addition to the others (a suspected breach
+    pages Security and Legal), or None."""
+    if incident.type_id is None:
+        return None
+    link = TypePolicy.objects.filter(incident_type_id=incident.type_id).select_related("policy").first()
+    return link.policy if link else None
+
+
+def policies_to_start(incident: Incident) -> list[tuple[EscalationPolicy, int | None]]:
+    """What a declaration (or a reopen) starts: the services' policies (or the integration's
+    override), then the type's, each once: (policy, the type it runs for or None)."""
+    policies = [(policy, None) for policy in policies_for_incident(incident)]
+    extra = type_policy_for(incident)
+    if extra is not None and extra not in [p for p, _ in policies]:
+        policies.append((extra, incident.type_id))
+    return policies
+
+
 def escalations_start_for_incident(*, incident: Incident, trigger_event_id: int | None = None,
                                    restart: bool = False) -> list[Escalation]:
     started = []
-    for policy in policies_for_incident(incident):
-        esc = escalation_start(incident=incident, policy=policy, trigger_event_id=trigger_event_id, restart=restart)
+    for policy, for_type in policies_to_start(incident):
+        esc = escalation_start(incident=incident, policy=policy, trigger_event_id=trigger_event_id, restart=restart,
+                               for_type=for_type)
         if esc:
             started.append(esc)
+    return started
+
+
+@transaction.atomic
+def escalations_retype(*, incident: Incident, trigger_event_id: int | None = None) -> list[Escalation]:
+    """The incident's type changed: stop what the old type's policy has left, start the new
+    type's policy (it plans against the incident as it is now, like a severity change: an
+    acknowledged incident starts no acknowledge ladder), and re-plan the rest."""
+    now = timezone.now()
+    incident = Incident.objects.select_related("severity", "type").get(pk=incident.pk)
+    for escalation in Escalation.objects.select_for_update().filter(incident=incident, state=EscalationState.ACTIVE,
+                                                                    snapshot__has_key="type"):
+        if escalation.snapshot["type"] == incident.type_id:
+            continue
+        stopped = escalation.steps.filter(status=StepStatus.PENDING).update(status=StepStatus.CANCELLED, note="type changed")
+        _finish(escalation, now)
+        if stopped:
+            timeline_record(incident=incident, kind="escalation.stopped", actor_label="On-call",
+                            message=f"Escalation: {stopped} pending step{'s' if stopped != 1 else ''} stopped (type changed)",
+                            data={"escalation": escalation.pk, "cancelled": stopped, "reason": "type changed"}, dispatch=False)
+    started = []
+    extra = type_policy_for(incident)
+    running = Escalation.objects.filter(incident=incident, state=EscalationState.ACTIVE, policy=extra).exists()
+    if extra is not None and incident.is_open and not running and extra not in policies_for_incident(incident):
+        esc = escalation_start(incident=incident, policy=extra, trigger_event_id=trigger_event_id, for_type=incident.type_id)
+        if esc:
+            started.append(esc)
+    escalations_update(incident=incident, reason="type changed")
     return started
 
 
@@ -329,14 +373,16 @@ def resolve_targets(targets: list[dict], at: datetime) -> list:
 
 def _message(incident: Incident, step: EscalationStep, *, manual_by=None) -> Message:
     url = settings.SITE_URL + reverse("incidents:detail", args=[incident.number])
+    title = outgoing.title(incident, f"{incident.number} {incident.title}")
     if manual_by is not None:
         who = manual_by.get_full_name() or manual_by.get_username()
-        title = f"[{incident.severity.key}] {incident.number} {incident.title} — paged by {who}"
+        title = f"[{incident.severity.key}] {title} — paged by {who}"
     else:
-        title = f"[{incident.severity.key}] {incident.number} {incident.title}"
-    body = (f"{incident.title}\nSeverity: {incident.severity}\nStatus: {incident.get_status_display()}\n"
-            f"Escalation level {step.level + 1}" + (f", round {step.round + 1}" if step.round else "") + "\n"
-            + (f"\n{incident.summary}\n" if incident.summary else ""))
+        title = f"[{incident.severity.key}] {title}"
+    body = "\n".join([*outgoing.body_lines(incident), ""]) + (
+        f"{incident.title}\nSeverity: {incident.severity}\nStatus: {incident.get_status_display()}\n"
+        f"Escalation level {step.level + 1}" + (f", round {step.round + 1}" if step.round else "") + "\n"
+        + (f"\n{incident.summary}\n" if incident.summary else ""))
     return Message(kind="incident.page", title=title, body=body, url=url, severity=incident.severity.key, incident_id=incident.pk)
 
 
@@ -346,7 +392,7 @@ def step_fire(*, step_id: int, now: datetime | None = None) -> bool:
     now = now or timezone.now()
     with transaction.atomic():
         step = (EscalationStep.objects.select_for_update(skip_locked=True, of=("self",))
-                .select_related("escalation__incident__severity")
+                .select_related("escalation__incident__severity", "escalation__incident__type")
                 .filter(pk=step_id, status=StepStatus.PENDING, due_at__lte=now).first())
         if step is None:
             return False  # fired, cancelled, not due yet, gone, or another worker holds it
@@ -427,4 +473,4 @@ def page_manually(*, incident: Incident, by, user=None, schedule: Schedule | Non
     return escalation
 
 
-__all__ = ["escalation_preview", "step_still_due", "escalation_start", "escalations_update", "escalations_restart", "page_manually", "step_fire", "sweep"]
+__all__ = ["escalation_preview", "step_still_due", "escalation_start", "escalations_update", "escalations_retype", "escalations_restart", "page_manually", "step_fire", "sweep"]

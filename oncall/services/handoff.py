@@ -13,31 +13,25 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from delivery.durable import LateTask
+from delivery.messages import Message
 from incidents.models import Incident
-from oncall.notifications.messages import Message
 from oncall.notifications.services import notify_user
 
-from .. import selectors, tasks
+from .. import selectors
 from ..models import Handoff, HandoffNote, HandoffStatus, Schedule
 
 logger = logging.getLogger(__name__)
 PLAN_EVERY = timedelta(seconds=35)  # a little more than the beat interval of handoff_sweep_task
 
 
+# Bound in OncallConfig.ready() to oncall.tasks.handoff_send_task (which imports this module).
+handoff_send_later = LateTask("handoff report")
+
+
 def _enqueue(rows) -> None:
-    horizon = timezone.now() + timedelta(seconds=settings.ONCALL_ETA_MAX_SECONDS)
-    pairs = [(h.pk, h.due_at) for h in rows if h.pk and h.due_at <= horizon]
-
-    def send():
-        for pk, due in pairs:
-            try:
-                tasks.handoff_send_task.apply_async(kwargs={"handoff_id": pk}, eta=due)
-            except Exception as exc:
-                logger.warning("could not enqueue handoff %s (%s); the sweep will send it", pk, exc)
-                return
-
-    if pairs:
-        transaction.on_commit(send)
+    """After commit: an ETA task for each handoff due within the horizon; later ones are the sweep's."""
+    handoff_send_later.enqueue_many([({"handoff_id": h.pk}, h.due_at) for h in rows if h.pk])
 
 
 @transaction.atomic
@@ -60,7 +54,7 @@ def handoffs_plan(now: datetime | None = None, hours: int | None = None) -> int:
     Handoff.objects.bulk_create(rows, ignore_conflicts=True)
     # Each row gets its ETA task once, when it enters the ETA horizon (planning runs every
     # PLAN_EVERY seconds); anything missed is the sweep's.
-    horizon = now + timedelta(seconds=settings.ONCALL_ETA_MAX_SECONDS)
+    horizon = now + timedelta(seconds=settings.DURABLE_ETA_HORIZON_SECONDS)
     _enqueue(list(Handoff.objects.filter(status=HandoffStatus.PENDING, due_at__gt=max(now, horizon - PLAN_EVERY),
                                          due_at__lte=horizon)))
     return len(rows)

@@ -15,14 +15,16 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from delivery import outbox
+from delivery.messages import Message
 from incidents.audit import audit_record
 from incidents.exceptions import InUse, InvalidInput
+from incidents.model_update import model_update
+from incidents.zones import check_zone
 from oncall.notifications import services as notify
-from oncall.notifications.messages import Message
 from oncall.notifications.models import ChannelKind, ContactMethod
 
 from ..models import Profile
-from .schedules import check_zone
 
 User = get_user_model()
 NAME_FIELDS = ("first_name", "last_name", "email")
@@ -81,28 +83,25 @@ def _send_invite(person) -> None:
               f"within {days} day{'s' if days != 1 else ''}; after that, ask an administrator for a new invitation."),
         url=set_password_url(person),
     )
-    row = notify.create_notification(
-        dedup_key=notify.bounded_key(f"invite:{person.pk}:{timezone.now().isoformat()}"), user=person, contact_method=method,
-        channel=method.kind, target=method.display_target, message=message.as_dict(), due_at=timezone.now(),
-        max_attempts=settings.NOTIFY_MAX_ATTEMPTS,
-    )
-    notify.enqueue_on_commit([row] if row else [])
+    row = notify.page_row(method=method, dedup_key=f"invite:{person.pk}:{timezone.now().isoformat()}", message=message,
+                          kind="invite")
+    outbox.enqueue_on_commit([row])
 
 
 @transaction.atomic
 def person_update(*, person, by, groups=None, is_active: bool | None = None, time_zone: str | None = None, **fields) -> User:
     """Change names, email, groups, active state or time zone; records what changed."""
     _check_may_change(person, by)
-    changed = [name for name in NAME_FIELDS if name in fields and getattr(person, name) != fields[name]]
-    for name in changed:
-        setattr(person, name, fields[name])
-    if is_active is not None and is_active != person.is_active:
-        person.is_active = is_active
-        changed.append("reactivated" if is_active else "deactivated")
-    if changed:
-        person.save(update_fields=[f for f in changed if f in NAME_FIELDS] + (["is_active"] if is_active is not None else []))
-    if groups is not None and set(groups) != set(person.groups.all()):
-        person.groups.set(groups)
+    data = dict(fields)
+    if is_active is not None:
+        data["is_active"] = is_active
+    if groups is not None:
+        data["groups"] = list(groups)
+    changes = model_update(instance=person, fields=(*NAME_FIELDS, "is_active", "groups"), data=data)
+    changed = [name for name in changes.fields if name in NAME_FIELDS]
+    if "is_active" in changes:
+        changed.append("reactivated" if person.is_active else "deactivated")
+    if "groups" in changes:
         changed.append(f"groups: {', '.join(sorted(g.name for g in groups)) or 'none'}")
     if _set_zone(person, time_zone):
         changed.append(f"time zone: {time_zone or 'portal default'}")

@@ -21,6 +21,7 @@ from ..models import (
     Schedule,
     ServicePolicy,
     TargetKind,
+    TypePolicy,
 )
 
 User = get_user_model()
@@ -64,7 +65,7 @@ def _check(levels: list[LevelSpec]) -> list:
 
 @transaction.atomic
 def policy_save(*, name: str, levels: list[LevelSpec], description: str = "", repeat: int = 0, repeat_after_seconds: int = 900,
-                services: list[Service] | None = None, integrations: list | None = None,
+                services: list[Service] | None = None, integrations: list | None = None, incident_types: list | None = None,
                 policy: EscalationPolicy | None = None, by=None) -> EscalationPolicy:
     """Create or replace a policy (`by`: who, for the audit log). Running escalations keep their
     snapshot."""
@@ -96,6 +97,10 @@ def policy_save(*, name: str, levels: list[LevelSpec], description: str = "", re
         IntegrationPolicy.objects.filter(policy=policy).exclude(integration__in=integrations).delete()
         for integration in integrations:
             IntegrationPolicy.objects.update_or_create(integration=integration, defaults={"policy": policy})
+    if incident_types is not None:
+        TypePolicy.objects.filter(policy=policy).exclude(incident_type__in=incident_types).delete()
+        for incident_type in incident_types:
+            TypePolicy.objects.update_or_create(incident_type=incident_type, defaults={"policy": policy})
     audit_record(by=by, obj=policy, action=action,
                  message=f"{len(resolved)} level{'s' if len(resolved) != 1 else ''}" + (f", repeats {repeat}×" if repeat else ""))
     return policy
@@ -106,8 +111,31 @@ def policy_delete(*, policy: EscalationPolicy, by=None) -> None:
     """Delete a policy no service or integration starts any more (their incidents would page
     nobody). Running escalations keep their snapshot and finish."""
     users = sorted([str(link.service) for link in policy.service_links.select_related("service")]
-                   + [str(link.integration) for link in policy.integration_links.select_related("integration")])
+                   + [str(link.integration) for link in policy.integration_links.select_related("integration")]
+                   + [f"{link.incident_type} incidents" for link in policy.type_links.select_related("incident_type")])
     if users:
         raise InUse(f"“{policy.name}” still starts the escalation for {', '.join(users)}: give them another policy first.")
     audit_record(by=by, obj=policy, action="deleted")
     policy.delete()
+
+
+POLICY_FIELDS = ("name", "description", "repeat", "repeat_after_seconds")
+
+
+def policy_levels(policy: EscalationPolicy) -> list[LevelSpec]:
+    """A policy's levels as `policy_save` takes them: what an edit of its other fields keeps."""
+    return [
+        LevelSpec(targets=[(t.kind, getattr(t, f"{t.kind}_id")) for t in level.targets.order_by("position", "pk")],
+                  delay_seconds=level.delay_seconds, condition=level.condition, severities=[s.key for s in level.severities.all()],
+                  mode=level.mode, round_robin_seconds=level.round_robin_seconds)
+        for level in policy.levels.order_by("position", "pk").prefetch_related("severities", "targets")
+    ]
+
+
+def policy_update(*, policy: EscalationPolicy, by=None, **changes) -> EscalationPolicy:
+    """Change some of a policy's own fields (name, description, repeat); levels and links stay."""
+    unknown = set(changes) - set(POLICY_FIELDS)
+    if unknown:
+        raise InvalidInput(f"Cannot change {', '.join(sorted(unknown))} here.")
+    values = {name: getattr(policy, name) for name in POLICY_FIELDS} | changes
+    return policy_save(policy=policy, levels=policy_levels(policy), by=by, **values)

@@ -1,7 +1,6 @@
 """Schedules, layers, overrides and handoff notes. Each function validates, writes in one
 transaction and bumps the schedule's version; a rule broken half-way saves nothing."""
 
-import zoneinfo
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
@@ -11,6 +10,8 @@ from django.db.models import F, Q
 from incidents import archive
 from incidents.audit import audit_record
 from incidents.exceptions import InUse, InvalidInput
+from incidents.model_update import model_update
+from incidents.zones import check_zone
 
 from ..models import (
     EscalationTarget,
@@ -44,13 +45,6 @@ class LayerSpec:
     weekdays_only: bool = False
     restrictions: list[RestrictionSpec] = field(default_factory=list)
     ends_at: datetime | None = None
-
-
-def check_zone(name: str) -> None:
-    """An IANA zone name the portal accepts (schedules, people's profiles), or InvalidInput."""
-    if not name or name not in zoneinfo.available_timezones():
-        raise InvalidInput(f"Unknown time zone “{name}”. Use an IANA name such as America/New_York or Europe/Berlin.",
-                           field="time_zone")
 
 
 def _check_layer(spec: LayerSpec) -> None:
@@ -96,16 +90,17 @@ def _write_layer(schedule: Schedule, spec: LayerSpec, position: int, layer: Laye
     values = {"name": spec.name.strip(), "position": position, "rotation": spec.rotation, "every": spec.every,
                   "handoff_time": spec.handoff_time, "handoff_weekday": spec.handoff_weekday, "weekdays_only": spec.weekdays_only,
                   "starts_on": spec.starts_on, "ends_at": spec.ends_at}
-    if layer is None:
-        layer = Layer(schedule=schedule, **values)
-    else:
-        for k, v in values.items():
-            setattr(layer, k, v)
+    taken = InvalidInput(f"This schedule already has a layer named “{spec.name}”.", field="name")
+    if schedule.layers.filter(name=values["name"]).exclude(pk=layer.pk if layer else None).exists():
+        raise taken
     try:
-        with transaction.atomic():
-            layer.save()
+        with transaction.atomic():  # a concurrent save of the same name loses here
+            if layer is None:
+                layer = Layer.objects.create(schedule=schedule, **values)
+            else:
+                model_update(instance=layer, fields=values.keys(), data=values)
     except IntegrityError as exc:
-        raise InvalidInput(f"This schedule already has a layer named “{spec.name}”.", field="name") from exc
+        raise taken from exc
     layer.restrictions.all().delete()
     Restriction.objects.bulk_create([
         Restriction(layer=layer, weekdays=sorted(set(r.weekdays)), start_time=r.start, end_time=r.end) for r in spec.restrictions
@@ -131,16 +126,67 @@ def schedule_create(*, name: str, time_zone: str, description: str = "", layers:
     return schedule
 
 
+SCHEDULE_FIELDS = ("name", "time_zone", "description")
+
+
 @transaction.atomic
-def schedule_update(*, schedule: Schedule, name: str, time_zone: str, description: str = "", by=None) -> Schedule:
-    check_zone(time_zone)
-    if Schedule.objects.filter(name=name.strip()).exclude(pk=schedule.pk).exists():
-        raise InvalidInput(f"A schedule named “{name}” already exists.", field="name")
-    schedule.name, schedule.time_zone, schedule.description = name.strip(), time_zone, description
-    schedule.save(update_fields=["name", "time_zone", "description"])
-    _bump(schedule)
-    audit_record(by=by, obj=schedule, action="changed", message=f"name, time zone ({time_zone}) and description")
+def schedule_update(*, schedule: Schedule, by=None, **changes) -> Schedule:
+    """Change a schedule's name, time zone or description (any of them)."""
+    if "time_zone" in changes:
+        check_zone(changes["time_zone"])
+    if "name" in changes:
+        changes["name"] = (changes["name"] or "").strip()
+        if not changes["name"]:
+            raise InvalidInput("A schedule needs a name.", field="name")
+        if Schedule.objects.filter(name=changes["name"]).exclude(pk=schedule.pk).exists():
+            raise InvalidInput(f"A schedule named “{changes['name']}” already exists.", field="name")
+    changed = model_update(instance=schedule, fields=SCHEDULE_FIELDS, data=changes)
+    if changed:
+        _bump(schedule)
+        audit_record(by=by, obj=schedule, action="changed",
+                     message=changed.describe() + (f" Time zone {schedule.time_zone}." if "time_zone" in changed else ""))
     return schedule
+
+
+@dataclass
+class LayerChange:
+    """One layer of a schedule's new list: `layer_id` None for a new one."""
+
+    spec: LayerSpec
+    layer_id: int | None = None
+    effective_from: datetime | None = None
+
+
+@transaction.atomic
+def schedule_layers_replace(*, schedule: Schedule, layers: list[LayerChange], by=None) -> list[Layer]:
+    """Make the schedule's layers these: update the ones named, add the new ones, delete the rest
+    (refused while a policy pages one of them). All or nothing."""
+    kept = []
+    for change in layers:
+        if change.layer_id is not None:
+            layer = Layer.objects.filter(pk=change.layer_id, schedule=schedule).first()
+            if layer is None:
+                raise InvalidInput(f"Layer {change.layer_id} is not in this schedule.", field="layers")
+            kept.append(layer_update(layer=layer, spec=change.spec, effective_from=change.effective_from, by=by))
+        else:
+            kept.append(layer_add(schedule=schedule, spec=change.spec, by=by))
+    for layer in schedule.layers.exclude(pk__in=[layer.pk for layer in kept]):
+        layer_delete(layer=layer, by=by)
+    return kept
+
+
+def layer_spec(layer: Layer, **changes) -> LayerSpec:
+    """A layer as it is now (participants of its latest membership), with `changes` applied:
+    what an edit of some of its fields hands to `layer_update`."""
+    latest = layer.memberships.order_by("effective_from", "pk").last()
+    participants = [(m.user, m.turns) for m in LayerMember.objects.filter(membership=latest).select_related("user").order_by("position")]
+    restrictions = [RestrictionSpec(weekdays=list(r.weekdays), start=r.start_time, end=r.end_time) for r in layer.restrictions.all()]
+    values = {name: getattr(layer, name) for name in LAYER_FIELDS}
+    values.update(changes)
+    return LayerSpec(participants=participants, restrictions=restrictions, **values)
+
+
+LAYER_FIELDS = ("name", "starts_on", "rotation", "every", "handoff_time", "handoff_weekday", "weekdays_only", "ends_at")
 
 
 @transaction.atomic

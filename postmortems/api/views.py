@@ -10,8 +10,7 @@ from rest_framework.views import APIView
 
 from incidents.api.idempotency import IdempotentCreateMixin
 
-from .. import metrics as m
-from .. import selectors, services
+from .. import reports, selectors, services
 from ..export import postmortem_markdown
 from ..forms import range_from_params
 from ..models import ActionCategory, ActionItem, ActionStatus, Postmortem
@@ -154,7 +153,7 @@ class MetricsView(APIView):
 
     @extend_schema(
         summary="Incident metrics over a date range",
-        description=m.__doc__,
+        description=reports.__doc__,
         parameters=[
             OpenApiParameter("since", OpenApiTypes.DATE, description="First day (inclusive). Default: 89 days before `until`."),
             OpenApiParameter("until", OpenApiTypes.DATE, description="Last day (inclusive). Default: today."),
@@ -165,4 +164,4 @@ class MetricsView(APIView):
         form, rng = range_from_params(request.query_params)
         if form.errors:
             raise ValidationError({k: [str(e) for e in v] for k, v in form.errors.items()})
-        return Response(m.as_dict(m.compute(rng)))
+        return Response(reports.as_dict(reports.compute(rng)))

@@ -1,6 +1,6 @@
 from django import template
 
-from ..metrics import fmt_seconds
+from ..reports import fmt_seconds
 
 register = template.Library()
 

@@ -12,7 +12,7 @@ from django.test import Client
 from django.utils import timezone
 
 from config.celery import app as celery_app
-from incidents.integrations import services as integration_services
+from incidents.integrations.services import configuration
 from incidents.models import Incident, Service, TimelineEvent
 from tests.conftest import free_port
 
@@ -86,7 +86,7 @@ def test_declaring_with_the_broker_down_answers_fast_and_leaves_the_event_for_th
 
 def test_ingest_with_the_database_unreachable_asks_the_sender_to_retry(sev):
     service = Service.objects.create(name="Checkout", slug="checkout")
-    _integration, key = integration_services.integration_create(
+    _integration, key = configuration.integration_create(
         name="AM", service=service, kind="alertmanager", default_severity=sev("P1"))
     client = Client(raise_request_exception=False)
     with dead_database():
@@ -130,25 +130,36 @@ def test_public_status_page_and_readyz_with_the_cache_unreachable(client, settin
     assert response.status_code == 503 and response.json()["cache"] == "down"
 
 
-def test_a_page_left_half_sent_by_a_killed_worker_goes_out_within_minutes(responder, settings):
-    """A worker SIGKILLed between claiming a delivery and sending it leaves the row in `sending`;
-    with the default settings the sweep sends it two minutes later, not after five."""
+def test_a_page_left_half_sent_by_a_killed_worker_goes_out_within_seconds(responder, settings):
+    """A worker SIGKILLed between claiming a page and finishing it leaves the row in `sending`.
+    To a webhook (whose receivers drop a re-send by its `webhook-id`) the sweep sends it again
+    after the paging purpose's short lease, with the same id; to email (which cannot drop a
+    duplicate) only after `live_send_seconds`, longer than any live send."""
     from bench.common import Receiver
-    from oncall.notifications import delivery, services
-    from oncall.notifications.models import Notification, NotificationStatus
+    from delivery import outbox
+    from delivery.models import Delivery, DeliveryStatus
+    from oncall.notifications import services
     from tests.incidents.factories import declare
-    from tests.notifications.factories import page_message, webhook_method
+    from tests.notifications.factories import email_method, page_message, paging_settings, webhook_method
 
     receiver = Receiver()
     try:
-        settings.NOTIFY_SWEEP_GRACE_SECONDS = 0
+        settings.DELIVERY_SWEEP_GRACE_SECONDS = 0
+        paging_settings(settings, lease_seconds=5)
         incident = declare(by=responder)
         webhook_method(responder, f"{receiver.url}/hook")
-        [row] = services.notify_user(user=responder, message=page_message(incident), dedup_key="killed")
-        assert delivery.claim(row.pk).notification is not None  # claimed, then the worker died
-        Notification.objects.filter(pk=row.pk).update(claimed_at=timezone.now() - timedelta(minutes=2))
-        delivery.sweep()
-        row.refresh_from_db()
-        assert row.status == NotificationStatus.SENT and receiver.count == 1
+        email_method(responder)
+        rows = services.notify_user(user=responder, message=page_message(incident), dedup_key="killed")
+        for row in rows:
+            assert outbox.claim(row.pk).row is not None  # claimed, then the worker died
+        Delivery.objects.filter(pk__in=[r.pk for r in rows]).update(claimed_at=timezone.now() - timedelta(seconds=6))
+        outbox.sweep()
+        states = dict(Delivery.objects.filter(pk__in=[r.pk for r in rows]).values_list("channel", "status"))
+        assert states == {"webhook": DeliveryStatus.SENT, "email": DeliveryStatus.SENDING}
+        assert receiver.count == 1
+        Delivery.objects.filter(pk__in=[r.pk for r in rows], channel="email").update(
+            claimed_at=timezone.now() - timedelta(seconds=settings.DELIVERY_DEFAULTS["live_send_seconds"] + 1))
+        outbox.sweep()
+        assert set(Delivery.objects.filter(pk__in=[r.pk for r in rows]).values_list("status", flat=True)) == {DeliveryStatus.SENT}
     finally:
         receiver.close()

@@ -96,12 +96,12 @@ def test_the_admin_log_never_loses_a_row_to_a_deleted_person(admin_user, respond
 
 
 def test_archiving_an_integration_revokes_it_hides_it_and_keeps_its_alerts(admin_api, admin_user, responder_api):
-    from incidents.integrations import services as integration_services
     from incidents.integrations.models import Alert, Integration
+    from incidents.integrations.services import configuration, ingest
 
     service = ServiceFactory(name="Database", slug="database")
-    integration, key = integration_services.integration_create(name="prod", service=service, kind="webhook", by=admin_user)
-    alert = integration_services.integration_send_test_alert(integration=integration, by=admin_user)
+    integration, key = configuration.integration_create(name="prod", service=service, kind="webhook", by=admin_user)
+    alert = ingest.integration_send_test_alert(integration=integration, by=admin_user)
     response = admin_api.post(f"/api/v1/integrations/{integration.public_id}/archive/")
     assert response.status_code == 200
     body = response.json()

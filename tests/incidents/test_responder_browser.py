@@ -11,7 +11,7 @@ from django.apps import apps
 from django.urls import reverse
 
 from incidents.defaults import seed_defaults
-from incidents.integrations import services as integrations
+from incidents.integrations.services import configuration
 from incidents.models import Incident, Severity
 from oncall.notifications.ack import ack_token
 from tests.conftest import browser_login
@@ -70,7 +70,7 @@ def test_from_the_ack_link_to_resolved_in_three_taps_on_a_phone(browser_page, li
 def test_pages_at_phone_and_laptop_sizes(browser_page, live_server, responder, viewer):
     page = browser_page
     service = ServiceFactory(name="Database", slug="database")
-    _integration, key = integrations.integration_create(name="Prometheus", service=service, kind="alertmanager",
+    _integration, key = configuration.integration_create(name="Prometheus", service=service, kind="alertmanager",
                                                         default_severity=Severity.objects.get(key="P2"))
     request = Request(f"{live_server.url}/api/v1/integrations/{key}/alertmanager/", data=json.dumps(am_payload()).encode(),
                       headers={"Content-Type": "application/json"}, method="POST")

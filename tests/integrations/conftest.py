@@ -1,7 +1,7 @@
 import pytest
 from django.test import Client
 
-from incidents.integrations import services
+from incidents.integrations.services import configuration
 from tests.incidents.factories import ServiceFactory
 
 
@@ -16,7 +16,7 @@ def make_integration(service, sev):
 
     def make(kind="alertmanager", **config):
         config.setdefault("default_severity", sev("P2"))
-        return services.integration_create(name=f"{kind} test", service=config.pop("service", service), kind=kind, **config)
+        return configuration.integration_create(name=f"{kind} test", service=config.pop("service", service), kind=kind, **config)
 
     return make
 

@@ -4,8 +4,8 @@ import pytest
 from django.db import OperationalError
 from django.utils import timezone
 
-from incidents.integrations import services
 from incidents.integrations.models import Alert, AlertStatus, IntegrationMaintenance
+from incidents.integrations.services import configuration, ingest
 from incidents.models import Incident, Maintenance, MaintenanceStatus, TimelineEvent
 
 from .payloads import am_alert, am_payload
@@ -197,7 +197,7 @@ def test_unknown_revoked_or_wrong_kind_key_is_404_revealing_nothing(am, make_int
     unknown = client_json(url("0" * 32), am_payload())
     _pd, pd_key = make_integration("pagerduty")
     wrong_kind = client_json(url(pd_key), am_payload())
-    services.integration_revoke(integration=integration)
+    configuration.integration_revoke(integration=integration)
     revoked = client_json(url(key), am_payload())
     assert unknown.status_code == wrong_kind.status_code == revoked.status_code == 404
     assert unknown.content == wrong_kind.content == revoked.content
@@ -230,7 +230,7 @@ def test_database_failure_answers_503_so_alertmanager_retries(am, client_json, m
     def broken(**kw):
         raise OperationalError("could not connect to server")
 
-    monkeypatch.setattr(services, "alerts_ingest", broken)
+    monkeypatch.setattr(ingest, "alerts_ingest", broken)
     response = client_json(url(key), am_payload())
     assert response.status_code == 503 and response["Retry-After"]
 

@@ -103,3 +103,14 @@ def test_maintenance_windows_api(admin_api, make_integration):
     ok = admin_api.post("/api/v1/integration-maintenances/", {
         "integration": str(integration.public_id), "starts_at": "2026-01-01T00:00:00Z", "ends_at": "2026-01-02T00:00:00Z", "reason": "upgrade"}, format="json")
     assert ok.status_code == 201
+
+
+def test_runbook_deleted_through_the_api_is_audited(admin_api, admin_user):
+    from django.contrib.admin.models import DELETION, LogEntry
+
+    from incidents.integrations.models import Runbook
+
+    assert admin_api.post("/api/v1/runbooks/", {"identifier": "RB-DEL-1", "title": "t", "steps": "s"}, format="json").status_code == 201
+    pk = Runbook.objects.get(identifier="RB-DEL-1").pk
+    assert admin_api.delete("/api/v1/runbooks/RB-DEL-1/").status_code == 204
+    assert LogEntry.objects.filter(user=admin_user, object_id=str(pk), action_flag=DELETION).exists()

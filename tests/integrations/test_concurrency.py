@@ -9,8 +9,8 @@ import pytest
 from django.db import connection
 from django.test import Client
 
-from incidents.integrations import services
 from incidents.integrations.models import Alert, AlertGroup
+from incidents.integrations.services import configuration
 from incidents.models import Incident, Severity, TimelineEvent
 from tests.incidents.factories import ServiceFactory
 
@@ -41,7 +41,7 @@ def _fire(posts):
 @pytest.mark.django_db(transaction=True)
 def test_same_alert_from_many_threads_opens_one_incident(require_postgres, seeded):
     service = ServiceFactory()
-    _i, key = services.integration_create(name="am", service=service, kind="alertmanager", default_severity=Severity.objects.get(key="P2"))
+    _i, key = configuration.integration_create(name="am", service=service, kind="alertmanager", default_severity=Severity.objects.get(key="P2"))
     url = f"/api/v1/integrations/{key}/alertmanager/"
     codes = _fire([(url, am_payload())] * THREADS)
     assert codes == [200] * THREADS
@@ -55,7 +55,7 @@ def test_same_alert_from_many_threads_opens_one_incident(require_postgres, seede
 @pytest.mark.django_db(transaction=True)
 def test_different_alerts_of_one_group_from_many_threads_share_one_incident(require_postgres, seeded):
     service = ServiceFactory()
-    _i, key = services.integration_create(name="am", service=service, kind="alertmanager", default_severity=Severity.objects.get(key="P2"),
+    _i, key = configuration.integration_create(name="am", service=service, kind="alertmanager", default_severity=Severity.objects.get(key="P2"),
                                           flap_window=timedelta(0))
     url = f"/api/v1/integrations/{key}/alertmanager/"
     # The group exists already and its incident is resolved: the next firings race to open a new one.
@@ -73,7 +73,7 @@ def test_different_alerts_of_one_group_from_many_threads_share_one_incident(requ
 @pytest.mark.django_db(transaction=True)
 def test_same_pagerduty_trigger_from_many_threads_is_one_alert(require_postgres, seeded):
     service = ServiceFactory()
-    _i, key = services.integration_create(name="pd", service=service, kind="pagerduty", default_severity=Severity.objects.get(key="P2"),
+    _i, key = configuration.integration_create(name="pd", service=service, kind="pagerduty", default_severity=Severity.objects.get(key="P2"),
                                           repeat_threshold=0)
     codes = _fire([("/v2/enqueue", pd_trigger(key, dedup_key="same-key"))] * THREADS)
     assert codes == [202] * THREADS

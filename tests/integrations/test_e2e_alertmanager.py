@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from incidents.integrations import services
 from incidents.integrations.models import Alert, AlertStatus
+from incidents.integrations.services import configuration
 from incidents.models import Incident, Severity, TimelineEvent
 from tests.conftest import free_port, wait_for
 from tests.incidents.factories import ServiceFactory
@@ -33,7 +33,7 @@ def alertmanager_binaries():
 def alertmanager(alertmanager_binaries, live_server, tmp_path, seeded):
     """A real Alertmanager sending to an Alertmanager integration on the live server."""
     service = ServiceFactory(name="Database", slug="database")
-    integration, key = services.integration_create(
+    integration, key = configuration.integration_create(
         name="Prometheus", service=service, kind="alertmanager", default_severity=Severity.objects.get(key="P2"),
     )
     port = free_port()

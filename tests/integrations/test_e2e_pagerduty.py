@@ -15,8 +15,8 @@ from urllib.parse import urlsplit
 import pagerduty
 import pytest
 
-from incidents.integrations import services
 from incidents.integrations.models import Alert, AlertStatus
+from incidents.integrations.services import configuration
 from incidents.models import Incident, Severity
 from tests.incidents.factories import ServiceFactory
 
@@ -92,7 +92,7 @@ def https_live_server(live_server, tmp_path):
 def pd_client(https_live_server, seeded):
     url, trust = https_live_server
     service = ServiceFactory(name="Payments", slug="payments")
-    integration, key = services.integration_create(name="Datadog", service=service, kind="pagerduty",
+    integration, key = configuration.integration_create(name="Datadog", service=service, kind="pagerduty",
                                                    default_severity=Severity.objects.get(key="P2"))
     return pagerduty.EventsApiV2Client(key, base_url=url, verify=trust), integration
 

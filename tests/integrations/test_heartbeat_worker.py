@@ -7,15 +7,15 @@ from datetime import timedelta
 import pytest
 from django.test import Client
 
-from incidents.integrations import services
 from incidents.integrations.models import Heartbeat, HeartbeatStatus
+from incidents.integrations.services import configuration
 from incidents.models import Incident, Severity
 from tests.incidents.factories import ServiceFactory
 
 
 @pytest.mark.django_db(transaction=True)
 def test_missed_ping_opens_an_incident_through_the_eta_task(celery_worker, seeded):
-    integration, key = services.integration_create(
+    integration, key = configuration.integration_create(
         name="Backup cron", service=ServiceFactory(), kind="heartbeat", default_severity=Severity.objects.get(key="P2"),
         heartbeat_interval=timedelta(seconds=1), heartbeat_grace=timedelta(seconds=0),
     )

@@ -15,10 +15,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from incidents import untrusted
-from incidents.integrations import services
 from incidents.integrations.models import Alert
 from incidents.integrations.parsers import alertmanager, pagerduty, webhook
 from incidents.integrations.parsers.base import FIRING, RESOLVED, AlertIn, PayloadError, bounded, parse_json
+from incidents.integrations.services import ingest
 from incidents.models import Incident
 
 HOSTILE = ["\x00", "\ud800", "\udfff", "\u202e", "\u2066", "\r", "\n", "\x1b", "\ufeff", "\uffff", "\x7f", "\u0085", "😀", "é"]
@@ -240,6 +240,6 @@ alerts_in = st.builds(
 @given(batch=st.lists(alerts_in, min_size=1, max_size=3))
 def test_ingest_service_records_or_refuses_any_alert(make_integration, batch):
     integration, _key = make_integration("webhook")
-    result = services.alerts_ingest(integration=integration, alerts=batch)
+    result = ingest.alerts_ingest(integration=integration, alerts=batch)
     assert result.accepted + result.dropped == len(batch) and not result.refused
     _check_rows()

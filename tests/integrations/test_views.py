@@ -1,7 +1,7 @@
 import pytest
 
-from incidents.integrations import services
 from incidents.integrations.models import Alert, Integration
+from incidents.integrations.services import runbooks
 
 from .form_data import integration_post
 from .payloads import am_alert, am_payload
@@ -80,9 +80,9 @@ def test_page_permissions(client, viewer, outsider, make_integration):
 
 
 def test_incident_page_shows_alerts_and_matching_runbooks(client, viewer, make_integration, client_json, service):
-    services.runbook_save(identifier="RB-DB-001", title="Database outage", steps="1. Check", match_labels={"alertname": "DatabaseDown"})
-    services.runbook_save(identifier="RB-ERR-001", title="High error rates", steps="1. Check", services=[service])
-    services.runbook_save(identifier="RB-PERF-001", title="Performance", steps="1. Check", match_labels={"alertname": "HighLatency"})
+    runbooks.runbook_save(identifier="RB-DB-001", title="Database outage", steps="1. Check", match_labels={"alertname": "DatabaseDown"})
+    runbooks.runbook_save(identifier="RB-ERR-001", title="High error rates", steps="1. Check", services=[service])
+    runbooks.runbook_save(identifier="RB-PERF-001", title="Performance", steps="1. Check", match_labels={"alertname": "HighLatency"})
     _i, key = make_integration("alertmanager")
     client_json(f"/api/v1/integrations/{key}/alertmanager/", am_payload(am_alert(), am_alert(fingerprint="2", instance="db-2")))
     incident = Alert.objects.first().incident
@@ -96,7 +96,7 @@ def test_incident_page_shows_alerts_and_matching_runbooks(client, viewer, make_i
 
 
 def test_runbook_pages(client, viewer):
-    services.runbook_save(identifier="RB-DB-001", title="Database outage", steps="1. `systemctl status postgresql`", rollback="N/A",
+    runbooks.runbook_save(identifier="RB-DB-001", title="Database outage", steps="1. `systemctl status postgresql`", rollback="N/A",
                           time_estimate="5-30 minutes")
     client.force_login(viewer)
     assert "RB-DB-001" in client.get("/runbooks/").content.decode()

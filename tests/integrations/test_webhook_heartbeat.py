@@ -3,8 +3,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from incidents.integrations import services
 from incidents.integrations.models import Alert, AlertStatus, Heartbeat, HeartbeatStatus
+from incidents.integrations.services import heartbeats
 from incidents.integrations.tasks import heartbeat_check_task, heartbeat_sweep_task
 from incidents.models import Incident
 
@@ -80,10 +80,10 @@ def test_missed_heartbeat_opens_an_incident_once_and_the_next_ping_resolves_it(h
     integration, key = heartbeat
     client.get(ping(key))
     hb = Heartbeat.objects.get(integration=integration)
-    assert services.heartbeat_check(heartbeat_id=hb.pk) is False  # not due yet
+    assert heartbeats.heartbeat_check(heartbeat_id=hb.pk) is False  # not due yet
     later = hb.due_at + timedelta(seconds=1)
-    assert services.heartbeat_check(heartbeat_id=hb.pk, now=later) is True
-    assert services.heartbeat_check(heartbeat_id=hb.pk, now=later) is False  # claim twice: nothing
+    assert heartbeats.heartbeat_check(heartbeat_id=hb.pk, now=later) is True
+    assert heartbeats.heartbeat_check(heartbeat_id=hb.pk, now=later) is False  # claim twice: nothing
     incident = Incident.objects.get()
     assert incident.title.startswith("Heartbeat missed") and incident.status == "investigating"
     client.get(ping(key))

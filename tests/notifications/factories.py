@@ -1,5 +1,5 @@
+from delivery.messages import Message
 from oncall.notifications import services
-from oncall.notifications.messages import Message
 
 
 def email_method(user, address=None, **kw):
@@ -15,3 +15,9 @@ def page_message(incident, title=None) -> Message:
         kind="page", title=title or f"{incident.number} {incident.title}", body="You are on call for this incident.",
         url=f"http://testserver{incident.get_absolute_url()}", severity=incident.severity.key, incident_id=incident.pk,
     )
+
+
+def paging_settings(settings, **values) -> None:
+    """Override the paging purpose's delivery settings (max_attempts, lease_seconds,
+    retry_base_seconds, retry_max_seconds) for one test."""
+    settings.DELIVERY_PURPOSES = {**settings.DELIVERY_PURPOSES, "paging": {**settings.DELIVERY_PURPOSES["paging"], **values}}

@@ -3,8 +3,10 @@
 import pytest
 from django.urls import reverse
 
-from oncall.notifications import delivery, demo, services
-from oncall.notifications.models import ContactMethod, Notification, StakeholderSubscription
+from delivery import outbox
+from delivery.models import Delivery
+from oncall.notifications import demo, services
+from oncall.notifications.models import ContactMethod, StakeholderSubscription
 from tests.incidents.factories import declare
 
 from .factories import email_method, page_message, webhook_method
@@ -15,8 +17,9 @@ pytestmark = pytest.mark.django_db
 def test_person_without_contact_methods_is_reached_at_account_email(responder):
     incident = declare(by=responder)
     [row] = services.notify_user(user=responder, message=page_message(incident), dedup_key="k")
-    assert row.contact_method.target == "responder@example.com"
-    assert row.contact_method.label.startswith("Account email")
+    method = ContactMethod.objects.get(pk=row.destination_id)
+    assert method.target == "responder@example.com"
+    assert method.label.startswith("Account email")
 
 
 def test_disabled_methods_are_respected(responder):
@@ -31,11 +34,12 @@ def test_admin_pages_render_and_refuse_unsafe_urls(client, admin_user, responder
     incident = declare(by=responder)
     webhook_method(responder, f"{receiver.url}/h")
     [row] = services.notify_user(user=responder, message=page_message(incident), dedup_key="k")
-    delivery.deliver(row.pk)
+    outbox.deliver(row.pk)
     client.force_login(admin_user)
-    for name in ("contactmethod", "notification", "notificationrule", "stakeholdersubscription", "updatereminder"):
+    assert client.get(reverse("admin:delivery_delivery_changelist")).status_code == 200
+    for name in ("contactmethod", "notificationrule", "stakeholdersubscription", "updatereminder"):
         assert client.get(reverse(f"admin:notifications_{name}_changelist")).status_code == 200, name
-    assert client.get(reverse("admin:notifications_notification_change", args=[row.pk])).status_code == 200
+    assert client.get(reverse("admin:delivery_delivery_change", args=[row.pk])).status_code == 200
     page = client.post(reverse("admin:notifications_contactmethod_add"), {
         "user": responder.pk, "kind": "webhook", "target": "http://169.254.169.254/", "label": "", "is_active": "on",
         "rate_limit_count": 5, "rate_limit_window": "00:10:00",
@@ -50,11 +54,11 @@ def test_admin_retry_action_requeues_failed_rows(client, admin_user, responder, 
     incident = declare(by=responder)
     webhook_method(responder, f"{receiver.url}/gone")
     [row] = services.notify_user(user=responder, message=page_message(incident), dedup_key="k")
-    delivery.deliver(row.pk)
+    outbox.deliver(row.pk)
     row.refresh_from_db()
     assert row.status == "failed"
     client.force_login(admin_user)
-    client.post(reverse("admin:notifications_notification_changelist"), {"action": "retry_now", "_selected_action": [row.pk]})
+    client.post(reverse("admin:delivery_delivery_changelist"), {"action": "retry_now", "_selected_action": [row.pk]})
     row.refresh_from_db()
     assert row.status == "pending" and row.attempts == 0
 
@@ -63,9 +67,9 @@ def test_metrics_report_queued_notifications(client, responder):
     incident = declare(by=responder)
     email_method(responder)
     services.notify_user(user=responder, message=page_message(incident), dedup_key="k")
-    assert Notification.objects.count() == 1
+    assert Delivery.objects.count() == 1
     body = client.get("/metrics").text
-    assert 'portal_notifications_queued{state="pending"} 1.0' in body
+    assert 'portal_deliveries_queued{purpose="paging",state="pending"} 1.0' in body
 
 
 def test_demo_seeder_gives_people_contact_methods_and_subscriptions(responder, responder2, viewer):

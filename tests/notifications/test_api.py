@@ -2,8 +2,9 @@
 
 import pytest
 
+from delivery.models import Delivery
 from oncall.notifications import services
-from oncall.notifications.models import ContactMethod, Notification
+from oncall.notifications.models import ContactMethod
 from tests.incidents.factories import declare
 
 from .factories import email_method, page_message
@@ -61,7 +62,7 @@ def test_notifications_are_readable_and_filterable(viewer_api, responder, django
     email_method(responder)
     services.notify_user(user=responder, message=page_message(a), dedup_key="a")
     services.notify_user(user=responder, message=page_message(b), dedup_key="b")
-    Notification.objects.filter(incident=b).update(status="failed", error="HTTP 500")
+    Delivery.objects.filter(incident=b).update(status="failed", error="HTTP 500")
     for i in range(10):
         services.notify_user(user=responder, message=page_message(a, title=f"t{i}"), dedup_key=f"x{i}")
 

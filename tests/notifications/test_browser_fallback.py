@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 from django.apps import apps
 
+from delivery import outbox
 from incidents.defaults import seed_defaults
-from oncall.notifications import delivery, services
+from oncall.notifications import services
 from tests.conftest import browser_login
 from tests.incidents.factories import declare
 
@@ -30,8 +31,8 @@ def test_incident_page_shows_the_failed_page_and_the_fallback(browser_page, live
     mail = email_method(responder, add_default_rule=False)
     services.notification_rule_create(user=responder, contact_method=mail, delay_minutes=5)
     for row in services.notify_user(user=responder, message=page_message(incident), dedup_key="esc:1"):
-        for pk, _due in delivery.deliver(row.pk):
-            delivery.deliver(pk)
+        for follow in outbox.deliver(row.pk):
+            outbox.deliver(follow.pk)
     smtp_server.wait_for(1)
 
     page = browser_page

@@ -7,9 +7,10 @@ import pytest
 from django.apps import apps
 from django.db import connection, transaction
 
+from delivery import outbox
+from delivery.models import Delivery, DeliveryStatus
 from incidents.defaults import seed_defaults
-from oncall.notifications import delivery, services
-from oncall.notifications.models import Notification, NotificationStatus
+from oncall.notifications import services
 from tests.incidents.factories import declare
 
 from .factories import page_message, webhook_method
@@ -19,7 +20,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 def test_tasks_and_sweeps_racing_send_each_row_once(require_postgres, receiver, responder, settings):
     seed_defaults(apps)
-    settings.NOTIFY_SWEEP_GRACE_SECONDS = 0
+    settings.DELIVERY_SWEEP_GRACE_SECONDS = 0
     incident = declare(by=responder)
     webhook_method(responder, f"{receiver.url}/race", rate_limit_count=1000)
     webhook_method(responder, f"{receiver.url}/race2", rate_limit_count=1000)
@@ -43,11 +44,11 @@ def test_tasks_and_sweeps_racing_send_each_row_once(require_postgres, receiver, 
         order = ids[:]
         random.shuffle(order)
         for pk in order:
-            delivery.deliver(pk)
+            outbox.deliver(pk)
 
     def sweeps():
         for _ in range(10):
-            delivery.sweep()
+            outbox.sweep()
 
     threads = [threading.Thread(target=run, args=(w,)) for w in (tasks, tasks, tasks, tasks, sweeps, sweeps)]
     for t in threads:
@@ -55,6 +56,6 @@ def test_tasks_and_sweeps_racing_send_each_row_once(require_postgres, receiver, 
     for t in threads:
         t.join(60)
     assert not errors, errors
-    assert set(Notification.objects.values_list("status", flat=True)) == {NotificationStatus.SENT}
+    assert set(Delivery.objects.values_list("status", flat=True)) == {DeliveryStatus.SENT}
     assert len(receiver.for_path("/race")) == 15 and len(receiver.for_path("/race2")) == 15
-    assert set(Notification.objects.values_list("attempts", flat=True)) == {1}
+    assert set(Delivery.objects.values_list("attempts", flat=True)) == {1}

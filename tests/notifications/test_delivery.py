@@ -9,19 +9,21 @@ import pytest
 from django.utils import timezone
 from standardwebhooks import Webhook
 
-from oncall.notifications import delivery, services
-from oncall.notifications.models import Notification, NotificationStatus
+from delivery import outbox
+from delivery.models import Delivery, DeliveryStatus
+from oncall.notifications import services
+from oncall.notifications.models import ContactMethod
 from tests.incidents.factories import declare
 
-from .factories import email_method, page_message, webhook_method
+from .factories import email_method, page_message, paging_settings, webhook_method
 
 pytestmark = pytest.mark.django_db
-S = NotificationStatus
+S = DeliveryStatus
 
 
 def deliver_all(rows):
     for row in rows:
-        delivery.deliver(row.pk)
+        outbox.deliver(row.pk)
     for row in rows:
         row.refresh_from_db()
     return rows
@@ -113,36 +115,35 @@ def test_hanging_receiver_times_out_and_does_not_stop_other_targets(receiver, sm
     deliver_all(rows)
     elapsed = time.monotonic() - started
     assert elapsed < 3, f"a hanging receiver held the worker {elapsed:.1f}s"
-    hang = next(r for r in rows if r.contact_method.target.endswith("/hang"))
+    hang = next(r for r in rows if ContactMethod.objects.get(pk=r.destination_id).target.endswith("/hang"))
     assert hang.status == S.PENDING and "Timeout" in hang.error and hang.attempts == 1
     assert {r.status for r in rows if r is not hang} == {S.SENT}
     assert receiver.for_path("/ok") and smtp_server.inbox
 
 
 def test_failing_receiver_is_retried_with_backoff_then_failed(receiver, responder, settings):
-    settings.NOTIFY_MAX_ATTEMPTS = 3
-    settings.NOTIFY_RETRY_BASE_SECONDS = 30
+    paging_settings(settings, max_attempts=3, retry_base_seconds=30)
     receiver.behaviour["/500"] = (500, 0)
     incident = declare(by=responder)
     webhook_method(responder, f"{receiver.url}/500")
     [row] = services.notify_user(user=responder, message=page_message(incident), dedup_key="k")
 
     before = timezone.now()
-    follow = delivery.deliver(row.pk)
+    follow = outbox.deliver(row.pk)
     row.refresh_from_db()
     assert row.status == S.PENDING and row.attempts == 1 and row.response_code == 500
     assert timedelta(seconds=29) < row.due_at - before < timedelta(seconds=32)
-    assert follow == [(row.pk, row.due_at)]
-    assert delivery.deliver(row.pk) == []  # not due yet: nothing happens
+    assert [(r.pk, r.due_at) for r in follow] == [(row.pk, row.due_at)]
+    assert outbox.deliver(row.pk) == []  # not due yet: nothing happens
 
-    Notification.objects.filter(pk=row.pk).update(due_at=timezone.now())
+    Delivery.objects.filter(pk=row.pk).update(due_at=timezone.now())
     before = timezone.now()
-    delivery.deliver(row.pk)
+    outbox.deliver(row.pk)
     row.refresh_from_db()
     assert row.attempts == 2 and timedelta(seconds=59) < row.due_at - before < timedelta(seconds=62)  # doubled
 
-    Notification.objects.filter(pk=row.pk).update(due_at=timezone.now())
-    assert delivery.deliver(row.pk) == []
+    Delivery.objects.filter(pk=row.pk).update(due_at=timezone.now())
+    assert outbox.deliver(row.pk) == []
     row.refresh_from_db()
     assert row.status == S.FAILED and row.attempts == 3 and "HTTP 500" in row.error
     assert len(receiver.for_path("/500")) == 3
@@ -157,43 +158,43 @@ def test_client_error_fails_at_once(receiver, responder):
 
 
 def test_sweep_delivers_what_the_fast_path_missed_and_claims_once(receiver, responder, settings):
-    settings.NOTIFY_SWEEP_GRACE_SECONDS = 0
+    settings.DELIVERY_SWEEP_GRACE_SECONDS = 0
     incident = declare(by=responder)
     webhook_method(responder, f"{receiver.url}/hook")
     [row] = services.notify_user(user=responder, message=page_message(incident), dedup_key="k")
-    delivery.sweep()
-    delivery.sweep()
-    delivery.deliver(row.pk)  # the ETA task arriving late
+    outbox.sweep()
+    outbox.sweep()
+    outbox.deliver(row.pk)  # the ETA task arriving late
     row.refresh_from_db()
     assert row.status == S.SENT and row.attempts == 1
     assert len(receiver.for_path("/hook")) == 1
 
 
 def test_sweep_puts_rows_stuck_in_sending_back(receiver, responder, settings):
-    settings.NOTIFY_SWEEP_GRACE_SECONDS = 0
+    settings.DELIVERY_SWEEP_GRACE_SECONDS = 0
     incident = declare(by=responder)
     webhook_method(responder, f"{receiver.url}/hook")
     [row] = services.notify_user(user=responder, message=page_message(incident), dedup_key="k")
-    assert delivery.claim(row.pk).notification is not None  # a worker claimed it, then died
-    Notification.objects.filter(pk=row.pk).update(claimed_at=timezone.now() - timedelta(hours=1))
-    delivery.sweep()
+    assert outbox.claim(row.pk).row is not None  # a worker claimed it, then died
+    Delivery.objects.filter(pk=row.pk).update(claimed_at=timezone.now() - timedelta(hours=1))
+    outbox.sweep()
     row.refresh_from_db()
     assert row.status == S.SENT
     assert len(receiver.for_path("/hook")) == 1
 
 
 def test_sweep_claimed_row_is_sent_once_by_the_fenced_send(receiver, responder, settings):
-    settings.NOTIFY_SWEEP_GRACE_SECONDS = 0
+    settings.DELIVERY_SWEEP_GRACE_SECONDS = 0
     incident = declare(by=responder)
     webhook_method(responder, f"{receiver.url}/fenced")
     [row] = services.notify_user(user=responder, message=page_message(incident), dedup_key="k")
-    claimed, _ = delivery.sweep_claim()
+    claimed, _ = outbox.sweep_claim()
     assert [r.pk for r in claimed] == [row.pk]
-    assert delivery.sweep_claim()[0] == []  # a second sweep finds nothing to claim
+    assert outbox.sweep_claim()[0] == []  # a second sweep finds nothing to claim
     token = claimed[0].claimed_at
-    delivery.send_claimed_fenced(row.pk, token)
-    delivery.send_claimed_fenced(row.pk, token)  # a redelivered message, or the inline fallback
-    delivery.deliver(row.pk)  # the late ETA task
+    outbox.send_claimed_fenced(row.pk, token)
+    outbox.send_claimed_fenced(row.pk, token)  # a redelivered message, or the inline fallback
+    outbox.deliver(row.pk)  # the late ETA task
     row.refresh_from_db()
     assert row.status == S.SENT and row.attempts == 1
     assert len(receiver.for_path("/fenced")) == 1

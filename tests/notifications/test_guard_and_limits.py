@@ -7,16 +7,17 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from incidents import netguard
+from delivery import netguard, outbox
+from delivery.models import Delivery, DeliveryStatus
 from incidents.exceptions import InvalidInput
-from oncall.notifications import delivery, services
-from oncall.notifications.models import ContactMethod, Notification, NotificationStatus
+from oncall.notifications import purposes, services
+from oncall.notifications.models import ContactMethod
 from tests.incidents.factories import declare
 
 from .factories import page_message, webhook_method
 
 pytestmark = pytest.mark.django_db
-S = NotificationStatus
+S = DeliveryStatus
 
 
 @pytest.mark.parametrize("url", [
@@ -73,7 +74,7 @@ def test_send_time_check_catches_a_host_that_now_resolves_elsewhere(receiver, re
     monkeypatch.setattr(socket, "getaddrinfo", fake_getaddrinfo)
     webhook_method(responder, f"http://hooks.example.test:{port}/hook")  # checked: 127.0.0.1
     [row] = services.notify_user(user=responder, message=page_message(incident), dedup_key="k")
-    delivery.deliver(row.pk)
+    outbox.deliver(row.pk)
     row.refresh_from_db()
     assert row.status == S.FAILED and "169.254.169.254" in row.error
     assert receiver.requests == []
@@ -88,13 +89,13 @@ def test_send_connects_to_the_checked_address(receiver, responder, monkeypatch):
         [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", port))] if host == "hooks.example.test" else real(host, *a, **kw)))
     webhook_method(responder, f"http://hooks.example.test:{port}/hook")
     [row] = services.notify_user(user=responder, message=page_message(incident), dedup_key="k")
-    delivery.deliver(row.pk)
+    outbox.deliver(row.pk)
     [req] = receiver.wait_for(1, "/hook")
     assert req.headers["host"] == f"hooks.example.test:{port}"
 
 
 def _wait_for_fresh_window(method):
-    _start, end = delivery.rate_window(method, timezone.now())
+    _start, end = purposes.rate_window(method, timezone.now())
     if (end - timezone.now()).total_seconds() < 5:
         time.sleep((end - timezone.now()).total_seconds() + 0.1)
 
@@ -105,18 +106,18 @@ def test_alert_storm_reaches_a_person_as_a_few_messages_with_counts(receiver, re
     _wait_for_fresh_window(method)
     for i, incident in enumerate(incidents):
         for row in services.notify_user(user=responder, message=page_message(incident), dedup_key=f"storm:{i}"):
-            delivery.deliver(row.pk)
+            outbox.deliver(row.pk)
     assert len(receiver.for_path("/storm")) == 3
-    assert Notification.objects.filter(status=S.FOLDED).count() == 37
-    digest = Notification.objects.get(composer="rate_digest")
+    assert Delivery.objects.filter(status=S.FOLDED).count() == 37
+    digest = Delivery.objects.get(kind="rate_digest")
     assert digest.status == S.PENDING and digest.folded.count() == 37
-    _start, end = delivery.rate_window(method, timezone.now())
+    _start, end = purposes.rate_window(method, timezone.now())
     assert digest.due_at == end
 
-    assert delivery.claim(digest.pk).notification is None  # not before the window ends
-    Notification.objects.filter(pk=digest.pk).update(due_at=timezone.now())
-    delivery.deliver(digest.pk)
-    delivery.deliver(digest.pk)
+    assert outbox.claim(digest.pk).row is None  # not before the window ends
+    Delivery.objects.filter(pk=digest.pk).update(due_at=timezone.now())
+    outbox.deliver(digest.pk)
+    outbox.deliver(digest.pk)
     requests = receiver.for_path("/storm")
     assert len(requests) == 4
     data = requests[-1].json()["data"]
@@ -129,5 +130,5 @@ def test_test_notifications_are_not_rate_limited(receiver, responder):
     _wait_for_fresh_window(method)
     for _ in range(3):
         row = services.contact_method_send_test(method=method, by=responder)
-        delivery.deliver(row.pk)
+        outbox.deliver(row.pk)
     assert len(receiver.for_path("/t")) == 3

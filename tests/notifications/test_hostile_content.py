@@ -5,18 +5,18 @@ import json
 
 import pytest
 
+from delivery.messages import Message
+from delivery.models import Delivery, DeliveryStatus
 from incidents.events import run_subscribers
 from incidents.models import TimelineEvent
 from oncall.notifications import services
-from oncall.notifications.messages import Message
-from oncall.notifications.models import Notification, NotificationStatus
 from tests.incidents.factories import declare
 
 from .factories import email_method, page_message, webhook_method
 from .test_delivery import deliver_all as deliver
 
 pytestmark = pytest.mark.django_db
-S = NotificationStatus
+S = DeliveryStatus
 
 NASTY_TITLES = [
     "Disk full\r\nBcc: victim@example.com",
@@ -110,7 +110,7 @@ def test_slack_and_teams_show_chat_markup_from_an_incident_title_as_plain_text(r
     incident = declare(by=responder, title=MARKUP)
     for event in TimelineEvent.objects.filter(incident=incident):
         run_subscribers(event)
-    deliver(list(Notification.objects.filter(incident=incident)))
+    deliver(list(Delivery.objects.filter(incident=incident)))
 
     [slack] = receiver.wait_for(1, "/slack")
     body = slack.json()

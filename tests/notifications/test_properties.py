@@ -18,17 +18,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from icalendar import Calendar
 
-from incidents import safetext
+from delivery import outbox, safetext
+from delivery.channels import Destination, channel_for
+from delivery.channels.slack import FALLBACK_LIMIT, HEADER_LIMIT, SECTION_LIMIT
+from delivery.messages import Message
+from delivery.models import DeliveryStatus
 from incidents.models import Incident
 from incidents.statuspage import notify
 from incidents.statuspage.models import Notification as PageNotification
 from incidents.statuspage.models import Subscriber
 from oncall import calendar
-from oncall.notifications import delivery, services
-from oncall.notifications.channels import Destination, channel_for
-from oncall.notifications.channels.slack import FALLBACK_LIMIT, HEADER_LIMIT, SECTION_LIMIT
-from oncall.notifications.messages import Message
-from oncall.notifications.models import NotificationStatus
+from oncall.notifications import services
 from tests.incidents.factories import declare
 
 from .factories import email_method, webhook_method
@@ -203,8 +203,8 @@ def test_rows_are_stored_and_sent_whatever_the_message_says(title, body, respond
     rows = services.notify_user(user=responder, message=page, dedup_key=f"p:{timezone.now().isoformat()}")
     assert len(rows) == 2
     for row in rows:
-        delivery.deliver(row.pk)
+        outbox.deliver(row.pk)
         row.refresh_from_db()
-        assert row.status == NotificationStatus.SENT, row.error
+        assert row.status == DeliveryStatus.SENT, row.error
     [sent] = mail.outbox
     assert "\n" not in sent.subject

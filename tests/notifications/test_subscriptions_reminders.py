@@ -5,18 +5,20 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from delivery import outbox
+from delivery.models import Delivery, DeliveryStatus
 from incidents import services as incident_services
 from incidents.events import run_subscribers
 from incidents.exceptions import InvalidInput
 from incidents.models import Role, Severity, TimelineEvent
-from oncall.notifications import delivery, reminders, services
-from oncall.notifications.models import Notification, NotificationStatus, UpdateReminder
+from oncall.notifications import reminders, services
+from oncall.notifications.models import UpdateReminder
 from tests.incidents.factories import declare
 
 from .factories import email_method
 
 pytestmark = pytest.mark.django_db
-S = NotificationStatus
+S = DeliveryStatus
 
 
 def dispatch(incident):
@@ -27,8 +29,8 @@ def dispatch(incident):
 
 
 def deliver_due():
-    for row in Notification.objects.filter(status=S.PENDING, due_at__lte=timezone.now()):
-        delivery.deliver(row.pk)
+    for row in Delivery.objects.filter(status=S.PENDING, due_at__lte=timezone.now()):
+        outbox.deliver(row.pk)
 
 
 def test_realtime_subscription_gets_matching_severities_once(receiver, responder):
@@ -39,7 +41,7 @@ def test_realtime_subscription_gets_matching_severities_once(receiver, responder
     dispatch(incident)
     dispatch(low)
     run_subscribers(incident.timeline.get(kind="declared"))  # redelivered event: nothing new
-    assert Notification.objects.filter(subscription=sub).count() == 1
+    assert Delivery.objects.filter(purpose="stakeholders", destination_id=sub.pk).count() == 1
     deliver_due()
     [req] = receiver.wait_for(1, "/execs")
     assert "Payments failing" in req.json()["text"]
@@ -65,7 +67,7 @@ def test_hourly_digest_runs_while_open_and_closes_on_resolution(receiver, respon
     sub = services.subscription_create(name="Leads", kind="teams", target=f"{receiver.url}/leads", frequency="hourly")
     incident = declare(by=responder, severity="P1", title="Latency")
     dispatch(incident)
-    [first] = Notification.objects.filter(subscription=sub)
+    [first] = Delivery.objects.filter(purpose="stakeholders", destination_id=sub.pk)
     assert first.status == S.PENDING and first.step == 1
     assert timedelta(minutes=59) < first.due_at - timezone.now() <= timedelta(hours=1)
     deliver_due()
@@ -73,13 +75,13 @@ def test_hourly_digest_runs_while_open_and_closes_on_resolution(receiver, respon
 
     incident_services.incident_add_note(incident=incident, body="Found a slow query", by=responder)
     dispatch(incident)
-    Notification.objects.filter(pk=first.pk).update(due_at=timezone.now())
+    Delivery.objects.filter(pk=first.pk).update(due_at=timezone.now())
     deliver_due()
     [req] = receiver.wait_for(1, "/leads")
     card = req.json()["attachments"][0]["content"]
     text = card["body"][1]["inlines"][0]["text"]
     assert "Found a slow query" in text and "declared" in text.lower()
-    second = Notification.objects.get(subscription=sub, step=2)
+    second = Delivery.objects.get(purpose="stakeholders", destination_id=sub.pk, step=2)
     assert second.status == S.PENDING and second.due_at > timezone.now() + timedelta(minutes=59)
 
     incident_services.incident_resolve(incident=incident, by=responder, summary="Index added")
@@ -87,11 +89,11 @@ def test_hourly_digest_runs_while_open_and_closes_on_resolution(receiver, respon
     deliver_due()
     reqs = receiver.wait_for(2, "/leads")
     assert "Resolved" in reqs[1].json()["attachments"][0]["content"]["body"][0]["inlines"][0]["text"]
-    Notification.objects.filter(pk=second.pk).update(due_at=timezone.now())
+    Delivery.objects.filter(pk=second.pk).update(due_at=timezone.now())
     deliver_due()
     second.refresh_from_db()
     assert second.status == S.CANCELLED  # nothing new after the closing digest
-    assert not Notification.objects.filter(subscription=sub, status=S.PENDING).exists()
+    assert not Delivery.objects.filter(purpose="stakeholders", destination_id=sub.pk, status=S.PENDING).exists()
 
 
 def test_webhook_kind_is_not_a_stakeholder_channel():
@@ -112,7 +114,7 @@ def test_reminder_goes_to_comms_lead_when_no_update_within_cadence(responder, re
     later = incident.declared_at + timedelta(minutes=61)
     assert reminders.sweep(now=later) == 1
     assert reminders.sweep(now=later) == 0  # claimed once
-    [row] = Notification.objects.filter(dedup_key__startswith="reminder:")
+    [row] = Delivery.objects.filter(dedup_key__startswith="reminder:")
     assert row.user == responder2
     assert row.message["title"].startswith("Status update due")
     assert "60 minutes" in row.message["body"]
@@ -131,7 +133,7 @@ def test_status_update_moves_the_reminder_and_resolution_ends_it(responder):
     assert reminder.due_at == update.created_at + timedelta(minutes=30)
     assert reminders.sweep(now=update.created_at + timedelta(minutes=29)) == 0
     assert reminders.sweep(now=update.created_at + timedelta(minutes=31)) == 1
-    assert Notification.objects.get(dedup_key__startswith="reminder:").user == responder
+    assert Delivery.objects.get(dedup_key__startswith="reminder:").user == responder
 
     incident_services.incident_resolve(incident=incident, by=responder, summary="done")
     dispatch(incident)
@@ -151,9 +153,9 @@ def test_severity_raised_into_the_filter_starts_the_hourly_digest(receiver, resp
                                        severities=[sev("P0")])
     incident = declare(by=responder, severity="P2")
     dispatch(incident)
-    assert not Notification.objects.filter(subscription=sub).exists()
+    assert not Delivery.objects.filter(purpose="stakeholders", destination_id=sub.pk).exists()
     incident_services.incident_change_severity(incident=incident, severity=sev("P0"), by=responder, reason="wider impact")
     dispatch(incident)
     dispatch(incident)
-    [row] = Notification.objects.filter(subscription=sub)
-    assert row.composer == "subscription_digest" and row.status == S.PENDING
+    [row] = Delivery.objects.filter(purpose="stakeholders", destination_id=sub.pk)
+    assert row.kind == "subscription_digest" and row.status == S.PENDING

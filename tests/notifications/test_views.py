@@ -3,8 +3,10 @@
 import pytest
 from django.urls import reverse
 
-from oncall.notifications import delivery, services
-from oncall.notifications.models import ContactMethod, Notification, NotificationRule, StakeholderSubscription
+from delivery import outbox
+from delivery.models import Delivery
+from oncall.notifications import services
+from oncall.notifications.models import ContactMethod, NotificationRule, StakeholderSubscription
 from tests.incidents.factories import declare
 
 from .factories import email_method, page_message, webhook_method
@@ -30,8 +32,8 @@ def test_person_page_add_method_rule_and_send_test(client, responder, smtp_serve
     assert "Send test notification" in page.text and "After 5 min, if still unacknowledged" in page.text
     sent = client.post(reverse("notifications:method_test", args=[method.public_id]))
     assert sent.status_code == 302
-    row = Notification.objects.get(message__kind="test")
-    delivery.deliver(row.pk)
+    row = Delivery.objects.get(message__kind="test")
+    outbox.deliver(row.pk)
     [mail] = smtp_server.wait_for(1)
     assert mail.recipients == ["me@example.com"] and "Test notification" in mail.message["Subject"]
 
@@ -68,13 +70,13 @@ def test_failures_show_on_the_incident_page_and_deliveries(client, responder, re
     incident = declare(by=responder)
     webhook_method(responder, f"{receiver.url}/down")
     [row] = services.notify_user(user=responder, message=page_message(incident), dedup_key="k")
-    delivery.deliver(row.pk)
+    outbox.deliver(row.pk)
     client.force_login(responder)
     page = client.get(incident.get_absolute_url())
     assert "1 notification failed." in page.text and "HTTP 404" in page.text
     listing = client.get(reverse("notifications:list"), {"status": "failed"})
     assert listing.status_code == 200 and "HTTP 404" in listing.text
-    detail = client.get(row.get_absolute_url())
+    detail = client.get(reverse("notifications:detail", args=[row.public_id]))
     assert detail.status_code == 200 and "receiver error" in detail.text
 
 

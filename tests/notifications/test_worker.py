@@ -9,15 +9,17 @@ from django.db import transaction
 from django.utils import timezone
 from standardwebhooks import Webhook
 
+from delivery import tasks
+from delivery.models import Delivery, DeliveryStatus
 from incidents.defaults import seed_defaults
-from oncall.notifications import services, tasks
-from oncall.notifications.models import Notification, NotificationStatus
+from oncall.notifications import services
+from oncall.notifications.models import ContactMethod
 from tests.incidents.factories import declare
 
-from .factories import email_method, page_message, webhook_method
+from .factories import email_method, page_message, paging_settings, webhook_method
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
-S = NotificationStatus
+S = DeliveryStatus
 
 
 @pytest.fixture(autouse=True)
@@ -46,7 +48,7 @@ def test_worker_delivers_email_and_signed_webhook_then_ack_link_acknowledges(cel
     [mail] = smtp_server.wait_for(1, timeout=20)
     [req] = receiver.wait_for(1, "/pager", timeout=20)
     assert Webhook(hook.secret).verify(req.body, req.headers)["data"]["title"].endswith("Database failover")
-    assert wait_until(lambda: Notification.objects.filter(status=S.SENT).count() == 2)
+    assert wait_until(lambda: Delivery.objects.filter(status=S.SENT).count() == 2)
 
     link = re.search(r"http://\S+(/ack/[^/\s]+/)", mail.part("text/plain")).group(1)
     assert client.post(link).status_code == 200
@@ -55,31 +57,30 @@ def test_worker_delivers_email_and_signed_webhook_then_ack_link_acknowledges(cel
 
 
 def test_worker_retries_with_backoff_then_fails(celery_worker, receiver, responder, settings):
-    settings.NOTIFY_RETRY_BASE_SECONDS = 0.3
-    settings.NOTIFY_MAX_ATTEMPTS = 3
+    paging_settings(settings, retry_base_seconds=0.3, max_attempts=3)
     receiver.behaviour["/500"] = (500, 0)
     incident = declare(by=responder)
     webhook_method(responder, f"{receiver.url}/500")
     with transaction.atomic():
         [row] = services.notify_user(user=responder, message=page_message(incident), dedup_key="k")
-    assert wait_until(lambda: Notification.objects.get(pk=row.pk).status == S.FAILED)
+    assert wait_until(lambda: Delivery.objects.get(pk=row.pk).status == S.FAILED)
     row.refresh_from_db()
     assert row.attempts == 3 and row.response_code == 500
     assert len(receiver.for_path("/500")) == 3
 
 
 def test_duplicate_tasks_and_the_sweep_send_once(celery_worker, receiver, responder, settings):
-    settings.NOTIFY_SWEEP_GRACE_SECONDS = 0
+    settings.DELIVERY_SWEEP_GRACE_SECONDS = 0
     incident = declare(by=responder)
     webhook_method(responder, f"{receiver.url}/once")
     with transaction.atomic():
         [row] = services.notify_user(user=responder, message=page_message(incident), dedup_key="k")
     for _ in range(3):
-        tasks.notification_deliver_task.delay(notification_id=row.pk)  # redelivered messages
-    tasks.notifications_sweep_task.delay()
-    tasks.notifications_sweep_task()
-    tasks.notification_send_claimed_task.delay(notification_id=row.pk, claimed_at=timezone.now().isoformat())
-    assert wait_until(lambda: Notification.objects.get(pk=row.pk).status == S.SENT)
+        tasks.delivery_send_task.delay(delivery_id=row.pk)  # redelivered messages
+    tasks.delivery_sweep_task.delay()
+    tasks.delivery_sweep_task()
+    tasks.delivery_send_claimed_task.delay(delivery_id=row.pk, claimed_at=timezone.now().isoformat())
+    assert wait_until(lambda: Delivery.objects.get(pk=row.pk).status == S.SENT)
     time.sleep(0.5)  # let the duplicates run
     assert len(receiver.for_path("/once")) == 1
 
@@ -87,7 +88,7 @@ def test_duplicate_tasks_and_the_sweep_send_once(celery_worker, receiver, respon
 def test_sweep_fans_claimed_rows_out_so_a_hanging_receiver_holds_up_only_itself(celery_worker, receiver, responder, settings):
     """Rows the fast path missed (broker hiccup): the sweep claims them and the worker pool
     sends them in parallel; the hanging one times out, the others are not held up."""
-    settings.NOTIFY_SWEEP_GRACE_SECONDS = 0
+    settings.DELIVERY_SWEEP_GRACE_SECONDS = 0
     settings.WEBHOOK_TIMEOUT_SECONDS = 3
     receiver.behaviour["/hang"] = (200, 30)
     incident = declare(by=responder)
@@ -96,9 +97,9 @@ def test_sweep_fans_claimed_rows_out_so_a_hanging_receiver_holds_up_only_itself(
     rows = services.notify_user(user=responder, message=page_message(incident), dedup_key="k")  # no commit hook: no ETA task
     assert len(rows) == 2
     started = time.monotonic()
-    tasks.notifications_sweep_task()
+    tasks.delivery_sweep_task()
     receiver.wait_for(1, "/ok", timeout=10)
     assert time.monotonic() - started < 2.5, "the good receiver waited for the hanging one"
-    hang = next(r for r in rows if r.contact_method.target.endswith("/hang"))
-    assert wait_until(lambda: Notification.objects.get(pk=hang.pk).status == S.PENDING)
-    assert "Timeout" in Notification.objects.get(pk=hang.pk).error
+    hang = next(r for r in rows if ContactMethod.objects.get(pk=r.destination_id).target.endswith("/hang"))
+    assert wait_until(lambda: Delivery.objects.get(pk=hang.pk).status == S.PENDING)
+    assert "Timeout" in Delivery.objects.get(pk=hang.pk).error

@@ -9,7 +9,7 @@ from django.contrib.admin.models import LogEntry
 from django.urls import reverse
 from django.utils import timezone
 
-from incidents.integrations import services as integration_services
+from incidents.integrations.services import configuration
 from oncall.models import Override, Schedule
 from oncall.notifications.models import ContactMethod, NotificationRule
 from tests.incidents.factories import ServiceFactory
@@ -72,7 +72,7 @@ def test_contact_method_and_rule_changes_are_logged_on_the_person(client, respon
 
 
 def test_integration_changes_are_logged_without_the_key(client, admin_user, sev):
-    integration, key = integration_services.integration_create(
+    integration, key = configuration.integration_create(
         name="Prometheus", service=ServiceFactory(name="API"), kind="alertmanager", default_severity=sev("P2"), by=admin_user)
     client.force_login(admin_user)
     client.post(f"/integrations/{integration.public_id}/rotate-key/")

@@ -7,13 +7,13 @@ import pytest
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
+from delivery.models import Delivery
 from incidents import services as core
 from incidents.exceptions import InvalidInput
-from incidents.integrations.services import integration_create
+from incidents.integrations.services.configuration import integration_create
 from incidents.models import Incident, TimelineEvent
 from oncall import handlers
 from oncall.models import Escalation, EscalationLevel, EscalationStep, LevelMode, StepStatus
-from oncall.notifications.models import Notification
 from oncall.notifications.services import contact_method_create
 from oncall.services import escalation as engine
 from oncall.services.policies import LevelSpec, policy_save
@@ -82,7 +82,7 @@ def test_step_fires_once_notifies_the_target_and_records_the_timeline(ladder, se
     first = steps(incident)[0]
     assert engine.step_fire(step_id=first.pk) is True
     assert engine.step_fire(step_id=first.pk) is False  # claim twice: nothing
-    rows = Notification.objects.filter(incident=incident)
+    rows = Delivery.objects.filter(incident=incident)
     assert [(r.user, r.channel) for r in rows] == [(people["alice"], "email")]
     escalation = first.escalation
     assert rows[0].dedup_key == f"esc:{escalation.pk}:0:0:{people['alice'].pk}"
@@ -110,7 +110,7 @@ def test_acknowledging_stops_the_ack_ladder_but_not_the_unresolved_level(ladder,
     assert TimelineEvent.objects.filter(incident=incident, kind="escalation.stopped").exists()
     later = timezone.now() + timedelta(hours=2)
     assert fire_due(incident, later) == [True]
-    assert list(Notification.objects.filter(incident=incident).values_list("user__username", flat=True)) == ["carol"]
+    assert list(Delivery.objects.filter(incident=incident).values_list("user__username", flat=True)) == ["carol"]
 
 
 def test_firing_rechecks_the_condition_when_the_event_has_not_arrived(ladder, service, people):
@@ -118,7 +118,7 @@ def test_firing_rechecks_the_condition_when_the_event_has_not_arrived(ladder, se
     deliver_event(incident, "declared")
     core.incident_acknowledge(incident=incident, by=people["alice"])  # the subscriber has not run yet
     assert fire_due(incident, timezone.now() + timedelta(minutes=20)) == [False, False]
-    assert not Notification.objects.filter(incident=incident).exists()
+    assert not Delivery.objects.filter(incident=incident).exists()
 
 
 def test_resolving_stops_everything_and_finishes_the_escalation(ladder, service, people):
@@ -202,7 +202,7 @@ def test_editing_the_policy_does_not_change_a_running_escalation(ladder, service
     ladder.levels.get(position=1).targets.update(user=people["dave"])
     second = steps(incident)[1]
     assert engine.step_fire(step_id=second.pk, now=second.due_at) is True
-    assert list(Notification.objects.filter(incident=incident).values_list("user__username", flat=True)) == ["bob"]
+    assert list(Delivery.objects.filter(incident=incident).values_list("user__username", flat=True)) == ["bob"]
 
 
 def test_schedule_target_pages_whoever_is_on_call_and_a_gap_is_recorded(people, service):
@@ -214,7 +214,7 @@ def test_schedule_target_pages_whoever_is_on_call_and_a_gap_is_recorded(people, 
     incident = declare(severity="P2", services=[service])
     deliver_event(incident, "declared")
     assert fire_due(incident, timezone.now()) == [True]
-    assert list(Notification.objects.filter(incident=incident).values_list("user__username", flat=True)) == ["bob"]
+    assert list(Delivery.objects.filter(incident=incident).values_list("user__username", flat=True)) == ["bob"]
 
 
 def test_nobody_on_call_is_recorded_on_the_timeline(people, service):
@@ -239,7 +239,7 @@ def test_round_robin_pages_one_target_at_a_time(people, service):
     assert [(s.slot, s.targets[0]["label"], (s.due_at - start).seconds) for s in planned] == [
         (0, "Alice", 0), (1, "Bob", 60), (2, "Carol", 120)]
     fire_due(incident, start + timedelta(seconds=61))
-    assert sorted(Notification.objects.filter(incident=incident).values_list("user__username", flat=True)) == ["alice", "bob"]
+    assert sorted(Delivery.objects.filter(incident=incident).values_list("user__username", flat=True)) == ["alice", "bob"]
 
 
 def test_group_targets_notify_all_members_at_once(people, service):
@@ -251,7 +251,7 @@ def test_group_targets_notify_all_members_at_once(people, service):
     incident = declare(severity="P2", services=[service])
     deliver_event(incident, "declared")
     fire_due(incident, timezone.now())
-    assert sorted(Notification.objects.filter(incident=incident).values_list("user__username", flat=True)) == ["alice", "bob"]
+    assert sorted(Delivery.objects.filter(incident=incident).values_list("user__username", flat=True)) == ["alice", "bob"]
 
 
 def test_repeat_runs_the_levels_again_after_the_cycle(ladder, service):
@@ -271,7 +271,7 @@ def test_sweep_fires_overdue_steps_only_once(ladder, service):
     EscalationStep.objects.filter(escalation__incident=incident, level=0).update(due_at=timezone.now() - timedelta(seconds=30))
     assert engine.sweep() == 1
     assert engine.sweep() == 0
-    assert Notification.objects.filter(incident=incident).count() == 1
+    assert Delivery.objects.filter(incident=incident).count() == 1
 
 
 def test_page_by_hand(people, service):
@@ -280,7 +280,7 @@ def test_page_by_hand(people, service):
     escalation = engine.page_manually(incident=incident, by=people["alice"], user=people["dave"], note="need DB help")
     step = escalation.steps.get()
     assert engine.step_fire(step_id=step.pk) is True
-    row = Notification.objects.get(incident=incident)
+    row = Delivery.objects.get(incident=incident)
     assert row.user == people["dave"] and "paged by Alice" in row.message["title"]
     assert TimelineEvent.objects.filter(incident=incident, kind="escalation.manual").exists()
 

@@ -8,9 +8,9 @@ import pytest
 from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
+from delivery.models import Delivery, DeliveryStatus
 from incidents.models import EventDelivery
 from oncall.models import EscalationStep, StepStatus
-from oncall.notifications.models import Notification, NotificationStatus
 from oncall.services.escalation import escalation_start
 from tests.incidents.factories import declare
 
@@ -32,11 +32,13 @@ def scrape(client) -> dict[tuple[str, tuple], float]:
 def test_gauges_are_zero_when_nothing_waits(client):
     got = scrape(client)
     for name in ("portal_escalation_steps_unfired", "portal_escalation_steps_unfired_oldest_seconds",
-                 "portal_notifications_undelivered_oldest_seconds", "portal_events_undispatched",
+                 "portal_events_undispatched",
                  "portal_events_undispatched_oldest_seconds", "portal_event_deliveries_pending_oldest_seconds"):
         assert got[(name, ())] == 0, name
-    assert got[("portal_notifications_undelivered", (("state", "pending_past_due"),))] == 0
-    assert got[("portal_notifications_undelivered", (("state", "failed"),))] == 0
+    for purpose in ("paging", "stakeholders"):
+        assert got[("portal_deliveries_undelivered_oldest_seconds", (("purpose", purpose),))] == 0
+        assert got[("portal_deliveries_undelivered", (("purpose", purpose), ("state", "pending_past_due")))] == 0
+        assert got[("portal_deliveries_undelivered", (("purpose", purpose), ("state", "failed")))] == 0
 
 
 def test_gauges_count_and_age_what_is_stuck(client, service):
@@ -50,10 +52,10 @@ def test_gauges_count_and_age_what_is_stuck(client, service):
     EscalationStep.objects.filter(pk=first.pk).update(due_at=now - timedelta(seconds=90))  # due, never fired
     assert EscalationStep.objects.get(escalation=escalation, level=1).status == StepStatus.PENDING  # not due: not counted
 
-    base = {"user": alice, "incident": incident, "channel": "email", "target": "a***@example.com", "message": {}}
-    Notification.objects.create(dedup_key="late", due_at=now - timedelta(seconds=45), **base)
-    Notification.objects.create(dedup_key="later", due_at=now + timedelta(minutes=5), **base)
-    Notification.objects.create(dedup_key="gave-up", due_at=now - timedelta(hours=1), status=NotificationStatus.FAILED, **base)
+    base = {"purpose": "paging", "user": alice, "incident": incident, "channel": "email", "target": "a***@example.com", "message": {}}
+    Delivery.objects.create(dedup_key="late", due_at=now - timedelta(seconds=45), **base)
+    Delivery.objects.create(dedup_key="later", due_at=now + timedelta(minutes=5), **base)
+    Delivery.objects.create(dedup_key="gave-up", due_at=now - timedelta(hours=1), status=DeliveryStatus.FAILED, **base)
     event = incident.timeline.get(kind="declared")
     EventDelivery.objects.filter(event=event).update(created_at=now - timedelta(seconds=30))
     EventDelivery.objects.filter(event=event, subscriber="oncall.escalation").update(status="failed")
@@ -63,9 +65,9 @@ def test_gauges_count_and_age_what_is_stuck(client, service):
     got = scrape(client)
     assert got[("portal_escalation_steps_unfired", ())] == 1
     assert 85 <= got[("portal_escalation_steps_unfired_oldest_seconds", ())] < 150
-    assert got[("portal_notifications_undelivered", (("state", "pending_past_due"),))] == 1
-    assert got[("portal_notifications_undelivered", (("state", "failed"),))] == 1
-    assert 40 <= got[("portal_notifications_undelivered_oldest_seconds", ())] < 100
+    assert got[("portal_deliveries_undelivered", (("purpose", "paging"), ("state", "pending_past_due")))] == 1
+    assert got[("portal_deliveries_undelivered", (("purpose", "paging"), ("state", "failed")))] == 1
+    assert 40 <= got[("portal_deliveries_undelivered_oldest_seconds", (("purpose", "paging"),))] < 100
     assert got[("portal_events_undispatched", ())] >= 1
     assert got[("portal_events_undispatched_oldest_seconds", ())] >= 0
     by_subscriber = {dict(labels)["subscriber"]: v for (name, labels), v in got.items() if name == "portal_event_deliveries_pending"}

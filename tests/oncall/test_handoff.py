@@ -6,9 +6,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from delivery.models import Delivery
 from oncall import selectors
 from oncall.models import Handoff, HandoffStatus
-from oncall.notifications.models import Notification
 from oncall.notifications.services import contact_method_create
 from oncall.services import handoff as svc
 from oncall.services.schedules import handoff_note_add, override_create
@@ -43,7 +43,7 @@ def test_report_goes_to_the_incoming_person_once_with_incidents_and_notes(daily,
     assert svc.handoff_send(handoff_id=handoff.pk) is False  # not due yet
     assert svc.handoff_send(handoff_id=handoff.pk, now=handoff.due_at + timedelta(seconds=1)) is True
     assert svc.handoff_send(handoff_id=handoff.pk, now=handoff.due_at + timedelta(seconds=2)) is False
-    row = Notification.objects.get(dedup_key=f"handoff:{handoff.pk}")
+    row = Delivery.objects.get(dedup_key=f"handoff:{handoff.pk}")
     assert row.user == handoff.incoming
     body = row.message["body"]
     assert incident.number in body and "Disk on db-2 is at 85%" in body

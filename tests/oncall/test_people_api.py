@@ -11,6 +11,7 @@ from django.core import mail
 from django.test import Client
 from django.urls import reverse
 
+from delivery import outbox
 from incidents.groups import RESPONDER, VIEWER
 from oncall.notifications import services as notify
 
@@ -40,7 +41,7 @@ def test_viewers_and_responders_cannot_list_or_provision(viewer_api, responder_a
 
 def test_invite_makes_an_account_without_password_and_mails_a_set_password_link(admin_api, admin_user, django_capture_on_commit_callbacks):
     ensure = Group.objects.get(name=VIEWER)
-    with notify.deliver_inline(), django_capture_on_commit_callbacks(execute=True):  # sent right after commit
+    with outbox.send_inline(), django_capture_on_commit_callbacks(execute=True):  # sent right after commit
         response = admin_api.post("/api/v1/users/", {
             "username": "newbie", "email": "newbie@example.com", "first_name": "New", "last_name": "Person",
             "groups": [VIEWER], "time_zone": "Europe/Berlin",

@@ -11,11 +11,11 @@ from django.contrib.auth.models import Group
 from django.test import Client
 from django.utils import timezone
 
+from delivery.models import Delivery
 from incidents.defaults import seed_defaults
 from incidents.groups import RESPONDER, ensure_groups
 from incidents.models import TimelineEvent
 from oncall.models import EscalationStep, StepStatus
-from oncall.notifications.models import Notification
 from oncall.notifications.services import contact_method_create
 from oncall.tasks import step_fire_task
 from tests.incidents.factories import declare
@@ -120,7 +120,7 @@ def test_worker_killed_between_levels_the_sweep_fires_level_two(worker_process, 
     receiver.wait_for(1, path="/hooks/bob")
     clock.sleep(1.5)
     assert len(mails_to(smtp_server, "bob@example.com")) == 1
-    assert Notification.objects.filter(incident=incident, user=team["bob"]).count() == 2  # email + webhook, once each
+    assert Delivery.objects.filter(incident=incident, user=team["bob"]).count() == 2  # email + webhook, once each
 
 
 def test_two_workers_racing_duplicates_and_the_sweep_notify_once(worker_process, smtp_server, receiver, team, service):

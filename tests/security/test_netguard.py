@@ -3,7 +3,7 @@ is judged by that IPv4 address, and every reserved range is refused."""
 
 import pytest
 
-from incidents import netguard
+from delivery import netguard
 
 ALWAYS = "always"  # refused even with WEBHOOK_ALLOW_PRIVATE_NETWORKS=true
 PRIVATE = "private"  # refused unless private networks are allowed

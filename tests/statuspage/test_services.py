@@ -6,6 +6,7 @@ import pytest
 from django.utils import timezone
 
 from incidents import services as core
+from incidents.event_payloads import PostmortemPublished
 from incidents.models import Maintenance, MaintenanceStatus
 from incidents.statuspage import services, tasks
 from incidents.statuspage.models import (
@@ -123,7 +124,8 @@ def test_postmortem_published_event_shows_latest_public_summary(components, resp
     inc = declare("Outage", by=responder)
     services.incident_publish_update(incident=inc, body="Down.", by=responder, status="resolved")
     core.timeline_record(incident=inc, kind="postmortem.published", message="pm", data={"public_summary": "First draft", "url": None})
-    core.timeline_record(incident=inc, kind="postmortem.published", message="pm", data={"public_summary": "A disk filled up.", "url": "https://x.test/pm"})
+    core.timeline_record(incident=inc, kind=PostmortemPublished.KIND, message="pm",
+                         data=PostmortemPublished(postmortem_id=None, public_summary="A disk filled up.", url="https://x.test/pm").as_data())
     run_worker_events()
     pub = PublicIncident.objects.get(incident=inc)
     assert pub.postmortem_summary == "A disk filled up." and pub.postmortem_url == "https://x.test/pm"

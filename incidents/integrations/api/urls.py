@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from .. import ingest
+from .. import receivers
 from . import views
 
 router = SimpleRouter()
@@ -13,9 +13,9 @@ router.register("runbooks", views.RunbookViewSet, basename="runbook")
 # The ingest endpoints; config/urls.py mounts them first under /api/v1/integrations/ so a
 # delivery does not walk the whole URL table.
 ingest_urlpatterns = [
-    path("<str:key>/alertmanager/", ingest.alertmanager_ingest, name="integrations-alertmanager"),
-    path("<str:key>/webhook/", ingest.webhook_ingest, name="integrations-webhook"),
-    path("<str:key>/heartbeat/", ingest.heartbeat_ping, name="integrations-heartbeat"),
+    path("<str:key>/alertmanager/", receivers.alertmanager_ingest, name="integrations-alertmanager"),
+    path("<str:key>/webhook/", receivers.webhook_ingest, name="integrations-webhook"),
+    path("<str:key>/heartbeat/", receivers.heartbeat_ping, name="integrations-heartbeat"),
 ]
 
 urlpatterns = router.urls

@@ -33,13 +33,10 @@ class StatusComponentViewSet(ArchiveActions, IdempotentCreateMixin, viewsets.Mod
         return StatusComponent.objects.select_related("service", "group").order_by("position", "name")
 
     def perform_create(self, serializer):
-        serializer.instance = services.component_save(component=StatusComponent(**serializer.validated_data))
+        serializer.instance = services.component_save(component=StatusComponent(**serializer.validated_data), by=self.request.user)
 
     def perform_update(self, serializer):
-        component = serializer.instance
-        for name, value in serializer.validated_data.items():
-            setattr(component, name, value)
-        serializer.instance = services.component_save(component=component)
+        serializer.instance = services.component_update(component=serializer.instance, by=self.request.user, **serializer.validated_data)
 
     def perform_destroy(self, instance):
         services.component_delete(component=instance, by=self.request.user)
@@ -77,10 +74,7 @@ class MaintenanceViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
         serializer.instance = services.maintenance_save(maintenance=m, by=self.request.user, **data)
 
     def perform_destroy(self, instance):
-        ids = list(instance.services.values_list("pk", flat=True))
-        instance.delete()
-        services.components_refresh(services.components_for_services(ids))
-        services.cache.bump()
+        services.maintenance_delete(maintenance=instance, by=self.request.user)
 
     @extend_schema(request=s.MaintenanceStepSerializer, responses=s.MaintenanceSerializer)
     @action(detail=True, methods=["post"])

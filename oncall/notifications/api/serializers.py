@@ -1,10 +1,11 @@
 from rest_framework import serializers
 
+from delivery.models import Delivery
 from incidents.bounded import PortalModelSerializer
 from incidents.models import Severity
 from incidents.rules import may_read_secret
 
-from ..models import ChannelKind, ContactMethod, Frequency, Notification, NotificationRule, StakeholderSubscription
+from ..models import ChannelKind, ContactMethod, Frequency, NotificationRule, StakeholderSubscription
 
 
 class NotificationRuleSerializer(PortalModelSerializer):
@@ -31,19 +32,30 @@ class ContactMethodSerializer(PortalModelSerializer):
 
 
 class NotificationSerializer(PortalModelSerializer):
+    """A delivery (`delivery.Delivery`, any purpose). `contact_method` (paging) and
+    `subscription` (stakeholders) name the purpose's destination, as before the delivery layer."""
+
     id = serializers.UUIDField(source="public_id", read_only=True)
     incident = serializers.SlugRelatedField(slug_field="number", read_only=True)
     user = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    contact_method = serializers.SlugRelatedField(slug_field="public_id", read_only=True)
+    contact_method = serializers.SerializerMethodField()
+    subscription = serializers.SerializerMethodField()
     title = serializers.CharField(read_only=True)
 
     class Meta:
-        model = Notification
+        model = Delivery
         fields = [
-            "id", "incident", "user", "contact_method", "subscription", "channel", "target", "title", "dedup_key",
-            "step", "status", "due_at", "attempts", "max_attempts", "sent_at", "response_code", "error", "created_at",
+            "id", "purpose", "kind", "incident", "user", "contact_method", "subscription", "channel", "target", "title",
+            "dedup_key", "step", "status", "due_at", "attempts", "max_attempts", "sent_at", "response_code", "error", "created_at",
         ]
         read_only_fields = fields
+
+    def get_contact_method(self, row) -> str | None:
+        public_id = getattr(row, "contact_method_public_id", None)
+        return str(public_id) if public_id else None
+
+    def get_subscription(self, row) -> int | None:
+        return row.destination_id if row.purpose == "stakeholders" and getattr(row, "subscription_name", None) else None
 
 
 class StakeholderSubscriptionSerializer(PortalModelSerializer):

@@ -4,11 +4,12 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from incidents.api.idempotency import IdempotentCreateMixin
+from delivery.models import Delivery, DeliveryStatus
+from incidents.api.idempotency import IdempotentCreateMixin, idempotent
 from incidents.bounded import PortalFilterSet
 
 from .. import selectors, services
-from ..models import ContactMethod, Notification, NotificationRule, NotificationStatus
+from ..models import ContactMethod, NotificationRule
 from . import serializers as s
 
 
@@ -40,6 +41,7 @@ class ContactMethodViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
 
     @extend_schema(request=None, responses={202: s.NotificationSerializer})
     @action(detail=True, methods=["post"])
+    @idempotent
     def test(self, request, id=None):
         row = services.contact_method_send_test(method=self.get_object(), by=request.user)
         return Response(s.NotificationSerializer(row).data, status=status.HTTP_202_ACCEPTED)
@@ -53,7 +55,7 @@ class ContactMethodViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
 
 
 class NotificationRuleViewSet(
-    mixins.ListModelMixin, mixins.CreateModelMixin, mixins.DestroyModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+    IdempotentCreateMixin, mixins.ListModelMixin, mixins.CreateModelMixin, mixins.DestroyModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
     """Your own notification rules: which contact method, how many minutes after the page."""
 
@@ -76,12 +78,12 @@ class NotificationRuleViewSet(
 
 class NotificationFilter(PortalFilterSet):
     incident = django_filters.CharFilter(field_name="incident__number")
-    status = django_filters.MultipleChoiceFilter(choices=NotificationStatus.choices)
+    status = django_filters.MultipleChoiceFilter(choices=DeliveryStatus.choices)
     user = django_filters.CharFilter(field_name="user__username")
 
     class Meta:
-        model = Notification
-        fields = ["incident", "status", "channel", "user"]
+        model = Delivery
+        fields = ["incident", "status", "channel", "user", "purpose"]
 
 
 class NotificationViewSet(viewsets.ReadOnlyModelViewSet):

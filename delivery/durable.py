@@ -1,0 +1,116 @@
+"""The one durable-task base (DESIGN.md, durable work): every Celery task of the portal is a
+`DurableTask` (config.celery makes it the app's task class), and every "hand this to a worker
+once the transaction commits, or leave it to the sweep" goes through `Task.enqueue`.
+
+    step_fire_task.enqueue(step_id=step.pk, eta=step.due_at)
+
+- After commit: inside a transaction the message is sent once it commits (nothing is sent for
+  work that rolled back); outside one, at once.
+- One ETA horizon, `settings.DURABLE_ETA_HORIZON_SECONDS`: work due later than that is not sent
+  at all; its row waits for the sweep (a far-future ETA message is redelivered by Redis after the
+  visibility timeout, and a restarted broker may lose it anyway).
+- Broker down: the refusal is logged, `on_refused` (if given) is called with the keyword
+  arguments of every call that was not sent, and the row's sweep catches up. Never raises.
+- `enqueue_many(calls)` sends a batch in order and stops at the first refusal (the broker is
+  down: trying each of a thousand messages would only add timeouts).
+- Tasks run again on a new connection when the database is briefly unreachable (autoretry on
+  OperationalError / InterfaceError, 1, 2, 4... seconds): they are idempotent by construction.
+
+Tasks are always referenced by import. Where the module that enqueues cannot import the task
+(the task's module imports it: a service enqueues the task that calls the service), it holds a
+`LateTask` that the app binds in `AppConfig.ready()`:
+
+    # services.py                              # apps.py, ready()
+    heartbeat_check = LateTask("heartbeat check")   services.heartbeat_check.bind(tasks.heartbeat_check_task)
+    heartbeat_check.enqueue(heartbeat_id=pk, eta=due)
+
+An unbound `LateTask` raises at enqueue time (a test catches it), never sends by name.
+
+This module imports nothing of the portal's apps (it is the bottom layer).
+"""
+
+import logging
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
+
+from celery import Task
+from django.conf import settings
+from django.db import InterfaceError, OperationalError, transaction
+from django.utils import timezone
+
+logger = logging.getLogger(__name__)
+
+
+def horizon() -> datetime:
+    """Work due after this is the sweep's, not an ETA message's."""
+    return timezone.now() + timedelta(seconds=settings.DURABLE_ETA_HORIZON_SECONDS)
+
+
+def within_horizon(eta: datetime | None) -> bool:
+    return eta is None or eta <= horizon()
+
+
+class DurableTask(Task):
+    autoretry_for = (OperationalError, InterfaceError)
+    retry_backoff = 1
+    retry_backoff_max = 8
+    retry_jitter = False
+    max_retries = 6
+
+    def send_now(self, *, eta: datetime | None = None, queue: str | None = None, **kwargs) -> bool:
+        """Send one message now (no transaction wait). False when the broker refused it."""
+        options = {"kwargs": kwargs}
+        if eta is not None and eta > timezone.now():
+            options["eta"] = eta
+        if queue:
+            options["queue"] = queue
+        try:
+            self.apply_async(**options)
+        except Exception as exc:  # broker down: the row is in the database, the sweep does it
+            logger.warning("could not enqueue %s %s (%s); the sweep will do it", self.name, kwargs, exc)
+            return False
+        return True
+
+    def enqueue_many(self, calls: Iterable[tuple[dict, datetime | None]], *, queue: str | None = None,
+                     on_refused: Callable[[list[dict]], None] | None = None) -> None:
+        """After commit, send `(kwargs, eta)` calls due within the horizon, in order; at the
+        first refusal stop and hand the kwargs of the rest to `on_refused`."""
+        calls = [(kwargs, eta) for kwargs, eta in calls if within_horizon(eta)]
+        if not calls:
+            return
+
+        def send():
+            for n, (kwargs, eta) in enumerate(calls):
+                if not self.send_now(eta=eta, queue=queue, **kwargs):
+                    if on_refused is not None:
+                        on_refused([k for k, _eta in calls[n:]])
+                    return
+
+        transaction.on_commit(send)
+
+    def enqueue(self, *, eta: datetime | None = None, queue: str | None = None,
+                on_refused: Callable[[list[dict]], None] | None = None, **kwargs) -> None:
+        """After commit, one message (at `eta`, if it is within the horizon)."""
+        self.enqueue_many([(kwargs, eta)], queue=queue, on_refused=on_refused)
+
+
+class LateTask:
+    """A task referenced by a module its own module imports; bound in AppConfig.ready()."""
+
+    def __init__(self, what: str):
+        self.what = what
+        self.task: DurableTask | None = None
+
+    def bind(self, task: DurableTask) -> None:
+        self.task = task
+
+    def _bound(self) -> DurableTask:
+        if self.task is None:
+            raise RuntimeError(f"{self.what}: no task bound (bind it in AppConfig.ready())")
+        return self.task
+
+    def enqueue(self, **kwargs) -> None:
+        self._bound().enqueue(**kwargs)
+
+    def enqueue_many(self, calls, **kwargs) -> None:
+        self._bound().enqueue_many(calls, **kwargs)

@@ -1,0 +1,233 @@
+"""The two purposes this app registers with the delivery layer (`delivery.purposes`):
+
+- `paging`: a message to one of a person's contact methods (pages, update reminders, handoff
+  reports, test sends, rate-limit digests, "your contact method is failing" notices). Destination:
+  the contact method (`Delivery.destination_id`). Pending rows are cancelled when the method is
+  gone or disabled, and delayed rule steps when the incident no longer awaits acknowledgement.
+  Over the method's rate limit a row is folded into the window's digest. A permanent failure
+  marks the method as failing, tells its owner through another method, and brings the
+  person's next channel forward (the timeline says so); the next success clears the mark.
+- `stakeholders`: a message to a stakeholder subscription (real time, or the hourly digest).
+"""
+
+from dataclasses import replace
+from datetime import UTC, datetime
+
+from django.conf import settings
+from django.urls import reverse
+from django.utils import timezone
+
+from delivery import purposes, safetext
+from delivery.channels import Destination
+from delivery.messages import Message
+from delivery.models import Delivery, DeliveryStatus
+from incidents.audit import audit_record
+from incidents.services import timeline_record
+
+from . import selectors, services, subscriptions
+from .ack import ack_url
+from .models import ChannelKind, ContactMethod, StakeholderSubscription
+
+S = DeliveryStatus
+PAGING, STAKEHOLDERS = services.PAGING, subscriptions.STAKEHOLDERS
+RATE_DIGEST = "rate_digest"
+FAILING_NOTICE = "method_failing"
+UNFOLDED = (RATE_DIGEST, services.TEST, FAILING_NOTICE)
+DIGEST_LIST = 5  # titles listed in a rate-limit digest before "and N more"
+
+
+# --- paging ------------------------------------------------------------------------------------
+
+
+def rate_window(method: ContactMethod, now: datetime) -> tuple[datetime, datetime]:
+    """The fixed window `now` falls in, aligned to the epoch."""
+    seconds = max(int(method.rate_limit_window.total_seconds()), 1)
+    start = int(now.timestamp()) // seconds * seconds
+    return datetime.fromtimestamp(start, tz=UTC), datetime.fromtimestamp(start + seconds, tz=UTC)
+
+
+def _method(row: Delivery) -> ContactMethod | None:
+    return ContactMethod.objects.select_related("user").filter(pk=row.destination_id).first()
+
+
+def paging_lock(row: Delivery, from_sweep: bool) -> bool:
+    """Decisions for one contact method (rate limit) are serialised by a lock on its row. The
+    sweep already holds delivery rows (skip_locked), so it never waits: a busy method is
+    skipped and left to its task or the next sweep."""
+    method = ContactMethod.objects.select_for_update(skip_locked=from_sweep).filter(pk=row.destination_id).first()
+    return not (from_sweep and method is None and ContactMethod.objects.filter(pk=row.destination_id).exists())
+
+
+def paging_cancel_reason(row: Delivery) -> str:
+    method = ContactMethod.objects.filter(pk=row.destination_id).only("is_active").first()
+    if method is None:
+        return "The contact method was deleted."
+    if not method.is_active:
+        return "The contact method is disabled."
+    if row.step and row.incident_id and row.kind not in UNFOLDED and not selectors.awaiting_acknowledgement(row.incident):
+        return "Skipped: the incident was acknowledged before this step was due."
+    return ""
+
+
+def paging_fold(row: Delivery, now: datetime):
+    """Over the method's rate limit: hold `row` back for this window's digest (created on first
+    use, due at the window's end)."""
+    if row.kind in UNFOLDED:
+        return None
+    method = _method(row)
+    start, end = rate_window(method, now)
+    recent = (
+        Delivery.objects.filter(purpose=PAGING, destination_id=method.pk, status__in=[S.SENT, S.SENDING], claimed_at__gte=start)
+        .exclude(pk=row.pk).exclude(kind=RATE_DIGEST).count()
+    )
+    if recent < method.rate_limit_count:
+        return None
+    key = f"digest:{method.pk}:{int(start.timestamp())}"
+    digest = services.page_row(method=method, dedup_key=key, kind=RATE_DIGEST, due_at=end,
+                               message=Message(kind="digest", title="Notifications held back by the rate limit", body=""))
+    if digest is None:
+        digest = Delivery.objects.get(purpose=PAGING, dedup_key=key, destination_id=method.pk, step=0)
+    return digest, f"Rate limit: {method.rate_limit_count} per window; folded into a digest."
+
+
+def _compose_rate_digest(row: Delivery) -> Message | None:
+    folded = list(row.folded.order_by("created_at", "pk").values_list("message", flat=True))
+    if not folded:
+        return None
+    lines = [f"• {m.get('title', '')}" for m in folded[:DIGEST_LIST]]
+    if len(folded) > DIGEST_LIST:
+        lines.append(f"…and {len(folded) - DIGEST_LIST} more")
+    severities = {m.get("severity") for m in folded if m.get("severity")}
+    worst = sorted(severities)[0] if severities else ""
+    return Message(
+        kind="digest", title=f"{len(folded)} more notification{'s' if len(folded) != 1 else ''} held back by your rate limit",
+        body="\n".join(lines), url=settings.SITE_URL + reverse("incidents:list"), severity=worst,
+    )
+
+
+def paging_compose(row: Delivery) -> Message | None:
+    """The message as it goes out now, with a one-click acknowledge link while the incident
+    still awaits one; None when there is nothing left to say."""
+    message = _compose_rate_digest(row) if row.kind == RATE_DIGEST else Message.from_dict(row.message)
+    if message is None:
+        return None
+    if message.incident_id and row.user_id and selectors.awaiting_acknowledgement(row.incident):
+        message = replace(message, ack_url=ack_url(incident_id=message.incident_id, user_id=row.user_id))
+    return message
+
+
+def paging_destination(row: Delivery) -> Destination | None:
+    method = ContactMethod.objects.filter(pk=row.destination_id).first()
+    return Destination(target=method.target, secret=method.secret) if method else None
+
+
+def paging_sent(row: Delivery, receipt) -> list:
+    """A delivery got through: the method works again."""
+    ContactMethod.objects.filter(pk=row.destination_id, failing_since__isnull=False).update(failing_since=None, last_error="")
+    return []
+
+
+def _name(user) -> str:
+    return user.get_full_name() or user.get_username()
+
+
+def mark_failing(row: Delivery, error: str) -> list[Delivery]:
+    """The method failed for good: mark it (once, until a delivery gets through again), record
+    it on its person, and tell its owner through their first other reachable method."""
+    now = timezone.now()
+    if not ContactMethod.objects.filter(pk=row.destination_id, failing_since__isnull=True).update(
+            failing_since=now, last_error=safetext.text(error, 2000)):
+        return []  # gone, or marked already: its owner was told then
+    method = _method(row)
+    owner = method.user
+    audit_record(by=None, obj=owner, action="changed",
+                 message=safetext.line(f"contact method failing: {method.get_kind_display()} {method.display_target}: {error}", 1000))
+    others = [m for m, _delay in selectors.paging_plan(owner) if m.pk != method.pk and m.failing_since is None]
+    if not others:
+        return []
+    url = settings.SITE_URL + reverse("notifications:person", kwargs={"user_id": owner.pk})
+    notice = Message(
+        kind=FAILING_NOTICE, title=f"Your contact method {method.get_kind_display()} {method.display_target} is failing",
+        body=(f"A notification to it failed for good: {error}\nUntil it works again, pages reach you through your other "
+              "methods only. Check it, fix it and send a test from your notification settings."),
+        url=url,
+    )
+    row = services.page_row(method=others[0], dedup_key=f"failing:{method.pk}:{int(now.timestamp())}", message=notice,
+                            kind=FAILING_NOTICE)
+    return [row] if row is not None else []
+
+
+def fall_back(row: Delivery, error: str) -> list[Delivery]:
+    """After `row` failed for good: the person's next channel by their rules (a pending row of
+    the same page on another contact method, due later) is due now, and the incident's timeline
+    says what failed and what is tried instead."""
+    if row.user_id is None:
+        return []
+    now = timezone.now()
+    nxt = (
+        Delivery.objects.filter(purpose=PAGING, dedup_key=row.dedup_key, user_id=row.user_id, status=S.PENDING, step__gt=row.step)
+        .exclude(destination_id=row.destination_id).order_by("step", "pk").first()
+    )
+    moved = nxt is not None and Delivery.objects.filter(pk=nxt.pk, status=S.PENDING).update(due_at=now)
+    if row.incident_id:
+        name = _name(row.user)
+        if moved:
+            then = f"trying {ChannelKind(nxt.channel).label} {nxt.target} now instead of after {nxt.step} min"
+        elif Delivery.objects.filter(purpose=PAGING, dedup_key=row.dedup_key, user_id=row.user_id).exclude(
+                destination_id=row.destination_id).exists():
+            then = "their other channels were tried already"
+        else:
+            then = "no other channel left in their notification rules"
+        timeline_record(
+            incident=row.incident, kind="notification.failed", actor_label="Notifications",
+            message=safetext.line(f"{ChannelKind(row.channel).label} to {name} ({row.target}) failed: {error}; {then}", 2000),
+            data={"notification": str(row.public_id), "fallback": str(nxt.public_id) if moved else None},
+            dispatch=False,
+        )
+    if moved:
+        nxt.due_at = now
+        return [nxt]
+    return []
+
+
+def paging_failed(row: Delivery, error: str) -> list[Delivery]:
+    """Runs once per row, in the transaction that records the failure (delivery.outbox)."""
+    return fall_back(row, error) + mark_failing(row, error)
+
+
+# --- stakeholders -------------------------------------------------------------------------------
+
+
+def _subscription(row: Delivery) -> StakeholderSubscription | None:
+    return StakeholderSubscription.objects.filter(pk=row.destination_id).first()
+
+
+def stakeholders_cancel_reason(row: Delivery) -> str:
+    sub = _subscription(row)
+    if sub is None:
+        return "The subscription was deleted."
+    if not sub.is_active:
+        return "The subscription is disabled."
+    return ""
+
+
+def stakeholders_compose(row: Delivery) -> Message | None:
+    return subscriptions.compose_digest(row) if row.kind == subscriptions.DIGEST else Message.from_dict(row.message)
+
+
+def stakeholders_destination(row: Delivery) -> Destination | None:
+    sub = _subscription(row)
+    return Destination(target=sub.target, secret=sub.secret) if sub else None
+
+
+def register() -> None:
+    purposes.register(purposes.Purpose(
+        name=PAGING, label="Paging", destination=paging_destination, compose=paging_compose,
+        cancel_reason=paging_cancel_reason, lock=paging_lock, fold=paging_fold,
+        after_sent=paging_sent, after_failed=paging_failed, paging=True,
+    ))
+    purposes.register(purposes.Purpose(
+        name=STAKEHOLDERS, label="Stakeholder subscriptions", destination=stakeholders_destination,
+        compose=stakeholders_compose, cancel_reason=stakeholders_cancel_reason,
+        after_sent=lambda row, receipt: subscriptions.after_digest_sent(row),
+    ))

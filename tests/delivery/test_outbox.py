@@ -1,0 +1,166 @@
+"""The one outbox: create, claim, send, backoff, permanent failure, stale reclaim, sweep,
+cancel and fold, through a purpose of the tests' own and a local receiver."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from delivery import outbox
+from delivery.messages import Message
+from delivery.models import Delivery, DeliveryStatus
+from delivery.tasks import delivery_sweep_task
+from tests.conftest import wait_for
+
+S = DeliveryStatus
+
+
+def _row(**kw):
+    fields = {"purpose": "probe", "channel": "webhook", "target": "masked", "dedup_key": "k", "destination_id": 7,
+              "message": Message(kind="probe", title="Hello", body="Body")}
+    return outbox.create(**{**fields, **kw})
+
+
+@pytest.mark.django_db
+def test_create_is_idempotent_on_its_key(probe):
+    assert _row() is not None
+    assert _row() is None
+    assert _row(step=1) is not None
+    assert Delivery.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_create_refuses_an_unknown_purpose():
+    with pytest.raises(LookupError):
+        outbox.create(purpose="nobody", channel="email", target="x", dedup_key="k", message={})
+
+
+@pytest.mark.django_db
+def test_deliver_sends_once_with_a_stable_message_id(probe, receiver):
+    row = _row()
+    outbox.deliver(row.pk)
+    outbox.deliver(row.pk)  # a duplicate task: nothing to claim
+    row.refresh_from_db()
+    assert row.status == S.SENT and row.attempts == 1 and row.response_code == 200
+    assert len(receiver.requests) == 1
+    assert receiver.requests[0].headers["webhook-id"] == row.message_id
+    assert probe.sent == [(row.pk, 200)]
+
+
+@pytest.mark.django_db
+def test_a_failure_backs_off_per_purpose_then_fails_for_good(probe, receiver):
+    receiver.behaviour["/hook"] = (503, 0)
+    row = _row()
+    before = timezone.now()
+    follow = outbox.deliver(row.pk)
+    row.refresh_from_db()
+    assert row.status == S.PENDING and row.attempts == 1 and row.response_code == 503
+    assert follow == [row]
+    assert timedelta(seconds=9) < row.due_at - before < timedelta(seconds=12)  # retry_base_seconds=10
+    Delivery.objects.filter(pk=row.pk).update(due_at=timezone.now())
+    outbox.deliver(row.pk)
+    row.refresh_from_db()
+    assert timedelta(seconds=19) < row.due_at - timezone.now() < timedelta(seconds=21)  # 10 * 2
+    Delivery.objects.filter(pk=row.pk).update(due_at=timezone.now())
+    assert outbox.deliver(row.pk) == []
+    row.refresh_from_db()
+    assert row.status == S.FAILED and row.attempts == 3  # max_attempts of the purpose
+    assert probe.failed == [(row.pk, row.error)]
+
+
+@pytest.mark.django_db
+def test_a_permanent_failure_fails_at_once(probe, receiver):
+    receiver.behaviour["/hook"] = (410, 0)
+    row = _row()
+    outbox.deliver(row.pk)
+    row.refresh_from_db()
+    assert row.status == S.FAILED and row.attempts == 1
+    assert len(probe.failed) == 1
+
+
+@pytest.mark.django_db
+def test_the_purpose_cancels_a_row_that_must_not_go_out(probe, receiver):
+    probe.cancel = "Skipped: acknowledged."
+    row = _row()
+    outbox.deliver(row.pk)
+    row.refresh_from_db()
+    assert row.status == S.CANCELLED and row.error == "Skipped: acknowledged."
+    assert receiver.requests == []
+
+
+@pytest.mark.django_db
+def test_the_purpose_folds_a_row_into_a_digest(probe, receiver):
+    digest = _row(dedup_key="digest", due_at=timezone.now() + timedelta(minutes=5))
+    probe.fold_into = digest
+    row = _row()
+    assert outbox.deliver(row.pk) == [digest]
+    row.refresh_from_db()
+    assert row.status == S.FOLDED and row.digest == digest
+    assert receiver.requests == []
+
+
+@pytest.mark.django_db
+def test_the_sweep_skips_a_row_whose_destination_is_busy(probe):
+    row = _row(due_at=timezone.now() - timedelta(seconds=5))
+    probe.refuse_lock = True
+    claimed, _ = outbox.sweep_claim()
+    assert claimed == [] and probe.locked == [(row.pk, True)]
+    row.refresh_from_db()
+    assert row.status == S.PENDING
+
+
+@pytest.mark.django_db
+def test_stale_sending_rows_come_back_after_their_purpose_lease(probe, receiver):
+    now = timezone.now()
+    row = _row(due_at=now - timedelta(seconds=30))
+    Delivery.objects.filter(pk=row.pk).update(status=S.SENDING, claimed_at=now - timedelta(seconds=3))
+    assert outbox.reclaim_stale(now) == 0  # within the 5 s lease: a live send
+    Delivery.objects.filter(pk=row.pk).update(claimed_at=now - timedelta(seconds=6))
+    assert outbox.reclaim_stale(now) == 1
+    outbox.sweep(now + timedelta(seconds=2))
+    row.refresh_from_db()
+    assert row.status == S.SENT and len(receiver.requests) == 1
+
+
+@pytest.mark.django_db
+def test_sweep_claims_only_rows_past_the_grace_and_a_fenced_send_runs_once(probe, receiver):
+    now = timezone.now()
+    fresh = _row(dedup_key="fresh", due_at=now)
+    due = _row(dedup_key="due", due_at=now - timedelta(seconds=5))
+    claimed, _ = outbox.sweep_claim(now)
+    assert [r.pk for r in claimed] == [due.pk]
+    assert outbox.send_claimed_fenced(due.pk, claimed[0].claimed_at) == []
+    assert outbox.send_claimed_fenced(due.pk, claimed[0].claimed_at) == []  # the fence moved: a duplicate
+    assert len(receiver.requests) == 1
+    fresh.refresh_from_db()
+    assert fresh.status == S.PENDING
+
+
+@pytest.mark.django_db
+def test_retry_puts_failed_rows_back(probe, receiver, django_capture_on_commit_callbacks, monkeypatch):
+    receiver.behaviour["/hook"] = (400, 0)
+    row = _row()
+    outbox.deliver(row.pk)
+    sent = []
+    monkeypatch.setattr(outbox.send_task.task, "apply_async", lambda **kw: sent.append(kw))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert outbox.retry([row.pk]) == 1
+    row.refresh_from_db()
+    assert row.status == S.PENDING and row.attempts == 0
+    assert [s["kwargs"] for s in sent] == [{"delivery_id": row.pk}]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_sends_a_row_after_commit(probe, receiver, celery_worker):
+    row = _row()
+    outbox.enqueue_on_commit([row])
+    wait_for(lambda: Delivery.objects.get(pk=row.pk).status == S.SENT, what="sent by the worker")
+    assert len(receiver.requests) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_sweep_sends_what_the_fast_path_lost(probe, receiver, celery_worker):
+    row = _row(due_at=timezone.now() - timedelta(seconds=5))  # never enqueued
+    delivery_sweep_task.delay()
+    wait_for(lambda: Delivery.objects.get(pk=row.pk).status == S.SENT, what="sent by the sweep")
+    assert len(receiver.requests) == 1
