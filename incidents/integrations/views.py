@@ -178,7 +178,7 @@ def integration_detail(request, public_id):
         "new_key": new_key,
         "placeholder": KEY_PLACEHOLDER,
         "rules": [
-            (", ".join(f"{name} = {' | '.join(map(str, v)) if isinstance(v, list) else v}" for name, v in rule["match"].items()), rule["severity"])
+            (" and ".join(f"{name} = {' or '.join(map(str, v)) if isinstance(v, list) else v}" for name, v in rule["match"].items()), rule["severity"])
             for rule in integration.severity_rules
         ],
         "endpoint": endpoint_url(integration, key),
