@@ -420,8 +420,8 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
     "StepStatusEnum": "oncall.models.StepStatus",
     "PostmortemStatusEnum": "postmortems.models.PostmortemStatus",
     "ActionItemStatusEnum": "postmortems.models.ActionStatus",
-    "RoleEnum": "incidents.models.roles.Role",
-    "LinkKindEnum": "incidents.models.incident.LinkKind",
+    "RoleEnum": "incidents.models.Role",
+    "LinkKindEnum": "incidents.models.LinkKind",
 }
 
 # Every handler redacts secrets in URL paths (config/redact.py); runserver's access log
