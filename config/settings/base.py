@@ -318,14 +318,10 @@ CELERY_BEAT_SCHEDULE["integrations-heartbeat-sweep"] = {
 # Each web process keeps active integrations by key this long: revoking or rotating a key takes
 # effect everywhere within it (0: read the database on every delivery).
 INGEST_KEY_CACHE_SECONDS = env.float("INGEST_KEY_CACHE_SECONDS", default=2.0)
-# statuspage: the maintenance scheduler's and the subscriber notifications' safety nets.
+# statuspage: the maintenance scheduler's safety net (subscriber messages are deliveries, purpose "statuspage").
 CELERY_BEAT_SCHEDULE["statuspage-maintenance-sweep"] = {
     "task": "incidents.statuspage.tasks.maintenance_sweep_task",
     "schedule": schedule(timedelta(seconds=15)),
-}
-CELERY_BEAT_SCHEDULE["statuspage-notification-sweep"] = {
-    "task": "incidents.statuspage.tasks.notification_sweep_task",
-    "schedule": schedule(timedelta(seconds=30)),
 }
 
 # --- oncall: schedules and escalation ------------------------------------------------------

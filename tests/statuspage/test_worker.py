@@ -7,9 +7,10 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
+from delivery.models import Delivery
 from incidents.models import Maintenance
 from incidents.statuspage import services
-from incidents.statuspage.models import Notification, PublicIncident, StatusComponent, Subscriber
+from incidents.statuspage.models import PublicIncident, StatusComponent, Subscriber
 from tests.conftest import wait_for
 from tests.incidents.factories import declare
 
@@ -23,7 +24,7 @@ def test_public_update_reaches_subscribers_through_the_worker(celery_worker, com
     inc = declare("Search is down", by=responder)
     services.incident_publish_update(incident=inc, body="Search returns errors.", by=responder,
                                      components={components["api"]: "major_outage"})
-    assert wait_for(lambda: Notification.objects.filter(state="sent").exists())
+    assert wait_for(lambda: Delivery.objects.filter(purpose="statuspage", incident=inc, status="sent").exists())
     assert [m.subject for m in mail.outbox] == ["[Acme status] Search is down: Investigating"]
     assert PublicIncident.objects.get(incident=inc).name == "Search is down"
 
