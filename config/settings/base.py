@@ -298,11 +298,7 @@ CELERY_BEAT_SCHEDULE["delivery-sweep"] = {
     "schedule": schedule(timedelta(seconds=DELIVERY_SWEEP_SECONDS)),
 }
 # Apps add their own sweeps to CELERY_BEAT_SCHEDULE in their settings fragments below.
-# postmortems: reminder sweep (safety net behind the ETA fast path) and the hourly digest check.
-CELERY_BEAT_SCHEDULE["postmortems-reminder-sweep"] = {
-    "task": "postmortems.tasks.reminder_sweep_task",
-    "schedule": schedule(timedelta(seconds=30)),
-}
+# postmortems: the hourly digest check (reminders are deliveries, purpose "postmortem_reminders").
 CELERY_BEAT_SCHEDULE["postmortems-action-item-digest"] = {
     "task": "postmortems.tasks.action_item_digest_task",
     "schedule": crontab(minute=5),
@@ -462,7 +458,8 @@ WHITENOISE_USE_FINDERS = True
 # --- postmortems ---------------------------------------------------------------------------
 # Remind a postmortem's owner this long before it is due (and again when it is overdue).
 POSTMORTEM_REMINDER_BEFORE = timedelta(hours=env.int("POSTMORTEM_REMINDER_BEFORE_HOURS", default=24))
-POSTMORTEM_REMINDER_MAX_ATTEMPTS = env.int("POSTMORTEM_REMINDER_MAX_ATTEMPTS", default=5)
+# Reminders are deliveries (purpose "postmortem_reminders"): the delivery layer's retries and lease.
+DELIVERY_PURPOSES["postmortem_reminders"] = {"max_attempts": env.int("POSTMORTEM_REMINDER_MAX_ATTEMPTS", default=5)}
 # The daily digest of overdue action items goes out from this hour (portal time zone) on.
 POSTMORTEM_DIGEST_HOUR = env.int("POSTMORTEM_DIGEST_HOUR", default=8)
 # Share of incidents that automated alerts should find first (reference target: 80%).
