@@ -26,7 +26,7 @@ DIRECT = {
 # Rows the system writes, which support may delete by hand (outbox, history of deliveries, caches).
 RECORDS = {
     "incidents.eventdelivery", "incidents.idempotencyrecord", "incidents.incidentchecklistitem", "integrations.alert",
-    "integrations.alertgroup", "notifications.notification",
+    "integrations.alertgroup", "delivery.delivery",
 }
 
 
