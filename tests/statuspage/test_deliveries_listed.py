@@ -37,6 +37,8 @@ def test_subscriber_message_is_on_the_incident_page_api_and_admin(client, viewer
     client.force_login(viewer)
     page = client.get(f"/incidents/{inc.number}/").content.decode()
     assert "Statuspage_webhook" in page and "https://hooks.example.com/…" in page and "token=x" not in page
+    detail = client.get(f"/notifications/deliveries/{row.public_id}/")
+    assert detail.status_code == 200 and "https://hooks.example.com/…" in detail.content.decode()
 
     listed = viewer_api.get("/api/v1/notifications/", {"incident": inc.number}).json()["results"]
     [item] = [r for r in listed if r["purpose"] == "statuspage"]
