@@ -40,14 +40,24 @@ def needs_account_email_method(user) -> bool:
     return bool(user.email) and not ContactMethod.objects.filter(user=user).exists()
 
 
-def unreachable(users) -> set[int]:
-    """Ids of the active `users` that paging would reach nowhere: no active contact method that
-    is not failing for good, and not the account-email fallback of `needs_account_email_method`."""
+def unreachable(users) -> dict[int, str]:
+    """The active `users` that paging would reach nowhere, each with why: no active contact
+    method (and not the account-email fallback of `needs_account_email_method`), or active
+    methods that all failed for good since their last delivery that got through."""
     users = [u for u in users if u.is_active]
-    methods: dict[int, set[bool]] = {}
+    methods: dict[int, list[tuple[bool, bool]]] = {}
     for user_id, active, failing in ContactMethod.objects.filter(user__in=users).values_list("user_id", "is_active", "failing_since"):
-        methods.setdefault(user_id, set()).add(active and failing is None)
-    return {u.pk for u in users if True not in methods.get(u.pk, set()) and (u.pk in methods or not u.email)}
+        methods.setdefault(user_id, []).append((active, failing is not None))
+    found = {}
+    for u in users:
+        own = methods.get(u.pk, [])
+        if any(active and not failing for active, failing in own):
+            continue
+        if any(active for active, _failing in own):
+            found[u.pk] = "has only failing contact methods (each failed for good since it last worked)"
+        elif own or not u.email:
+            found[u.pk] = "has no active contact method"
+    return found
 
 
 def notification_queryset():
