@@ -11,7 +11,7 @@ It sits at the bottom of the import graph: it imports no app of the portal (not 
   settings in `settings.DELIVERY_PURPOSES` (max_attempts, lease_seconds, retry_base_seconds,
   retry_max_seconds) over `settings.DELIVERY_DEFAULTS`.
 - `delivery.outbox`: `create()`, `enqueue_on_commit()`, `send_inline()`, `claim()`,
-  `send_claimed()`, `deliver()`, `sweep_claim()`, `sweep()`, `reclaim_stale()`, `retry()`,
+  `send_claimed()`, `deliver()`, `sweep_claim()`, `sweep()`, `reclaim_stale()`, `retry()`, `reopen()`,
   `cancel()`, `undelivered()`: the one claim / send / backoff / stale-reclaim / sweep.
 - `delivery.tasks`: `delivery_send_task`, `delivery_send_claimed_task`, `delivery_sweep_task`
   (beat, every DELIVERY_SWEEP_SECONDS, on the paging queue).

@@ -324,6 +324,21 @@ def retry(pks) -> int:
     return n
 
 
+@transaction.atomic
+def reopen(queryset, *, due_at: datetime | None = None) -> list[Delivery]:
+    """The cancelled rows of `queryset` pending again, due at `due_at` (default now), with a fresh
+    set of attempts: the same message planned again (a postmortem's owner changed back, say).
+    Compare-and-set; the caller hands the rows to `enqueue_on_commit`."""
+    due_at = due_at or timezone.now()
+    rows = list(queryset.filter(status=S.CANCELLED))
+    reopened = []
+    for row in rows:
+        if Delivery.objects.filter(pk=row.pk, status=S.CANCELLED).update(status=S.PENDING, due_at=due_at, attempts=0, error=""):
+            row.status, row.due_at, row.attempts, row.error = S.PENDING, due_at, 0, ""
+            reopened.append(row)
+    return reopened
+
+
 def cancel(queryset, reason: str) -> int:
     """Cancel the pending rows of `queryset` (compare-and-set: a row being sent is not touched)."""
     return queryset.filter(status=S.PENDING).update(status=S.CANCELLED, error=safetext.text(reason, ERROR_LIMIT))

@@ -25,7 +25,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from .models import DeliveryStatus, EventDelivery, TimelineEvent
+from .models import EventDelivery, EventDeliveryStatus, TimelineEvent
 
 logger = logging.getLogger(__name__)
 
@@ -84,14 +84,14 @@ def deliveries_create(event: TimelineEvent, now: datetime | None = None, *, fres
     if fresh:
         return EventDelivery.objects.bulk_create(rows)
     EventDelivery.objects.bulk_create(rows, ignore_conflicts=True)
-    made = {d.subscriber: d for d in EventDelivery.objects.filter(event=event, status=DeliveryStatus.PENDING)}
+    made = {d.subscriber: d for d in EventDelivery.objects.filter(event=event, status=EventDeliveryStatus.PENDING)}
     return [made[s.name] for s in subs if s.name in made]
 
 
 def deliveries_due_now(ids: list[int]) -> None:
     """Rows whose message the broker refused: the sweep may send them as soon as it runs."""
     try:
-        EventDelivery.objects.filter(pk__in=ids, status=DeliveryStatus.PENDING).update(next_try_at=timezone.now())
+        EventDelivery.objects.filter(pk__in=ids, status=EventDeliveryStatus.PENDING).update(next_try_at=timezone.now())
     except Exception:  # the database is away too: they keep their grace time
         logger.exception("could not mark %s outbox row(s) due", len(ids))
 
@@ -100,8 +100,8 @@ def events_skip(event_ids: list[int], now: datetime | None = None) -> None:
     """History, not news (the demo's past incidents): mark the events dispatched and their
     pending rows done without running any subscriber."""
     now = now or timezone.now()
-    EventDelivery.objects.filter(event_id__in=event_ids, status=DeliveryStatus.PENDING).update(
-        status=DeliveryStatus.DONE, done_at=now, last_error="skipped: history, not news")
+    EventDelivery.objects.filter(event_id__in=event_ids, status=EventDeliveryStatus.PENDING).update(
+        status=EventDeliveryStatus.DONE, done_at=now, last_error="skipped: history, not news")
     TimelineEvent.objects.filter(pk__in=event_ids, dispatched_at__isnull=True).update(dispatched_at=now)
 
 
@@ -113,7 +113,7 @@ def retry_delay(attempts: int) -> timedelta:
 def _mark_dispatched_if_done(event_id: int, now: datetime) -> None:
     # Lock the event first, so two rows finishing at once cannot both see the other pending.
     if TimelineEvent.objects.select_for_update().filter(pk=event_id, dispatched_at__isnull=True).exists():
-        pending = EventDelivery.objects.filter(event_id=event_id, status=DeliveryStatus.PENDING)
+        pending = EventDelivery.objects.filter(event_id=event_id, status=EventDeliveryStatus.PENDING)
         if not pending.exists():
             TimelineEvent.objects.filter(pk=event_id, dispatched_at__isnull=True).update(dispatched_at=now)
 
@@ -125,7 +125,7 @@ def delivery_run(delivery_id: int, now: datetime | None = None) -> bool | dateti
     so). None: nothing to do (done, failed for good, gone, or another worker holds it)."""
     with transaction.atomic():
         row = (EventDelivery.objects.select_for_update(skip_locked=True, of=("self",))
-               .select_related("event__incident").filter(pk=delivery_id, status=DeliveryStatus.PENDING).first())
+               .select_related("event__incident").filter(pk=delivery_id, status=EventDeliveryStatus.PENDING).first())
         if row is None:
             return None
         sub = _subscribers.get(row.subscriber)
@@ -140,16 +140,16 @@ def delivery_run(delivery_id: int, now: datetime | None = None) -> bool | dateti
             now = now or timezone.now()
             retry_at = now + retry_delay(attempts)
             final = attempts >= settings.EVENTS_MAX_ATTEMPTS
-            EventDelivery.objects.filter(pk=row.pk, status=DeliveryStatus.PENDING).update(
+            EventDelivery.objects.filter(pk=row.pk, status=EventDeliveryStatus.PENDING).update(
                 attempts=attempts, next_try_at=retry_at, last_error=f"{type(exc).__name__}: {exc}"[:2000],
-                status=DeliveryStatus.FAILED if final else DeliveryStatus.PENDING)
+                status=EventDeliveryStatus.FAILED if final else EventDeliveryStatus.PENDING)
             if final:
                 _mark_dispatched_if_done(row.event_id, now)
                 return None
             return retry_at
         now = now or timezone.now()
-        EventDelivery.objects.filter(pk=row.pk, status=DeliveryStatus.PENDING).update(
-            status=DeliveryStatus.DONE, done_at=now, attempts=row.attempts + 1)
+        EventDelivery.objects.filter(pk=row.pk, status=EventDeliveryStatus.PENDING).update(
+            status=EventDeliveryStatus.DONE, done_at=now, attempts=row.attempts + 1)
         _mark_dispatched_if_done(row.event_id, now)
         return True
 
@@ -163,19 +163,19 @@ def sweep_claim(now: datetime | None = None, limit: int = 200) -> list[EventDeli
     _fan_out_stragglers(now, limit)
     with transaction.atomic():
         rows = list(EventDelivery.objects.select_for_update(skip_locked=True)
-                    .filter(status=DeliveryStatus.PENDING, next_try_at__lte=now).order_by("next_try_at")[:limit])
+                    .filter(status=EventDeliveryStatus.PENDING, next_try_at__lte=now).order_by("next_try_at")[:limit])
         by_lease: dict[timedelta, list[int]] = {}
         for r in rows:
             sub = _subscribers.get(r.subscriber)
             lease = sub.lease if sub else timedelta(seconds=settings.EVENTS_LEASE_SECONDS)
             by_lease.setdefault(lease, []).append(r.pk)
         for lease, pks in by_lease.items():
-            EventDelivery.objects.filter(pk__in=pks, status=DeliveryStatus.PENDING).update(next_try_at=now + lease)
+            EventDelivery.objects.filter(pk__in=pks, status=EventDeliveryStatus.PENDING).update(next_try_at=now + lease)
     return rows
 
 
 def _fan_out_stragglers(now: datetime, limit: int) -> None:
-    pending = EventDelivery.objects.filter(event=OuterRef("pk"), status=DeliveryStatus.PENDING)
+    pending = EventDelivery.objects.filter(event=OuterRef("pk"), status=EventDeliveryStatus.PENDING)
     any_row = EventDelivery.objects.filter(event=OuterRef("pk"))
     stragglers = (TimelineEvent.objects.filter(dispatched_at__isnull=True, created_at__lt=now - SWEEP_GRACE)
                   .annotate(has_rows=Exists(any_row)).filter(~Exists(pending)).order_by("created_at")[:limit])
@@ -195,7 +195,7 @@ def run_subscribers(event: TimelineEvent) -> list[str]:
         with transaction.atomic():
             deliveries_create(event)
     unfinished = []
-    for row in list(event.deliveries.filter(status=DeliveryStatus.PENDING).order_by("pk")):
+    for row in list(event.deliveries.filter(status=EventDeliveryStatus.PENDING).order_by("pk")):
         if delivery_run(row.pk) is not True:
             unfinished.append(row.subscriber)
     return unfinished

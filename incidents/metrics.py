@@ -4,7 +4,7 @@ from django.db.models import Count, Min
 
 from config.metrics import age_seconds
 
-from .models import DeliveryStatus, EventDelivery, Incident, IncidentStatus, TimelineEvent
+from .models import EventDelivery, EventDeliveryStatus, Incident, IncidentStatus, TimelineEvent
 
 
 def open_incidents():
@@ -27,15 +27,15 @@ def _deliveries_by_subscriber(status: str):
 
 
 def deliveries_pending():
-    return _deliveries_by_subscriber(DeliveryStatus.PENDING)
+    return _deliveries_by_subscriber(EventDeliveryStatus.PENDING)
 
 
 def deliveries_failed():
-    return _deliveries_by_subscriber(DeliveryStatus.FAILED)
+    return _deliveries_by_subscriber(EventDeliveryStatus.FAILED)
 
 
 def deliveries_pending_oldest():
-    oldest = EventDelivery.objects.filter(status=DeliveryStatus.PENDING).aggregate(t=Min("created_at"))["t"]
+    oldest = EventDelivery.objects.filter(status=EventDeliveryStatus.PENDING).aggregate(t=Min("created_at"))["t"]
     return [((), age_seconds(oldest))]
 
 

@@ -9,7 +9,7 @@ from celery import shared_task
 from delivery import durable
 
 from . import events
-from .models import DeliveryStatus, EventDelivery, TimelineEvent
+from .models import EventDelivery, EventDeliveryStatus, TimelineEvent
 
 logger = logging.getLogger(__name__)
 
@@ -34,11 +34,11 @@ def event_subscriber_task(delivery_id: int) -> None:
             return
         # The ETA message is the fast path: the sweep waits its grace time behind it (and
         # sooner again if the broker refuses the message).
-        EventDelivery.objects.filter(pk=row.pk, status=DeliveryStatus.PENDING, next_try_at=outcome).update(
+        EventDelivery.objects.filter(pk=row.pk, status=EventDeliveryStatus.PENDING, next_try_at=outcome).update(
             next_try_at=outcome + events.SWEEP_GRACE)
         event_subscriber_task.enqueue(
             delivery_id=row.pk, eta=outcome, queue=events.queue_of(row.subscriber),
-            on_refused=lambda _rest: EventDelivery.objects.filter(pk=row.pk, status=DeliveryStatus.PENDING).update(
+            on_refused=lambda _rest: EventDelivery.objects.filter(pk=row.pk, status=EventDeliveryStatus.PENDING).update(
                 next_try_at=outcome))
 
 
@@ -54,7 +54,7 @@ def dispatch_event_task(self, event_id: int) -> None:
         return
     if not event.deliveries.exists():
         events.deliveries_create(event)
-    enqueue_deliveries(list(event.deliveries.filter(status=DeliveryStatus.PENDING)))
+    enqueue_deliveries(list(event.deliveries.filter(status=EventDeliveryStatus.PENDING)))
 
 
 @shared_task(ignore_result=True)

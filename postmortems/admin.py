@@ -7,11 +7,9 @@ from incidents.exceptions import DomainError
 from . import services
 from .models import (
     ActionItem,
-    EmailAttempt,
     Postmortem,
     PostmortemSection,
     PostmortemTemplate,
-    Reminder,
     SeverityTemplate,
     TemplateSection,
 )
@@ -141,29 +139,3 @@ class ActionItemAdmin(WritesThroughServices, PortalAdmin):
 
     def update(self, request, obj, changes):
         services.action_item_update(item=obj, by=request.user, **changes)
-
-
-class EmailAttemptInline(PortalTabularInline):
-    model = EmailAttempt
-    extra = 0
-    can_delete = False
-    readonly_fields = ["to", "subject", "ok", "error", "attempted_at"]
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-
-@admin.register(Reminder)
-class ReminderAdmin(PortalAdmin):
-    list_display = ["kind", "recipient", "postmortem", "due_at", "status", "attempts", "sent_at"]
-    list_filter = ["kind", "status"]
-    search_fields = ["key", "recipient__username"]
-    readonly_fields = ["key", "kind", "postmortem", "recipient", "attempts", "claimed_at", "sent_at", "last_error", "created_at"]
-    inlines = [EmailAttemptInline]
-
-
-@admin.register(EmailAttempt)
-class EmailAttemptAdmin(PortalAdmin):
-    list_display = ["to", "subject", "ok", "attempted_at"]
-    list_filter = ["ok"]
-    readonly_fields = ["reminder", "to", "subject", "ok", "error", "attempted_at"]

@@ -26,7 +26,9 @@ class PostmortemsConfig(AppConfig):
         from incidents import demo, events, extensions
 
         from . import demo as pm_demo
-        from . import metrics, panels, services
+        from . import metrics, panels, purposes, services
+
+        purposes.register()
 
         events.subscribe(services.postmortem_create_on_resolution, kinds={"resolved"}, name="postmortems.open_on_resolution")
         extensions.register_nav("Postmortems", "postmortems:list", order=30)
@@ -35,6 +37,5 @@ class PostmortemsConfig(AppConfig):
         extensions.register_dashboard_panel("postmortems.my_action_items", "postmortems/_panel_my_items.html", panels.my_action_items, order=40)
         extensions.register_incident_panel("postmortems.postmortem", "postmortems/_panel_incident.html", panels.incident_postmortem, order=20)
         demo.register_demo_seeder(pm_demo.seed, order=60)
-        register_metric("portal_reminders_due", "Postmortem reminders and digests due but not sent yet.", ("kind",), metrics.reminders_due)
         register_metric("portal_postmortems_overdue", "Unpublished postmortems past their due time.", (), metrics.postmortems_overdue)
         register_metric("portal_action_items_overdue", "Open action items past their due date.", (), metrics.action_items_overdue)

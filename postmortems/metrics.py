@@ -1,16 +1,9 @@
-"""Gauges for /metrics: work that is late or waiting (read from the database at scrape time)."""
+"""Gauges for /metrics: work that is late (read from the database at scrape time). Reminders are
+deliveries: the delivery layer's gauges count them under the purpose `postmortem_reminders`."""
 
-from django.db.models import Count
 from django.utils import timezone
 
-from .models import ACTION_OPEN_STATUSES, ActionItem, Postmortem, PostmortemStatus, Reminder, ReminderStatus
-
-
-def reminders_due():
-    now = timezone.now()
-    rows = (Reminder.objects.filter(status__in=[ReminderStatus.PENDING, ReminderStatus.SENDING], due_at__lte=now)
-            .values_list("kind").annotate(n=Count("pk")).order_by())
-    return [((kind,), n) for kind, n in rows]
+from .models import ACTION_OPEN_STATUSES, ActionItem, Postmortem, PostmortemStatus
 
 
 def postmortems_overdue():

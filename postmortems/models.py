@@ -1,4 +1,5 @@
-"""Postmortems, their templates (data, not code), action items, and the durable reminder rows."""
+"""Postmortems, their templates (data, not code) and action items. (Reminders are rows of the
+delivery layer: `postmortems.reminders`.)"""
 
 from django.conf import settings
 from django.db import models
@@ -195,61 +196,3 @@ class ActionItem(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in ACTION_OPEN_STATUSES
-
-
-class ReminderKind(models.TextChoices):
-    DUE_SOON = "due_soon", "Postmortem due soon"
-    OVERDUE = "overdue", "Postmortem overdue"
-    REVIEW_INVITE = "review_invite", "Review meeting invitation"
-    DIGEST = "digest", "Overdue action items digest"
-
-
-class ReminderStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    SENDING = "sending", "Sending"
-    SENT = "sent", "Sent"
-    FAILED = "failed", "Failed"
-    CANCELLED = "cancelled", "Cancelled"
-
-
-class Reminder(models.Model):
-    """Work due at a time: a row first, a Celery ETA as the fast path, the beat sweep as the net.
-
-    `key` makes creation idempotent (one reminder per postmortem, kind, recipient and due time;
-    one digest per owner per day)."""
-
-    key = models.CharField(max_length=200, unique=True)
-    kind = models.CharField(max_length=20, choices=ReminderKind.choices)
-    postmortem = models.ForeignKey(Postmortem, null=True, blank=True, on_delete=models.CASCADE, related_name="reminders")
-    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    due_at = models.DateTimeField()
-    status = models.CharField(max_length=20, choices=ReminderStatus.choices, default=ReminderStatus.PENDING)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    claimed_at = models.DateTimeField(null=True, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    last_error = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["due_at", "pk"]
-        indexes = [models.Index(fields=["due_at"], condition=Q(status__in=["pending", "sending"]), name="reminders_to_send")]
-
-    def __str__(self):
-        return f"{self.kind} to {self.recipient_id} at {self.due_at:%Y-%m-%d %H:%M}"
-
-
-class EmailAttempt(models.Model):
-    """Every attempt to send a reminder, successful or not."""
-
-    reminder = models.ForeignKey(Reminder, on_delete=models.CASCADE, related_name="email_attempts")
-    to = models.CharField(max_length=254)
-    subject = models.CharField(max_length=255)
-    ok = models.BooleanField(default=False)
-    error = models.TextField(blank=True)
-    attempted_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["-attempted_at", "-pk"]
-
-    def __str__(self):
-        return f"{self.to}: {self.subject} ({'ok' if self.ok else 'failed'})"

@@ -1,39 +1,68 @@
-"""Reminder rows: when the owner is reminded, when reviewers are invited, the daily digest.
+"""Postmortem reminders, planned as rows of the one delivery layer (purpose
+`postmortem_reminders`; `postmortems.purposes` composes and checks them at send time).
 
-Every reminder is a `Reminder` row with a due time, created idempotently by its `key`. After
-commit, a reminder due within the durable ETA horizon is also handed to Celery with an ETA; the beat
-sweep (`reminder_sweep_task`) sends whatever is due and was missed, so a lost message or a dead
-worker delays a reminder but never drops it (DESIGN.md, durable work)."""
+A reminder is an outgoing email due at a time, nothing more: the owner's "due soon" and
+"overdue" emails, a reviewer's invitation, an owner's daily digest of overdue action items. So
+it is a `delivery.Delivery` row with that due time, not a domain row of its own: the row is the
+schedule (DESIGN.md, durable work), its task the fast path within the ETA horizon, the delivery
+sweep the safety net, and the claim, backoff and stale-claim lease are the delivery layer's.
+Rows are created once by their key (`Delivery.dedup_key`); a plan that changes cancels the rows
+it no longer holds, and the same plan again reopens them."""
 
-import logging
-from datetime import datetime
+from datetime import date, datetime
 
 from django.conf import settings
-from django.db.models import Q
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.db.models import TextChoices
 from django.utils import timezone
 
-from .models import Postmortem, Reminder, ReminderKind, ReminderStatus
-from .tasks import reminder_send_task
+from delivery import outbox
+from delivery.messages import Message
+from delivery.models import Delivery
 
-logger = logging.getLogger(__name__)
+from .models import ACTION_OPEN_STATUSES, ActionItem, Postmortem
+
+PURPOSE = "postmortem_reminders"
 
 
-def schedule(*, key: str, kind: str, recipient, due_at: datetime, postmortem: Postmortem | None = None) -> Reminder:
-    """Create the reminder once (by key); enqueue the fast path after commit when it is due soon."""
-    reminder, created = Reminder.objects.get_or_create(
-        key=key, defaults={"kind": kind, "recipient": recipient, "due_at": due_at, "postmortem": postmortem},
+class ReminderKind(TextChoices):
+    """`Delivery.kind` of this purpose's rows."""
+
+    DUE_SOON = "due_soon", "Postmortem due soon"
+    OVERDUE = "overdue", "Postmortem overdue"
+    REVIEW_INVITE = "review_invite", "Review meeting invitation"
+    DIGEST = "digest", "Overdue action items digest"
+
+
+OWNER_KINDS = (ReminderKind.DUE_SOON, ReminderKind.OVERDUE)
+
+
+def reminders(**filters):
+    """This purpose's rows."""
+    return Delivery.objects.filter(purpose=PURPOSE, **filters)
+
+
+def schedule(*, key: str, kind: str, recipient, due_at: datetime, postmortem: Postmortem | None = None) -> Delivery | None:
+    """The reminder's row, made once (by key) and sent after commit (by its task when it is due
+    within the ETA horizon, else by the sweep). A cancelled one planned again is reopened."""
+    title = ReminderKind(kind).label + (f": {postmortem.incident.number}" if postmortem else "")
+    row = outbox.create(
+        purpose=PURPOSE, channel="email", target=recipient.email, dedup_key=key, destination_id=recipient.pk, user=recipient,
+        kind=kind, due_at=due_at, incident_id=postmortem.incident_id if postmortem else None,
+        message=Message(kind=kind, title=title, body=""),
     )
-    if not created and reminder.status == ReminderStatus.CANCELLED:
-        # The same plan again (owner changed back, say): revive it rather than drop it.
-        revived = Reminder.objects.filter(pk=reminder.pk, status=ReminderStatus.CANCELLED).update(
-            status=ReminderStatus.PENDING, due_at=due_at, attempts=0, last_error="")
-        created = bool(revived)
-        reminder.refresh_from_db()
-    if created:
-        reminder_send_task.enqueue(reminder_id=reminder.pk, eta=due_at)  # after commit, within the horizon
-    return reminder
+    if row is not None:
+        rows = [row]
+    elif kind == ReminderKind.DIGEST:  # today's digest exists: sent, or cancelled with nothing to say
+        rows = []
+    else:
+        rows = outbox.reopen(reminders(dedup_key=key, destination_id=recipient.pk), due_at=due_at)
+    outbox.enqueue_on_commit(rows)
+    return rows[0] if rows else None
 
-def schedule_for_postmortem(postmortem: Postmortem) -> list[Reminder]:
+
+def schedule_for_postmortem(postmortem: Postmortem) -> list[Delivery]:
     """Owner reminders: `POSTMORTEM_REMINDER_BEFORE` ahead of the due time, and at the due time
     (overdue). Pending reminders for an older owner or due time are cancelled."""
     keys = []
@@ -49,26 +78,37 @@ def schedule_for_postmortem(postmortem: Postmortem) -> list[Reminder]:
             key = f"pm:{postmortem.pk}:{kind}:{postmortem.owner_id}:{stamp}"
             keys.append(key)
             made.append(schedule(key=key, kind=kind, recipient=postmortem.owner, due_at=when, postmortem=postmortem))
-    Reminder.objects.filter(
-        postmortem=postmortem, kind__in=[ReminderKind.DUE_SOON, ReminderKind.OVERDUE], status=ReminderStatus.PENDING,
-    ).exclude(key__in=keys).update(status=ReminderStatus.CANCELLED)
-    return made
+    outbox.cancel(reminders(incident_id=postmortem.incident_id, kind__in=OWNER_KINDS).exclude(dedup_key__in=keys),
+                  "Replaced: the postmortem's owner or due time changed.")
+    return [row for row in made if row is not None]
 
-def schedule_review_invites(postmortem: Postmortem) -> list[Reminder]:
+
+def schedule_review_invites(postmortem: Postmortem) -> list[Delivery]:
     """One invitation per reviewer per meeting time, sent now."""
     if postmortem.review_meeting_at is None:
         return []
     stamp = postmortem.review_meeting_at.strftime("%Y%m%dT%H%M%S%z")
     now = timezone.now()
-    return [
+    made = [
         schedule(key=f"pm:{postmortem.pk}:invite:{user.pk}:{stamp}", kind=ReminderKind.REVIEW_INVITE, recipient=user, due_at=now,
                  postmortem=postmortem)
         for user in postmortem.reviewers.filter(is_active=True)
     ]
+    return [row for row in made if row is not None]
+
 
 def cancel_for_postmortem(postmortem: Postmortem) -> int:
-    return Reminder.objects.filter(postmortem=postmortem, status=ReminderStatus.PENDING).update(status=ReminderStatus.CANCELLED)
+    return outbox.cancel(reminders(incident_id=postmortem.incident_id), "The postmortem was published.")
 
-def pending_due(now: datetime | None = None):
-    now = now or timezone.now()
-    return Reminder.objects.filter(Q(status=ReminderStatus.PENDING) & Q(due_at__lte=now))
+
+@transaction.atomic
+def schedule_digests(today: date | None = None) -> int:
+    """Today's digest for every owner of an overdue open action item (one row per owner per day,
+    so asking again sends nothing twice). Returns how many owners have one."""
+    today = today or timezone.localdate()
+    owners = get_user_model().objects.filter(pk__in=ActionItem.objects.filter(
+        status__in=ACTION_OPEN_STATUSES, due_date__lt=today, owner__isnull=False, owner__is_active=True).values("owner")).order_by("pk")
+    owners = list(owners)
+    for owner in owners:
+        schedule(key=f"digest:{owner.pk}:{today.isoformat()}", kind=ReminderKind.DIGEST, recipient=owner, due_at=timezone.now())
+    return len(owners)

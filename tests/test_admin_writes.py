@@ -21,15 +21,12 @@ DIRECT = {
     "statuspage.subscriber": "public subscribers (support edits)",
     "postmortems.postmortemtemplate": "postmortem templates",
     "postmortems.severitytemplate": "which template a severity uses",
-    "postmortems.reminder": "reminder rows (moving to the delivery layer)",
     "notifications.updatereminder": "reminder rows (moving to the delivery layer)",
-    "postmortems.emailattempt": "reminder email rows (moving to the delivery layer)",
 }
 # Rows the system writes, which support may delete by hand (outbox, history of deliveries, caches).
 RECORDS = {
     "incidents.eventdelivery", "incidents.idempotencyrecord", "incidents.incidentchecklistitem", "integrations.alert",
-    "integrations.alertgroup", "statuspage.notification", "postmortems.emailattempt", "notifications.notification",
-    "delivery.delivery",
+    "integrations.alertgroup", "delivery.delivery",
 }
 
 

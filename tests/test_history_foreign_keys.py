@@ -16,7 +16,6 @@ OWNED = {
     ("notifications.notificationrule", "user"): "a person's own notification rule",
     ("oncall.calendartoken", "user"): "a person's feed secret",
     ("oncall.profile", "user"): "a person's time zone",
-    ("postmortems.reminder", "recipient"): "a pending reminder (sent ones keep their email attempt rows)",
     ("oncall.servicepolicy", "service"): "a service's own paging setting",
 }
 

@@ -302,11 +302,7 @@ CELERY_BEAT_SCHEDULE["delivery-sweep"] = {
     "schedule": schedule(timedelta(seconds=DELIVERY_SWEEP_SECONDS)),
 }
 # Apps add their own sweeps to CELERY_BEAT_SCHEDULE in their settings fragments below.
-# postmortems: reminder sweep (safety net behind the ETA fast path) and the hourly digest check.
-CELERY_BEAT_SCHEDULE["postmortems-reminder-sweep"] = {
-    "task": "postmortems.tasks.reminder_sweep_task",
-    "schedule": schedule(timedelta(seconds=30)),
-}
+# postmortems: the hourly digest check (reminders are deliveries, purpose "postmortem_reminders").
 CELERY_BEAT_SCHEDULE["postmortems-action-item-digest"] = {
     "task": "postmortems.tasks.action_item_digest_task",
     "schedule": crontab(minute=5),
@@ -322,14 +318,10 @@ CELERY_BEAT_SCHEDULE["integrations-heartbeat-sweep"] = {
 # Each web process keeps active integrations by key this long: revoking or rotating a key takes
 # effect everywhere within it (0: read the database on every delivery).
 INGEST_KEY_CACHE_SECONDS = env.float("INGEST_KEY_CACHE_SECONDS", default=2.0)
-# statuspage: the maintenance scheduler's and the subscriber notifications' safety nets.
+# statuspage: the maintenance scheduler's safety net (subscriber messages are deliveries, purpose "statuspage").
 CELERY_BEAT_SCHEDULE["statuspage-maintenance-sweep"] = {
     "task": "incidents.statuspage.tasks.maintenance_sweep_task",
     "schedule": schedule(timedelta(seconds=15)),
-}
-CELERY_BEAT_SCHEDULE["statuspage-notification-sweep"] = {
-    "task": "incidents.statuspage.tasks.notification_sweep_task",
-    "schedule": schedule(timedelta(seconds=30)),
 }
 
 # --- oncall: schedules and escalation ------------------------------------------------------
@@ -470,7 +462,8 @@ WHITENOISE_USE_FINDERS = True
 # --- postmortems ---------------------------------------------------------------------------
 # Remind a postmortem's owner this long before it is due (and again when it is overdue).
 POSTMORTEM_REMINDER_BEFORE = timedelta(hours=env.int("POSTMORTEM_REMINDER_BEFORE_HOURS", default=24))
-POSTMORTEM_REMINDER_MAX_ATTEMPTS = env.int("POSTMORTEM_REMINDER_MAX_ATTEMPTS", default=5)
+# Reminders are deliveries (purpose "postmortem_reminders"): the delivery layer's retries and lease.
+DELIVERY_PURPOSES["postmortem_reminders"] = {"max_attempts": env.int("POSTMORTEM_REMINDER_MAX_ATTEMPTS", default=5)}
 # The daily digest of overdue action items goes out from this hour (portal time zone) on.
 POSTMORTEM_DIGEST_HOUR = env.int("POSTMORTEM_DIGEST_HOUR", default=8)
 # Share of incidents that automated alerts should find first (reference target: 80%).

@@ -13,13 +13,13 @@ from .incident import (
 from .maintenance import Maintenance, MaintenanceStatus
 from .procedures import IncidentType, IncidentTypeChecklistItem
 from .roles import Role
-from .timeline import DeliveryStatus, EventDelivery, EventKind, StatusUpdate, TimelineEvent, Visibility
+from .timeline import EventDelivery, EventDeliveryStatus, EventKind, StatusUpdate, TimelineEvent, Visibility
 
 __all__ = [
     "ApiToken",
     "IdempotencyRecord",
     "CommunicationTemplate",
-    "DeliveryStatus",
+    "EventDeliveryStatus",
     "DetectionSource",
     "EventDelivery",
     "EventKind",

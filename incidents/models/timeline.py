@@ -68,7 +68,7 @@ class TimelineEvent(models.Model):
         return self.actor_label or "System"
 
 
-class DeliveryStatus(models.TextChoices):
+class EventDeliveryStatus(models.TextChoices):
     PENDING = "pending", "Pending"
     DONE = "done", "Done"
     FAILED = "failed", "Failed"
@@ -81,7 +81,7 @@ class EventDelivery(models.Model):
 
     event = models.ForeignKey(TimelineEvent, on_delete=models.CASCADE, related_name="deliveries")
     subscriber = models.CharField(max_length=200)
-    status = models.CharField(max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
+    status = models.CharField(max_length=10, choices=EventDeliveryStatus.choices, default=EventDeliveryStatus.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     next_try_at = models.DateTimeField(help_text="When the sweep may (re)send it; the fast path goes first.")
     last_error = models.TextField(blank=True)

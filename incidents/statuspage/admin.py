@@ -13,7 +13,6 @@ from .models import (
     FooterLink,
     MaintenanceRecord,
     MaintenanceUpdate,
-    Notification,
     PageSettings,
     PublicIncident,
     PublicUpdateInfo,
@@ -110,16 +109,6 @@ class SubscriberAdmin(PortalAdmin):
     list_filter = ["kind"]
     search_fields = ["email", "endpoint"]
     readonly_fields = ["code", "created_at"]
-
-
-@admin.register(Notification)
-class NotificationAdmin(PortalAdmin):
-    list_display = ["subscriber", "key", "state", "attempts", "created_at", "sent_at"]
-    list_filter = ["state"]
-    readonly_fields = [f.name for f in Notification._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
 
 
 class MaintenanceUpdateInline(PortalTabularInline):

@@ -1,14 +1,9 @@
-"""Gauges for /metrics: subscriber messages by state (a growing `pending` means delivery is
-stuck) and components by state."""
+"""Gauges for /metrics: components by state. (Subscriber messages are deliveries: the delivery
+layer's gauges count them under the purpose `statuspage`.)"""
 
 from django.db.models import Count
 
-from .models import Notification, StatusComponent
-
-
-def notifications_by_state() -> list[tuple[tuple[str, ...], float]]:
-    counts = dict(Notification.objects.values_list("state").annotate(n=Count("pk")))
-    return [((state,), float(counts.get(state, 0))) for state in Notification.State.values]
+from .models import StatusComponent
 
 
 def components_by_status() -> list[tuple[tuple[str, ...], float]]:

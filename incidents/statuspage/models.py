@@ -288,34 +288,3 @@ class Subscriber(models.Model):
     @property
     def is_active(self) -> bool:
         return self.confirmed_at is not None and self.unsubscribed_at is None
-
-
-class Notification(models.Model):
-    """One message to one subscriber, as a row first (durable), delivered by the workers."""
-
-    class State(models.TextChoices):
-        PENDING = "pending", "Pending"
-        SENDING = "sending", "Sending"
-        SENT = "sent", "Sent"
-        FAILED = "failed", "Failed"
-
-    subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="notifications")
-    key = models.CharField(max_length=80, help_text="What it is about, e.g. update:<id>; one per subscriber.")
-    subject = models.CharField(max_length=250, blank=True)
-    text = models.TextField(blank=True)
-    html = models.TextField(blank=True)
-    payload = models.JSONField(default=dict, blank=True)
-    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    last_error = models.TextField(blank=True)
-    next_attempt_at = models.DateTimeField()
-    sent_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["-created_at"]
-        constraints = [models.UniqueConstraint(fields=["subscriber", "key"], name="one_notification_per_subscriber_key")]
-        indexes = [models.Index(fields=["next_attempt_at"], condition=Q(state="pending"), name="statuspage_notif_due")]
-
-    def __str__(self):
-        return f"{self.subscriber} {self.key} {self.state}"

@@ -1,7 +1,6 @@
 """Thin tasks: load ids, call one service. Each is safe to run twice (compare-and-set inside)."""
 
 import logging
-from datetime import timedelta
 
 from celery import shared_task
 from django.db import connection, transaction
@@ -9,12 +8,10 @@ from django.utils import timezone
 
 from incidents.models import Maintenance, MaintenanceStatus
 
-from . import notify, services
-from .models import Notification
+from . import services
 
 logger = logging.getLogger(__name__)
 
-STUCK_SENDING = timedelta(minutes=10)
 SWEEP_BATCH = 200
 
 
@@ -49,24 +46,3 @@ def maintenance_sweep_task() -> int:
         for m in due:
             moved += services.maintenance_step(maintenance=m, now=now) is not None
     return moved
-
-
-@shared_task(ignore_result=True)
-def deliver_notification_task(notification_id: int) -> str | None:
-    return notify.deliver(notification_id)
-
-
-@shared_task(ignore_result=True)
-def notification_sweep_task() -> int:
-    """Retry due rows, and put back rows a dead worker left in `sending`."""
-    now = timezone.now()
-    Notification.objects.filter(state=Notification.State.SENDING, next_attempt_at__lt=now - STUCK_SENDING).update(
-        state=Notification.State.PENDING, next_attempt_at=now
-    )
-    ids = list(
-        Notification.objects.filter(state=Notification.State.PENDING, next_attempt_at__lte=now)
-        .order_by("next_attempt_at").values_list("pk", flat=True)[:SWEEP_BATCH]
-    )
-    return sum(notify.deliver(pk, now=now) == Notification.State.SENT for pk in ids)
-
-

@@ -8,7 +8,7 @@
   home of that rule: delayed rule steps, acknowledge links and the acknowledge page ask here).
 """
 
-from django.db.models import Count, Exists, OuterRef, Q, Subquery
+from django.db.models import Case, Count, Exists, OuterRef, Q, Subquery, When
 
 from delivery.models import Delivery, DeliveryStatus
 
@@ -65,9 +65,11 @@ def notification_queryset():
     contact method's public id (paging) and the subscription's name (stakeholders)."""
     methods = ContactMethod.objects.filter(pk=OuterRef("destination_id"))
     subs = StakeholderSubscription.objects.filter(pk=OuterRef("destination_id"))
+    # destination_id is each purpose's own row: look it up only for the purpose it belongs to
+    # (a status-page subscriber or a reminder's recipient with the same id is not a contact method)
     return Delivery.objects.select_related("incident", "user").annotate(
-        contact_method_public_id=Subquery(methods.values("public_id")[:1]),
-        subscription_name=Subquery(subs.values("name")[:1]),
+        contact_method_public_id=Case(When(purpose=PAGING, then=Subquery(methods.values("public_id")[:1]))),
+        subscription_name=Case(When(purpose=STAKEHOLDERS, then=Subquery(subs.values("name")[:1]))),
     )
 
 

@@ -24,9 +24,6 @@ from delivery.channels.slack import FALLBACK_LIMIT, HEADER_LIMIT, SECTION_LIMIT
 from delivery.messages import Message
 from delivery.models import DeliveryStatus
 from incidents.models import Incident
-from incidents.statuspage import notify
-from incidents.statuspage.models import Notification as PageNotification
-from incidents.statuspage.models import Subscriber
 from oncall import calendar
 from oncall.notifications import services
 from tests.incidents.factories import declare
@@ -179,13 +176,17 @@ def test_csv_cells_never_start_a_formula(value):
 @PROPERTY
 @given(subject=anything, text=anything, html=anything)
 def test_status_page_subscriber_email_builds_whatever_the_row_holds(subject, text, html):
-    row = PageNotification(subscriber=Subscriber(kind="email", email="reader@example.com", code="abc"),
-                           key="k", subject=subject, text=text, html=html)
-    built = notify.build_email(row)
+    """A status-page row as the carry-over migration stores it (rendered subject, text, HTML),
+    through the delivery layer's email and status page webhook channels."""
+    message = Message.from_dict({"kind": "update", "title": subject, "body": text, "template": "statuspage_message",
+                                 "context": {"html": html, "unsubscribe_url": "http://127.0.0.1:8000/status/unsubscribe/x/"},
+                                 "headers": {"List-Unsubscribe": "<http://127.0.0.1:8000/status/unsubscribe/x/>"}})
+    built = channel_for("email", Destination(target="reader@example.com", message_id="msg_1")).build(message)
     parsed = message_from_bytes(built.message().as_bytes(linesep="\r\n"), policy=policy.SMTP)
     assert parsed.as_bytes()
     assert "\n" not in str(parsed["Subject"]).strip() and len(str(parsed["Subject"]).strip()) <= 200
-    json.loads(notify.webhook_body(PageNotification(payload={"incident": {"name": subject, "body": [text, {html: 1}]}})))
+    webhook = channel_for("statuspage_webhook", Destination(target="https://hooks.example.com/x"))
+    json.loads(webhook.body(Message(kind="update", title="", body="", data={"incident": {"name": subject, "body": [text, {html: 1}]}})))
 
 
 @pytest.mark.django_db

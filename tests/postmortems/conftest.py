@@ -3,9 +3,12 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from delivery import outbox
+from delivery.models import Delivery, DeliveryStatus
 from incidents import services as incident_services
 from incidents.models import Role
 from postmortems import services
+from postmortems.reminders import PURPOSE
 from tests.incidents.factories import ServiceFactory, declare
 
 
@@ -37,3 +40,21 @@ def postmortem(resolved, responder):
 def fill_required(pm, by):
     bodies = {s.key: f"Text for {s.title}" for s in pm.sections.all() if s.required and not s.body.strip()}
     return services.postmortem_update(postmortem=pm, by=by, sections=bodies)
+
+
+def reminder_rows(**filters):
+    """Postmortem reminders: rows of the delivery layer (purpose `postmortem_reminders`)."""
+    return Delivery.objects.filter(purpose=PURPOSE, **filters)
+
+
+def make_due(*rows):
+    Delivery.objects.filter(pk__in=[r.pk for r in rows]).update(due_at=timezone.now() - timedelta(seconds=1))
+
+
+def send_due() -> int:
+    """What the delivery layer's sweep does for this purpose: claim and send every due row.
+    Returns how many were sent."""
+    ids = list(reminder_rows(status=DeliveryStatus.PENDING, due_at__lte=timezone.now()).order_by("pk").values_list("pk", flat=True))
+    for pk in ids:
+        outbox.deliver(pk)
+    return reminder_rows(pk__in=ids, status=DeliveryStatus.SENT).count()

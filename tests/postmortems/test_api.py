@@ -125,6 +125,5 @@ def test_admin_pages_for_templates_postmortems_and_items(client, admin_user, pos
     client.force_login(admin_user)
     for url in ("/admin/postmortems/postmortemtemplate/", "/admin/postmortems/postmortemtemplate/add/",
                 f"/admin/postmortems/postmortemtemplate/{postmortem.template.pk}/change/", "/admin/postmortems/postmortem/",
-                f"/admin/postmortems/postmortem/{postmortem.pk}/change/", "/admin/postmortems/actionitem/", "/admin/postmortems/reminder/",
-                "/admin/postmortems/emailattempt/", "/admin/postmortems/severitytemplate/"):
+                f"/admin/postmortems/postmortem/{postmortem.pk}/change/", "/admin/postmortems/actionitem/", "/admin/postmortems/severitytemplate/"):
         assert client.get(url).status_code == 200, url

@@ -10,9 +10,10 @@ from django.utils import timezone
 from icalendar import Calendar
 
 from postmortems import services
-from postmortems.models import ActionItem, Reminder
-from postmortems.tasks import action_item_digest_task, reminder_sweep_task
+from postmortems.models import ActionItem
+from postmortems.tasks import action_item_digest_task
 
+from .conftest import reminder_rows, send_due
 from .test_smtp import smtp_server  # noqa: F401  (the fixture)
 
 pytestmark = pytest.mark.django_db
@@ -30,13 +31,13 @@ def test_review_invitation_with_hostile_text_arrives_readable(smtp_server, resol
     responder2.save()
     incident = resolved("P2", title=TITLE)
     pm = services.postmortem_create(incident=incident, by=responder, due_at=timezone.now() + timedelta(days=3))
-    Reminder.objects.filter(postmortem=pm).update(status="cancelled")
+    reminder_rows(incident=incident).update(status="cancelled")
     meeting = (timezone.now() + timedelta(days=1)).replace(microsecond=0)
     services.postmortem_update(postmortem=pm, by=responder, reviewers=[responder2], review_meeting_at=meeting,
                                review_meeting_place="Room 4\r\nATTENDEE:mailto:evil@example.com\x0b;x,y\\z")
     services.postmortem_submit_for_review(postmortem=pm, by=responder)
-    assert reminder_sweep_task() == 1
-    assert Reminder.objects.get(kind="review_invite").status == "sent"
+    assert send_due() == 1
+    assert reminder_rows(kind="review_invite").get().status == "sent"
 
     [(_rcpt, message)] = smtp_server.messages
     subject = _subject(message)
@@ -57,10 +58,10 @@ def test_review_invitation_with_hostile_text_arrives_readable(smtp_server, resol
 
 def test_owner_reminder_subject_and_text_show_the_title_as_typed(smtp_server, resolved, responder):  # noqa: F811
     incident = resolved("P2", title=TITLE)
-    pm = services.postmortem_create(incident=incident, by=responder, due_at=timezone.now() + timedelta(days=3))
-    Reminder.objects.filter(postmortem=pm, kind="overdue").update(due_at=timezone.now() - timedelta(seconds=1))
-    Reminder.objects.filter(postmortem=pm).exclude(kind="overdue").update(status="cancelled")
-    assert reminder_sweep_task() == 1
+    services.postmortem_create(incident=incident, by=responder, due_at=timezone.now() + timedelta(days=3))
+    reminder_rows(incident=incident, kind="overdue").update(due_at=timezone.now() - timedelta(seconds=1))
+    reminder_rows(incident=incident).exclude(kind="overdue").update(status="cancelled")
+    assert send_due() == 1
     [(_rcpt, message)] = smtp_server.messages
     subject = _subject(message)
     assert subject == f"Postmortem overdue: {incident.number} p95 > 3 s & <b> Bcc: victim@example.com evil"
@@ -72,8 +73,9 @@ def test_digest_links_tickets_only_when_http(postmortem, responder, settings):
     for title, link in (("Evil", "javascript:alert(document.cookie)"), ("Good", "https://tracker.example/T-1")):
         item = services.action_item_create(incident=postmortem.incident, title=title, owner=responder, due_date=today, by=responder)
         ActionItem.objects.filter(pk=item.pk).update(ticket_url=link, due_date=today - timedelta(days=1))
-    Reminder.objects.filter(postmortem=postmortem).update(status="cancelled")
+    reminder_rows(incident=postmortem.incident).update(status="cancelled")
     assert action_item_digest_task() == 1
+    assert send_due() == 1
     [message] = mail.outbox
     html = message.alternatives[0][0]
     assert "javascript:" not in message.body and "javascript:" not in html

@@ -9,8 +9,8 @@ from aiosmtpd.controller import Controller
 from django.utils import timezone
 
 from postmortems import services
-from postmortems.models import EmailAttempt, Reminder
-from postmortems.tasks import reminder_sweep_task
+
+from .conftest import make_due, reminder_rows, send_due
 
 pytestmark = pytest.mark.django_db
 
@@ -43,18 +43,18 @@ def smtp_server(settings):
 
 
 def test_review_invitation_over_smtp(smtp_server, postmortem, responder, responder2):
-    Reminder.objects.filter(postmortem=postmortem).update(status="cancelled")
+    reminder_rows(incident=postmortem.incident).update(status="cancelled")
     services.postmortem_update(postmortem=postmortem, by=responder, reviewers=[responder2],
                                review_meeting_at=timezone.now() + timedelta(days=1))
     services.postmortem_submit_for_review(postmortem=postmortem, by=responder)
-    assert reminder_sweep_task() == 1
+    assert send_due() == 1
     [(rcpt, message)] = smtp_server.messages
     assert rcpt == [responder2.email]
     types = [part.get_content_type() for part in message.walk()]
     assert "text/plain" in types and "text/html" in types and "text/calendar" in types
     calendar = next(p for p in message.walk() if p.get_content_type() == "text/calendar").get_payload(decode=True).decode()
     assert "BEGIN:VEVENT" in calendar and "METHOD:REQUEST" in calendar and f"mailto:{responder2.email}" in calendar
-    assert EmailAttempt.objects.get().ok
+    assert reminder_rows(kind="review_invite").get().status == "sent"
 
 
 def test_smtp_down_is_recorded_and_retried(settings, postmortem):
@@ -63,10 +63,9 @@ def test_smtp_down_is_recorded_and_retried(settings, postmortem):
         s.bind(("127.0.0.1", 0))
         settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", s.getsockname()[1]  # nothing listens here
     settings.EMAIL_TIMEOUT = 2
-    reminder = Reminder.objects.get(postmortem=postmortem, kind="overdue")
-    Reminder.objects.filter(pk=reminder.pk).update(due_at=timezone.now() - timedelta(seconds=1))
-    reminder_sweep_task()
+    reminder = reminder_rows(incident=postmortem.incident, kind="overdue").get()
+    make_due(reminder)
+    send_due()
     reminder.refresh_from_db()
-    attempt = EmailAttempt.objects.get(reminder=reminder)
-    assert not attempt.ok and "Connection" in attempt.error
+    assert "Connection" in reminder.error
     assert reminder.status == "pending" and reminder.attempts == 1 and reminder.due_at > timezone.now()

@@ -9,9 +9,11 @@ from django.core import mail
 from django.utils import timezone
 
 from postmortems import services
-from postmortems.models import ActionItem, EmailAttempt, Postmortem, Reminder
+from postmortems.models import ActionItem, Postmortem
 from postmortems.tasks import action_item_digest_task
 from tests.conftest import wait_for
+
+from .conftest import reminder_rows
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -30,10 +32,10 @@ def test_resolution_opens_the_postmortem_through_the_worker(celery_worker, resol
 
 def test_reminders_go_out_by_eta_through_the_worker(celery_worker, resolved, responder, responder2):
     incident = resolved("P3")
-    pm = services.postmortem_create(incident=incident, by=responder, due_at=timezone.now() + timedelta(seconds=3))
-    assert wait_for(lambda: set(Reminder.objects.filter(postmortem=pm).values_list("status", flat=True)) == {"sent"}), \
-        list(Reminder.objects.values("kind", "status", "last_error"))
-    assert EmailAttempt.objects.filter(ok=True).count() == 2
+    services.postmortem_create(incident=incident, by=responder, due_at=timezone.now() + timedelta(seconds=3))
+    assert wait_for(lambda: set(reminder_rows(incident=incident).values_list("status", flat=True)) == {"sent"}), \
+        list(reminder_rows().values("kind", "status", "error"))
+    assert reminder_rows(incident=incident).count() == 2
     subjects = sorted(m.subject for m in mail.outbox)
     assert subjects[0].startswith("Postmortem due") and subjects[1].startswith("Postmortem overdue")
     assert {m.to[0] for m in mail.outbox} == {responder2.email}
@@ -46,12 +48,12 @@ def test_review_invitations_and_digest_through_the_worker(celery_worker, resolve
                                     reviewers=[viewer])
     services.postmortem_update(postmortem=pm, by=responder, review_meeting_at=timezone.now() + timedelta(days=1))
     services.postmortem_submit_for_review(postmortem=pm, by=responder)
-    assert wait_for(lambda: Reminder.objects.filter(kind="review_invite", status="sent").count() == 1)
+    assert wait_for(lambda: reminder_rows(kind="review_invite", status="sent").count() == 1)
     item = services.action_item_create(incident=incident, title="Alert on expiry", owner=responder2, due_date=timezone.localdate(), by=responder)
     ActionItem.objects.filter(pk=item.pk).update(due_date=timezone.localdate() - timedelta(days=1))
     action_item_digest_task.delay()
     action_item_digest_task.delay()  # twice: still one digest
-    assert wait_for(lambda: Reminder.objects.filter(kind="digest", status="sent").count() == 1)
+    assert wait_for(lambda: reminder_rows(kind="digest", status="sent").count() == 1)
     time.sleep(0.5)
     digests = [m for m in mail.outbox if "overdue action item" in m.subject]
     assert len(digests) == 1 and digests[0].to == [responder2.email] and "Alert on expiry" in digests[0].body

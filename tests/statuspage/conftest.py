@@ -11,10 +11,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from aiosmtpd.controller import Controller
+from django.utils import timezone
 
+from delivery import outbox
+from delivery.models import Delivery, DeliveryStatus
 from incidents.models import TimelineEvent
-from incidents.statuspage import tasks
-from incidents.statuspage.models import ComponentGroup, Notification, PageSettings, StatusComponent
+from incidents.statuspage.models import ComponentGroup, PageSettings, StatusComponent
 from incidents.statuspage.services import component_save
 from incidents.tasks import dispatch_event_task
 from tests.incidents.factories import ServiceFactory
@@ -51,9 +53,18 @@ def run_worker_events():
         dispatch_event_task(pk)
 
 
+def subscriber_messages(**filters):
+    """The status page's rows of the delivery layer (purpose `statuspage`)."""
+    return Delivery.objects.filter(purpose="statuspage", **filters)
+
+
 def deliver_all():
-    """Deliver every due notification (what deliver_notification_task / the sweep do)."""
-    return tasks.notification_sweep_task()
+    """Send every due subscriber message through the delivery layer (what its task or sweep
+    does); returns how many were sent."""
+    ids = list(subscriber_messages(status=DeliveryStatus.PENDING, due_at__lte=timezone.now()).order_by("pk").values_list("pk", flat=True))
+    for pk in ids:
+        outbox.deliver(pk)
+    return subscriber_messages(pk__in=ids, status=DeliveryStatus.SENT).count()
 
 
 @pytest.fixture
@@ -115,4 +126,4 @@ def http_receiver():
         server.server_close()
 
 
-__all__ = ["Notification", "deliver_all", "run_worker_events"]
+__all__ = ["deliver_all", "run_worker_events", "subscriber_messages"]

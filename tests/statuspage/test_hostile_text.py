@@ -4,11 +4,13 @@ local SMTP server and HTTP receiver stand for the far ends."""
 import pytest
 from django.utils import timezone
 
-from incidents.statuspage import notify, services
-from incidents.statuspage.models import Notification, Subscriber
+from delivery import outbox
+from delivery.models import DeliveryStatus
+from incidents.statuspage import services
+from incidents.statuspage.models import Subscriber
 from tests.incidents.factories import declare
 
-from .conftest import deliver_all, run_worker_events
+from .conftest import deliver_all, run_worker_events, subscriber_messages
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +27,7 @@ def test_subscriber_email_and_webhook_survive_control_characters_and_show_text_a
                                      components={components["api"]: "major_outage"})
     run_worker_events()
     deliver_all()
-    assert set(Notification.objects.values_list("state", flat=True)) == {Notification.State.SENT}
+    assert set(subscriber_messages().values_list("status", flat=True)) == {DeliveryStatus.SENT}
 
     [mail] = smtp_server.messages
     assert mail["Subject"] == "[Acme status] Payments down p95 > 3 s & <rising> evil: Investigating"
@@ -39,12 +41,16 @@ def test_subscriber_email_and_webhook_survive_control_characters_and_show_text_a
     assert incident["incident"]["name"].startswith("Payments")
 
 
-def test_rows_built_before_this_fix_are_still_sent(components, smtp_server):
-    """A row stored with a multi-line subject and NUL-free but hostile text is sent, not retried for ever."""
+def test_rows_carried_over_with_hostile_text_are_still_sent(components, smtp_server):
+    """A row as the migration carries it over (rendered subject, text and HTML) with a multi-line
+    subject and hostile text is sent, not retried for ever."""
     sub = Subscriber.objects.create(kind="email", email="reader@example.com", confirmed_at=timezone.now())
-    row = Notification.objects.create(subscriber=sub, key="old", subject="Line\r\nBcc: victim@example.com",
-                                      text="body\x0b", html="<p>x</p>", next_attempt_at=timezone.now())
-    assert notify.deliver(row.pk) == Notification.State.SENT
+    row = outbox.create(purpose="statuspage", channel="email", target=sub.email, dedup_key="old", destination_id=sub.pk,
+                        message={"kind": "update", "title": "Line\r\nBcc: victim@example.com", "body": "body\x0b",
+                                 "template": "statuspage_message", "context": {"html": "<p>x</p>"}})
+    outbox.deliver(row.pk)
+    row.refresh_from_db()
+    assert row.status == DeliveryStatus.SENT, row.error
     [mail] = smtp_server.messages
     assert mail["Subject"] == "Line Bcc: victim@example.com" and mail["Bcc"] is None
 

@@ -12,10 +12,10 @@ from django.utils import timezone
 from incidents import services as core
 from incidents.models import Maintenance, Role, Severity
 from incidents.statuspage import services
-from incidents.statuspage.models import Notification, StatusComponent, Subscriber
+from incidents.statuspage.models import StatusComponent, Subscriber
 from tests.incidents.factories import ServiceFactory
 
-from .conftest import deliver_all, run_worker_events
+from .conftest import deliver_all, run_worker_events, subscriber_messages
 
 pytestmark = pytest.mark.django_db
 
@@ -100,8 +100,8 @@ def test_no_internal_field_reaches_any_public_response(client, page, smtp_server
         public_texts[f"email {m['Subject']} to {m['To'][:6]}"] = "\n".join(parts)
     for r in received:
         public_texts[f"webhook {r['path']}"] = json.dumps(r["body"])
-    for n in Notification.objects.all():
-        public_texts[f"notification {n.key}"] = n.subject + n.text + n.html + json.dumps(n.payload)
+    for n in subscriber_messages():
+        public_texts[f"notification {n.dedup_key}"] = n.target + json.dumps(n.message)
 
     # The scan sees real content: the public facts are there.
     everything = "\n".join(public_texts.values())

@@ -134,5 +134,5 @@ def test_admin_maintenance_gets_the_status_page_follow_up(client, admin_user, co
 
 def test_metrics_expose_notifications_and_components(client, components):
     body = client.get("/metrics").content.decode()
-    assert 'portal_statuspage_notifications{state="pending"} 0.0' in body
+    assert 'portal_deliveries_queued{purpose="statuspage",state="pending"} 0.0' in body  # subscriber messages
     assert 'portal_statuspage_components{status="operational"} 3.0' in body

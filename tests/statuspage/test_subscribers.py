@@ -9,12 +9,14 @@ from django.core import signing
 from django.test import Client
 from django.utils import timezone
 
+from delivery import outbox
+from delivery.models import DeliveryStatus
 from incidents import services as core
 from incidents.statuspage import notify, services, tasks
-from incidents.statuspage.models import Notification, Subscriber
+from incidents.statuspage.models import Subscriber
 from tests.incidents.factories import declare
 
-from .conftest import deliver_all, run_worker_events
+from .conftest import deliver_all, run_worker_events, subscriber_messages
 
 pytestmark = pytest.mark.django_db
 
@@ -137,14 +139,16 @@ def test_failed_delivery_stays_a_row_and_is_retried_with_backoff(components, res
     services.incident_publish_update(incident=inc, body="Words.", by=responder)
     run_worker_events()
     deliver_all()
-    n = Notification.objects.get()
-    assert n.state == "pending" and n.attempts == 1 and n.last_error and n.next_attempt_at > timezone.now()
-    assert notify.deliver(n.pk) is None  # not due yet: nothing happens
+    n = subscriber_messages().get()
+    assert n.status == "pending" and n.attempts == 1 and n.error and n.due_at > timezone.now()
+    assert n.incident_id == inc.pk  # shown with the incident's deliveries
+    assert outbox.deliver(n.pk) == [] and subscriber_messages().get().attempts == 1  # not due yet: nothing happens
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    Notification.objects.filter(pk=n.pk).update(next_attempt_at=timezone.now())
+    subscriber_messages().filter(pk=n.pk).update(due_at=timezone.now())
     assert deliver_all() == 1
-    assert notify.deliver(n.pk) is None  # claim twice: the second does nothing
-    assert Notification.objects.get().state == "sent"
+    assert outbox.deliver(n.pk) == []  # claim twice: the second does nothing
+    n.refresh_from_db()
+    assert n.status == DeliveryStatus.SENT and n.attempts == 2
 
 
 def test_tokens_are_signed_and_expire(client, components, settings):
@@ -213,21 +217,21 @@ def test_webhook_delivery_connects_to_the_checked_address_and_checks_again_each_
     services.incident_publish_update(incident=inc, body="First.", by=responder)
     run_worker_events()
     assert deliver_all() == 1
-    assert len(received) == 1 and Notification.objects.get(subscriber=sub).state == "sent"
+    assert len(received) == 1 and subscriber_messages(destination_id=sub.pk).get().status == "sent"
 
     answers[:] = ["169.254.169.254"]
     services.incident_publish_update(incident=inc, body="Second.", by=responder)
     run_worker_events()
     deliver_all()
-    refused = Notification.objects.filter(subscriber=sub).exclude(state="sent").get()
-    assert refused.state == "failed" and "169.254.169.254" in refused.last_error
+    refused = subscriber_messages(destination_id=sub.pk).exclude(status="sent").get()
+    assert refused.status == "failed" and "169.254.169.254" in refused.error
     assert len(received) == 1
 
 
 def test_subscribing_twice_sends_one_confirmation(client, components):
     _subscribe(client, "twice@example.com")
     _subscribe(client, "twice@example.com")
-    assert Subscriber.objects.count() == 1 and Notification.objects.count() == 1
+    assert Subscriber.objects.count() == 1 and subscriber_messages().count() == 1
 
 
 def test_internal_update_notifies_nobody(components, responder):
@@ -235,4 +239,4 @@ def test_internal_update_notifies_nobody(components, responder):
     inc = declare("Quiet", by=responder)
     core.incident_post_update(incident=inc, body="internal", visibility="internal", by=responder)
     run_worker_events()
-    assert not Notification.objects.exists()
+    assert not subscriber_messages().exists()
