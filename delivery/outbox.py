@@ -276,11 +276,13 @@ def sweep_claim(now: datetime | None = None, limit: int | None = None) -> tuple[
     reclaim_stale(now)
     follow_up, claimed = [], []
     with transaction.atomic():
-        ids = list(
-            Delivery.objects.select_for_update(skip_locked=True)
-            .filter(status=S.PENDING, due_at__lte=now - timedelta(seconds=settings.DELIVERY_SWEEP_GRACE_SECONDS))
-            .order_by("due_at").values_list("pk", flat=True)[:limit]
-        )
+        due = Delivery.objects.select_for_update(skip_locked=True).filter(
+            status=S.PENDING, due_at__lte=now - timedelta(seconds=settings.DELIVERY_SWEEP_GRACE_SECONDS))
+        # Pages first: a backlog of status-page or reminder mail never takes a missed page's place.
+        paging = [p.name for p in purposes.registered() if p.paging]
+        ids = list(due.filter(purpose__in=paging).order_by("due_at").values_list("pk", flat=True)[:limit])
+        if len(ids) < limit:
+            ids += list(due.exclude(purpose__in=paging).order_by("due_at").values_list("pk", flat=True)[:limit - len(ids)])
         for pk in ids:
             taken = claim(pk, now=now, from_sweep=True)
             follow_up += taken.follow_up

@@ -176,3 +176,22 @@ def test_a_late_finisher_whose_claim_was_taken_back_records_nothing(probe, recei
     row.refresh_from_db()
     assert (row.status, row.claimed_at, row.attempts) == (S.SENDING, later, 0)  # the new claim's to record
     assert receiver.requests[0].headers["idempotency-key"] == row.message_id  # the receiver can drop the re-send
+
+
+@pytest.mark.django_db
+def test_the_sweep_claims_missed_pages_before_an_older_mail_backlog(probe, monkeypatch, settings):
+    """A backlog of older non-paging rows never takes the sweep's slots from a missed page."""
+    from dataclasses import replace
+
+    from delivery import purposes
+
+    monkeypatch.setitem(purposes._registry, "probe_page", replace(probe.purpose, name="probe_page", paging=True))
+    settings.DELIVERY_PURPOSES = {**settings.DELIVERY_PURPOSES, "probe_page": settings.DELIVERY_PURPOSES["probe"]}
+    long_ago = timezone.now() - timedelta(hours=1)
+    backlog = [_row(dedup_key=f"mail-{i}") for i in range(5)]
+    Delivery.objects.filter(pk__in=[r.pk for r in backlog]).update(due_at=long_ago)
+    page = _row(purpose="probe_page", dedup_key="page")
+    Delivery.objects.filter(pk=page.pk).update(due_at=timezone.now() - timedelta(minutes=1))
+    claimed, _ = outbox.sweep_claim(limit=3)
+    assert [r.pk for r in claimed][0] == page.pk
+    assert len(claimed) == 3
