@@ -25,7 +25,7 @@ from incidents.audit import audit_record
 from incidents.services import timeline_record
 
 from . import selectors, services, subscriptions
-from .ack import ack_url
+from .ack import ack_url, action_urls
 from .models import ChannelKind, ContactMethod, StakeholderSubscription
 
 S = DeliveryStatus
@@ -112,7 +112,8 @@ def paging_compose(row: Delivery) -> Message | None:
     if message is None:
         return None
     if message.incident_id and row.user_id and selectors.awaiting_acknowledgement(row.incident):
-        message = replace(message, ack_url=ack_url(incident_id=message.incident_id, user_id=row.user_id))
+        message = replace(message, ack_url=ack_url(incident_id=message.incident_id, user_id=row.user_id),
+                          actions=action_urls(incident_id=message.incident_id, user_id=row.user_id))
     return message
 
 

@@ -8,11 +8,20 @@
   home of that rule: delayed rule steps, acknowledge links and the acknowledge page ask here).
 """
 
-from django.db.models import Count, Exists, OuterRef, Q, Subquery
+from django.db.models import BooleanField, Case, Count, Exists, OuterRef, Q, Subquery, Value, When
 
 from delivery.models import Delivery, DeliveryStatus
 
-from .models import ContactMethod, NotificationRule, StakeholderSubscription
+from .models import PHONE_KINDS, ContactMethod, NotificationRule, StakeholderSubscription
+
+
+def pageable(prefix: str = "") -> Q:
+    """Contact methods paging may use: active, and a phone number only once verified and while it
+    has not replied STOP (the one home of that rule)."""
+    return Q(**{f"{prefix}is_active": True}) & (
+        ~Q(**{f"{prefix}kind__in": PHONE_KINDS})
+        | Q(**{f"{prefix}verified_at__isnull": False, f"{prefix}opted_out_at__isnull": True})
+    )
 
 PAGING, STAKEHOLDERS = "paging", "stakeholders"
 
@@ -26,12 +35,12 @@ def paging_plan(user) -> list[tuple[ContactMethod, int]]:
     """(contact method, delay in minutes) for the user's active methods, per their rules; a user
     without rules gets every active method at once."""
     rules = list(
-        NotificationRule.objects.filter(user=user, contact_method__is_active=True, contact_method__user=user)
+        NotificationRule.objects.filter(pageable("contact_method__"), user=user, contact_method__user=user)
         .select_related("contact_method").order_by("delay_minutes", "pk")
     )
     if rules:
         return [(rule.contact_method, rule.delay_minutes) for rule in rules]
-    return [(method, 0) for method in ContactMethod.objects.filter(user=user, is_active=True).order_by("pk")]
+    return [(method, 0) for method in ContactMethod.objects.filter(pageable(), user=user).order_by("pk")]
 
 
 def needs_account_email_method(user) -> bool:
@@ -42,11 +51,13 @@ def needs_account_email_method(user) -> bool:
 
 def unreachable(users) -> set[int]:
     """Ids of the active `users` that paging would reach nowhere: no active contact method that
-    is not failing for good, and not the account-email fallback of `needs_account_email_method`."""
+    is not failing for good (nor an unverified or opted-out phone number), and not the account-email fallback of `needs_account_email_method`."""
     users = [u for u in users if u.is_active]
     methods: dict[int, set[bool]] = {}
-    for user_id, active, failing in ContactMethod.objects.filter(user__in=users).values_list("user_id", "is_active", "failing_since"):
-        methods.setdefault(user_id, set()).add(active and failing is None)
+    usable = ContactMethod.objects.filter(user__in=users).annotate(
+        usable=Case(When(pageable(), then=Value(True)), default=Value(False), output_field=BooleanField()))
+    for user_id, ok, failing in usable.values_list("user_id", "usable", "failing_since"):
+        methods.setdefault(user_id, set()).add(ok and failing is None)
     return {u.pk for u in users if True not in methods.get(u.pk, set()) and (u.pk in methods or not u.email)}
 
 

@@ -6,6 +6,7 @@ app_name = "notifications"
 
 urlpatterns = [
     path("ack/<str:token>/", views.acknowledge, name="ack"),
+    path("notifications/act/<str:token>/", views.action, name="action"),
     path("notifications/", views.my_notifications, name="mine"),
     path("notifications/deliveries/", views.delivery_list, name="list"),
     path("notifications/deliveries/<uuid:public_id>/", views.delivery_detail, name="detail"),
