@@ -124,6 +124,11 @@ ROWS = [
     # --- notifications ----------------------------------------------------------------------------
     S("notifications:ack", {"GET": PUBLIC}, lambda w: {"token": w["ack_token"]}),
     S("notifications:action", {"GET": PUBLIC}, lambda w: {"token": w["action_token"]}),
+    # Twilio's webhooks: the same answer for everyone, an unsigned request is refused (403).
+    S("notifications:twilio_sms", {"POST": PUBLIC}, ok="403"),
+    S("notifications:twilio_status", {"POST": PUBLIC}, lambda w: {"public_id": w["notification"].public_id}, ok="403"),
+    S("notifications:twilio_voice", {"POST": PUBLIC}, lambda w: {"public_id": w["notification"].public_id}, ok="403"),
+    S("notifications:method_verify", {"POST": RESPOND}, lambda w: {"public_id": w["my_method"].public_id}),
     S("notifications:mine", {"GET": SIGNED_IN}),
     S("oncall:my_time_zone", {"GET": SIGNED_IN, "POST": SIGNED_IN}),
     S("notifications:list", {"GET": VIEW}),

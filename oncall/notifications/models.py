@@ -187,3 +187,20 @@ class UpdateReminder(models.Model):
 
     def __str__(self):
         return f"{self.incident_id} reminder #{self.sequence} due {self.due_at:%Y-%m-%d %H:%M}"
+
+
+class ReplyCode(models.Model):
+    """The short code an SMS page is answered by ("Reply 4 17 to acknowledge"): per phone
+    contact method, reused round-robin (1-99), pointing at the page's delivery and incident."""
+
+    contact_method = models.ForeignKey(ContactMethod, on_delete=models.CASCADE, related_name="reply_codes")
+    code = models.PositiveSmallIntegerField()
+    delivery_id = models.BigIntegerField(help_text="The delivery.Delivery row it answers.")
+    incident = models.ForeignKey("incidents.Incident", on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["contact_method", "code"], name="one_reply_code_per_method")]
+
+    def __str__(self):
+        return f"{self.code} -> delivery {self.delivery_id}"

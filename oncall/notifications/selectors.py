@@ -88,7 +88,9 @@ def _failures(method_ref):
 
 
 def contact_methods_for(user):
+    sent = Delivery.objects.filter(purpose=PAGING, destination_id=OuterRef("pk"), status=DeliveryStatus.SENT).order_by("-sent_at")
     return ContactMethod.objects.filter(user=user).annotate(
+        last_sent_at=Subquery(sent.values("sent_at")[:1]),
         failed_count=Subquery(
             _failures(OuterRef("pk")).order_by().values("destination_id").annotate(n=Count("pk")).values("n")[:1]
         ),

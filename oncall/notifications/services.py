@@ -178,7 +178,11 @@ def contact_method_update(*, method: ContactMethod, by=None, **changes) -> Conta
     _clean_rate(changes.get("rate_limit_count"), changes.get("rate_limit_window"))
     if "label" in changes:
         changes["label"] = changes["label"].strip()
+    before = (method.kind, method.target)
     changed = model_update(instance=method, fields=METHOD_FIELDS, data=changes)
+    if changed and (method.kind, method.target) != before and method.verified_at is not None:
+        method.verified_at = method.opted_out_at = None  # a new number is verified anew
+        method.save(update_fields=["verified_at", "opted_out_at"])
     if changed:
         audit_record(by=by, obj=method.user, action="changed", message=f"contact method changed ({', '.join(changed.fields)}): {_method(method)}")
     return method

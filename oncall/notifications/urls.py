@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import phone_views, views
 
 app_name = "notifications"
 
@@ -16,6 +16,10 @@ urlpatterns = [
     path("notifications/methods/<uuid:public_id>/test/", views.method_test, name="method_test"),
     path("notifications/methods/<uuid:public_id>/delete/", views.method_delete, name="method_delete"),
     path("notifications/methods/<uuid:public_id>/rotate-secret/", views.method_rotate_secret, name="method_rotate_secret"),
+    path("notifications/methods/<uuid:public_id>/verify/", phone_views.method_verify, name="method_verify"),
+    path("notifications/twilio/sms/", phone_views.twilio_sms, name="twilio_sms"),
+    path("notifications/twilio/status/<uuid:public_id>/", phone_views.twilio_status, name="twilio_status"),
+    path("notifications/twilio/voice/<uuid:public_id>/", phone_views.twilio_voice, name="twilio_voice"),
     path("notifications/rules/new/", views.rule_create, name="rule_create"),
     path("notifications/rules/<int:pk>/delete/", views.rule_delete, name="rule_delete"),
     path("notifications/subscriptions/", views.subscription_list, name="subscriptions"),

@@ -22,7 +22,7 @@ from incidents.rules import may_act_for, may_read_secret
 from . import selectors, services
 from .ack import AckNotAllowed, InvalidAckLink, ack_read, action_read
 from .forms import ContactMethodForm, RuleForm, SubscriptionForm
-from .models import ContactMethod, NotificationRule, StakeholderSubscription
+from .models import TOKEN_KINDS, ContactMethod, NotificationRule, StakeholderSubscription
 from .services import notifications_act
 
 User = get_user_model()
@@ -165,6 +165,8 @@ def method_edit(request, public_id):
                 rate_limit_count=data["rate_limit_count"], rate_limit_window=timedelta(minutes=data["rate_limit_minutes"]),
                 is_active=request.POST.get("is_active") == "on", by=request.user,
             )
+            if data.get("token") and method.kind in TOKEN_KINDS:  # empty: keep the token it has
+                services.contact_method_set_token(method=method, token=data["token"], by=request.user)
         except DomainError as exc:
             _form_error(form, exc)
         else:
