@@ -59,11 +59,15 @@ def paging_lock(row: Delivery, from_sweep: bool) -> bool:
 
 
 def paging_cancel_reason(row: Delivery) -> str:
-    method = ContactMethod.objects.filter(pk=row.destination_id).only("is_active").first()
+    method = ContactMethod.objects.filter(pk=row.destination_id).only("is_active", "kind", "verified_at", "opted_out_at").first()
     if method is None:
         return "The contact method was deleted."
     if not method.is_active:
         return "The contact method is disabled."
+    if method.opted_out_at is not None and method.kind == ChannelKind.SMS:
+        return "The number replied STOP: no SMS until it replies START."
+    if method.is_phone and method.verified_at is None and row.kind not in (phones.VERIFY, services.TEST):
+        return "The number is not verified."
     if row.step and row.incident_id and row.kind not in UNFOLDED and not selectors.awaiting_acknowledgement(row.incident):
         return "Skipped: the incident was acknowledged before this step was due."
     return ""

@@ -187,6 +187,16 @@ def test_stop_is_honoured_and_start_undoes_it(twilio, responder):
     assert method.opted_out_at is None
 
 
+def test_a_page_already_queued_to_a_number_that_replied_stop_is_not_sent(twilio, responder):
+    incident = declare(by=responder)
+    phone(responder)
+    rows = services.notify_user(user=responder, message=page_message(incident), dedup_key="k")
+    signed(Client(), reverse("notifications:twilio_sms"), {"From": E164, "Body": "STOP"})
+    [row] = send(rows)
+    assert row.status == DeliveryStatus.CANCELLED and "STOP" in row.error
+    assert twilio.sent("Messages") == []
+
+
 @pytest.mark.parametrize("body", ["", "4 999", "hello", "\x00\u2028\x1b[0m", "6" * 2000, "4 77"])
 def test_hostile_or_unknown_replies_never_fail(twilio, responder, body):
     phone(responder)
