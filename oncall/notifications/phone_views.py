@@ -125,9 +125,9 @@ def twilio_voice(request, public_id):
         _say(response, text)
         response.hangup()
         return _twiml(response)
-    service = getattr(row.incident, "service", None)
-    if service is not None:
-        text += f". Service {service.name}"
+    names = list(row.incident.services.values_list("name", flat=True)[:3])
+    if names:
+        text += f". Service {', '.join(names)}"
     gather = response.gather(num_digits=1, action=settings.SITE_URL + request.path, method="POST", timeout=8)
     gather.say(safetext.line(text, 800) + ". " + GATHER_PROMPT, voice=VOICE)
     _say(response, "No key pressed. Goodbye.")

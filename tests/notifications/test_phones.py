@@ -21,6 +21,7 @@ from twilio.request_validator import RequestValidator
 from delivery import outbox
 from delivery.models import Delivery, DeliveryStatus
 from incidents.exceptions import InvalidInput
+from incidents.models import Service
 from oncall.notifications import phones, selectors, services
 from oncall.notifications.models import ContactMethod
 from tests.incidents.factories import declare
@@ -226,6 +227,7 @@ def test_undelivered_sms_fails_the_delivery_and_brings_the_next_rule_forward(twi
 
 def test_call_reads_the_page_and_a_keypress_acknowledges(twilio, responder, responder2):
     incident = declare(by=responder, title="Database on fire")
+    incident.services.add(Service.objects.create(name="Checkout API", slug="checkout-api"))
     phone(responder2, kind="voice")
     [row] = send(services.notify_user(user=responder2, message=page_message(incident), dedup_key="k"))
     [call] = twilio.sent("Calls")
@@ -238,7 +240,7 @@ def test_call_reads_the_page_and_a_keypress_acknowledges(twilio, responder, resp
     script = signed(Client(), voice, {"CallSid": "CA1", "CallStatus": "in-progress"})
     assert script.status_code == 200 and script["Content-Type"].startswith("text/xml")
     assert "<Gather" in script.text and "Database on fire" in script.text and "Severity P1" in script.text
-    assert "Press 1 to acknowledge" in script.text
+    assert "Press 1 to acknowledge" in script.text and "Service Checkout API" in script.text
     again = signed(Client(), voice, {"CallSid": "CA1", "Digits": "3"})
     assert "<Gather" in again.text
     done = signed(Client(), voice, {"CallSid": "CA1", "Digits": "1"})
