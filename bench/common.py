@@ -43,10 +43,17 @@ def percentile(values: list[float], p: float) -> float:
 
 class Receiver:
     """A local threaded HTTP receiver for webhook notifications: counts POSTs and keeps
-    (time.monotonic() on arrival, body) for each in `arrivals`, (arrival, path, body) in `deliveries`."""
+    (time.monotonic() on arrival, body) for each in `arrivals`, (arrival, path, body) in `deliveries`.
+
+    Like any Standard Webhooks receiver, it drops a message whose `webhook-id` it has seen
+    already (a re-send after the portal took back the claim of a killed worker): answered 200,
+    counted in `duplicates`, not kept. Distinct deliveries carry distinct ids, so a page the
+    portal really sent twice still arrives twice."""
 
     def __init__(self):
         self.count = 0
+        self.duplicates = 0
+        seen: set[str] = set()
         self.arrivals: list[tuple[float, bytes]] = []
         self.deliveries: list[tuple[float, str, bytes]] = []
         lock = threading.Lock()
@@ -56,13 +63,19 @@ class Receiver:
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 arrived = time.monotonic()
+                message_id = self.headers.get("webhook-id", "")
                 with lock:
-                    state.count += 1
-                    state.arrivals.append((arrived, body))
-                    state.deliveries.append((arrived, self.path, body))
+                    duplicate = bool(message_id) and message_id in seen
+                    if duplicate:
+                        state.duplicates += 1
+                    else:
+                        seen.add(message_id)
+                        state.count += 1
+                        state.arrivals.append((arrived, body))
+                        state.deliveries.append((arrived, self.path, body))
                 self.send_response(200)
                 self.end_headers()
-                self.wfile.write(b"ok")
+                self.wfile.write(b"duplicate" if duplicate else b"ok")
 
             def log_message(self, *a):
                 pass

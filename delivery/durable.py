@@ -71,19 +71,20 @@ class DurableTask(Task):
             return False
         return True
 
-    def enqueue_many(self, calls: Iterable[tuple[dict, datetime | None]], *, queue: str | None = None,
+    def enqueue_many(self, calls: Iterable[tuple], *, queue: str | None = None,
                      on_refused: Callable[[list[dict]], None] | None = None) -> None:
-        """After commit, send `(kwargs, eta)` calls due within the horizon, in order; at the
-        first refusal stop and hand the kwargs of the rest to `on_refused`."""
-        calls = [(kwargs, eta) for kwargs, eta in calls if within_horizon(eta)]
+        """After commit, send `(kwargs, eta)` or `(kwargs, eta, queue)` calls due within the
+        horizon, in order (`queue`: the default for calls that name none); at the first refusal
+        stop and hand the kwargs of the rest to `on_refused`."""
+        calls = [(c[0], c[1], c[2] if len(c) > 2 else queue) for c in calls if within_horizon(c[1])]
         if not calls:
             return
 
         def send():
-            for n, (kwargs, eta) in enumerate(calls):
-                if not self.send_now(eta=eta, queue=queue, **kwargs):
+            for n, (kwargs, eta, to) in enumerate(calls):
+                if not self.send_now(eta=eta, queue=to, **kwargs):
                     if on_refused is not None:
-                        on_refused([k for k, _eta in calls[n:]])
+                        on_refused([k for k, _eta, _to in calls[n:]])
                     return
 
         transaction.on_commit(send)

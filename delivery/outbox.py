@@ -102,12 +102,11 @@ def send_inline():
 
 def enqueue(rows) -> None:
     """Hand rows to the workers (after commit; rows due beyond the ETA horizon wait for the sweep)."""
-    by_queue: dict[str | None, list] = {}
+    calls = []
     for row in rows:
         purpose = purposes.get(row.purpose)
-        by_queue.setdefault(purpose.queue if purpose else None, []).append(({"delivery_id": row.pk}, row.due_at))
-    for queue, calls in by_queue.items():
-        send_task.enqueue_many(calls, queue=queue)
+        calls.append(({"delivery_id": row.pk}, row.due_at, purpose.queue if purpose else None))
+    send_task.enqueue_many(calls)
 
 
 def _send_now(rows: list[Delivery]) -> None:
@@ -167,15 +166,21 @@ def claim(delivery_id: int, now: datetime | None = None, *, from_sweep: bool = F
         row.status, row.claimed_at = S.SENDING, now
         reason = purpose.cancel_reason(row)
         if reason:
-            Delivery.objects.filter(pk=row.pk, status=S.SENDING).update(status=S.CANCELLED, error=safetext.text(reason, ERROR_LIMIT))
+            _held(row).update(status=S.CANCELLED, error=safetext.text(reason, ERROR_LIMIT))
             return Claim()
         if purpose.fold is not None:
             folded = purpose.fold(row, now)
             if folded is not None:
                 digest, why = folded
-                Delivery.objects.filter(pk=row.pk, status=S.SENDING).update(status=S.FOLDED, digest=digest, error=why)
+                _held(row).update(status=S.FOLDED, digest=digest, error=why)
                 return Claim(follow_up=[digest])
         return Claim(row=row)
+
+
+def _held(row: Delivery):
+    """The row as long as this worker's claim holds: a claim taken back (its lease ran out) and
+    taken again by another worker moved `claimed_at`, and the late finisher records nothing."""
+    return Delivery.objects.filter(pk=row.pk, status=S.SENDING, claimed_at=row.claimed_at)
 
 
 def send_claimed(row: Delivery) -> list:
@@ -184,11 +189,11 @@ def send_claimed(row: Delivery) -> list:
     try:
         message = purpose.compose(row)
         if message is None:
-            Delivery.objects.filter(pk=row.pk, status=S.SENDING).update(status=S.CANCELLED, error="Nothing to send.")
+            _held(row).update(status=S.CANCELLED, error="Nothing to send.")
             return []
         destination = purpose.destination(row)
         if destination is None:
-            Delivery.objects.filter(pk=row.pk, status=S.SENDING).update(status=S.CANCELLED, error="The destination is gone.")
+            _held(row).update(status=S.CANCELLED, error="The destination is gone.")
             return []
         receipt = channel_for(row.channel, replace(destination, message_id=row.message_id)).send(message)
     except ChannelError as exc:
@@ -196,7 +201,7 @@ def send_claimed(row: Delivery) -> list:
     except Exception as exc:  # a bug or an unexpected library error: retry like a transient failure
         logger.exception("delivery %s: unexpected error", row.pk)
         return _failed(row, purpose, ChannelError(f"{type(exc).__name__}: {exc}"))
-    Delivery.objects.filter(pk=row.pk, status=S.SENDING).update(
+    _held(row).update(
         status=S.SENT, sent_at=timezone.now(), attempts=F("attempts") + 1, response_code=receipt.status_code,
         response=safetext.text(receipt.response, ERROR_LIMIT), error="",
     )
@@ -212,7 +217,7 @@ def _failed(row: Delivery, purpose, exc: ChannelError) -> list:
               "response": safetext.text(exc.response, ERROR_LIMIT)}
     if exc.permanent or attempts >= row.max_attempts:
         with transaction.atomic():
-            if not Delivery.objects.filter(pk=row.pk, status=S.SENDING).update(status=S.FAILED, **fields):
+            if not _held(row).update(status=S.FAILED, **fields):
                 return []  # recorded already (a duplicate task): its hook ran then
             logger.warning("delivery %s (%s) failed for good after %s attempt(s): %s", row.pk, row.purpose, attempts,
                            safetext.line(error, 300))
@@ -221,7 +226,7 @@ def _failed(row: Delivery, purpose, exc: ChannelError) -> list:
                 return purpose.after_failed(row, error) or []
             return []
     due = purpose.retry_at(timezone.now(), attempts)
-    Delivery.objects.filter(pk=row.pk, status=S.SENDING).update(status=S.PENDING, due_at=due, **fields)
+    _held(row).update(status=S.PENDING, due_at=due, **fields)
     row.due_at = due
     return [row]
 

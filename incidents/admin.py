@@ -471,6 +471,7 @@ class IdempotencyRecordAdmin(RecordAdmin):
 class IncidentLinkAdmin(RecordAdmin):
     """Added and removed from the incident page or the API, so the timeline says who."""
 
+    keeps_history = True  # not removed here either: the incident page's removal writes the timeline
     list_display = ["incident", "kind", "title", "url", "added_at", "added_by"]
     list_filter = ["kind"]
     search_fields = ["incident__number", "title", "url"]

@@ -14,7 +14,7 @@ from django.utils import timezone
 from . import events
 from . import services as svc
 from .groups import ADMIN, RESPONDER, VIEWER, ensure_groups
-from .models import Incident, Role, Service, Severity, StatusUpdate, TimelineEvent, Visibility
+from .models import Incident, IncidentType, Role, Service, Severity, StatusUpdate, TimelineEvent, Visibility
 
 _seeders: dict[str, tuple[int, Callable]] = {}
 
@@ -101,12 +101,12 @@ def seed(password: str, stdout=None) -> bool:
     sev = {s.key: s for s in Severity.objects.all()}
     dana, sam, lee, maria = users["dana"], users["sam"], users["lee"], users["maria"]
 
-    def past(title, severity, svcs, source, days_ago, steps, minutes, root="", fp=False, impact=""):
+    def past(title, severity, svcs, source, days_ago, steps, minutes, root="", fp=False, impact="", incident_type=None, summary=""):
         inc = svc.incident_declare(title=title, severity=sev[severity], by=dana, services=[services[s] for s in svcs],
-                                   detection_source=source, impact=impact, commander=sam)
+                                   detection_source=source, impact=impact, commander=sam, incident_type=incident_type)
         for step in steps:
             step(inc)
-        svc.incident_resolve(incident=inc, by=sam, summary=f"Fixed: {title.lower()}.", root_cause_tag=root, false_positive=fp)
+        svc.incident_resolve(incident=inc, by=sam, summary=summary or f"Fixed: {title.lower()}.", root_cause_tag=root, false_positive=fp)
         inc.refresh_from_db()
         _space(inc, minutes)
         inc.refresh_from_db()
@@ -140,6 +140,12 @@ def seed(password: str, stdout=None) -> bool:
              [0, 0, 2, 3, 6, 7, 18, 19, 27, 41], root="disk-full",
              impact="All API requests failed; the web app was down.")
         past("Disk alert on batch host", "P2", ["database"], "alert", 1, [ack(lee)], [0, 0, 4, 6], fp=True)
+        drill = IncidentType.objects.filter(key="drill", is_drill=True).first()
+        if drill is not None:
+            past("Game day: database primary failover", "P2", ["database"], "staff", 9,
+                 [ack(lee), status("identified", "Primary stopped on purpose"), status("monitoring")],
+                 [0, 0, 4, 6, 18, 25, 34], incident_type=drill,
+                 summary="Failover took 7 min against a 5 min goal; the runbook's promote step was out of date (fixed).")
 
         live = svc.incident_declare(
             title="Message delivery rate below 95%", severity=sev["P1"], by=dana,

@@ -39,17 +39,26 @@ class Subscriber:
     handler: Callable
     kinds: frozenset[str] | None  # None: every kind
     queue: str | None = None  # None: the default queue
+    lease_seconds: float | None = None  # None: settings.EVENTS_LEASE_SECONDS
+
+    @property
+    def lease(self) -> timedelta:
+        return timedelta(seconds=self.lease_seconds if self.lease_seconds is not None else settings.EVENTS_LEASE_SECONDS)
 
 
 _subscribers: dict[str, Subscriber] = {}
 
 
 def subscribe(handler: Callable, *, kinds: Iterable[str] | None = None, name: str | None = None,
-              queue: str | None = None) -> None:
+              queue: str | None = None, lease_seconds: float | None = None) -> None:
     """Register `handler(event)` for events of `kinds` (all kinds when None), run by tasks on
-    `queue`. Re-registering the same name replaces it, so `ready()` running twice is harmless."""
+    `queue`. Re-registering the same name replaces it, so `ready()` running twice is harmless.
+
+    `lease_seconds`: how long the sweep leaves a row it handed to a task before sending it again
+    (a task lost with a killed worker). A short lease is safe: a duplicate finds the row locked
+    by the live run, or done."""
     key = name or f"{handler.__module__}.{handler.__qualname__}"
-    _subscribers[key] = Subscriber(key, handler, frozenset(kinds) if kinds is not None else None, queue)
+    _subscribers[key] = Subscriber(key, handler, frozenset(kinds) if kinds is not None else None, queue, lease_seconds)
 
 
 def subscribers_for(kind: str) -> list[Subscriber]:
@@ -146,17 +155,22 @@ def delivery_run(delivery_id: int, now: datetime | None = None) -> bool | dateti
 
 
 def sweep_claim(now: datetime | None = None, limit: int = 200) -> list[EventDelivery]:
-    """The safety net's claim: pending rows past their next try, leased for `EVENTS_LEASE_SECONDS`
-    so the next sweeps leave them to the task sent now. Also writes the rows of events from
+    """The safety net's claim: pending rows past their next try, leased for their subscriber's
+    lease (`EVENTS_LEASE_SECONDS` unless it set its own) so the next sweeps leave them to the task
+    sent now. Also writes the rows of events from
     before the outbox rows existed, and closes events whose rows all finished."""
     now = now or timezone.now()
     _fan_out_stragglers(now, limit)
     with transaction.atomic():
         rows = list(EventDelivery.objects.select_for_update(skip_locked=True)
                     .filter(status=DeliveryStatus.PENDING, next_try_at__lte=now).order_by("next_try_at")[:limit])
-        if rows:
-            EventDelivery.objects.filter(pk__in=[r.pk for r in rows], status=DeliveryStatus.PENDING).update(
-                next_try_at=now + timedelta(seconds=settings.EVENTS_LEASE_SECONDS))
+        by_lease: dict[timedelta, list[int]] = {}
+        for r in rows:
+            sub = _subscribers.get(r.subscriber)
+            lease = sub.lease if sub else timedelta(seconds=settings.EVENTS_LEASE_SECONDS)
+            by_lease.setdefault(lease, []).append(r.pk)
+        for lease, pks in by_lease.items():
+            EventDelivery.objects.filter(pk__in=pks, status=DeliveryStatus.PENDING).update(next_try_at=now + lease)
     return rows
 
 

@@ -18,12 +18,9 @@ def enqueue_deliveries(rows: list[EventDelivery], *, eta: datetime | None = None
     """After commit, one task per outbox row, on its subscriber's queue (delivery.durable). If
     the broker refuses, the rest of the batch is left to the sweep: rows due now are marked so
     that the first sweep after the broker's return sends them."""
-    by_queue: dict[str | None, list[int]] = {}
-    for row in rows:
-        by_queue.setdefault(events.queue_of(row.subscriber), []).append(row.pk)
     on_refused = None if eta is not None else (lambda rest: events.deliveries_due_now([k["delivery_id"] for k in rest]))
-    for queue, pks in by_queue.items():
-        event_subscriber_task.enqueue_many([({"delivery_id": pk}, eta) for pk in pks], queue=queue, on_refused=on_refused)
+    event_subscriber_task.enqueue_many([({"delivery_id": row.pk}, eta, events.queue_of(row.subscriber)) for row in rows],
+                                       on_refused=on_refused)
 
 
 @shared_task(ignore_result=True, acks_late=True)

@@ -429,7 +429,7 @@ def policy_problems(policies, at: datetime | None = None) -> dict[int, list[str]
             if not user.is_active:
                 problem = f"{name} is deactivated."
             elif user_id in unreachable:
-                problem = f"{name} has no active contact method."
+                problem = f"{name} {unreachable[user_id]}."
             else:
                 continue
             for policy_id, n in sorted(uses):

@@ -29,6 +29,7 @@ DIRECT = {
 RECORDS = {
     "incidents.eventdelivery", "incidents.idempotencyrecord", "incidents.incidentchecklistitem", "integrations.alert",
     "integrations.alertgroup", "statuspage.notification", "postmortems.emailattempt", "notifications.notification",
+    "delivery.delivery",
 }
 
 
@@ -102,10 +103,10 @@ def test_heartbeat_timing_changed_in_the_admin_goes_through_its_integration(clie
 
     from django.contrib.admin.models import LogEntry
 
-    from incidents.integrations import services
+    from incidents.integrations.services import configuration
     from tests.incidents.factories import ServiceFactory
 
-    integration, _key = services.integration_create(name="cron", service=ServiceFactory(), kind="heartbeat", default_severity=sev("P2"))
+    integration, _key = configuration.integration_create(name="cron", service=ServiceFactory(), kind="heartbeat", default_severity=sev("P2"))
     heartbeat = integration.heartbeat
     client.force_login(admin_user)
     response = client.post(f"/admin/integrations/heartbeat/{heartbeat.pk}/change/", {"interval": "00:30:00", "grace": "00:02:00"})

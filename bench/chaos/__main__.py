@@ -429,6 +429,7 @@ def rows(run: Run, storm: Storm, receiver: Receiver, report: dict, people: list[
         f"{sum(storm.refused.values())} refused (4xx), {storm.retries} retries; answers {dict(storm.statuses)}")
     log(f"  portal: {report['incidents']} incidents; {exact_fps}/{len(accepted_fps)} fingerprints with exactly one")
     log(f"  receiver: {len(got)} pages; {len(missing)} first-level pages missing, {doubled} duplicates; "
+        f"{receiver.duplicates} re-sends dropped by webhook-id; "
         f"latency p50 {percentile(latencies, 50):.2f} s, p99 {percentile(latencies, 99):.2f} s, max {max(latencies, default=0):.2f} s")
     log("  where the time went (p50 / p99 / max, s): " + "; ".join(
         f"{stage} {percentile(values, 50):.1f} / {percentile(values, 99):.1f} / {max(values, default=0):.1f}"

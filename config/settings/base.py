@@ -255,6 +255,10 @@ CELERY_TASK_ROUTES = ("config.celery.route_task",)
 # its own with backoff; the sweep sends again rows whose task was lost, at most once per lease.
 EVENTS_SWEEP_SECONDS = env.float("EVENTS_SWEEP_SECONDS", default=2.0)
 EVENTS_LEASE_SECONDS = env.float("EVENTS_LEASE_SECONDS", default=30.0)
+# The pager's subscriber (oncall.escalation) is sent again this soon when its task was lost with
+# a killed worker: a duplicate of a live run finds the row locked, or done, so this only costs
+# a message (chaos_page_p99_s < 10 s with workers SIGKILLed).
+EVENTS_PAGING_LEASE_SECONDS = env.float("EVENTS_PAGING_LEASE_SECONDS", default=4.0)
 EVENTS_RETRY_BASE_SECONDS = env.float("EVENTS_RETRY_BASE_SECONDS", default=5.0)
 EVENTS_RETRY_MAX_SECONDS = env.float("EVENTS_RETRY_MAX_SECONDS", default=300.0)
 EVENTS_MAX_ATTEMPTS = env.int("EVENTS_MAX_ATTEMPTS", default=20)

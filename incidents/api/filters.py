@@ -8,6 +8,7 @@ from ..models import Incident, IncidentStatus, Service
 class IncidentFilter(PortalFilterSet):
     status = django_filters.MultipleChoiceFilter(choices=IncidentStatus.choices)
     severity = django_filters.CharFilter(field_name="severity__key")
+    type = django_filters.CharFilter(field_name="type__key", label="Incident type (key)")
     service = django_filters.CharFilter(field_name="services__slug", distinct=True)
     declared_after = django_filters.IsoDateTimeFilter(field_name="declared_at", lookup_expr="gte")
     declared_before = django_filters.IsoDateTimeFilter(field_name="declared_at", lookup_expr="lt")
@@ -15,7 +16,7 @@ class IncidentFilter(PortalFilterSet):
 
     class Meta:
         model = Incident
-        fields = ["status", "severity", "service", "detection_source", "declared_after", "declared_before", "open"]
+        fields = ["status", "severity", "type", "is_drill", "service", "detection_source", "declared_after", "declared_before", "open"]
 
     def filter_open(self, queryset, name, value):
         return queryset.open() if value else queryset.filter(status=IncidentStatus.RESOLVED)

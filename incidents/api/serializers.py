@@ -125,6 +125,7 @@ class IncidentSerializer(PortalModelSerializer):
     resolved_by = serializers.CharField(source="resolved_by.username", read_only=True, default=None)
     commander = UserField(write_only=True, required=False, help_text="Username of the incident commander.")
     links = IncidentLinkSerializer(many=True, read_only=True)
+    missing_roles = serializers.SerializerMethodField(help_text="Roles the incident's type requires that nobody holds yet.")
     url = serializers.SerializerMethodField()
 
     class Meta:
@@ -133,13 +134,19 @@ class IncidentSerializer(PortalModelSerializer):
             "id", "url", "title", "summary", "impact", "severity", "type", "is_drill", "services", "status", "detection_source",
             "declared_at", "declared_by", "started_at", "acknowledged_at", "acknowledged_by", "identified_at",
             "mitigated_at", "resolved_at", "resolved_by", "resolution_summary", "false_positive",
-            "root_cause_tag", "members", "commander", "war_room_url", "links", "version", "updated_at",
+            "root_cause_tag", "members", "missing_roles", "commander", "war_room_url", "links", "version", "updated_at",
         ]
         read_only_fields = [
             "status", "declared_at", "acknowledged_at", "identified_at", "mitigated_at", "resolved_at",
             "resolution_summary", "false_positive", "root_cause_tag", "war_room_url", "version", "updated_at",
         ]
         extra_kwargs = {"started_at": {"required": False, "help_text": "When impact began; defaults to now."}}
+
+    def get_missing_roles(self, incident) -> list[str]:
+        if incident.type_id is None:
+            return []
+        held = {m.role for m in incident.members.all()}
+        return [r for r in incident.type.required_roles if r not in held]
 
     def get_url(self, incident) -> str:
         request = self.context.get("request")

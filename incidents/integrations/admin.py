@@ -3,6 +3,7 @@ from django.contrib import admin, messages
 from incidents import archive
 from incidents.admin import HTTPS_URLS, ArchiveInsteadOfDelete, RecordAdmin, WritesThroughServices
 from incidents.bounded import PortalAdmin, PortalTabularInline
+from incidents.exceptions import DomainError
 
 from .models import Alert, AlertGroup, Heartbeat, Integration, IntegrationMaintenance, Runbook
 from .services import configuration, runbooks
@@ -61,8 +62,12 @@ class IntegrationAdmin(ArchiveInsteadOfDelete, PortalAdmin):
     @admin.action(description="Rotate the key of the selected integrations")
     def rotate_keys(self, request, queryset):
         for integration in queryset:
-            key = configuration.integration_rotate_key(integration=integration, by=request.user)
-            messages.warning(request, f"New key for {integration.name} (shown once): {key}")
+            try:
+                key = configuration.integration_rotate_key(integration=integration, by=request.user)
+            except DomainError as exc:
+                messages.error(request, f"{integration.name}: {exc.message}")
+            else:
+                messages.warning(request, f"New key for {integration.name} (shown once): {key}")
 
     @admin.action(description="Revoke the selected integrations")
     def revoke(self, request, queryset):

@@ -178,7 +178,7 @@ def integration_detail(request, public_id):
         "new_key": new_key,
         "placeholder": KEY_PLACEHOLDER,
         "rules": [
-            (", ".join(f"{name} = {' | '.join(map(str, v)) if isinstance(v, list) else v}" for name, v in rule["match"].items()), rule["severity"])
+            (" and ".join(f"{name} = {' or '.join(map(str, v)) if isinstance(v, list) else v}" for name, v in rule["match"].items()), rule["severity"])
             for rule in integration.severity_rules
         ],
         "endpoint": endpoint_url(integration, key),
@@ -211,7 +211,11 @@ def integration_test_alert(request, public_id):
 @require_POST
 def integration_rotate(request, public_id):
     integration = _get(public_id)
-    key = configuration.integration_rotate_key(integration=integration, by=request.user)
+    try:
+        key = configuration.integration_rotate_key(integration=integration, by=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect(integration)
     _remember_key(request, integration, key)
     messages.success(request, "New key issued; the old one no longer works. Copy it now: once you confirm you copied it, it is never shown again.")
     return redirect(integration)

@@ -4,7 +4,10 @@
 - an incident opened by an alert degrades the components that ask for it;
 - resolving or reopening re-derives the affected components' states;
 - a published postmortem puts its public summary on the incident's page;
+- a type change bumps the cache version (a type kept off the page hides a published incident);
 - anything else public bumps the cache version.
+
+Nothing of a drill, or of a type kept off the public page, goes there.
 """
 
 from incidents.event_payloads import PostmortemPublished
@@ -14,14 +17,16 @@ from . import cache, notify, services
 
 KINDS = {
     EventKind.DECLARED, EventKind.STATUS_CHANGED, EventKind.MITIGATED, EventKind.RESOLVED, EventKind.REOPENED,
-    EventKind.STATUS_UPDATE, EventKind.EDITED, PostmortemPublished.KIND,
+    EventKind.STATUS_UPDATE, EventKind.EDITED, EventKind.TYPE_CHANGED, PostmortemPublished.KIND,
 }
 
 
 def on_incident_event(event) -> None:
     incident = event.incident
     if not incident.may_be_public:
-        return  # a drill, or a type kept off the public page: nothing of it goes there
+        if event.kind == EventKind.TYPE_CHANGED:
+            cache.bump_on_commit()  # published before, hidden now (the public selectors leave it out)
+        return
     data = event.data or {}
     if event.kind == EventKind.DECLARED and data.get("detection_source") == "alert":
         services.incident_degrade_on_alert(incident=incident, service_ids=data.get("services") or [])

@@ -21,7 +21,6 @@ from delivery import purposes, safetext
 from delivery.channels import Destination, channel_class, registered_kinds
 from delivery.messages import Message
 from delivery.models import Delivery, DeliveryStatus
-from incidents.audit import audit_record
 from incidents.services import timeline_record
 
 from . import phones, selectors, services, subscriptions
@@ -162,16 +161,14 @@ def _name(user) -> str:
 
 
 def mark_failing(row: Delivery, error: str) -> list[Delivery]:
-    """The method failed for good: mark it (once, until a delivery gets through again), record
-    it on its person, and tell its owner through their first other reachable method."""
+    """The method failed for good: mark it (once, until a delivery gets through again; the mark
+    holds when and why) and tell its owner through their first other reachable method."""
     now = timezone.now()
     if not ContactMethod.objects.filter(pk=row.destination_id, failing_since__isnull=True).update(
             failing_since=now, last_error=safetext.text(error, 2000)):
         return []  # gone, or marked already: its owner was told then
     method = _method(row)
     owner = method.user
-    audit_record(by=None, obj=owner, action="changed",
-                 message=safetext.line(f"contact method failing: {method.get_kind_display()} {method.display_target}: {error}", 1000))
     others = [m for m, _delay in selectors.paging_plan(owner) if m.pk != method.pk and m.failing_since is None]
     if not others:
         return []

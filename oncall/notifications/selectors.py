@@ -49,16 +49,29 @@ def needs_account_email_method(user) -> bool:
     return bool(user.email) and not ContactMethod.objects.filter(user=user).exists()
 
 
-def unreachable(users) -> set[int]:
-    """Ids of the active `users` that paging would reach nowhere: no active contact method that
-    is not failing for good (nor an unverified or opted-out phone number), and not the account-email fallback of `needs_account_email_method`."""
+def unreachable(users) -> dict[int, str]:
+    """The active `users` that paging would reach nowhere, each with why: no active contact
+    method (and not the account-email fallback of `needs_account_email_method`), only phone
+    numbers not verified or opted out (STOP), or usable methods that all failed for good since
+    their last delivery that got through."""
     users = [u for u in users if u.is_active]
-    methods: dict[int, set[bool]] = {}
-    usable = ContactMethod.objects.filter(user__in=users).annotate(
+    methods: dict[int, list[tuple[bool, bool, bool]]] = {}
+    rows = ContactMethod.objects.filter(user__in=users).annotate(
         usable=Case(When(pageable(), then=Value(True)), default=Value(False), output_field=BooleanField()))
-    for user_id, ok, failing in usable.values_list("user_id", "usable", "failing_since"):
-        methods.setdefault(user_id, set()).add(ok and failing is None)
-    return {u.pk for u in users if True not in methods.get(u.pk, set()) and (u.pk in methods or not u.email)}
+    for user_id, active, usable, failing in rows.values_list("user_id", "is_active", "usable", "failing_since"):
+        methods.setdefault(user_id, []).append((active, usable, failing is not None))
+    found = {}
+    for u in users:
+        own = methods.get(u.pk, [])
+        if any(usable and not failing for _active, usable, failing in own):
+            continue
+        if any(usable for _active, usable, _failing in own):
+            found[u.pk] = "has only failing contact methods (each failed for good since it last worked)"
+        elif any(active for active, _usable, _failing in own):
+            found[u.pk] = "has only phone numbers not verified or opted out (STOP)"
+        elif own or not u.email:
+            found[u.pk] = "has no active contact method"
+    return found
 
 
 def notification_queryset():

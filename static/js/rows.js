@@ -38,7 +38,7 @@
       });
       row.querySelectorAll('[data-row-number]').forEach(function (n) { n.textContent = String(i + 1); });
       row.querySelectorAll('[data-row-group]').forEach(function (g) {
-        g.setAttribute('aria-label', g.getAttribute('aria-label').replace(/\d+$/, String(i + 1)));
+        g.setAttribute('aria-label', g.getAttribute('aria-label').replace(/\s*\d*$/, ' ' + String(i + 1)));
       });
     });
     var total = editor.closest('form').querySelector('input[name="' + prefix + '-TOTAL_FORMS"]');

@@ -164,3 +164,15 @@ def test_a_real_worker_sweep_sends_what_the_fast_path_lost(probe, receiver, cele
     delivery_sweep_task.delay()
     wait_for(lambda: Delivery.objects.get(pk=row.pk).status == S.SENT, what="sent by the sweep")
     assert len(receiver.requests) == 1
+
+
+@pytest.mark.django_db
+def test_a_late_finisher_whose_claim_was_taken_back_records_nothing(probe, receiver):
+    row = _row()
+    mine = outbox.claim(row.pk).row
+    later = timezone.now() + timedelta(seconds=10)
+    Delivery.objects.filter(pk=row.pk).update(status=S.SENDING, claimed_at=later)  # reclaimed, claimed again elsewhere
+    outbox.send_claimed(mine)
+    row.refresh_from_db()
+    assert (row.status, row.claimed_at, row.attempts) == (S.SENDING, later, 0)  # the new claim's to record
+    assert receiver.requests[0].headers["idempotency-key"] == row.message_id  # the receiver can drop the re-send

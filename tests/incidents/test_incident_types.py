@@ -99,6 +99,11 @@ def test_declare_through_the_api_with_a_type(responder_api):
     assert response.status_code == 201, response.content
     body = response.json()
     assert body["type"] == "third-party-outage" and body["severity"] == "P2" and body["is_drill"] is False
+    security = responder_api.post("/api/v1/incidents/", {"title": "Leak", "type": "security"}, format="json").json()
+    assert security["missing_roles"] == ["commander", "tech_lead", "comms_lead"]
+    listed = responder_api.get("/api/v1/incidents/", {"type": "security"}).json()["results"]
+    assert [i["id"] for i in listed] == [security["id"]]
+    assert responder_api.get("/api/v1/incidents/", {"is_drill": "true"}).json()["results"] == []
     assert responder_api.post("/api/v1/incidents/", {"title": "x"}, format="json").status_code == 400
     assert responder_api.post("/api/v1/incidents/", {"title": "x", "type": "nope"}, format="json").status_code == 400
 

@@ -1,8 +1,8 @@
 import pytest
 from django.contrib.admin.models import LogEntry
 
-from incidents.integrations import services
 from incidents.integrations.models import Integration
+from incidents.integrations.services import configuration
 
 pytestmark = pytest.mark.django_db
 
@@ -45,7 +45,7 @@ def _change_form(integration, **overrides):
 
 def test_a_revoked_key_cannot_be_unrevoked_from_the_admin(client, admin_user, make_integration):
     integration, key = make_integration("webhook")
-    services.integration_revoke(integration=integration, by=admin_user)
+    configuration.integration_revoke(integration=integration, by=admin_user)
     client.force_login(admin_user)
     response = client.post(f"/admin/integrations/integration/{integration.pk}/change/", _change_form(integration, name="Renamed"))
     assert response.status_code == 302

@@ -114,3 +114,15 @@ def test_runbook_deleted_through_the_api_is_audited(admin_api, admin_user):
     pk = Runbook.objects.get(identifier="RB-DEL-1").pk
     assert admin_api.delete("/api/v1/runbooks/RB-DEL-1/").status_code == 204
     assert LogEntry.objects.filter(user=admin_user, object_id=str(pk), action_flag=DELETION).exists()
+
+
+def test_a_revoked_integration_stays_revoked_through_the_api(admin_api, make_integration, client_json):
+    integration, key = make_integration("webhook")
+    assert admin_api.post(f"/api/v1/integrations/{integration.public_id}/revoke/").status_code == 200
+    patched = admin_api.patch(f"/api/v1/integrations/{integration.public_id}/", {"revoked_at": None, "name": "again"}, format="json")
+    assert patched.status_code == 200 and patched.json()["revoked_at"] is not None and patched.json()["active"] is False
+    rotated = admin_api.post(f"/api/v1/integrations/{integration.public_id}/rotate-key/")
+    assert rotated.status_code == 409 and "revoked" in rotated.json()["message"]
+    integration.refresh_from_db()
+    assert integration.revoked_at is not None
+    assert client_json(f"/api/v1/integrations/{key}/webhook/", {"title": "x"}).status_code == 404

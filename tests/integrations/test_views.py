@@ -1,7 +1,7 @@
 import pytest
 
 from incidents.integrations.models import Alert, Integration
-from incidents.integrations.services import runbooks
+from incidents.integrations.services import configuration, runbooks
 
 from .form_data import integration_post
 from .payloads import am_alert, am_payload
@@ -65,6 +65,16 @@ def test_rotate_from_the_page_shows_the_new_key(client, admin_user, make_integra
     response = client.post(f"/integrations/{integration.public_id}/rotate-key/", follow=True)
     new = response.context["new_key"]
     assert new and new != old
+
+
+def test_a_revoked_integration_offers_no_rotation_and_refuses_one(client, admin_user, make_integration):
+    integration, _key = make_integration("webhook")
+    configuration.integration_revoke(integration=integration, by=admin_user)
+    client.force_login(admin_user)
+    assert "Rotate key" not in client.get(integration.get_absolute_url()).content.decode()
+    response = client.post(f"/integrations/{integration.public_id}/rotate-key/", follow=True)
+    assert response.status_code == 200 and "revoked for good" in response.content.decode()
+    assert response.context.get("new_key") is None
 
 
 def test_page_permissions(client, viewer, outsider, make_integration):

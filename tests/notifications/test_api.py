@@ -72,6 +72,9 @@ def test_notifications_are_readable_and_filterable(viewer_api, responder, django
     failed = viewer_api.get("/api/v1/notifications/", {"status": "failed"}).json()
     assert [r["incident"] for r in failed["results"]] == [b.number]
     assert failed["results"][0]["error"] == "HTTP 500"
+    method = ContactMethod.objects.get(user=responder)
+    row = failed["results"][0]
+    assert (row["purpose"], row["contact_method"], row["subscription"], row["channel"]) == ("paging", str(method.public_id), None, "email")
     by_incident = viewer_api.get("/api/v1/notifications/", {"incident": a.number}).json()
     assert by_incident["count"] == 11
     assert viewer_api.post("/api/v1/notifications/", {}, format="json").status_code in (403, 405)

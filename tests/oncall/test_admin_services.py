@@ -104,13 +104,15 @@ def test_policy_renamed_in_the_admin_keeps_its_levels_and_is_audited(client, adm
         "name": "New", "description": "", "repeat": 11, "repeat_after_seconds": 900,
         "levels-TOTAL_FORMS": 1, "levels-INITIAL_FORMS": 1, "levels-0-id": policy.levels.get().pk, "levels-0-policy": policy.pk,
         "service_links-TOTAL_FORMS": 0, "service_links-INITIAL_FORMS": 0,
-        "integration_links-TOTAL_FORMS": 0, "integration_links-INITIAL_FORMS": 0})
+        "integration_links-TOTAL_FORMS": 0, "integration_links-INITIAL_FORMS": 0,
+        "type_links-TOTAL_FORMS": 0, "type_links-INITIAL_FORMS": 0})
     assert response.status_code == 200 and "Repeat between 0 and 10 times" in response.text
     response = client.post(f"/admin/oncall/escalationpolicy/{policy.pk}/change/", {
         "name": "New", "description": "", "repeat": 2, "repeat_after_seconds": 900,
         "levels-TOTAL_FORMS": 1, "levels-INITIAL_FORMS": 1, "levels-0-id": policy.levels.get().pk, "levels-0-policy": policy.pk,
         "service_links-TOTAL_FORMS": 0, "service_links-INITIAL_FORMS": 0,
-        "integration_links-TOTAL_FORMS": 0, "integration_links-INITIAL_FORMS": 0})
+        "integration_links-TOTAL_FORMS": 0, "integration_links-INITIAL_FORMS": 0,
+        "type_links-TOTAL_FORMS": 0, "type_links-INITIAL_FORMS": 0})
     assert response.status_code == 302, response.text[-2000:]
     policy = EscalationPolicy.objects.get()
     assert (policy.name, policy.repeat) == ("New", 2)

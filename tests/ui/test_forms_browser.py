@@ -129,6 +129,8 @@ def test_policy_editor_picker_reorder_and_round_robin(browser, live_server, admi
     # A fourth level, added then removed.
     page.click("button:has-text('Add a level')")
     assert page.locator(".policy-level").count() == 4
+    assert page.locator("[data-row]:nth-child(4) [data-row-group]").get_attribute("aria-label") == "Level 4"
+    assert page.locator("[data-row]:nth-child(4) .level-title").inner_text() == "Level 4"
     page.click("[data-row]:nth-child(4) button[data-row-action=remove]")
     assert page.locator(".policy-level").count() == 3
     assert page.input_value("[name=levels-TOTAL_FORMS]") == "3"

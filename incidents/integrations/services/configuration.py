@@ -146,7 +146,10 @@ def _forget() -> None:
 
 @transaction.atomic
 def integration_rotate_key(*, integration: Integration, by=None) -> str:
-    """A new key; the old one stops working at once. Returns the new key (shown once)."""
+    """A new key; the old one stops working at once. Returns the new key (shown once). A revoked
+    integration is revoked for good (no entry point un-revokes it): make a new one instead."""
+    if Integration.objects.filter(pk=integration.pk, revoked_at__isnull=False).exists():
+        raise InvalidTransition("This integration is revoked for good: create a new one to receive alerts again.")
     key = Integration.generate_key()
     Integration.objects.filter(pk=integration.pk).update(key_prefix=key[:8], key_hash=hash_key(key), key_rotated_at=timezone.now())
     integration.refresh_from_db()
@@ -174,7 +177,7 @@ def integration_archive(*, integration: Integration, by=None) -> Integration:
 
 
 def integration_restore(*, integration: Integration, by=None) -> Integration:
-    """Back on the lists, still revoked: rotate its key to use it again."""
+    """Back on the lists, for its history; still revoked (a new integration receives alerts)."""
     return archive.restore(integration, by=by)
 
 

@@ -51,11 +51,20 @@ class NotificationSerializer(PortalModelSerializer):
         read_only_fields = fields
 
     def get_contact_method(self, row) -> str | None:
-        public_id = getattr(row, "contact_method_public_id", None)
+        if row.purpose != "paging":
+            return None
+        if hasattr(row, "contact_method_public_id"):  # lists: annotated by selectors.notification_queryset
+            public_id = row.contact_method_public_id
+        else:  # one row just made (a test send)
+            public_id = ContactMethod.objects.filter(pk=row.destination_id).values_list("public_id", flat=True).first()
         return str(public_id) if public_id else None
 
     def get_subscription(self, row) -> int | None:
-        return row.destination_id if row.purpose == "stakeholders" and getattr(row, "subscription_name", None) else None
+        if row.purpose != "stakeholders":
+            return None
+        if hasattr(row, "subscription_name"):
+            return row.destination_id if row.subscription_name is not None else None
+        return row.destination_id if StakeholderSubscription.objects.filter(pk=row.destination_id).exists() else None
 
 
 class StakeholderSubscriptionSerializer(PortalModelSerializer):
