@@ -13,7 +13,11 @@ Beyond the notification fields, a message can carry what some purposes need:
   template's context (JSON-able values only: it is stored on the row).
 - `headers`: extra email headers (List-Unsubscribe...), each value one safe line.
 - `attachments`: (filename, content, mimetype) triples for email (an .ics invitation...).
-- `data`: a JSON document sent as it is by JSON channels (the status page's webhook format)."""
+- `data`: a JSON document sent as it is by JSON channels (the status page's webhook format).
+- `actions`: one-tap actions for the recipient, name ("acknowledge", "resolve") -> a signed URL
+  that acts when POSTed to (ntfy's action buttons), and the portal URLs a phone provider calls
+  back ("twiml": a call's script, "status": delivery status); per recipient and per send.
+- `reply_code`: the short code a reply names this message by ("Reply 4 17 to acknowledge")."""
 
 from dataclasses import dataclass, field
 
@@ -38,6 +42,12 @@ def _attachments(value) -> tuple:
     return tuple(out)
 
 
+def _actions(value) -> dict:
+    if not isinstance(value, dict):
+        return {}
+    return {safetext.line(str(k), 40): link for k, v in value.items() if (link := safetext.url(v))}
+
+
 @dataclass(frozen=True)
 class Message:
     """`incident_id` set: the recipient also gets a signed, expiring one-click acknowledge link
@@ -56,6 +66,8 @@ class Message:
     headers: dict = field(default_factory=dict)
     attachments: tuple = ()
     data: dict = field(default_factory=dict)
+    actions: dict = field(default_factory=dict)
+    reply_code: str = ""
 
     def __post_init__(self):
         for name, clean in (("kind", lambda v: safetext.line(v, 100)), ("title", lambda v: safetext.line(v, TITLE_LIMIT)),
@@ -63,7 +75,8 @@ class Message:
                             ("ack_url", safetext.url), ("template", lambda v: safetext.line(v, 100)),
                             ("context", lambda v: safetext.json_safe(v) if isinstance(v, dict) else {}),
                             ("headers", _headers), ("attachments", _attachments),
-                            ("data", lambda v: safetext.json_safe(v) if isinstance(v, dict) else {})):
+                            ("data", lambda v: safetext.json_safe(v) if isinstance(v, dict) else {}),
+                            ("actions", _actions), ("reply_code", lambda v: safetext.line(str(v or ""), 10))):
             object.__setattr__(self, name, clean(getattr(self, name)))
         if not isinstance(self.incident_id, int) or isinstance(self.incident_id, bool):
             object.__setattr__(self, "incident_id", None)

@@ -314,6 +314,29 @@ def sweep(now: datetime | None = None, limit: int | None = None) -> list:
 
 
 @transaction.atomic
+# --- what the far end reports after a send (SMS and call status callbacks) ------------------------
+
+
+def report_status(delivery_id: int, status: str) -> None:
+    """Record the latest status the far end reported for a sent row (kept in `response`)."""
+    Delivery.objects.filter(pk=delivery_id, status=S.SENT).update(response=safetext.line(status, ERROR_LIMIT))
+
+
+def report_failure(delivery_id: int, error: str) -> list:
+    """The far end says a sent row did not arrive after all (an undelivered SMS, an unanswered
+    call): sent -> failed by compare-and-set, then the purpose's `after_failed`, once. Returns
+    the follow-up rows (enqueue them)."""
+    error = safetext.text(error, ERROR_LIMIT)
+    with transaction.atomic():
+        if not Delivery.objects.filter(pk=delivery_id, status=S.SENT).update(status=S.FAILED, error=error, response=error):
+            return []  # not sent, or reported already
+        row = Delivery.objects.select_related("incident", "user").get(pk=delivery_id)
+        purpose = purposes.get(row.purpose)
+        if purpose is not None and purpose.after_failed is not None:
+            return purpose.after_failed(row, error) or []
+    return []
+
+
 def retry(pks) -> int:
     """Put failed rows back in the queue with a fresh set of attempts, due now."""
     now = timezone.now()

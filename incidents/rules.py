@@ -64,6 +64,10 @@ RULES: dict[str, str | dict[str, str]] = {
     "oncall:ical_schedule": PUBLIC, "oncall:ical_user": PUBLIC,
     # notifications (people's own methods and rules: see OWNED)
     "notifications:ack": PUBLIC, "notifications:mine": SIGNED_IN,
+    "notifications:action": PUBLIC,  # a signed, expiring one-tap action token (ntfy buttons)
+    # Twilio's webhooks: public, each request verified by its X-Twilio-Signature (403 otherwise)
+    "notifications:twilio_sms": PUBLIC, "notifications:twilio_status": PUBLIC, "notifications:twilio_voice": PUBLIC,
+    "notifications:method_verify": "notifications.change_contactmethod",
     "notifications:list": "delivery.view_delivery", "notifications:detail": "delivery.view_delivery",
     "notifications:person": "notifications.view_contactmethod",
     "notifications:method_create": "notifications.add_contactmethod",

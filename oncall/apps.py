@@ -23,9 +23,11 @@ class OncallConfig(AppConfig):
 
         from . import demo as oncall_demo
         from . import handlers, panels, selectors, tasks
+        from .notifications import phones
         from .services import escalation, handoff, people
 
         escalation.step_fire_later.bind(tasks.step_fire_task)
+        phones.escalate_now.bind(escalation.escalations_escalate_now)
         handoff.handoff_send_later.bind(tasks.handoff_send_task)
 
         pre_delete.connect(people.refuse_to_delete_people, sender=settings.AUTH_USER_MODEL, dispatch_uid="oncall.refuse_to_delete_people")

@@ -31,7 +31,7 @@ from incidents.integrations.models import Integration, Runbook
 from incidents.models import Incident, Maintenance, Service
 from incidents.statuspage.models import PublicIncident, StatusComponent
 from oncall.models import CalendarToken, EscalationPolicy, Layer, Override, Schedule
-from oncall.notifications.ack import ack_token
+from oncall.notifications.ack import ack_token, action_token
 from oncall.notifications.models import ContactMethod, NotificationRule, StakeholderSubscription
 from postmortems.models import ActionItem, Postmortem
 
@@ -123,6 +123,12 @@ ROWS = [
     S("oncall:ical_user", {"GET": PUBLIC}, lambda w: {"token": w["calendar"].token}),
     # --- notifications ----------------------------------------------------------------------------
     S("notifications:ack", {"GET": PUBLIC}, lambda w: {"token": w["ack_token"]}),
+    S("notifications:action", {"GET": PUBLIC}, lambda w: {"token": w["action_token"]}),
+    # Twilio's webhooks: the same answer for everyone, an unsigned request is refused (403).
+    S("notifications:twilio_sms", {"POST": PUBLIC}, ok="403"),
+    S("notifications:twilio_status", {"POST": PUBLIC}, lambda w: {"public_id": w["notification"].public_id}, ok="403"),
+    S("notifications:twilio_voice", {"POST": PUBLIC}, lambda w: {"public_id": w["notification"].public_id}, ok="403"),
+    S("notifications:method_verify", {"POST": RESPOND}, lambda w: {"public_id": w["my_method"].public_id}),
     S("notifications:mine", {"GET": SIGNED_IN}),
     S("oncall:my_time_zone", {"GET": SIGNED_IN, "POST": SIGNED_IN}),
     S("notifications:list", {"GET": VIEW}),
@@ -376,6 +382,7 @@ def _world():
         "dana_rule": NotificationRule.objects.filter(user=dana).first(),
         "calendar": CalendarToken.objects.get_or_create(user=dana)[0],
         "ack_token": None,
+        "action_token": None,
         "alert": Alert.objects.order_by("pk").first(),
         "window": IntegrationMaintenance.objects.order_by("pk").first(),
     }
@@ -386,6 +393,7 @@ def _world():
     world["override"] = Override.objects.order_by("pk").first() or schedule_services.override_create(
         schedule=world["schedule"], user=dana, start=timezone.now(), end=timezone.now() + timezone.timedelta(hours=2), by=None)
     world["ack_token"] = ack_token(incident_id=world["incident"].pk, user_id=dana.pk)
+    world["action_token"] = action_token(incident_id=world["incident"].pk, user_id=dana.pk, action="acknowledge")
     if world["maintenance"] is None:
         world["maintenance"] = Maintenance.objects.create(
             title="DB upgrade", scheduled_for=timezone.now() + timezone.timedelta(days=1),

@@ -353,6 +353,25 @@ DELIVERY_PURPOSES["paging"] = {
 DELIVERY_PURPOSES["stakeholders"] = {"max_attempts": env.int("NOTIFY_MAX_ATTEMPTS", default=5), "lease_seconds": 60.0}
 # Acknowledge links in notifications expire after this many seconds.
 NOTIFY_ACK_LINK_MAX_AGE = env.int("NOTIFY_ACK_LINK_MAX_AGE", default=24 * 3600)
+# ntfy push: a bare topic name in a contact method goes to this server (run your own: README).
+NTFY_DEFAULT_SERVER = env("NTFY_DEFAULT_SERVER", default="https://ntfy.sh")
+# Twilio SMS and voice (README: "Phones"). No defaults for credentials: unset means phones are off.
+TWILIO_ACCOUNT_SID = env("TWILIO_ACCOUNT_SID", default="")
+TWILIO_AUTH_TOKEN = env("TWILIO_AUTH_TOKEN", default="")
+TWILIO_FROM_NUMBER = env("TWILIO_FROM_NUMBER", default="")
+TWILIO_MESSAGING_SERVICE_SID = env("TWILIO_MESSAGING_SERVICE_SID", default="")
+# Another base URL for the REST API (a region or edge such as https://api.dublin.ie1.twilio.com,
+# or a compatible gateway); empty: the library's default.
+TWILIO_API_BASE = env("TWILIO_API_BASE", default="")
+TWILIO_TIMEOUT_SECONDS = env.float("TWILIO_TIMEOUT_SECONDS", default=10.0)
+# Country calling codes phone contact methods may use (e.g. "1,44,49"); empty: any.
+PHONE_ALLOWED_COUNTRY_CODES = [int(c) for c in env.list("PHONE_ALLOWED_COUNTRY_CODES", default=[]) if str(c).strip().isdigit()]
+PHONE_VERIFY_CODE_MAX_AGE = timedelta(seconds=env.int("PHONE_VERIFY_CODE_MAX_AGE_SECONDS", default=600))
+PHONE_VERIFY_MAX_ATTEMPTS = env.int("PHONE_VERIFY_MAX_ATTEMPTS", default=5)
+# Cost and abuse limits: SMS and calls per number per hour, and for the whole portal per hour
+# (beyond them a page is folded into the next digest, as for every method's own rate limit).
+PHONE_PER_NUMBER_PER_HOUR = env.int("PHONE_PER_NUMBER_PER_HOUR", default=20)
+PHONE_GLOBAL_PER_HOUR = env.int("PHONE_GLOBAL_PER_HOUR", default=500)
 NOTIFY_DIGEST_INTERVAL = timedelta(seconds=env.int("NOTIFY_DIGEST_INTERVAL_SECONDS", default=3600))
 CELERY_BEAT_SCHEDULE["notifications-update-reminders-sweep"] = {
     "task": "oncall.notifications.tasks.update_reminders_sweep_task",

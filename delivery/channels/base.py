@@ -50,6 +50,10 @@ class Channel:
     # True when receivers drop a re-send by its message id (the delivery layer then takes back
     # a claim whose worker died after a short lease: delivery.outbox.reclaim_stale).
     idempotent: bool = False
+    # True when every message is billed (SMS, calls): purposes may hold these to tighter limits.
+    costly: bool = False
+    # True when the recipient can answer a message by a reply naming its `Message.reply_code`.
+    takes_replies: bool = False
 
     def __init__(self, destination: Destination):
         self.destination = destination

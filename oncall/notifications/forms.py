@@ -10,8 +10,11 @@ class ContactMethodForm(PortalForm):
     kind = forms.ChoiceField(choices=ChannelKind.choices)
     target = forms.CharField(
         max_length=2000, label="Address or URL",
-        help_text="An email address, or the incoming webhook URL from Slack, Teams or your receiver (http or https).",
+        help_text="An email address; the incoming webhook URL from Slack, Teams or your receiver (http or https); an ntfy "
+                  "topic URL (or a topic name on the portal's ntfy server); a phone number in international form (+44 …).",
     )
+    token = forms.CharField(max_length=100, required=False, label="Access token (ntfy only)",
+                            help_text="For a protected ntfy topic: an access token (tk_…). Leave empty for an open topic.")
     label = forms.CharField(max_length=80, required=False, help_text="e.g. Work email, Team Slack.")
     rate_limit_count = forms.IntegerField(
         min_value=1, max_value=1000, initial=5, label="Messages per window",

@@ -19,10 +19,21 @@ def new_webhook_secret() -> str:
 
 
 class ChannelKind(models.TextChoices):
+    """Every contact-method kind, in one place (each is a channel of `delivery.channels`)."""
+
     EMAIL = "email", "Email"
     SLACK = "slack", "Slack incoming webhook"
     TEAMS = "teams", "Microsoft Teams webhook"
     WEBHOOK = "webhook", "Generic webhook (Standard Webhooks)"
+    NTFY = "ntfy", "ntfy push"
+    SMS = "sms", "SMS"
+    VOICE = "voice", "Voice call"
+
+
+# Kinds whose target is a phone number: paged only once verified, and a STOP reply opts out.
+PHONE_KINDS = (ChannelKind.SMS, ChannelKind.VOICE)
+# Kinds whose `secret` is a credential the person gives (an ntfy access token), not a signing key.
+TOKEN_KINDS = (ChannelKind.NTFY,)
 
 
 # Channels a stakeholder subscription can use (a generic webhook is for machines, not people).
@@ -51,6 +62,14 @@ class ContactMethod(models.Model):
         help_text="Set when a delivery to it failed for good; cleared by the next delivery that gets through.",
     )
     last_error = models.TextField(blank=True, editable=False, help_text="Why the last delivery failed for good.")
+    # Phone numbers (SMS, voice): paged only once verified by a code sent to the number.
+    verified_at = models.DateTimeField(null=True, blank=True, editable=False)
+    verify_code_hash = models.CharField(max_length=128, blank=True, editable=False)
+    verify_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
+    verify_attempts = models.PositiveSmallIntegerField(default=0, editable=False)
+    opted_out_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="The number replied STOP: no SMS until it replies START.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -71,6 +90,15 @@ class ContactMethod(models.Model):
     @property
     def is_failing(self) -> bool:
         return self.failing_since is not None
+
+    @property
+    def is_phone(self) -> bool:
+        return self.kind in PHONE_KINDS
+
+    @property
+    def is_pageable(self) -> bool:
+        """Whether paging may use it: active, and for a phone number verified and not opted out."""
+        return self.is_active and (not self.is_phone or (self.verified_at is not None and self.opted_out_at is None))
 
 
 def mask_url(target: str) -> str:
@@ -159,3 +187,20 @@ class UpdateReminder(models.Model):
 
     def __str__(self):
         return f"{self.incident_id} reminder #{self.sequence} due {self.due_at:%Y-%m-%d %H:%M}"
+
+
+class ReplyCode(models.Model):
+    """The short code an SMS page is answered by ("Reply 4 17 to acknowledge"): per phone
+    contact method, reused round-robin (1-99), pointing at the page's delivery and incident."""
+
+    contact_method = models.ForeignKey(ContactMethod, on_delete=models.CASCADE, related_name="reply_codes")
+    code = models.PositiveSmallIntegerField()
+    delivery_id = models.BigIntegerField(help_text="The delivery.Delivery row it answers.")
+    incident = models.ForeignKey("incidents.Incident", on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["contact_method", "code"], name="one_reply_code_per_method")]
+
+    def __str__(self):
+        return f"{self.code} -> delivery {self.delivery_id}"

@@ -11,27 +11,27 @@
 """
 
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
 from delivery import purposes, safetext
-from delivery.channels import Destination
+from delivery.channels import Destination, channel_class, registered_kinds
 from delivery.messages import Message
 from delivery.models import Delivery, DeliveryStatus
 from incidents.services import timeline_record
 
-from . import selectors, services, subscriptions
-from .ack import ack_url
+from . import phones, selectors, services, subscriptions
+from .ack import ack_url, action_urls
 from .models import ChannelKind, ContactMethod, StakeholderSubscription
 
 S = DeliveryStatus
 PAGING, STAKEHOLDERS = services.PAGING, subscriptions.STAKEHOLDERS
 RATE_DIGEST = "rate_digest"
 FAILING_NOTICE = "method_failing"
-UNFOLDED = (RATE_DIGEST, services.TEST, FAILING_NOTICE)
+UNFOLDED = (RATE_DIGEST, services.TEST, FAILING_NOTICE, phones.VERIFY)
 DIGEST_LIST = 5  # titles listed in a rate-limit digest before "and N more"
 
 
@@ -58,11 +58,15 @@ def paging_lock(row: Delivery, from_sweep: bool) -> bool:
 
 
 def paging_cancel_reason(row: Delivery) -> str:
-    method = ContactMethod.objects.filter(pk=row.destination_id).only("is_active").first()
+    method = ContactMethod.objects.filter(pk=row.destination_id).only("is_active", "kind", "verified_at", "opted_out_at").first()
     if method is None:
         return "The contact method was deleted."
     if not method.is_active:
         return "The contact method is disabled."
+    if method.opted_out_at is not None and method.kind == ChannelKind.SMS:
+        return "The number replied STOP: no SMS until it replies START."
+    if method.is_phone and method.verified_at is None and row.kind not in (phones.VERIFY, services.TEST):
+        return "The number is not verified."
     if row.step and row.incident_id and row.kind not in UNFOLDED and not selectors.awaiting_acknowledgement(row.incident):
         return "Skipped: the incident was acknowledged before this step was due."
     return ""
@@ -79,14 +83,28 @@ def paging_fold(row: Delivery, now: datetime):
         Delivery.objects.filter(purpose=PAGING, destination_id=method.pk, status__in=[S.SENT, S.SENDING], claimed_at__gte=start)
         .exclude(pk=row.pk).exclude(kind=RATE_DIGEST).count()
     )
-    if recent < method.rate_limit_count:
+    over = phone_limit(row, method, now) if channel_class(row.channel).costly else ""
+    if recent < method.rate_limit_count and not over:
         return None
     key = f"digest:{method.pk}:{int(start.timestamp())}"
     digest = services.page_row(method=method, dedup_key=key, kind=RATE_DIGEST, due_at=end,
                                message=Message(kind="digest", title="Notifications held back by the rate limit", body=""))
     if digest is None:
         digest = Delivery.objects.get(purpose=PAGING, dedup_key=key, destination_id=method.pk, step=0)
-    return digest, f"Rate limit: {method.rate_limit_count} per window; folded into a digest."
+    return digest, over or f"Rate limit: {method.rate_limit_count} per window; folded into a digest."
+
+
+def phone_limit(row: Delivery, method: ContactMethod, now: datetime) -> str:
+    """Why a billed message (SMS, call) must wait for the digest: over the per-number or the
+    portal-wide hourly limit (settings.PHONE_PER_NUMBER_PER_HOUR, PHONE_GLOBAL_PER_HOUR); ""."""
+    hour = now - timedelta(hours=1)
+    costly = [kind for kind in registered_kinds() if channel_class(kind).costly]
+    sent = Delivery.objects.filter(purpose=PAGING, channel__in=costly, status__in=[S.SENT, S.SENDING], claimed_at__gte=hour)
+    if sent.filter(target=method.display_target).exclude(pk=row.pk).count() >= settings.PHONE_PER_NUMBER_PER_HOUR:
+        return f"Phone limit: {settings.PHONE_PER_NUMBER_PER_HOUR} per number per hour; folded into a digest."
+    if sent.exclude(pk=row.pk).count() >= settings.PHONE_GLOBAL_PER_HOUR:
+        return f"Portal-wide phone limit: {settings.PHONE_GLOBAL_PER_HOUR} per hour; folded into a digest."
+    return ""
 
 
 def _compose_rate_digest(row: Delivery) -> Message | None:
@@ -104,15 +122,27 @@ def _compose_rate_digest(row: Delivery) -> Message | None:
     )
 
 
+def _callbacks(row: Delivery) -> dict:
+    """The portal URLs a phone provider calls back for this delivery (Twilio-signed)."""
+    return {
+        "twiml": settings.SITE_URL + reverse("notifications:twilio_voice", kwargs={"public_id": row.public_id}),
+        "status": settings.SITE_URL + reverse("notifications:twilio_status", kwargs={"public_id": row.public_id}),
+    }
+
+
 def paging_compose(row: Delivery) -> Message | None:
-    """The message as it goes out now, with a one-click acknowledge link while the incident
-    still awaits one; None when there is nothing left to say."""
+    """The message as it goes out now, with a one-click acknowledge link and one-tap actions
+    while the incident still awaits acknowledgement (and a reply code where the channel takes
+    replies); None when there is nothing left to say."""
     message = _compose_rate_digest(row) if row.kind == RATE_DIGEST else Message.from_dict(row.message)
     if message is None:
         return None
+    actions = _callbacks(row) if channel_class(row.channel).costly else {}
     if message.incident_id and row.user_id and selectors.awaiting_acknowledgement(row.incident):
-        message = replace(message, ack_url=ack_url(incident_id=message.incident_id, user_id=row.user_id))
-    return message
+        actions.update(action_urls(incident_id=message.incident_id, user_id=row.user_id))
+        reply_code = phones.reply_code_for(row) if channel_class(row.channel).takes_replies else ""
+        message = replace(message, ack_url=ack_url(incident_id=message.incident_id, user_id=row.user_id), reply_code=reply_code)
+    return replace(message, actions=actions)
 
 
 def paging_destination(row: Delivery) -> Destination | None:

@@ -8,11 +8,20 @@
   home of that rule: delayed rule steps, acknowledge links and the acknowledge page ask here).
 """
 
-from django.db.models import Case, Count, Exists, OuterRef, Q, Subquery, When
+from django.db.models import BooleanField, Case, Count, Exists, OuterRef, Q, Subquery, Value, When
 
 from delivery.models import Delivery, DeliveryStatus
 
-from .models import ContactMethod, NotificationRule, StakeholderSubscription
+from .models import PHONE_KINDS, ContactMethod, NotificationRule, StakeholderSubscription
+
+
+def pageable(prefix: str = "") -> Q:
+    """Contact methods paging may use: active, and a phone number only once verified and while it
+    has not replied STOP (the one home of that rule)."""
+    return Q(**{f"{prefix}is_active": True}) & (
+        ~Q(**{f"{prefix}kind__in": PHONE_KINDS})
+        | Q(**{f"{prefix}verified_at__isnull": False, f"{prefix}opted_out_at__isnull": True})
+    )
 
 PAGING, STAKEHOLDERS = "paging", "stakeholders"
 
@@ -26,12 +35,12 @@ def paging_plan(user) -> list[tuple[ContactMethod, int]]:
     """(contact method, delay in minutes) for the user's active methods, per their rules; a user
     without rules gets every active method at once."""
     rules = list(
-        NotificationRule.objects.filter(user=user, contact_method__is_active=True, contact_method__user=user)
+        NotificationRule.objects.filter(pageable("contact_method__"), user=user, contact_method__user=user)
         .select_related("contact_method").order_by("delay_minutes", "pk")
     )
     if rules:
         return [(rule.contact_method, rule.delay_minutes) for rule in rules]
-    return [(method, 0) for method in ContactMethod.objects.filter(user=user, is_active=True).order_by("pk")]
+    return [(method, 0) for method in ContactMethod.objects.filter(pageable(), user=user).order_by("pk")]
 
 
 def needs_account_email_method(user) -> bool:
@@ -42,19 +51,24 @@ def needs_account_email_method(user) -> bool:
 
 def unreachable(users) -> dict[int, str]:
     """The active `users` that paging would reach nowhere, each with why: no active contact
-    method (and not the account-email fallback of `needs_account_email_method`), or active
-    methods that all failed for good since their last delivery that got through."""
+    method (and not the account-email fallback of `needs_account_email_method`), only phone
+    numbers not verified or opted out (STOP), or usable methods that all failed for good since
+    their last delivery that got through."""
     users = [u for u in users if u.is_active]
-    methods: dict[int, list[tuple[bool, bool]]] = {}
-    for user_id, active, failing in ContactMethod.objects.filter(user__in=users).values_list("user_id", "is_active", "failing_since"):
-        methods.setdefault(user_id, []).append((active, failing is not None))
+    methods: dict[int, list[tuple[bool, bool, bool]]] = {}
+    rows = ContactMethod.objects.filter(user__in=users).annotate(
+        usable=Case(When(pageable(), then=Value(True)), default=Value(False), output_field=BooleanField()))
+    for user_id, active, usable, failing in rows.values_list("user_id", "is_active", "usable", "failing_since"):
+        methods.setdefault(user_id, []).append((active, usable, failing is not None))
     found = {}
     for u in users:
         own = methods.get(u.pk, [])
-        if any(active and not failing for active, failing in own):
+        if any(usable and not failing for _active, usable, failing in own):
             continue
-        if any(active for active, _failing in own):
+        if any(usable for _active, usable, _failing in own):
             found[u.pk] = "has only failing contact methods (each failed for good since it last worked)"
+        elif any(active for active, _usable, _failing in own):
+            found[u.pk] = "has only phone numbers not verified or opted out (STOP)"
         elif own or not u.email:
             found[u.pk] = "has no active contact method"
     return found
@@ -89,7 +103,9 @@ def _failures(method_ref):
 
 
 def contact_methods_for(user):
+    sent = Delivery.objects.filter(purpose=PAGING, destination_id=OuterRef("pk"), status=DeliveryStatus.SENT).order_by("-sent_at")
     return ContactMethod.objects.filter(user=user).annotate(
+        last_sent_at=Subquery(sent.values("sent_at")[:1]),
         failed_count=Subquery(
             _failures(OuterRef("pk")).order_by().values("destination_id").annotate(n=Count("pk")).values("n")[:1]
         ),

@@ -17,6 +17,7 @@ from delivery import outbox
 from delivery.channels import ChannelError, InvalidTarget, channel_class
 from delivery.messages import Message
 from delivery.models import Delivery
+from incidents import services as incident_services
 from incidents.audit import audit_record
 from incidents.exceptions import InvalidInput
 from incidents.model_update import model_update
@@ -24,6 +25,7 @@ from incidents.model_update import model_update
 from . import selectors
 from .models import (
     SUBSCRIPTION_KINDS,
+    TOKEN_KINDS,
     ChannelKind,
     ContactMethod,
     Frequency,
@@ -82,6 +84,17 @@ def notify_user(*, user, message: Message, dedup_key: str) -> list[Delivery]:
     return created
 
 
+def notifications_act(*, incident, person, verb: str, via: str):
+    """What a person answers from a page (an ntfy button, an SMS reply, a keypress): acknowledge
+    or resolve `incident` as `person`, through the incident services (their timeline entry names
+    the person and the way). DomainError when it cannot be done (already acknowledged...)."""
+    if verb == "acknowledge":
+        return incident_services.incident_acknowledge(incident=incident, by=person, via=via)
+    if verb == "resolve":
+        return incident_services.incident_resolve(incident=incident, by=person, summary=f"Resolved via {via}.")
+    raise InvalidInput(f"Unknown action {verb!r}.", field="action")
+
+
 # --- contact methods and rules -------------------------------------------------------------
 
 
@@ -91,7 +104,7 @@ def validate_target(kind: str, target: str) -> str:
     try:
         channel = channel_class(kind)
     except ChannelError as exc:
-        raise InvalidInput("Choose email, Slack, Teams or webhook.", field="kind") from exc
+        raise InvalidInput("Choose email, Slack, Teams, webhook, ntfy, SMS or voice.", field="kind") from exc
     try:
         return channel.clean_target((target or "").strip())
     except InvalidTarget as exc:
@@ -108,7 +121,7 @@ def _clean_rate(count, window) -> None:
 @transaction.atomic
 def contact_method_create(*, user, kind: str, target: str, label: str = "", rate_limit_count: int | None = None,
                           rate_limit_window: timedelta | None = None, is_active: bool = True, add_default_rule: bool = True,
-                          by=None) -> ContactMethod:
+                          token: str = "", by=None) -> ContactMethod:
     """Validate and save a contact method; the URL guard runs here and again at send time.
 
     `by` here and below: who, for the audit log. Contact methods and rules are recorded on
@@ -116,6 +129,8 @@ def contact_method_create(*, user, kind: str, target: str, label: str = "", rate
     target = validate_target(kind, target)
     _clean_rate(rate_limit_count, rate_limit_window)
     fields = {"user": user, "kind": kind, "target": target, "label": label.strip(), "is_active": is_active}
+    if kind in TOKEN_KINDS:
+        fields["secret"] = clean_token(token)
     if rate_limit_count is not None:
         fields["rate_limit_count"] = rate_limit_count
     if rate_limit_window is not None:
@@ -134,6 +149,26 @@ def _method(method: ContactMethod) -> str:
 METHOD_FIELDS = ("kind", "target", "label", "is_active", "rate_limit_count", "rate_limit_window")
 
 
+def clean_token(token: str) -> str:
+    """An access token the person gives (ntfy's `tk_…`): one printable ASCII word, or none."""
+    token = (token or "").strip()
+    if len(token) > 100 or any(not (0x21 <= ord(ch) < 0x7F) for ch in token):
+        raise InvalidInput("Paste the access token as it was shown (letters, digits and symbols, no spaces).", field="token")
+    return token
+
+
+@transaction.atomic
+def contact_method_set_token(*, method: ContactMethod, token: str, by=None) -> ContactMethod:
+    """Set or clear a push method's access token (stored like other secrets, never shown again in full)."""
+    if method.kind not in TOKEN_KINDS:
+        raise InvalidInput("Only ntfy methods take an access token.", field="token")
+    method.secret = clean_token(token)
+    method.save(update_fields=["secret"])
+    audit_record(by=by, obj=method.user, action="changed",
+                 message=f"access token {'set' if method.secret else 'cleared'}: {_method(method)}")
+    return method
+
+
 @transaction.atomic
 def contact_method_update(*, method: ContactMethod, by=None, **changes) -> ContactMethod:
     """Change how a method reaches its person (never whose it is)."""
@@ -143,7 +178,11 @@ def contact_method_update(*, method: ContactMethod, by=None, **changes) -> Conta
     _clean_rate(changes.get("rate_limit_count"), changes.get("rate_limit_window"))
     if "label" in changes:
         changes["label"] = changes["label"].strip()
+    before = (method.kind, method.target)
     changed = model_update(instance=method, fields=METHOD_FIELDS, data=changes)
+    if changed and (method.kind, method.target) != before and method.verified_at is not None:
+        method.verified_at = method.opted_out_at = None  # a new number is verified anew
+        method.save(update_fields=["verified_at", "opted_out_at"])
     if changed:
         audit_record(by=by, obj=method.user, action="changed", message=f"contact method changed ({', '.join(changed.fields)}): {_method(method)}")
     return method

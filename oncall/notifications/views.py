@@ -7,9 +7,10 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from delivery.models import DeliveryStatus
@@ -19,9 +20,10 @@ from incidents.exceptions import DomainError
 from incidents.rules import may_act_for, may_read_secret
 
 from . import selectors, services
-from .ack import AckNotAllowed, InvalidAckLink, ack_read
+from .ack import AckNotAllowed, InvalidAckLink, ack_read, action_read
 from .forms import ContactMethodForm, RuleForm, SubscriptionForm
-from .models import ContactMethod, NotificationRule, StakeholderSubscription
+from .models import TOKEN_KINDS, ContactMethod, NotificationRule, StakeholderSubscription
+from .services import notifications_act
 
 User = get_user_model()
 MANAGE_ANY = "notifications.manage_any_contactmethod"
@@ -55,6 +57,32 @@ def acknowledge(request, token):
         "incident": incident, "person": person, "done": done,
         "needs_ack": selectors.awaiting_acknowledgement(incident),
     })
+
+
+def _text(message: str, status: int = 200) -> HttpResponse:
+    return HttpResponse(message + "\n", status=status, content_type="text/plain; charset=utf-8")
+
+
+@csrf_exempt  # the signed, expiring token is the credential; a phone app POSTs it with no session
+@never_cache
+def action(request, token):
+    """A one-tap action from a notification (ntfy's action buttons): POST acknowledges or resolves
+    as the person the token names, through the incident services; GET changes nothing."""
+    try:
+        grant, verb = action_read(token)
+    except AckNotAllowed as exc:
+        return _text(str(exc), 403)
+    except InvalidAckLink as exc:
+        return _text(str(exc), 400)
+    incident, person = grant.incident, grant.user
+    if request.method != "POST":
+        return _text(f"POST to {verb} {incident.number} as {person.get_full_name() or person.username}.")
+    try:
+        notifications_act(incident=incident, person=person, verb=verb, via="push notification")
+    except DomainError as exc:
+        return _text(exc.message, 409)
+    return _text(f"{incident.number} {'acknowledged' if verb == 'acknowledge' else 'resolved'} as "
+                 f"{person.get_full_name() or person.username}.")
 
 
 # --- people's contact methods and rules ------------------------------------------------------
@@ -114,7 +142,8 @@ def method_create(request):
         try:
             method = services.contact_method_create(
                 user=person, kind=data["kind"], target=data["target"], label=data["label"],
-                rate_limit_count=data["rate_limit_count"], rate_limit_window=timedelta(minutes=data["rate_limit_minutes"]), by=request.user,
+                rate_limit_count=data["rate_limit_count"], rate_limit_window=timedelta(minutes=data["rate_limit_minutes"]),
+                token=data.get("token", ""), by=request.user,
             )
         except DomainError as exc:
             _form_error(form, exc)
@@ -136,6 +165,8 @@ def method_edit(request, public_id):
                 rate_limit_count=data["rate_limit_count"], rate_limit_window=timedelta(minutes=data["rate_limit_minutes"]),
                 is_active=request.POST.get("is_active") == "on", by=request.user,
             )
+            if data.get("token") and method.kind in TOKEN_KINDS:  # empty: keep the token it has
+                services.contact_method_set_token(method=method, token=data["token"], by=request.user)
         except DomainError as exc:
             _form_error(form, exc)
         else:

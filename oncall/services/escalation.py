@@ -325,6 +325,23 @@ def escalations_restart(*, incident: Incident, trigger_event_id: int | None = No
 # --- what will happen (the incident page reads this) -------------------------------------
 
 
+@transaction.atomic
+def escalations_escalate_now(*, incident: Incident, by) -> int:
+    """Someone paged asks to escalate now (a keypress on a page call): the next pending step of
+    each running escalation of `incident` is due now instead of at its time. Returns how many."""
+    now = timezone.now()
+    moved = []
+    for escalation in Escalation.objects.filter(incident=incident, state=EscalationState.ACTIVE):
+        step = escalation.steps.filter(status=StepStatus.PENDING, due_at__gt=now).order_by("due_at", "pk").first()
+        if step is None:
+            continue
+        if EscalationStep.objects.filter(pk=step.pk, status=StepStatus.PENDING, due_at=step.due_at).update(due_at=now):
+            step.due_at = now
+            moved.append(step)
+    _enqueue(moved)
+    return len(moved)
+
+
 def escalation_preview(*, incident: Incident, policy: EscalationPolicy, started_at: datetime,
                        restart: bool = False) -> list[EscalationStep]:
     """The steps `policy` would plan if it started at `started_at`, unsaved: what the page
