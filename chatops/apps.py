@@ -1,0 +1,19 @@
+from django.apps import AppConfig
+
+
+class ChatopsConfig(AppConfig):
+    """Slack and Mattermost, two-way (see the package's docstring)."""
+
+    name = "chatops"
+    label = "chatops"
+    verbose_name = "Chat (Slack, Mattermost)"
+    default_auto_field = "django.db.models.BigAutoField"
+    portal_app = True
+
+    def ready(self):
+        from incidents import events
+
+        from . import handlers, outgoing
+
+        outgoing.register_purpose()
+        events.subscribe(handlers.on_incident_event, name="chatops.incident_channel")
