@@ -75,8 +75,8 @@ def _person(ctx: Context, word: str):
     word = word.strip()
     m = _MENTION.match(word)
     if m:
-        mapped = ChatPerson.objects.filter(workspace=ctx.workspace, chat_user_id=m.group(1), user__isnull=False).select_related("user").first()
-        if mapped is None:
+        mapped = services.person_for(ctx.workspace, m.group(1))
+        if mapped.user is None:
             raise Refused(f"{word} has not linked a portal account yet.")
         return mapped.user
     name = word.removeprefix("@")

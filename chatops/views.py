@@ -36,7 +36,9 @@ def _ephemeral(text: str) -> JsonResponse:
 
 
 def _slack_verified(request):
-    body = request.body[:BODY_LIMIT]
+    if len(request.body) > BODY_LIMIT:
+        return None, None, HttpResponse("Too large.", status=413)
+    body = request.body
     try:
         form = request.POST
     except Exception:  # noqa: BLE001 (a malformed body is the sender's problem)
@@ -54,10 +56,10 @@ def _slack_verified(request):
     workspace = selectors.workspace_for(SLACK, team)
     if workspace is None:
         return None, None, HttpResponse("This Slack workspace is not connected to the portal.", status=404)
-    verifier = SignatureVerifier(workspace.signing_secret)
-    if not workspace.signing_secret or not verifier.is_valid(
-            body=body, timestamp=request.headers.get("X-Slack-Request-Timestamp", ""),
-            signature=request.headers.get("X-Slack-Signature", "")):
+    timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
+    if not workspace.signing_secret or not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) < 12) or not (
+            SignatureVerifier(workspace.signing_secret).is_valid(
+                body=body, timestamp=timestamp, signature=request.headers.get("X-Slack-Signature", ""))):
         return None, None, HttpResponse("Bad signature.", status=401)
     return workspace, payload if payload is not None else form, None
 
