@@ -79,6 +79,10 @@ class SlackAdapter:
     def update(self, channel: str, ts: str, card: dict) -> None:
         self._call("chat.update", channel=channel, ts=ts, **formats.slack_message(card))
 
+    def open_view(self, trigger_id: str, view: dict) -> None:
+        """A modal, now (the trigger id is valid for three seconds: not a delivery)."""
+        self._call("views.open", trigger_id=trigger_id, view=view)
+
     def create_channel(self, name: str, team_id: str) -> str:
         return str(self._call("conversations.create", name=name, is_private=False)["channel"]["id"])
 

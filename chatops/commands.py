@@ -14,14 +14,15 @@ from django.db import transaction
 
 from incidents import services as incident_services
 from incidents.exceptions import DomainError
-from incidents.models import Incident, IncidentStatus, Role, Severity, Visibility
+from incidents.models import Incident, IncidentStatus, Role, Service, Severity, Visibility
 from incidents.rules import RESPOND
 from oncall import selectors as oncall_selectors
 from oncall.models import Schedule
 from oncall.services import escalation
 
-from . import selectors, services
-from .models import ChatPerson, Workspace
+from . import formats, selectors, services
+from .adapters import ChatError, for_workspace
+from .models import SLACK, ChatPerson, Workspace
 
 DECLARE = "incidents.add_incident"
 PAGE = "oncall.page_manually"
@@ -50,6 +51,7 @@ class Context:
     workspace: Workspace
     person: ChatPerson
     channel_id: str
+    trigger_id: str = ""
 
     @property
     def user(self):
@@ -123,6 +125,15 @@ def do_declare(ctx, _incident, rest):
     _need(ctx.user, DECLARE)
     words = rest.split(None, 1)
     severity = Severity.objects.filter(key__iexact=words[0], is_active=True).first() if words else None
+    if severity is None and ctx.workspace.kind == SLACK and ctx.trigger_id:
+        view = formats.slack_declare_view(title=rest, severities=Severity.objects.filter(is_active=True).order_by("rank"),
+                                          services=Service.objects.filter(archived_at__isnull=True).order_by("name"),
+                                          channel=ctx.channel_id)
+        try:
+            for_workspace(ctx.workspace).open_view(ctx.trigger_id, view)
+        except ChatError as exc:
+            raise Refused(f"Could not open the form ({exc.message}): /incident declare P1 <title> works too.") from exc
+        return "Opening the form..."
     if severity is None:
         keys = ", ".join(Severity.objects.filter(is_active=True).values_list("key", flat=True))
         raise Refused(f"Start with a severity ({keys}): /incident declare P1 checkout errors")
@@ -292,3 +303,33 @@ def press(ctx: Context, action: str, incident_id) -> str:
         return "You may not do that in the portal."
     except DomainError as exc:
         return str(exc)
+
+
+def _state(values: dict, block: str, action: str) -> dict:
+    found = (values.get(block) or {}).get(action) if isinstance(values.get(block), dict) else None
+    return found if isinstance(found, dict) else {}
+
+
+def declare_submitted(ctx: Context, view: dict) -> dict:
+    """The modal's submission: {} closes it; {"response_action": "errors", ...} shows what is wrong."""
+    values = (view.get("state") or {}).get("values") or {}
+    if not isinstance(values, dict):
+        values = {}
+    title = _clean(str(_state(values, "title", "title").get("value") or ""))[:200]
+    key = str((_state(values, "severity", "severity").get("selected_option") or {}).get("value") or "")
+    picked = [str(o.get("value")) for o in _state(values, "services", "services").get("selected_options") or [] if isinstance(o, dict)]
+    if ctx.user is None:
+        return {"response_action": "errors", "errors": {"title": "Link your chat account first: run /incident help."}}
+    try:
+        with transaction.atomic():
+            _need(ctx.user, DECLARE)
+            severity = Severity.objects.filter(key=key, is_active=True).first()
+            if severity is None:
+                return {"response_action": "errors", "errors": {"severity": "Choose a severity."}}
+            chosen = Service.objects.filter(pk__in=[int(p) for p in picked if p.isdigit() and len(p) < 12], archived_at__isnull=True)
+            incident_services.incident_declare(title=title, severity=severity, services=list(chosen), by=ctx.user, actor_label="chat")
+    except PermissionDenied:
+        return {"response_action": "errors", "errors": {"title": "You may not declare incidents in the portal."}}
+    except DomainError as exc:
+        return {"response_action": "errors", "errors": {"title": str(exc)[:150]}}
+    return {}

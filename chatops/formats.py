@@ -117,3 +117,28 @@ def channel_name(kind: str, pattern: str, incident) -> str:
     name = bad.sub("-", name.lower()).strip("-_")
     name = re.sub(r"-{2,}", "-", name)[:limit].strip("-_")
     return name or f"inc-{date}-{seq}"
+
+
+DECLARE_CALLBACK = "incident_declare"
+
+
+def slack_declare_view(*, title: str, severities, services, channel: str) -> dict:
+    """The modal `/incident declare` opens on Slack: title, severity, services."""
+    def option(label, value):
+        return {"text": {"type": "plain_text", "text": safetext.truncate(label, 75)}, "value": str(value)[:150]}
+
+    blocks = [
+        {"type": "input", "block_id": "title", "label": {"type": "plain_text", "text": "Title"},
+         "element": {"type": "plain_text_input", "action_id": "title", "max_length": 200,
+                     **({"initial_value": safetext.truncate(title, 200)} if title else {})}},
+        {"type": "input", "block_id": "severity", "label": {"type": "plain_text", "text": "Severity"},
+         "element": {"type": "static_select", "action_id": "severity",
+                     "options": [option(f"{s.key} {s.label}", s.key) for s in severities][:100]}},
+    ]
+    services = [option(s.name, s.pk) for s in services][:100]
+    if services:
+        blocks.append({"type": "input", "block_id": "services", "optional": True, "label": {"type": "plain_text", "text": "Services"},
+                       "element": {"type": "multi_static_select", "action_id": "services", "options": services}})
+    return {"type": "modal", "callback_id": DECLARE_CALLBACK, "private_metadata": channel[:64],
+            "title": {"type": "plain_text", "text": "Declare an incident"},
+            "submit": {"type": "plain_text", "text": "Declare"}, "blocks": blocks}

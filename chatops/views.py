@@ -74,7 +74,7 @@ def slack_commands(request):
         person = services.person_for(workspace, form.get("user_id", ""))
     except DomainError as exc:
         return _ephemeral(str(exc))
-    ctx = commands.Context(workspace, person, form.get("channel_id", "")[:64])
+    ctx = commands.Context(workspace, person, form.get("channel_id", "")[:64], trigger_id=form.get("trigger_id", "")[:200])
     return _ephemeral(commands.answer(ctx, form.get("text", "")))
 
 
@@ -84,9 +84,18 @@ def slack_interactions(request):
     workspace, payload, refused = _slack_verified(request)
     if refused:
         return refused
+    user = payload.get("user") if isinstance(payload.get("user"), dict) else {}
+    view = payload.get("view") if isinstance(payload.get("view"), dict) else {}
+    if payload.get("type") == "view_submission" and view.get("callback_id") == formats.DECLARE_CALLBACK:
+        try:
+            person = services.person_for(workspace, str(user.get("id", "")))
+        except DomainError as exc:
+            return JsonResponse({"response_action": "errors", "errors": {"title": str(exc)}})
+        ctx = commands.Context(workspace, person, str(view.get("private_metadata", ""))[:64])
+        answer = commands.declare_submitted(ctx, view)
+        return JsonResponse(answer) if answer else HttpResponse(status=200)
     if payload.get("type") != "block_actions":
         return HttpResponse(status=200)
-    user = payload.get("user") if isinstance(payload.get("user"), dict) else {}
     actions = payload.get("actions") if isinstance(payload.get("actions"), list) else []
     action = actions[0] if actions and isinstance(actions[0], dict) else {}
     if action.get("action_id") == "open":

@@ -38,6 +38,11 @@ def test_the_slash_token_and_team_are_checked(client, mm_ws, people):
     assert "/incident declare" in command(client, "help")
 
 
+def test_declare_is_a_plain_parse_on_mattermost(client, mm_ws, people):
+    assert "Start with a severity" in command(client, "declare Checkout 5xx")
+    assert not Incident.objects.exists()
+
+
 def test_declare_ack_and_resolve_run_the_channel(client, mm_ws, people, fake_chat, responder):
     answer = command(client, "declare P1 Checkout 5xx")
     incident = Incident.objects.get()

@@ -1,7 +1,10 @@
 """Slack: slash commands and buttons through the real endpoints, signed with slack_sdk's own
 signature code; the Web API calls made by the real slack_sdk WebClient against a local server."""
 
+import json
 import time
+import urllib.parse
+from datetime import timedelta
 
 import pytest
 
@@ -122,9 +125,32 @@ def test_declare_opens_a_channel_for_chosen_severities(client, slack_ws, people,
     assert IncidentChannel.objects.count() == 1  # P3 is not a channel severity
 
 
-def test_declare_needs_a_severity(client, slack_ws, people):
-    assert "severity" in command(client, "declare Checkout 5xx")
+def test_declare_without_a_severity_opens_the_modal_and_its_submission_declares(client, slack_ws, people, fake_chat, responder):
+    from incidents.models import Service
+
+    checkout = Service.objects.create(name="Checkout", slug="checkout")
+    assert "Opening the form" in command(client, "declare Checkout 5xx")
     assert not Incident.objects.exists()
+    opened = fake_chat.named("views.open")[0]
+    view = opened["view"]
+    assert opened["trigger_id"] == "1.2.3" and view["callback_id"] == "incident_declare"
+    assert view["blocks"][0]["element"]["initial_value"] == "Checkout 5xx"
+    assert "P1" in [o["value"] for o in view["blocks"][1]["element"]["options"]]
+    submitted = {"type": "view_submission", "team": {"id": "T0001"}, "user": {"id": "U1"},
+                 "view": {"callback_id": "incident_declare", "private_metadata": "CGENERAL", "state": {"values": {
+                     "title": {"title": {"type": "plain_text_input", "value": "Checkout 5xx"}},
+                     "severity": {"severity": {"type": "static_select", "selected_option": {"value": "P1"}}},
+                     "services": {"services": {"type": "multi_static_select", "selected_options": [{"value": str(checkout.pk)}]}}}}}}
+    body = urllib.parse.urlencode({"payload": json.dumps(submitted)})
+    response = client.post(ACTIONS, data=body, content_type="application/x-www-form-urlencoded", headers=slack_headers(body))
+    assert response.status_code == 200 and response.content == b""
+    incident = Incident.objects.get()
+    assert (incident.title, incident.severity.key, incident.declared_by) == ("Checkout 5xx", "P1", responder)
+    assert list(incident.services.all()) == [checkout]
+    submitted["view"]["state"]["values"]["severity"]["severity"]["selected_option"] = {"value": "nope"}
+    body = urllib.parse.urlencode({"payload": json.dumps(submitted)})
+    response = client.post(ACTIONS, data=body, content_type="application/x-www-form-urlencoded", headers=slack_headers(body))
+    assert response.json() == {"response_action": "errors", "errors": {"severity": "Choose a severity."}}
 
 
 def test_commands_inside_the_incident_channel_act_on_its_incident(client, slack_ws, people, sev, fake_chat, responder, responder2):
@@ -156,7 +182,7 @@ def test_commands_inside_the_incident_channel_act_on_its_incident(client, slack_
     summary = [b for b in fake_chat.named("chat.update") if b["ts"] == IncidentChannel.objects.get().summary_ts]
     assert summary and "Resolved" in str(summary[-1]["blocks"])
     archive = Delivery.objects.get(purpose="chat", message__data__op="archive")
-    assert archive.status == "pending" and archive.due_at == incident.resolved_at + __import__("datetime").timedelta(minutes=60)
+    assert archive.status == "pending" and archive.due_at == incident.resolved_at + timedelta(minutes=60)
 
 
 def test_elsewhere_commands_take_the_incident_number(client, slack_ws, people, sev):
