@@ -83,6 +83,13 @@ class SlackAdapter:
         """A modal, now (the trigger id is valid for three seconds: not a delivery)."""
         self._call("views.open", trigger_id=trigger_id, view=view)
 
+    def message_text(self, channel: str, ts: str) -> tuple[str, str]:
+        """(text, author's chat id) of one message of a channel."""
+        data = self._call("conversations.history", channel=channel, latest=ts, inclusive=True, limit=1)
+        messages = data.get("messages") or []
+        found = messages[0] if messages and isinstance(messages[0], dict) and messages[0].get("ts") == ts else {}
+        return str(found.get("text") or ""), str(found.get("user") or "")
+
     def create_channel(self, name: str, team_id: str) -> str:
         return str(self._call("conversations.create", name=name, is_private=False)["channel"]["id"])
 

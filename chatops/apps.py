@@ -13,7 +13,8 @@ class ChatopsConfig(AppConfig):
     def ready(self):
         from incidents import events
 
-        from . import handlers, outgoing
+        from . import handlers, outgoing, services, tasks
 
+        services.pin_later.bind(tasks.pin_to_timeline_task)
         outgoing.register_purpose()
         events.subscribe(handlers.on_incident_event, name="chatops.incident_channel")

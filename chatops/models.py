@@ -107,3 +107,20 @@ class ChatPost(models.Model):
 
     def __str__(self):
         return f"{self.key} in {self.channel_id}"
+
+
+class ChatNote(models.Model):
+    """A channel message added to the incident's timeline (a :pushpin: reaction on Slack): once."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="notes")
+    channel_id = models.CharField(max_length=64)
+    ts = models.CharField(max_length=64)
+    incident = models.ForeignKey("incidents.Incident", on_delete=models.CASCADE, related_name="chat_notes")
+    event = models.ForeignKey("incidents.TimelineEvent", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["workspace", "channel_id", "ts"], name="chat_note_once")]
+
+    def __str__(self):
+        return f"{self.channel_id}/{self.ts}"

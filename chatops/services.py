@@ -10,17 +10,21 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from delivery.durable import LateTask
 from incidents.audit import audit_record
 from incidents.exceptions import InvalidInput, InvalidTransition
 from incidents.models import Incident, IncidentStatus, Role
 from incidents.selectors import role_holders
-from incidents.services import timeline_record
+from incidents.services import incident_add_note, timeline_record
 
 from . import formats, outgoing, selectors
 from .adapters import ChatError, for_workspace
-from .models import ChatPerson, ChatPost, IncidentChannel, Workspace
+from .models import ChatNote, ChatPerson, ChatPost, IncidentChannel, Workspace
 
 logger = logging.getLogger(__name__)
+
+# Bound by ChatopsConfig.ready() to chatops.tasks.pin_to_timeline_task.
+pin_later = LateTask("chat pin to timeline")
 
 LINK_SALT = "chatops.link"
 LINK_MAX_AGE = 3600
@@ -257,3 +261,25 @@ def workspace_test(workspace: Workspace) -> str:
 def person_unlink(*, person: ChatPerson, by) -> None:
     audit_record(by=by, obj=person, action="changed", message=f"Unlinked chat user {person.chat_user_id}")
     ChatPerson.objects.filter(pk=person.pk).update(user=None, how="", link_nonce="", linked_at=None)
+
+
+def pin_to_timeline(*, workspace_id: int, chat_user_id: str, channel_id: str, ts: str) -> bool:
+    """A :pushpin: on a message of an incident channel adds the message to the timeline, as the
+    mapped person who reacted (with their permission to respond), once per message."""
+    workspace = Workspace.objects.filter(pk=workspace_id, is_active=True).first()
+    incident = selectors.incident_in_channel(workspace, channel_id) if workspace else None
+    if incident is None or ChatNote.objects.filter(workspace=workspace, channel_id=channel_id, ts=ts).exists():
+        return False
+    person = person_for(workspace, chat_user_id)
+    if person.user is None or not person.user.has_perm("incidents.respond_incident"):
+        return False
+    text, author = for_workspace(workspace).message_text(channel_id, ts)
+    if not text.strip():
+        return False
+    with transaction.atomic():
+        note, made = ChatNote.objects.get_or_create(workspace=workspace, channel_id=channel_id, ts=ts, defaults={"incident": incident})
+        if not made:
+            return False
+        event = incident_add_note(incident=incident, body=f"(pinned from chat) {text}"[:10_000], by=person.user)
+        ChatNote.objects.filter(pk=note.pk).update(event=event)
+    return True

@@ -112,6 +112,36 @@ def slack_interactions(request):
     return _ephemeral(text)
 
 
+@csrf_exempt
+@require_POST
+def slack_events(request):
+    """Slack's Events API: the URL check, and :pushpin: reactions (handled in a worker: Slack wants
+    an answer within three seconds)."""
+    if len(request.body) > BODY_LIMIT:
+        return HttpResponse("Too large.", status=413)
+    try:
+        data = json.loads(request.body or b"{}")
+    except ValueError:
+        return HttpResponse("Bad payload.", status=400)
+    if not isinstance(data, dict):
+        return HttpResponse("Bad payload.", status=400)
+    workspace = selectors.workspace_for(SLACK, str(data.get("team_id", ""))[:64])
+    if workspace is None:
+        return HttpResponse("This Slack workspace is not connected to the portal.", status=404)
+    timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
+    if not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) < 12) or not SignatureVerifier(workspace.signing_secret).is_valid(
+            body=request.body, timestamp=timestamp, signature=request.headers.get("X-Slack-Signature", "")):
+        return HttpResponse("Bad signature.", status=401)
+    if data.get("type") == "url_verification":
+        return JsonResponse({"challenge": str(data.get("challenge", ""))[:200]})
+    event = data.get("event") if isinstance(data.get("event"), dict) else {}
+    item = event.get("item") if isinstance(event.get("item"), dict) else {}
+    if event.get("type") == "reaction_added" and event.get("reaction") == "pushpin" and item.get("type") == "message":
+        services.pin_later.enqueue(workspace_id=workspace.pk, chat_user_id=str(event.get("user", ""))[:64],
+                                   channel_id=str(item.get("channel", ""))[:64], ts=str(item.get("ts", ""))[:64])
+    return HttpResponse(status=200)
+
+
 def _mm_token_ok(workspace, token: str) -> bool:
     return bool(workspace.command_token) and hmac.compare_digest(workspace.command_token.encode(), (token or "").encode())
 

@@ -43,7 +43,7 @@ RULES: dict[str, str | dict[str, str]] = {
     "integrations-alertmanager": PUBLIC, "integrations-webhook": PUBLIC, "integrations-heartbeat": PUBLIC,
     "pagerduty-enqueue": PUBLIC,
     # chat: slash commands and button presses (the chat's signature or token is the credential)
-    "chatops:slack_commands": PUBLIC, "chatops:slack_interactions": PUBLIC,
+    "chatops:slack_commands": PUBLIC, "chatops:slack_interactions": PUBLIC, "chatops:slack_events": PUBLIC,
     "chatops:mattermost_commands": PUBLIC, "chatops:mattermost_actions": PUBLIC,
     "chatops:link": SIGNED_IN,  # your own chat account, confirmed while signed in
     "incidents:severity_css": PUBLIC,  # badge colours as a stylesheet (no inline styles under the CSP)

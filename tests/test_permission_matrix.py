@@ -90,6 +90,7 @@ ROWS = [
     S("pagerduty-enqueue", {"POST": PUBLIC}),
     S("chatops:slack_commands", {"POST": PUBLIC}, ok="404"),
     S("chatops:slack_interactions", {"POST": PUBLIC}, ok="404"),
+    S("chatops:slack_events", {"POST": PUBLIC}, ok="404"),
     S("chatops:mattermost_commands", {"POST": PUBLIC}, ok="404"),
     S("chatops:mattermost_actions", {"POST": PUBLIC}, ok="401"),
     S("chatops:link", {"GET": SIGNED_IN, "POST": SIGNED_IN}, lambda w: {"token": "not-a-token"}),

@@ -22,6 +22,7 @@ class FakeChat:
     def __init__(self):
         self.calls: list[tuple[str, str, dict, dict]] = []  # (http method, api method or path, body, headers)
         self.emails: dict[str, tuple[str, bool]] = {}
+        self.history: dict[str, str] = {}  # message ts -> its text (conversations.history)
         self.fail: dict[str, list[tuple[int, dict, dict]]] = {}
         self.lock = threading.Lock()
         self.n = 0
@@ -83,6 +84,9 @@ class FakeChat:
             return {"ok": True, "user": {"id": body["user"], "profile": {"email": email}, "is_email_confirmed": verified}}
         if method == "chat.postMessage":
             return {"ok": True, "channel": body.get("channel"), "ts": f"1700000000.{n:06d}"}
+        if method == "conversations.history":
+            ts = str(body.get("latest", ""))
+            return {"ok": True, "messages": [{"type": "message", "ts": ts, "user": "U1", "text": self.history[ts]}] if ts in self.history else []}
         if method == "conversations.create":
             return {"ok": True, "channel": {"id": f"C{n:08d}", "name": body.get("name")}}
         return {"ok": True}
@@ -175,3 +179,8 @@ def run_chat(rounds: int = 10) -> None:
             outbox.deliver(row.pk)
         if not pending and not due:
             return
+
+
+def slack_event_body(event: dict, *, team="T0001") -> str:
+    return json.dumps({"token": "deprecated", "team_id": team, "api_app_id": "A1", "type": "event_callback",
+                       "event_id": "Ev1", "event_time": int(time.time()), "event": event})

@@ -271,3 +271,28 @@ def test_a_429_is_waited_out_and_a_chat_outage_loses_nothing(slack_ws, people, s
         run_chat()
     row.refresh_from_db()
     assert row.status == "sent"
+
+
+def test_events_url_check_and_signature(client, slack_ws):
+    body = json.dumps({"token": "x", "team_id": "T0001", "challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P",
+                       "type": "url_verification"})
+    response = client.post("/chat/slack/events/", data=body, content_type="application/json", headers=slack_headers(body))
+    assert response.json() == {"challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"}
+    assert client.post("/chat/slack/events/", data=body, content_type="application/json",
+                       headers=slack_headers(body, secret="x")).status_code == 401
+    assert client.post("/chat/slack/events/", data=b"[1]", content_type="application/json").status_code == 400
+
+
+def test_a_pushpin_adds_the_message_to_the_timeline_once_as_the_mapped_person(slack_ws, people, sev, fake_chat, responder):
+    from chatops.services import pin_to_timeline
+
+    incident = declare(sev)
+    run_chat()
+    channel = IncidentChannel.objects.get().channel_id
+    fake_chat.history["1.5"] = "<!here> cache flushed"
+    assert pin_to_timeline(workspace_id=slack_ws.pk, chat_user_id="U1", channel_id=channel, ts="1.5")
+    assert not pin_to_timeline(workspace_id=slack_ws.pk, chat_user_id="U1", channel_id=channel, ts="1.5")
+    assert not pin_to_timeline(workspace_id=slack_ws.pk, chat_user_id="U9", channel_id=channel, ts="1.6")  # unmapped
+    assert not pin_to_timeline(workspace_id=slack_ws.pk, chat_user_id="U2", channel_id=channel, ts="1.7")  # a viewer
+    notes = TimelineEvent.objects.filter(incident=incident, kind="note")
+    assert [(n.actor, n.message) for n in notes] == [(responder, "(pinned from chat) <!here> cache flushed")]

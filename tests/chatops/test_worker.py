@@ -10,7 +10,7 @@ from chatops.models import ChatPost, IncidentChannel
 from incidents.models import Incident, IncidentStatus, TimelineEvent
 from tests.conftest import wait_for
 
-from .conftest import slack_action_body, slack_command_body, slack_headers
+from .conftest import slack_action_body, slack_command_body, slack_event_body, slack_headers
 
 
 @pytest.mark.django_db(transaction=True)
@@ -41,6 +41,14 @@ def test_declare_to_resolve_in_a_channel_with_a_real_worker(celery_worker, live_
 
     assert "commander" in slash("role commander <@U4|lee>", channel=ic.channel_id)
     assert "Note added" in slash("note failover started", channel=ic.channel_id)
+    fake_chat.history["1700000001.000100"] = "db primary failed over to replica"
+    event = slack_event_body({"type": "reaction_added", "user": "U4", "reaction": "pushpin",
+                              "item": {"type": "message", "channel": ic.channel_id, "ts": "1700000001.000100"}, "event_ts": "1"})
+    reacted = requests.post(live_server.url + "/chat/slack/events/", data=event, timeout=10,
+                            headers={**slack_headers(event), "Content-Type": "application/json"})
+    assert reacted.status_code == 200
+    wait_for(lambda: TimelineEvent.objects.filter(incident=incident, kind="note", actor=responder2,
+                                                  message__contains="db primary failed over").exists(), what="the pinned message on the timeline")
     assert "Resolved" in slash("resolve Rolled back the bad deploy", channel=ic.channel_id)
     incident.refresh_from_db()
     assert incident.status == IncidentStatus.RESOLVED and incident.resolved_by == responder
