@@ -91,10 +91,7 @@ def _person(ctx: Context, word: str):
 def run(ctx: Context, text: str) -> str:
     """Run one command; returns the answer. Raises Refused / PermissionDenied / DomainError."""
     text = _clean(text)
-    try:
-        words = text.split(None, 1)
-    except ValueError:
-        words = []
+    words = text.split(None, 1)
     verb = words[0].lower() if words else "help"
     rest = words[1] if len(words) > 1 else ""
     incident = selectors.incident_in_channel(ctx.workspace, ctx.channel_id)
