@@ -203,11 +203,14 @@ def test_page_a_person_and_a_schedule(client, slack_ws, people, sev, responder2)
     assert Escalation.objects.filter(incident=incident, manual=True).count() == 2
 
 
-def test_oncall_uses_the_oncall_computation(client, slack_ws, people, responder):
+def test_oncall_uses_the_oncall_computation(client, slack_ws, people, responder2):
     from oncall.models import Schedule
+    from tests.oncall.conftest import make_schedule
 
-    Schedule.objects.create(name="Primary")
-    assert "Primary: nobody" in command(client, "oncall")
+    make_schedule("Primary", [responder2])
+    Schedule.objects.create(name="Empty")
+    assert command(client, "oncall") == "Empty: nobody (a gap)\nPrimary: Responder2"
+    assert command(client, "oncall primary") == "Primary: Responder2"
     assert "No schedule" in command(client, "oncall Secondary")
 
 
