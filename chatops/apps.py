@@ -17,4 +17,4 @@ class ChatopsConfig(AppConfig):
 
         services.pin_later.bind(tasks.pin_to_timeline_task)
         outgoing.register_purpose()
-        events.subscribe(handlers.on_incident_event, name="chatops.incident_channel")
+        events.subscribe(handlers.on_incident_event, kinds=handlers.KINDS, name="chatops.incident_channel")

@@ -11,6 +11,9 @@ from incidents.models import EventKind, Incident
 from . import outgoing, selectors, services
 from .models import Workspace
 
+# The incident's own events (the core's kinds) and the escalation's; postmortem events come
+# after the channel's life and are not posted.
+KINDS = {value for name, value in vars(EventKind).items() if name.isupper()} | {"escalation.started", "escalation.stopped"}
 REFRESH = {EventKind.DECLARED, EventKind.ACKNOWLEDGED, EventKind.STATUS_CHANGED, EventKind.SEVERITY_CHANGED,
            EventKind.ROLE_ASSIGNED, EventKind.ROLE_REMOVED, EventKind.MITIGATED, EventKind.RESOLVED, EventKind.REOPENED,
            EventKind.EDITED, EventKind.WAR_ROOM}
