@@ -55,7 +55,8 @@ class Workspace(models.Model):
 class ChatPerson(models.Model):
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="people")
     chat_user_id = models.CharField(max_length=64)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="chat_people")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="chat_people",
+                             help_text="Empty: not mapped (a deleted portal user leaves the chat user unmapped).")
     how = models.CharField(max_length=10, blank=True, help_text="email or link: how the mapping was made.")
     link_nonce = models.CharField(max_length=32, blank=True, help_text="The open one-time link's nonce (empty: none open).")
     linked_at = models.DateTimeField(null=True, blank=True)
