@@ -43,6 +43,7 @@ urlpatterns = [
     path("statuspage/", include("incidents.statuspage.staff_urls")),
     path("oncall/", include("oncall.urls")),
     path("", include("oncall.notifications.urls")),
+    path("", include("chatops.urls")),
     path("", include("incidents.urls")),
 ]
 

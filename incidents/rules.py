@@ -42,6 +42,10 @@ RULES: dict[str, str | dict[str, str]] = {
     "schema": PUBLIC, "api-docs": PUBLIC, "bench-trivial": PUBLIC,
     "integrations-alertmanager": PUBLIC, "integrations-webhook": PUBLIC, "integrations-heartbeat": PUBLIC,
     "pagerduty-enqueue": PUBLIC,
+    # chat: slash commands and button presses (the chat's signature or token is the credential)
+    "chatops:slack_commands": PUBLIC, "chatops:slack_interactions": PUBLIC, "chatops:slack_events": PUBLIC,
+    "chatops:mattermost_commands": PUBLIC, "chatops:mattermost_actions": PUBLIC,
+    "chatops:link": SIGNED_IN,  # your own chat account, confirmed while signed in
     "incidents:severity_css": PUBLIC,  # badge colours as a stylesheet (no inline styles under the CSP)
     # incidents
     "incidents:dashboard": VIEW_INCIDENT, "incidents:list": VIEW_INCIDENT, "incidents:detail": VIEW_INCIDENT,

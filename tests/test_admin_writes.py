@@ -10,7 +10,7 @@ from incidents.admin import WritesThroughServices
 
 pytestmark = pytest.mark.django_db
 
-PORTAL_APPS = {"incidents", "integrations", "statuspage", "oncall", "notifications", "postmortems", "delivery"}
+PORTAL_APPS = {"incidents", "integrations", "statuspage", "oncall", "notifications", "postmortems", "delivery", "chatops"}
 
 # Configuration with no rule beyond the model's own and nothing that pages: edited directly for now.
 DIRECT = {

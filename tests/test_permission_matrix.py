@@ -88,6 +88,12 @@ ROWS = [
     S("integrations-webhook", {"POST": PUBLIC}, lambda w: {"key": "not-a-key"}, ok="404"),
     S("integrations-heartbeat", {"GET": PUBLIC, "POST": PUBLIC}, lambda w: {"key": "not-a-key"}, ok="404"),
     S("pagerduty-enqueue", {"POST": PUBLIC}),
+    S("chatops:slack_commands", {"POST": PUBLIC}, ok="404"),
+    S("chatops:slack_interactions", {"POST": PUBLIC}, ok="404"),
+    S("chatops:slack_events", {"POST": PUBLIC}, ok="404"),
+    S("chatops:mattermost_commands", {"POST": PUBLIC}, ok="404"),
+    S("chatops:mattermost_actions", {"POST": PUBLIC}, ok="401"),
+    S("chatops:link", {"GET": SIGNED_IN, "POST": SIGNED_IN}, lambda w: {"token": "not-a-token"}),
     # --- incidents ------------------------------------------------------------------------------
     S("incidents:dashboard", {"GET": VIEW}),
     S("incidents:list", {"GET": VIEW}),

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "incidents.statuspage.apps.StatuspageConfig",
     "oncall.notifications.apps.NotificationsConfig",
     "oncall.apps.OncallConfig",
+    "chatops.apps.ChatopsConfig",
 ]
 
 MIDDLEWARE = [
@@ -350,6 +351,9 @@ DELIVERY_PURPOSES["paging"] = {
     "retry_base_seconds": env.float("NOTIFY_RETRY_BASE_SECONDS", default=30.0),
     "retry_max_seconds": env.float("NOTIFY_RETRY_MAX_SECONDS", default=3600.0),
 }
+# Chat operations (Slack app, Mattermost): short retries, so a post waiting for its channel goes soon.
+DELIVERY_PURPOSES["chat"] = {"max_attempts": 8, "retry_base_seconds": env.float("CHAT_RETRY_BASE_SECONDS", default=5.0),
+                             "retry_max_seconds": 600.0, "lease_seconds": 120.0}
 DELIVERY_PURPOSES["stakeholders"] = {"max_attempts": env.int("NOTIFY_MAX_ATTEMPTS", default=5), "lease_seconds": 60.0}
 # Acknowledge links in notifications expire after this many seconds.
 NOTIFY_ACK_LINK_MAX_AGE = env.int("NOTIFY_ACK_LINK_MAX_AGE", default=24 * 3600)

@@ -62,11 +62,12 @@ def test_an_unbound_late_task_refuses_loudly():
 
 
 def test_every_late_task_of_the_apps_is_bound():
+    from chatops import services as chatops
     from delivery import outbox
     from incidents.integrations.services import heartbeats as integrations
     from incidents.statuspage import queue as statuspage
     from oncall.services import escalation, handoff
 
     for later in (outbox.send_task, integrations.heartbeat_check_later, statuspage.maintenance_step_later,
-                  escalation.step_fire_later, handoff.handoff_send_later):
+                  escalation.step_fire_later, handoff.handoff_send_later, chatops.pin_later):
         assert later.task is not None, later.what
