@@ -48,7 +48,7 @@ def severity_css(request):
 
 
 def dashboard(request):
-    groups = selectors.dashboard_open_by_severity()
+    groups = selectors.dashboard_open_by_severity(request.user)
     return render(request, "incidents/dashboard.html", {
         "groups": groups,
         "open_count": sum(1 for _, items in groups for incident, _clock in items if not incident.is_drill),
@@ -58,7 +58,7 @@ def dashboard(request):
 
 
 def drills(request):
-    return render(request, "incidents/drills.html", {"rows": selectors.drills_report()})
+    return render(request, "incidents/drills.html", {"rows": selectors.drills_report(request.user)})
 
 
 def incident_list(request):
@@ -72,7 +72,7 @@ def incident_list(request):
             "since": data.get("since"), "until": data.get("until"),
             "open_only": status == "open", "status": status if status != "open" else None,
         }
-    page = Paginator(selectors.incident_list(**filters), 25).get_page(request.GET.get("page"))
+    page = Paginator(selectors.incident_list(viewer=request.user, **filters), 25).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "incidents/list.html", {"form": form, "page": page, "query": query.urlencode()})
@@ -141,20 +141,20 @@ def _detail_context(request, incident, **forms_override):
     return ctx
 
 
-def _get_incident(number: str) -> Incident:
+def _get_incident(request, number: str) -> Incident:
     try:
-        return selectors.incident_detail(number)
+        return selectors.incident_detail(number, viewer=request.user)
     except Incident.DoesNotExist:
         raise Http404("No such incident") from None
 
 
 def incident_detail(request, number):
-    incident = _get_incident(number)
+    incident = _get_incident(request, number)
     return render(request, "incidents/detail.html", _detail_context(request, incident))
 
 
 def communications(request, number):
-    incident = _get_incident(number)
+    incident = _get_incident(request, number)
     return render(request, "incidents/communications.html", {"incident": incident, "rendered": render_all(incident)})
 
 
@@ -206,7 +206,7 @@ SUCCESS = {  # what happened and what changed, from the incident as it is now
 def incident_action(request, number, action):
     if action not in ACTIONS:
         raise Http404("Unknown action")
-    incident = _get_incident(number)
+    incident = _get_incident(request, number)
     form_class, form_key, run = ACTIONS[action]
     form = form_class(request.POST) if form_class else None
     if form is not None and action == "status":
@@ -220,15 +220,15 @@ def incident_action(request, number, action):
                 return redirect(incident)
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
-            messages.success(request, SUCCESS[action](_get_incident(number)))
+            messages.success(request, SUCCESS[action](_get_incident(request, number)))
             return redirect(incident)
     messages.error(request, "That did not go through: see the form below.")
-    incident = _get_incident(number)
+    incident = _get_incident(request, number)
     return render(request, "incidents/detail.html", _detail_context(request, incident, **{form_key: form, "open_form": action}), status=400)
 
 
 @require_POST
 def checklist_toggle(request, number, item_id):
-    item = get_object_or_404(IncidentChecklistItem, pk=item_id, incident__number=number)
+    item = get_object_or_404(IncidentChecklistItem, pk=item_id, incident=_get_incident(request, number))
     services.checklist_set_done(item=item, done=request.POST.get("done") == "1", by=request.user)
     return redirect(item.incident.get_absolute_url() + "#checklist")

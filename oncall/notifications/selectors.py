@@ -11,6 +11,7 @@
 from django.db.models import Count, Exists, OuterRef, Q, Subquery
 
 from delivery.models import Delivery, DeliveryStatus
+from incidents.models.incident import visible_through
 
 from .models import ContactMethod, NotificationRule, StakeholderSubscription
 
@@ -50,19 +51,20 @@ def unreachable(users) -> set[int]:
     return {u.pk for u in users if True not in methods.get(u.pk, set()) and (u.pk in methods or not u.email)}
 
 
-def notification_queryset():
+def notification_queryset(viewer):
     """Deliveries with what the pages and the API show beside them, in the same query: the
-    contact method's public id (paging) and the subscription's name (stakeholders)."""
+    contact method's public id (paging) and the subscription's name (stakeholders). Those about
+    incidents `viewer` may not see are left out."""
     methods = ContactMethod.objects.filter(pk=OuterRef("destination_id"))
     subs = StakeholderSubscription.objects.filter(pk=OuterRef("destination_id"))
-    return Delivery.objects.select_related("incident", "user").annotate(
+    return visible_through(Delivery.objects, viewer).select_related("incident", "user").annotate(
         contact_method_public_id=Subquery(methods.values("public_id")[:1]),
         subscription_name=Subquery(subs.values("name")[:1]),
     )
 
 
-def notification_list(*, incident=None, status: str | None = None, user=None):
-    qs = notification_queryset()
+def notification_list(*, viewer, incident=None, status: str | None = None, user=None):
+    qs = notification_queryset(viewer)
     if incident is not None:
         qs = qs.filter(incident=incident)
     if status:
@@ -92,8 +94,8 @@ def subscription_list():
     return StakeholderSubscription.objects.prefetch_related("severities").order_by("name")
 
 
-def incident_notification_summary(incident) -> dict:
-    rows = list(notification_list(incident=incident)[:50])
+def incident_notification_summary(incident, viewer) -> dict:
+    rows = list(notification_list(viewer=viewer, incident=incident)[:50])
     return {
         "rows": rows,
         "failed": [r for r in rows if r.status == DeliveryStatus.FAILED],
