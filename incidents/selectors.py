@@ -17,7 +17,7 @@ from .rules import RESPOND
 def incident_queryset() -> QuerySet[Incident]:
     """Incidents with what a list row shows, in a constant number of queries."""
     return Incident.objects.select_related("severity", "type", "declared_by", "acknowledged_by", "resolved_by").prefetch_related(
-        "services", "links",
+        "services", "links", "access_groups",
         Prefetch("members", queryset=IncidentMember.objects.select_related("user")),
     )
 
@@ -64,6 +64,11 @@ def incident_for(viewer, **lookup) -> Incident:
     incident = Incident.objects.visible_to(viewer).select_related("severity", "type").get(**lookup)
     restricted_read_audit(incident, viewer)
     return incident
+
+
+def incident_visible(incident: Incident, viewer) -> bool:
+    """Whether `viewer` (None: the public, a stakeholder list, a channel) may know of `incident`."""
+    return Incident.objects.visible_to(viewer).filter(pk=incident.pk).exists()
 
 
 def restricted_read_audit(incident: Incident, viewer) -> None:

@@ -349,7 +349,7 @@ def metric_charts(report: reports.Report, services_shown: dict[str, list[int]]) 
 
 def metrics_page(request):
     form, rng = forms.range_from_params(request.GET)
-    report = reports.compute(rng)
+    report = reports.compute(rng, viewer=request.user)
     services_shown = service_series(report)
     weekly = {
         "severity": (list(report.weekly_by_severity), _week_rows(report.weeks, report.weekly_by_severity)),
@@ -370,5 +370,5 @@ def metrics_csv(request):
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="incident-metrics-{rng.start}-{rng.end}.csv"'
     writer = csv.writer(response)
-    writer.writerows(safetext.csv_row(row) for row in reports.csv_rows(reports.compute(rng)))
+    writer.writerows(safetext.csv_row(row) for row in reports.csv_rows(reports.compute(rng, viewer=request.user)))
     return response

@@ -191,6 +191,8 @@ class MetricsSerializer(PortalSerializer):
     range = RangeSerializer()
     incidents = serializers.IntegerField()
     resolved = serializers.IntegerField()
+    restricted_not_shown = serializers.IntegerField(
+        allow_null=True, help_text="Restricted incidents of the range left out for you (null: the policy does not say).")
     overall = SeverityMetricsSerializer()
     by_severity = SeverityMetricsSerializer(many=True)
     weeks = serializers.ListField(child=serializers.DateField(), help_text="Mondays of the weeks in the range.")

@@ -164,4 +164,4 @@ class MetricsView(APIView):
         form, rng = range_from_params(request.query_params)
         if form.errors:
             raise ValidationError({k: [str(e) for e in v] for k, v in form.errors.items()})
-        return Response(reports.as_dict(reports.compute(rng)))
+        return Response(reports.as_dict(reports.compute(rng, viewer=request.user)))
