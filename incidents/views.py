@@ -88,7 +88,8 @@ def declare(request):
             incident = services.incident_declare(
                 title=data["title"], severity=data["severity"], incident_type=data["type"], by=request.user, summary=data["summary"],
                 impact=data["impact"], services=data["services"], detection_source=data["detection_source"],
-                started_at=data["started_at"], commander=commander,
+                started_at=data["started_at"], commander=commander, restricted=data["restricted"],
+                access_groups=data["access_groups"],
             )
         except DomainError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
@@ -127,6 +128,8 @@ def _detail_context(request, incident, **forms_override):
         "resolve_form": forms.ResolveForm(),
         "reopen_form": forms.ReopenForm(),
         "war_room_form": forms.WarRoomForm(),
+        "restriction_form": forms.RestrictionForm(initial={
+            "restricted": incident.restricted, "access_groups": list(incident.access_groups.all())}),
         "link_form": forms.LinkForm(),
         "edit_form": forms.EditForm(initial={
             "title": incident.title, "summary": incident.summary, "impact": incident.impact,
@@ -173,6 +176,8 @@ ACTIONS = {
     "reopen": (forms.ReopenForm, "reopen_form", lambda i, d, u: services.incident_reopen(incident=i, reason=d["reason"], by=u)),
     "edit": (forms.EditForm, "edit_form", lambda i, d, u: services.incident_update_details(incident=i, by=u, **d)),
     "type": (forms.TypeForm, "type_form", lambda i, d, u: services.incident_change_type(incident=i, incident_type=d["type"], reason=d["reason"], by=u)),
+    "restriction": (forms.RestrictionForm, "restriction_form", lambda i, d, u: services.incident_set_restriction(
+        incident=i, restricted=d["restricted"], access_groups=d["access_groups"], reason=d["reason"], by=u)),
     "war-room": (forms.WarRoomForm, "war_room_form", lambda i, d, u: services.incident_start_war_room(incident=i, url=d["url"], by=u)),
     "link": (forms.LinkForm, "link_form", lambda i, d, u: services.incident_add_link(incident=i, title=d["title"], url=d["url"], kind=d["kind"], by=u)),
     "unlink": (forms.LinkRemoveForm, "link_form", lambda i, d, u: services.incident_remove_link(link=_link(i, d["link"]), by=u)),
@@ -197,6 +202,8 @@ SUCCESS = {  # what happened and what changed, from the incident as it is now
     "reopen": lambda i: f"Incident reopened as {i.get_status_display()}; it needs a new acknowledgement.",
     "edit": lambda i: "Incident details saved.",
     "war-room": lambda i: f"War room: {i.war_room_url}",
+    "restriction": lambda i: ("Restricted: only its responders and its groups see it." if i.restricted
+                              else "Restriction lifted: every viewer can read it."),
     "link": lambda i: "Link added.", "unlink": lambda i: "Link removed.",
     "type": lambda i: f"Type is now {i.type.name if i.type_id else 'not classified'}; escalation re-planned.",
 }
