@@ -29,7 +29,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='incident',
             name='restricted',
-            field=models.BooleanField(db_index=True, default=False, help_text='Only its responders (roles, responders, paged people) and its groups know it exists.'),
+            field=models.BooleanField(db_index=True, default=False, help_text='Only its responders (declarer, roles, responders, paged people) and its groups know it exists.'),
         ),
         migrations.AddField(
             model_name='incidenttype',

@@ -52,13 +52,13 @@ PAGED_PURPOSE = "paging"  # delivery rows of this purpose name the people paged 
 
 
 def insider_q(user, prefix: str = "") -> Q:
-    """Incidents on which `user` is a responder: a role or responder on it, paged for it, or in
-    one of its named groups. `prefix` is the path to the incident ("" or "incident__")."""
+    """Incidents on which `user` is a responder: declared it, holds a role or responds on it,
+    was paged for it, or is in one of its named groups. `prefix` is the path to the incident."""
     member = IncidentMember.objects.filter(incident=OuterRef(f"{prefix}pk"), user=user)
     paged = Incident.deliveries.rel.related_model.objects.filter(
         incident=OuterRef(f"{prefix}pk"), user=user, purpose=PAGED_PURPOSE)
     grouped = Incident.access_groups.through.objects.filter(incident=OuterRef(f"{prefix}pk"), group__user=user)
-    return Q(Exists(member)) | Q(Exists(paged)) | Q(Exists(grouped))
+    return Q(**{f"{prefix}declared_by": user}) | Q(Exists(member)) | Q(Exists(paged)) | Q(Exists(grouped))
 
 
 def visible_q(user, prefix: str = "") -> Q | None:
@@ -157,7 +157,7 @@ class Incident(models.Model):
         max_length=500, blank=True, help_text="The conference bridge (started from the severity's pattern, or pasted).")
     restricted = models.BooleanField(
         default=False, db_index=True,
-        help_text="Only its responders (roles, responders, paged people) and its groups know it exists.")
+        help_text="Only its responders (declarer, roles, responders, paged people) and its groups know it exists.")
     access_groups = models.ManyToManyField(
         "auth.Group", blank=True, related_name="+", help_text="Groups that may read it while it is restricted.")
     version = models.PositiveIntegerField(default=0, help_text="Bumped by every state change.")
