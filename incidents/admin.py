@@ -318,7 +318,7 @@ class IncidentAdmin(PortalAdmin):
     search_fields = ["number", "title", "summary"]
     date_hierarchy = "declared_at"
     list_select_related = ["severity"]
-    readonly_fields = [f.name for f in Incident._meta.concrete_fields] + ["services"]
+    readonly_fields = [f.name for f in Incident._meta.concrete_fields] + ["services", "access_groups"]
     inlines = [MemberInline, LinkInline, UpdateInline, TimelineInline, ChecklistInline]
     actions = ["acknowledge", "resolve"]
 
@@ -488,16 +488,16 @@ class IncidentTypeAdmin(WritesThroughServices, PortalAdmin):
     """Types, and their playbook lines inline, through incidents.incident_types (audited). The
     escalation policy a type starts is set on the policy (on call)."""
 
-    list_display = ["name", "key", "default_severity", "public", "postmortem_required", "is_drill", "position", "is_active"]
+    list_display = ["name", "key", "default_severity", "public", "restricted", "postmortem_required", "is_drill", "position", "is_active"]
     list_editable = ["is_active"]
-    list_filter = ["is_active", "public", "is_drill", "postmortem_required"]
+    list_filter = ["is_active", "public", "restricted", "is_drill", "postmortem_required"]
     search_fields = ["key", "name", "description"]
     prepopulated_fields = {"key": ["name"]}
     inlines = [IncidentTypeChecklistInline]
 
     def create(self, request, form):
         fields = {f: form.cleaned_data[f] for f in incident_types.FIELDS if f in form.cleaned_data}
-        return incident_types.incident_type_create(by=request.user, **fields)
+        return incident_types.incident_type_create(by=request.user, access_groups=form.cleaned_data.get("access_groups", ()), **fields)
 
     def update(self, request, obj, changes):
         incident_types.incident_type_update(incident_type=obj, by=request.user, **changes)

@@ -17,10 +17,11 @@ class IncidentsConfig(AppConfig):
     @staticmethod
     def seed_defaults(apps):
         """Idempotent: the data migration's defaults (tests call it after a flush)."""
-        from .defaults import seed_defaults, seed_incident_types
+        from .defaults import restrict_incident_types, seed_defaults, seed_incident_types
 
         seed_defaults(apps)
         seed_incident_types(apps)
+        restrict_incident_types(apps)
 
     def ready(self):
         from config.metrics import register_metric

@@ -7,11 +7,12 @@ decide who gets paged (policies, schedules, integrations...)."""
 
 from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
 
-ACTIONS = {"added": ADDITION, "changed": CHANGE, "deleted": DELETION}
+READ = 4  # a read worth recording (a restricted incident from outside its responders)
+ACTIONS = {"added": ADDITION, "changed": CHANGE, "deleted": DELETION, "read": READ}
 
 
 def audit_record(*, by, obj, action: str, message: str = "") -> None:
-    """Record `action` ("added", "changed" or "deleted"; before the delete) on `obj` by `by`.
+    """Record `action` ("added", "changed", "deleted" (before the delete) or "read") on `obj` by `by`.
     System work (demo data, seeding) has nobody to name and records nothing."""
     if by is None or not getattr(by, "is_authenticated", False):
         return

@@ -31,6 +31,7 @@ from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import serializers
 
 from . import untrusted
+from .models.incident import incident_path, visible_through
 
 
 def validate_duration(value) -> None:
@@ -125,9 +126,15 @@ class PortalModelForm(BoundedFormMixin, forms.ModelForm):
 
 class PortalAdmin(admin.ModelAdmin):
     """The Django admin's forms are bounded like the staff pages' (a year-9999 override typed
-    into the admin would break the schedule page just the same)."""
+    into the admin would break the schedule page just the same). Rows of restricted incidents
+    the user may not see are not there (lists, search, change pages: a 404 redirect)."""
 
     form = PortalModelForm
+
+    def get_queryset(self, request):
+        path = incident_path(self.model)
+        queryset = super().get_queryset(request)
+        return queryset if path is None else visible_through(queryset, request.user, path)
 
 
 class PortalTabularInline(admin.TabularInline):

@@ -186,3 +186,20 @@ def seed_incident_types(apps) -> None:
                 ChecklistItem(incident_type=incident_type, text=text, owner_role=role, position=i)
                 for i, (text, role) in enumerate(checklist)
             )
+
+
+# Matchbook: "Data breach suspected -> Security Team + Legal". A suspected breach is restricted
+# to its responders and these groups (incidents/migrations/0010; editable like the rest).
+RESTRICTED_TYPES = {"security": ("Security", "Legal")}
+
+
+def restrict_incident_types(apps) -> None:
+    """Idempotent: restrict the seeded breach type and name its groups (created when missing)."""
+    Group = apps.get_model("auth", "Group")
+    IncidentType = apps.get_model("incidents", "IncidentType")
+    for key, group_names in RESTRICTED_TYPES.items():
+        incident_type = IncidentType.objects.filter(key=key).first()
+        if incident_type is None:
+            continue
+        IncidentType.objects.filter(pk=incident_type.pk).update(restricted=True, public=False)
+        incident_type.access_groups.add(*(Group.objects.get_or_create(name=name)[0] for name in group_names))

@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 
 from incidents.bounded import PortalForm
 
@@ -54,7 +55,15 @@ class DeclareForm(PortalForm):
         queryset=User.objects.none(), required=False, empty_label="Me",
         help_text="You, unless you choose someone else who can respond.",
     )
-    field_order = ["title", "severity", "type", "commander", "services", "detection_source", "summary", "impact", "started_at"]
+    restricted = forms.BooleanField(
+        required=False, label="Restricted",
+        help_text="Only its responders (roles, responders, people paged) and the groups below see it; for everyone else "
+                  "it does not exist. A restricted type (e.g. a suspected breach) always restricts.")
+    access_groups = forms.ModelMultipleChoiceField(
+        queryset=Group.objects.order_by("name"), required=False, widget=forms.CheckboxSelectMultiple, label="Groups",
+        help_text="Groups that may read it while restricted (e.g. Security, Legal), besides the type's.")
+    field_order = ["title", "severity", "type", "commander", "restricted", "access_groups", "services", "detection_source",
+                   "summary", "impact", "started_at"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -144,6 +153,17 @@ class ResolveForm(PortalForm):
 
 class ReopenForm(PortalForm):
     reason = forms.CharField(max_length=2_000, required=False)
+
+
+class RestrictionForm(PortalForm):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "restrict_%s")
+        super().__init__(*args, **kwargs)
+
+    restricted = forms.BooleanField(required=False, label="Restricted to its responders and these groups")
+    access_groups = forms.ModelMultipleChoiceField(
+        queryset=Group.objects.order_by("name"), required=False, widget=forms.CheckboxSelectMultiple, label="Groups")
+    reason = forms.CharField(required=False, max_length=500, widget=forms.TextInput(attrs={"placeholder": "Why (optional)"}))
 
 
 class WarRoomForm(PortalForm):

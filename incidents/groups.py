@@ -11,6 +11,8 @@ from django.contrib.auth.models import Group, Permission
 VIEWER, RESPONDER, ADMIN = "Viewer", "Responder", "Admin"
 PEOPLE_PERMISSIONS = ("view_user", "add_user", "change_user", "view_group")
 # Login records (django-axes): admins read them and unlock someone by deleting the attempt.
+# Given to named people only, never to a built-in group: reading restricted incidents from outside.
+INDIVIDUAL_ONLY = ("read_restricted_incident",)
 ADMIN_LOGIN_AUDIT = ("view_accessattempt", "delete_accessattempt", "view_accesslog", "view_accessfailurelog")
 
 
@@ -21,7 +23,7 @@ def portal_app_configs():
 def ensure_groups(**_kwargs) -> None:
     configs = portal_app_configs()
     labels = [c.label for c in configs]
-    portal = Permission.objects.filter(content_type__app_label__in=labels)
+    portal = Permission.objects.filter(content_type__app_label__in=labels).exclude(codename__in=INDIVIDUAL_ONLY)
     view = portal.filter(codename__startswith="view_")
     responder_codes = [p for c in configs for p in getattr(c, "responder_permissions", ())]
     responder = list(view)

@@ -10,7 +10,7 @@ from .model_update import invalid_input, model_update
 from .models import IncidentType, IncidentTypeChecklistItem
 
 FIELDS = ("key", "name", "description", "default_severity", "public", "postmortem_required", "is_drill",
-          "required_roles", "position", "is_active")
+          "restricted", "required_roles", "position", "is_active")
 
 
 def _set_checklist(incident_type: IncidentType, items) -> None:
@@ -26,25 +26,26 @@ def _set_checklist(incident_type: IncidentType, items) -> None:
 
 
 @transaction.atomic
-def incident_type_create(*, by, checklist_items=(), **fields) -> IncidentType:
+def incident_type_create(*, by, checklist_items=(), access_groups=(), **fields) -> IncidentType:
     unknown = set(fields) - set(FIELDS)
     if unknown:
         raise invalid_input(ValidationError({sorted(unknown)[0]: "This field cannot be set."}))
     incident_type = IncidentType(**fields)
-    if incident_type.is_drill and "public" not in fields:
-        incident_type.public = False  # a drill is never public: not a thing to spell out
+    if (incident_type.is_drill or incident_type.restricted) and "public" not in fields:
+        incident_type.public = False  # a drill or a restricted type is never public: not a thing to spell out
     try:
         incident_type.full_clean()
     except ValidationError as exc:
         raise invalid_input(exc) from exc
     incident_type.save()
     _set_checklist(incident_type, checklist_items)
+    incident_type.access_groups.set(access_groups)
     audit_record(by=by, obj=incident_type, action="added")
     return incident_type
 
 
 @transaction.atomic
-def incident_type_update(*, incident_type: IncidentType, by, checklist_items=None, **fields) -> IncidentType:
+def incident_type_update(*, incident_type: IncidentType, by, checklist_items=None, access_groups=None, **fields) -> IncidentType:
     """Change the fields given; `checklist_items`, when given, replace the playbook lines.
     Incidents already declared keep their checklist (it was copied) and their drill flag."""
     changes = model_update(instance=incident_type, fields=FIELDS, data=fields)
@@ -52,6 +53,10 @@ def incident_type_update(*, incident_type: IncidentType, by, checklist_items=Non
     if checklist_items is not None:
         _set_checklist(incident_type, checklist_items)
         described = (described[:-1] + ", checklist." if described else "Changed checklist.")
+    if access_groups is not None and set(access_groups) != set(incident_type.access_groups.all()):
+        incident_type.access_groups.set(access_groups)
+        names = ", ".join(sorted(g.name for g in access_groups)) or "none"
+        described = (described[:-1] + f", groups ({names})." if described else f"Changed groups ({names}).")
     if described:
         audit_record(by=by, obj=incident_type, action="changed", message=described)
     return incident_type

@@ -8,7 +8,7 @@ from .models import EventDelivery, EventDeliveryStatus, Incident, IncidentStatus
 
 
 def open_incidents():
-    rows = Incident.objects.exclude(status=IncidentStatus.RESOLVED).filter(is_drill=False).values("severity__key").annotate(n=Count("pk"))
+    rows = Incident.objects.visible_to(None).exclude(status=IncidentStatus.RESOLVED).filter(is_drill=False).values("severity__key").annotate(n=Count("pk"))
     return [((r["severity__key"],), r["n"]) for r in rows]
 
 

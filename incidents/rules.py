@@ -110,7 +110,7 @@ RULES: dict[str, str | dict[str, str]] = {
     "api-root": VIEW_INCIDENT, "api-metrics": VIEW_INCIDENT,
     **{f"incident-{a}": RESPOND for a in (
         "acknowledge", "change-severity", "change-status", "notes", "reopen", "resolve", "responders", "roles",
-        "war-room", "links", "link-delete", "change-type")},
+        "war-room", "links", "link-delete", "change-type", "restriction")},
     "incident-updates": {"GET": VIEW_INCIDENT, "POST": RESPOND},
     "service-archive": "incidents.change_service", "service-restore": "incidents.change_service",
     "integration-rotate-key": "integrations.change_integration", "integration-revoke": "integrations.change_integration",

@@ -8,20 +8,22 @@ from django.contrib.auth.models import Permission
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
+from .audit import audit_record
 from .models import Incident, IncidentMember, IncidentStatus, IncidentType, Role, Severity, StatusUpdate, TimelineEvent
+from .models.incident import insider_q
 from .rules import RESPOND
 
 
 def incident_queryset() -> QuerySet[Incident]:
     """Incidents with what a list row shows, in a constant number of queries."""
     return Incident.objects.select_related("severity", "type", "declared_by", "acknowledged_by", "resolved_by").prefetch_related(
-        "services", "links",
+        "services", "links", "access_groups",
         Prefetch("members", queryset=IncidentMember.objects.select_related("user")),
     )
 
 
-def incident_list(*, status=None, severity=None, service=None, since=None, until=None, q=None, open_only=False) -> QuerySet[Incident]:
-    qs = incident_queryset()
+def incident_list(*, viewer, status=None, severity=None, service=None, since=None, until=None, q=None, open_only=False) -> QuerySet[Incident]:
+    qs = incident_queryset().visible_to(viewer)
     if open_only:
         qs = qs.open()
     if status:
@@ -39,9 +41,12 @@ def incident_list(*, status=None, severity=None, service=None, since=None, until
     return qs.distinct() if service else qs
 
 
-def incident_detail(number: str) -> Incident:
-    return (
-        incident_queryset()
+def incident_detail(number: str, *, viewer) -> Incident:
+    """The incident page's incident; one `viewer` may not see raises Incident.DoesNotExist (a
+    404: it does not exist for them). A read of a restricted incident by someone outside its
+    responders (the override) is audited."""
+    incident = (
+        incident_queryset().visible_to(viewer)
         .prefetch_related(
             Prefetch("timeline", queryset=TimelineEvent.objects.select_related("actor").order_by("occurred_at", "pk")),
             Prefetch("updates", queryset=StatusUpdate.objects.select_related("author")),
@@ -49,6 +54,30 @@ def incident_detail(number: str) -> Incident:
         )
         .get(number=number)
     )
+    restricted_read_audit(incident, viewer)
+    return incident
+
+
+def incident_for(viewer, **lookup) -> Incident:
+    """One incident by any lookup, if `viewer` may see it (else Incident.DoesNotExist); reads
+    from outside its responders audited."""
+    incident = Incident.objects.visible_to(viewer).select_related("severity", "type").get(**lookup)
+    restricted_read_audit(incident, viewer)
+    return incident
+
+
+def incident_visible(incident: Incident, viewer) -> bool:
+    """Whether `viewer` (None: the public, a stakeholder list, a channel) may know of `incident`."""
+    return Incident.objects.visible_to(viewer).filter(pk=incident.pk).exists()
+
+
+def restricted_read_audit(incident: Incident, viewer) -> None:
+    """Every read of a restricted incident by someone outside its responders and groups (only
+    the override allows that) goes to the audit log."""
+    if (incident.restricted and viewer is not None and getattr(viewer, "is_authenticated", False)
+            and not Incident.objects.filter(pk=incident.pk).filter(insider_q(viewer)).exists()):
+        audit_record(by=viewer, obj=incident, action="read",
+                     message="Read a restricted incident from outside its responders (override).")
 
 
 def incident_type_by_key(key: str) -> IncidentType | None:
@@ -107,17 +136,17 @@ def ack_clock(incident: Incident, now: datetime | None = None) -> AckClock:
     return AckClock(target, due, False, left < 0, left)
 
 
-def dashboard_open_by_severity() -> list[tuple[Severity, list[tuple[Incident, AckClock]]]]:
+def dashboard_open_by_severity(viewer) -> list[tuple[Severity, list[tuple[Incident, AckClock]]]]:
     now = timezone.now()
-    incidents = list(incident_queryset().open().order_by("severity__rank", "declared_at"))
+    incidents = list(incident_queryset().visible_to(viewer).open().order_by("severity__rank", "declared_at"))
     groups: dict[int, list] = {}
     for incident in incidents:
         groups.setdefault(incident.severity_id, []).append((incident, ack_clock(incident, now)))
     return [(sev, groups.get(sev.pk, [])) for sev in Severity.objects.filter(Q(is_active=True) | Q(pk__in=groups))]
 
 
-def open_incident_count() -> int:
-    return Incident.objects.exclude(status=IncidentStatus.RESOLVED).count()
+def open_incident_count(viewer) -> int:
+    return Incident.objects.visible_to(viewer).exclude(status=IncidentStatus.RESOLVED).count()
 
 
 def severity_colours() -> list[tuple[int, str]]:
@@ -162,11 +191,11 @@ class DrillRow:
         return self.to_resolve <= self.resolve_target
 
 
-def drills_report(limit: int = 200) -> list[DrillRow]:
+def drills_report(viewer, limit: int = 200) -> list[DrillRow]:
     """The latest drills, newest first, in a constant number of queries (they are kept out of
     every metric, so this is where they are measured)."""
     rows = []
-    for incident in incident_queryset().filter(is_drill=True).select_related("type")[:limit]:
+    for incident in incident_queryset().visible_to(viewer).filter(is_drill=True).select_related("type")[:limit]:
         start = incident.declared_at
         people = []
         for user in [m.user for m in incident.members.all()] + ([incident.acknowledged_by] if incident.acknowledged_by_id else []):

@@ -18,6 +18,7 @@ from django.utils import timezone
 from delivery import safetext
 
 from . import events, untrusted
+from .audit import audit_record
 from .exceptions import InvalidInput, InvalidTransition
 from .models import (
     DetectionSource,
@@ -134,7 +135,11 @@ def incident_declare(
     commander=None,
     actor_label: str = "",
     data: dict | None = None,
+    restricted: bool = False,
+    access_groups: Iterable = (),
 ) -> Incident:
+    """Declare. A type that is restricted restricts the incident (with the type's groups, plus
+    `access_groups`) whatever `restricted` says."""
     title = (title or "").strip()
     if not title:
         raise InvalidInput("A title is required.", field="title")
@@ -163,7 +168,11 @@ def incident_declare(
         declared_at=now,
         declared_by=by,
         started_at=started_at or now,
+        restricted=restricted or (incident_type is not None and incident_type.restricted),
     )
+    groups = set(access_groups) | (set(incident_type.access_groups.all()) if incident_type is not None else set())
+    if incident.restricted and groups:
+        incident.access_groups.set(groups)
     services = list(services)
     if services:
         incident.services.set(services)
@@ -184,6 +193,7 @@ def incident_declare(
             "type": incident_type.key if incident_type is not None else None,
             "services": [s.pk for s in services],
             "detection_source": detection_source,
+            "restricted": incident.restricted,
             **(data or {}),
         },
         occurred_at=now,
@@ -396,10 +406,44 @@ def incident_change_type(*, incident: Incident, incident_type: IncidentType | No
     _copy_type_checklist(incident, incident_type)
     old_name = old.name if old is not None else "no type"
     new_name = incident_type.name if incident_type is not None else "no type"
-    return timeline_record(
+    event = timeline_record(
         incident=incident, kind=EventKind.TYPE_CHANGED, by=by, actor_label=actor_label,
         message=f"Type {old_name} → {new_name}" + (f": {reason}" if reason else ""),
         data={"from": old.key if old is not None else None, "to": incident_type.key if incident_type is not None else None},
+    )
+    if incident_type is not None and incident_type.restricted:  # never lifted by a type change: only by hand
+        groups = set(incident.access_groups.all()) | set(incident_type.access_groups.all())
+        if not incident.restricted or groups != set(incident.access_groups.all()):
+            incident_set_restriction(incident=incident, restricted=True, access_groups=groups, by=by,
+                                     reason=f"the type {incident_type.name} is restricted")
+    return event
+
+
+@transaction.atomic
+def incident_set_restriction(*, incident: Incident, restricted: bool, access_groups: Iterable = (), by=None,
+                             reason: str = "") -> TimelineEvent:
+    """Restrict the incident to its responders plus `access_groups`, change those groups, or
+    lift the restriction. A timeline event and an audit entry name who did it. An incident on
+    the public status page cannot be restricted (take it off there first)."""
+    incident = _locked(incident)
+    groups = set(access_groups) if restricted else set()
+    before = set(incident.access_groups.all())
+    if restricted == incident.restricted and groups == before:
+        raise InvalidTransition("Nothing to change: the incident is already " + ("restricted to these groups." if restricted else "unrestricted."))
+    if restricted and Incident.objects.filter(pk=incident.pk, public__isnull=False).exists():
+        raise InvalidInput("The incident is on the public status page: it cannot be restricted.", field="restricted")
+    _bump(incident, restricted=restricted)
+    incident.access_groups.set(groups)
+    names = ", ".join(sorted(g.name for g in groups))
+    if restricted:
+        message = "Restricted to its responders" + (f" and {names}" if names else "")
+    else:
+        message = "Restriction lifted: every viewer can read it"
+    message += f" ({reason})" if reason else ""
+    audit_record(by=by, obj=incident, action="changed", message=message)
+    return timeline_record(
+        incident=incident, kind=EventKind.RESTRICTED if restricted else EventKind.UNRESTRICTED, by=by, message=message,
+        data={"groups": sorted(g.name for g in groups)},
     )
 
 

@@ -48,7 +48,7 @@ def severity_css(request):
 
 
 def dashboard(request):
-    groups = selectors.dashboard_open_by_severity()
+    groups = selectors.dashboard_open_by_severity(request.user)
     return render(request, "incidents/dashboard.html", {
         "groups": groups,
         "open_count": sum(1 for _, items in groups for incident, _clock in items if not incident.is_drill),
@@ -58,7 +58,7 @@ def dashboard(request):
 
 
 def drills(request):
-    return render(request, "incidents/drills.html", {"rows": selectors.drills_report()})
+    return render(request, "incidents/drills.html", {"rows": selectors.drills_report(request.user)})
 
 
 def incident_list(request):
@@ -72,7 +72,7 @@ def incident_list(request):
             "since": data.get("since"), "until": data.get("until"),
             "open_only": status == "open", "status": status if status != "open" else None,
         }
-    page = Paginator(selectors.incident_list(**filters), 25).get_page(request.GET.get("page"))
+    page = Paginator(selectors.incident_list(viewer=request.user, **filters), 25).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "incidents/list.html", {"form": form, "page": page, "query": query.urlencode()})
@@ -88,7 +88,8 @@ def declare(request):
             incident = services.incident_declare(
                 title=data["title"], severity=data["severity"], incident_type=data["type"], by=request.user, summary=data["summary"],
                 impact=data["impact"], services=data["services"], detection_source=data["detection_source"],
-                started_at=data["started_at"], commander=commander,
+                started_at=data["started_at"], commander=commander, restricted=data["restricted"],
+                access_groups=data["access_groups"],
             )
         except DomainError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
@@ -127,6 +128,8 @@ def _detail_context(request, incident, **forms_override):
         "resolve_form": forms.ResolveForm(),
         "reopen_form": forms.ReopenForm(),
         "war_room_form": forms.WarRoomForm(),
+        "restriction_form": forms.RestrictionForm(initial={
+            "restricted": incident.restricted, "access_groups": list(incident.access_groups.all())}),
         "link_form": forms.LinkForm(),
         "edit_form": forms.EditForm(initial={
             "title": incident.title, "summary": incident.summary, "impact": incident.impact,
@@ -141,20 +144,20 @@ def _detail_context(request, incident, **forms_override):
     return ctx
 
 
-def _get_incident(number: str) -> Incident:
+def _get_incident(request, number: str) -> Incident:
     try:
-        return selectors.incident_detail(number)
+        return selectors.incident_detail(number, viewer=request.user)
     except Incident.DoesNotExist:
         raise Http404("No such incident") from None
 
 
 def incident_detail(request, number):
-    incident = _get_incident(number)
+    incident = _get_incident(request, number)
     return render(request, "incidents/detail.html", _detail_context(request, incident))
 
 
 def communications(request, number):
-    incident = _get_incident(number)
+    incident = _get_incident(request, number)
     return render(request, "incidents/communications.html", {"incident": incident, "rendered": render_all(incident)})
 
 
@@ -173,6 +176,8 @@ ACTIONS = {
     "reopen": (forms.ReopenForm, "reopen_form", lambda i, d, u: services.incident_reopen(incident=i, reason=d["reason"], by=u)),
     "edit": (forms.EditForm, "edit_form", lambda i, d, u: services.incident_update_details(incident=i, by=u, **d)),
     "type": (forms.TypeForm, "type_form", lambda i, d, u: services.incident_change_type(incident=i, incident_type=d["type"], reason=d["reason"], by=u)),
+    "restriction": (forms.RestrictionForm, "restriction_form", lambda i, d, u: services.incident_set_restriction(
+        incident=i, restricted=d["restricted"], access_groups=d["access_groups"], reason=d["reason"], by=u)),
     "war-room": (forms.WarRoomForm, "war_room_form", lambda i, d, u: services.incident_start_war_room(incident=i, url=d["url"], by=u)),
     "link": (forms.LinkForm, "link_form", lambda i, d, u: services.incident_add_link(incident=i, title=d["title"], url=d["url"], kind=d["kind"], by=u)),
     "unlink": (forms.LinkRemoveForm, "link_form", lambda i, d, u: services.incident_remove_link(link=_link(i, d["link"]), by=u)),
@@ -197,6 +202,8 @@ SUCCESS = {  # what happened and what changed, from the incident as it is now
     "reopen": lambda i: f"Incident reopened as {i.get_status_display()}; it needs a new acknowledgement.",
     "edit": lambda i: "Incident details saved.",
     "war-room": lambda i: f"War room: {i.war_room_url}",
+    "restriction": lambda i: ("Restricted: only its responders and its groups see it." if i.restricted
+                              else "Restriction lifted: every viewer can read it."),
     "link": lambda i: "Link added.", "unlink": lambda i: "Link removed.",
     "type": lambda i: f"Type is now {i.type.name if i.type_id else 'not classified'}; escalation re-planned.",
 }
@@ -206,7 +213,7 @@ SUCCESS = {  # what happened and what changed, from the incident as it is now
 def incident_action(request, number, action):
     if action not in ACTIONS:
         raise Http404("Unknown action")
-    incident = _get_incident(number)
+    incident = _get_incident(request, number)
     form_class, form_key, run = ACTIONS[action]
     form = form_class(request.POST) if form_class else None
     if form is not None and action == "status":
@@ -220,15 +227,15 @@ def incident_action(request, number, action):
                 return redirect(incident)
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
-            messages.success(request, SUCCESS[action](_get_incident(number)))
+            messages.success(request, SUCCESS[action](_get_incident(request, number)))
             return redirect(incident)
     messages.error(request, "That did not go through: see the form below.")
-    incident = _get_incident(number)
+    incident = _get_incident(request, number)
     return render(request, "incidents/detail.html", _detail_context(request, incident, **{form_key: form, "open_form": action}), status=400)
 
 
 @require_POST
 def checklist_toggle(request, number, item_id):
-    item = get_object_or_404(IncidentChecklistItem, pk=item_id, incident__number=number)
+    item = get_object_or_404(IncidentChecklistItem, pk=item_id, incident=_get_incident(request, number))
     services.checklist_set_done(item=item, done=request.POST.get("done") == "1", by=request.user)
     return redirect(item.incident.get_absolute_url() + "#checklist")

@@ -4,13 +4,14 @@ from datetime import timedelta
 
 from django.contrib import messages
 from django.db import transaction
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from incidents import rows
+from incidents import selectors as incident_selectors
 from incidents.audit import audit_history
 from incidents.exceptions import DomainError
 from incidents.models import Incident
@@ -259,9 +260,16 @@ def policy_edit(request, pk=None):
     return render(request, "oncall/policy_form.html", context)
 
 
+def _incident(request, number: str) -> Incident:
+    try:
+        return incident_selectors.incident_for(request.user, number=number)
+    except Incident.DoesNotExist:
+        raise Http404("No such incident") from None
+
+
 @require_POST
 def page(request, number):
-    incident = get_object_or_404(Incident, number=number)
+    incident = _incident(request, number)
     form = forms.ManualPageForm(request.POST)
     if form.is_valid():
         d = form.cleaned_data
@@ -293,7 +301,7 @@ def my_calendar_rotate(request):
 
 def escalation_panel(request, number):
     """The incident page's escalation panel alone: static/js/refresh.js swaps it in every few seconds."""
-    incident = get_object_or_404(Incident, number=number)
+    incident = _incident(request, number)
     return render(request, "oncall/_escalation_panel.html", {"ctx": panels.incident_escalation(request, incident)})
 
 

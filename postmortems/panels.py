@@ -17,7 +17,7 @@ def incident_postmortem(request, incident=None, **_kw):
     if incident is None or not request.user.has_perm("postmortems.view_postmortem"):
         return None
     postmortem = Postmortem.objects.select_related("owner").filter(incident=incident).first()
-    items = list(selectors.action_item_list(incident=incident))
+    items = list(selectors.action_item_list(viewer=request.user, incident=incident))
     return {
         "incident": incident, "postmortem": postmortem, "items": items, "today": timezone.localdate(),
         "can_create": request.user.has_perm("postmortems.add_postmortem") and postmortem is None,

@@ -120,6 +120,7 @@ class Report:
     action_items: dict = field(default_factory=dict)
     postmortems: dict = field(default_factory=dict)
     rule: str = RULE
+    restricted_not_shown: int | None = None  # None: the policy does not say
 
 
 def _seconds(value: timedelta | None) -> float | None:
@@ -146,12 +147,23 @@ def week_start(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
-def cohort(rng: DateRange):
-    """The incidents a report covers: declared in the range, drills left out (they have a report of their own)."""
-    return Incident.objects.filter(declared_at__gte=rng.start_at, declared_at__lt=rng.end_at, is_drill=False)
+def cohort(rng: DateRange, viewer):
+    """The incidents a report covers: declared in the range, drills left out (they have a report
+    of their own), restricted incidents only for those who may see them."""
+    return Incident.objects.visible_to(viewer).filter(declared_at__gte=rng.start_at, declared_at__lt=rng.end_at, is_drill=False)
 
 
-def compute(rng: DateRange, *, now: datetime | None = None) -> Report:
+def restricted_not_shown(rng: DateRange, viewer) -> int | None:
+    """How many restricted incidents of the range `viewer` does not see, where the policy
+    (METRICS_SHOW_RESTRICTED_COUNT) allows saying so; None where it does not."""
+    if not settings.METRICS_SHOW_RESTRICTED_COUNT:
+        return None
+    return Incident.objects.hidden_from(viewer).filter(
+        declared_at__gte=rng.start_at, declared_at__lt=rng.end_at, is_drill=False).count()
+
+
+def compute(rng: DateRange, *, viewer, now: datetime | None = None) -> Report:
+    """The figures of `rng` as `viewer` may see them (None: unrestricted incidents only)."""
     # Days and weeks are the portal's (TIME_ZONE), whoever looks: the page, the CSV and the API agree.
     with timezone.override(timezone.get_default_timezone()), transaction.atomic():
         if connection.vendor == "postgresql" and settings.METRICS_WORK_MEM:
@@ -161,14 +173,15 @@ def compute(rng: DateRange, *, now: datetime | None = None) -> Report:
             # read-only transaction lets it hash (2-3x faster over 100,000 incidents).
             with connection.cursor() as cursor:
                 cursor.execute("SELECT set_config('work_mem', %s, true)", [settings.METRICS_WORK_MEM])
-        return _compute(rng, now=now)
+        return _compute(rng, viewer=viewer, now=now)
 
 
-def _compute(rng: DateRange, *, now: datetime | None = None) -> Report:
+def _compute(rng: DateRange, *, viewer, now: datetime | None = None) -> Report:
     now = now or timezone.now()
     today = timezone.localdate(now)
-    report = Report(range=rng, alert_target=settings.METRICS_ALERT_DETECTION_TARGET)
-    incidents = cohort(rng).order_by()
+    report = Report(range=rng, alert_target=settings.METRICS_ALERT_DETECTION_TARGET,
+                    restricted_not_shown=restricted_not_shown(rng, viewer))
+    incidents = cohort(rng, viewer).order_by()
     real = Q(false_positive=False)
 
     weeks, first_week = [], week_start(rng.start)
@@ -315,6 +328,7 @@ def as_dict(report: Report) -> dict:
 
     return {
         "range": {"since": report.range.start.isoformat(), "until": report.range.end.isoformat(), "rule": report.rule},
+        "restricted_not_shown": report.restricted_not_shown,
         "incidents": report.total,
         "resolved": report.resolved,
         "overall": sev(report.overall),

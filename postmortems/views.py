@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from delivery import safetext
 from incidents import rows
+from incidents import selectors as incident_selectors
 from incidents.exceptions import DomainError
 from incidents.markdown import render_markdown
 from incidents.models import Incident
@@ -27,11 +28,18 @@ User = get_user_model()
 CHANGE = "postmortems.change_postmortem"
 
 
-def _postmortem(number: str) -> Postmortem:
+def _postmortem(request, number: str) -> Postmortem:
     try:
-        return selectors.postmortem_for_incident(number)
+        return selectors.postmortem_for_incident(number, viewer=request.user)
     except Postmortem.DoesNotExist:
         raise Http404("No postmortem for this incident") from None
+
+
+def _incident(request, number: str) -> Incident:
+    try:
+        return incident_selectors.incident_for(request.user, number=number)
+    except Incident.DoesNotExist:
+        raise Http404("No such incident") from None
 
 
 def _local(value):
@@ -42,12 +50,12 @@ def postmortem_list(request):
     status = request.GET.get("status") or None
     if status not in PostmortemStatus.values:
         status = None
-    page = Paginator(selectors.postmortem_list(status=status), 25).get_page(request.GET.get("page"))
+    page = Paginator(selectors.postmortem_list(viewer=request.user, status=status), 25).get_page(request.GET.get("page"))
     return render(request, "postmortems/list.html", {"page": page, "status": status, "statuses": PostmortemStatus.choices, "now": timezone.now()})
 
 
 def postmortem_create(request, number):
-    incident = get_object_or_404(Incident.objects.select_related("severity"), number=number)
+    incident = _incident(request, number)
     if Postmortem.objects.filter(incident=incident).exists():
         return redirect("postmortems:detail", number=number)
     form = forms.PostmortemCreateForm(request.POST or None)
@@ -78,7 +86,7 @@ def _item_form(data=None):
 def _detail_context(request, postmortem, **extra):
     incident = postmortem.incident
     can_change = request.user.has_perm(CHANGE) and postmortem.is_editable
-    items = list(selectors.action_item_list(incident=incident))
+    items = list(selectors.action_item_list(viewer=request.user, incident=incident))
     ctx = {
         "postmortem": postmortem,
         "incident": incident,
@@ -105,7 +113,7 @@ def _detail_context(request, postmortem, **extra):
 
 
 def postmortem_detail(request, number):
-    postmortem = _postmortem(number)
+    postmortem = _postmortem(request, number)
     return render(request, "postmortems/detail.html", _detail_context(request, postmortem))
 
 
@@ -130,7 +138,7 @@ def postmortem_sections(request, number):
     """The write-up form: Save write-up, Preview (rendered, not saved) or Add action item (saves
     the write-up and adds the item in one go). Whatever goes wrong, the page comes back with the
     text as typed."""
-    postmortem = _postmortem(number)
+    postmortem = _postmortem(request, number)
     bodies = {s.key: request.POST.get(f"section-{s.key}", s.body) for s in postmortem.sections.all()}
     item_form = _item_form(request.POST)
     if "preview" in request.POST:
@@ -159,14 +167,14 @@ def postmortem_sections(request, number):
         return redirect(postmortem.get_absolute_url() + "#section-action-items")
     if any(request.POST.get(f"item-{name}", "").strip() for name in ("title", "description", "ticket_url")):
         messages.info(request, "Write-up saved. The action item you started is not added yet: finish it and press Add action item.")
-        return _as_typed(request, _postmortem(number), {}, _quiet_copy(item_form))
+        return _as_typed(request, _postmortem(request, number), {}, _quiet_copy(item_form))
     messages.success(request, "Postmortem saved.")
     return redirect(postmortem.get_absolute_url() + "#sections")
 
 
 @require_POST
 def postmortem_details(request, number):
-    postmortem = _postmortem(number)
+    postmortem = _postmortem(request, number)
     form = forms.PostmortemDetailsForm(request.POST, auto_id="id_pm_%s")
     if form.is_valid():
         data = form.cleaned_data
@@ -182,13 +190,13 @@ def postmortem_details(request, number):
             messages.success(request, "Details saved.")
             return redirect(postmortem)
     messages.error(request, "That did not go through: see the form below.")
-    postmortem = _postmortem(number)
+    postmortem = _postmortem(request, number)
     return render(request, "postmortems/detail.html", _detail_context(request, postmortem, details_form=form, open_form="details"), status=400)
 
 
 @require_POST
 def postmortem_timeline(request, number):
-    postmortem = _postmortem(number)
+    postmortem = _postmortem(request, number)
     try:
         services.postmortem_rebuild_timeline(postmortem=postmortem, event_ids=request.POST.getlist("events"), by=request.user)
     except (DomainError, ValueError) as exc:
@@ -215,26 +223,26 @@ def postmortem_transition(request, number, action):
     run, success, perm = TRANSITIONS[action]
     if not request.user.has_perm(perm):
         return HttpResponse("Forbidden", status=403)
-    postmortem = _postmortem(number)
+    postmortem = _postmortem(request, number)
     try:
         run(postmortem, request.user, request.POST)
     except DomainError as exc:
         messages.error(request, exc.message)
         if action == "publish":  # the public summary typed into the publish form comes back with the reason
             return render(request, "postmortems/detail.html", _detail_context(
-                request, _postmortem(number), publish_summary=request.POST.get("public_summary", "")), status=400)
+                request, _postmortem(request, number), publish_summary=request.POST.get("public_summary", "")), status=400)
     else:
         messages.success(request, success)
     return redirect(postmortem)
 
 
 def postmortem_print(request, number):
-    postmortem = _postmortem(number)
+    postmortem = _postmortem(request, number)
     return render(request, "postmortems/print.html", {"postmortem": postmortem, "document": render_markdown(postmortem_markdown(postmortem))})
 
 
 def postmortem_export(request, number):
-    postmortem = _postmortem(number)
+    postmortem = _postmortem(request, number)
     response = HttpResponse(postmortem_markdown(postmortem), content_type="text/markdown; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="postmortem-{postmortem.incident.number}.md"'
     return response
@@ -257,7 +265,7 @@ def action_items(request):
             else:
                 filters["owner"] = user
         filters.update(category=data.get("category"), status=data.get("status"), overdue=data.get("overdue"))
-    page = Paginator(selectors.action_item_list(**filters), 50).get_page(request.GET.get("page"))
+    page = Paginator(selectors.action_item_list(viewer=request.user, **filters), 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "postmortems/action_items.html", {
@@ -266,7 +274,7 @@ def action_items(request):
 
 
 def action_item_create(request, number):
-    incident = get_object_or_404(Incident, number=number)
+    incident = _incident(request, number)
     form = forms.ActionItemForm(request.POST or None, creating=True)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -286,7 +294,7 @@ def action_item_create(request, number):
 
 
 def action_item_detail(request, pk):
-    item = get_object_or_404(selectors.action_item_queryset(), pk=pk)
+    item = get_object_or_404(selectors.action_item_queryset(request.user), pk=pk)
     can_change = request.user.has_perm("postmortems.change_actionitem")
     form = forms.ActionItemForm(request.POST or None, instance=None, initial={
         f: getattr(item, f) for f in ("title", "description", "due_date", "category", "priority", "status", "ticket_url")
@@ -341,7 +349,7 @@ def metric_charts(report: reports.Report, services_shown: dict[str, list[int]]) 
 
 def metrics_page(request):
     form, rng = forms.range_from_params(request.GET)
-    report = reports.compute(rng)
+    report = reports.compute(rng, viewer=request.user)
     services_shown = service_series(report)
     weekly = {
         "severity": (list(report.weekly_by_severity), _week_rows(report.weeks, report.weekly_by_severity)),
@@ -362,5 +370,5 @@ def metrics_csv(request):
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="incident-metrics-{rng.start}-{rng.end}.csv"'
     writer = csv.writer(response)
-    writer.writerows(safetext.csv_row(row) for row in reports.csv_rows(reports.compute(rng)))
+    writer.writerows(safetext.csv_row(row) for row in reports.csv_rows(reports.compute(rng, viewer=request.user)))
     return response

@@ -199,7 +199,7 @@ ROWS = [
     A("incident-detail", {"GET": VIEW, "PUT": RESPOND, "PATCH": RESPOND}, api_inc),
     *[A(f"incident-{a}", {"POST": RESPOND}, api_inc) for a in (
         "acknowledge", "change-severity", "change-status", "notes", "reopen", "resolve", "responders", "roles",
-        "war-room", "links", "change-type")],
+        "war-room", "links", "change-type", "restriction")],
     A("incident-link-delete", {"DELETE": RESPOND}, lambda w: {**api_inc(w), "link_id": 999999}, ok="404"),
     A("incident-timeline", {"GET": VIEW}, api_inc),
     A("incident-updates", {"GET": VIEW, "POST": RESPOND}, api_inc),

@@ -493,3 +493,6 @@ POSTMORTEM_DIGEST_HOUR = env.int("POSTMORTEM_DIGEST_HOUR", default=8)
 METRICS_ALERT_DETECTION_TARGET = env.float("METRICS_ALERT_DETECTION_TARGET", default=0.8)
 # PostgreSQL work_mem for the metrics queries' transaction (empty: the server's default).
 METRICS_WORK_MEM = env("METRICS_WORK_MEM", default="64MB")
+# Whether the metrics say "n restricted incidents not shown" to those who may not see them
+# (off: a restricted incident leaves no trace, not even a count).
+METRICS_SHOW_RESTRICTED_COUNT = env.bool("METRICS_SHOW_RESTRICTED_COUNT", default=False)

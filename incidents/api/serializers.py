@@ -1,4 +1,5 @@
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from rest_framework import serializers
 
 from incidents.bounded import PortalModelSerializer, PortalSerializer
@@ -56,18 +57,23 @@ class IncidentTypeSerializer(PortalModelSerializer):
         max_length=len(Role.values))
     checklist = TypeChecklistItemSerializer(source="checklist_items", many=True, required=False,
                                             help_text="Replaces the type's playbook lines when given.")
+    access_groups = serializers.SlugRelatedField(
+        slug_field="name", queryset=Group.objects.all(), many=True, required=False,
+        help_text="Groups that may read its incidents while restricted (e.g. Security, Legal).")
 
     class Meta:
         model = IncidentType
         fields = ["key", "name", "description", "default_severity", "public", "postmortem_required", "is_drill",
-                  "required_roles", "position", "is_active", "checklist"]
+                  "restricted", "access_groups", "required_roles", "position", "is_active", "checklist"]
 
     def validate(self, attrs):
         is_drill = attrs.get("is_drill", getattr(self.instance, "is_drill", False))
+        restricted = attrs.get("restricted", getattr(self.instance, "restricted", False))
         public = attrs.get("public", getattr(self.instance, "public", True))
-        if is_drill and public:
+        if (is_drill or restricted) and public:
             if "public" in attrs:
-                raise serializers.ValidationError({"public": "A drill never appears on the status page."})
+                what = "A drill" if is_drill else "A restricted type"
+                raise serializers.ValidationError({"public": f"{what} never appears on the status page."})
             attrs["public"] = False
         return attrs
 
@@ -109,6 +115,18 @@ class WarRoomSerializer(PortalSerializer):
         help_text="The bridge's link; empty: started from the severity's pattern.")
 
 
+class VisibleIncidentField(serializers.SlugRelatedField):
+    """An incident by its number, among those the requesting user may see: a restricted one
+    they may not see "does not exist" (the serializer needs the request in its context)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(slug_field="number", queryset=Incident.objects.all(), **kwargs)
+
+    def get_queryset(self):
+        request = self.context.get("request")
+        return Incident.objects.visible_to(request.user if request is not None else None)
+
+
 class IncidentSerializer(PortalModelSerializer):
     id = serializers.CharField(source="number", read_only=True)
     severity = serializers.SlugRelatedField(
@@ -126,6 +144,12 @@ class IncidentSerializer(PortalModelSerializer):
     commander = UserField(write_only=True, required=False, help_text="Username of the incident commander.")
     links = IncidentLinkSerializer(many=True, read_only=True)
     missing_roles = serializers.SerializerMethodField(help_text="Roles the incident's type requires that nobody holds yet.")
+    restricted = serializers.BooleanField(
+        required=False, default=False,
+        help_text="Only its responders and `access_groups` can see it (a restricted type always restricts).")
+    access_groups = serializers.SlugRelatedField(
+        slug_field="name", queryset=Group.objects.all(), many=True, required=False,
+        help_text="Group names that may read it while it is restricted (e.g. Security, Legal).")
     url = serializers.SerializerMethodField()
 
     class Meta:
@@ -134,7 +158,8 @@ class IncidentSerializer(PortalModelSerializer):
             "id", "url", "title", "summary", "impact", "severity", "type", "is_drill", "services", "status", "detection_source",
             "declared_at", "declared_by", "started_at", "acknowledged_at", "acknowledged_by", "identified_at",
             "mitigated_at", "resolved_at", "resolved_by", "resolution_summary", "false_positive",
-            "root_cause_tag", "members", "missing_roles", "commander", "war_room_url", "links", "version", "updated_at",
+            "root_cause_tag", "members", "missing_roles", "commander", "war_room_url", "links", "restricted", "access_groups",
+            "version", "updated_at",
         ]
         read_only_fields = [
             "status", "declared_at", "acknowledged_at", "identified_at", "mitigated_at", "resolved_at",
@@ -159,6 +184,12 @@ class IncidentUpdateSerializer(PortalSerializer):
     summary = serializers.CharField(max_length=10_000, required=False, allow_blank=True)
     impact = serializers.CharField(max_length=10_000, required=False, allow_blank=True)
     services = serializers.SlugRelatedField(slug_field="slug", queryset=Service.objects.all(), many=True, required=False)
+
+
+class RestrictionSerializer(PortalSerializer):
+    restricted = serializers.BooleanField()
+    access_groups = serializers.SlugRelatedField(slug_field="name", queryset=Group.objects.all(), many=True, required=False)
+    reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
 
 class StatusChangeSerializer(PortalSerializer):

@@ -101,7 +101,13 @@ class IncidentViewSet(
     ordering_fields = ["declared_at", "severity__rank", "status"]
 
     def get_queryset(self):
-        return selectors.incident_queryset()
+        return selectors.incident_queryset().visible_to(self.request.user)
+
+    def get_object(self):
+        """A restricted incident the caller may not see is a 404, like one that does not exist."""
+        incident = super().get_object()
+        selectors.restricted_read_audit(incident, self.request.user)
+        return incident
 
     def get_serializer_class(self):
         if self.action in ("update", "partial_update"):
@@ -125,7 +131,8 @@ class IncidentViewSet(
             title=data["title"], severity=data.get("severity"), incident_type=data.get("type"), by=request.user,
             summary=data.get("summary", ""), impact=data.get("impact", ""), services=data.get("services", []),
             detection_source=data.get("detection_source", "staff"), started_at=data.get("started_at"),
-            commander=data.get("commander"),
+            commander=data.get("commander"), restricted=data.get("restricted", False),
+            access_groups=data.get("access_groups", ()),
         )
         return self._detail(incident, status.HTTP_201_CREATED)
 
@@ -166,6 +173,16 @@ class IncidentViewSet(
         incident = self.get_object()
         data = self._input(s.TypeChangeSerializer)
         services.incident_change_type(incident=incident, incident_type=data["type"], reason=data["reason"], by=request.user)
+        return self._detail(incident)
+
+    @extend_schema(request=s.RestrictionSerializer, responses=s.IncidentSerializer)
+    @action(detail=True, methods=["post"])
+    def restriction(self, request, id=None):
+        """Restrict the incident to its responders plus named groups, change the groups, or lift it."""
+        incident = self.get_object()
+        data = self._input(s.RestrictionSerializer)
+        services.incident_set_restriction(incident=incident, restricted=data["restricted"],
+                                          access_groups=data.get("access_groups", ()), reason=data["reason"], by=request.user)
         return self._detail(incident)
 
     @extend_schema(request=s.RoleAssignSerializer, responses=s.IncidentSerializer)

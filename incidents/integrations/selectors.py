@@ -8,6 +8,7 @@ from django.db import connection
 from django.db.models import Count, Max, Q
 
 from incidents.models import Incident
+from incidents.models.incident import visible_through
 
 from .models import Alert, AlertStatus, Integration, Runbook, hash_key
 
@@ -69,12 +70,13 @@ def integration_detail(public_id) -> Integration:
     return Integration.objects.select_related("service", "default_severity", "repeat_severity", "heartbeat").get(public_id=public_id)
 
 
-def recent_alerts(integration: Integration, limit: int = 20):
-    return integration.alerts.select_related("incident").order_by("-last_seen_at", "-pk")[:limit]
+def recent_alerts(integration: Integration, viewer, limit: int = 20):
+    return visible_through(integration.alerts, viewer).select_related("incident").order_by("-last_seen_at", "-pk")[:limit]
 
 
-def alert_queryset():
-    return Alert.objects.select_related("integration__service", "incident")
+def alert_queryset(viewer):
+    """Alerts, less those of incidents `viewer` may not see."""
+    return visible_through(Alert.objects, viewer).select_related("integration__service", "incident")
 
 
 def incident_alerts(incident: Incident, limit: int = 50) -> list[Alert]:

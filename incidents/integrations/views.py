@@ -169,7 +169,7 @@ def integration_detail(request, public_id):
     integration = _get(public_id)
     new_key = _unconfirmed_key(request, integration)
     key = new_key or KEY_PLACEHOLDER
-    alerts = list(selectors.recent_alerts(integration))
+    alerts = list(selectors.recent_alerts(integration, request.user))
     for alert in alerts:
         alert.payload_json = json.dumps(alert.payload, indent=2, sort_keys=True)
     response = render(request, "integrations/detail.html", {

@@ -1,6 +1,6 @@
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 
 from .catalog import Service, Severity
@@ -45,9 +45,75 @@ class IncidentCounter(models.Model):
         return f"{self.day}: {self.last}"
 
 
+# The override: reads restricted incidents outside their responders, every read audited. Given
+# to named people only (the built-in groups never carry it: see incidents.groups).
+READ_RESTRICTED = "incidents.read_restricted_incident"
+PAGED_PURPOSE = "paging"  # delivery rows of this purpose name the people paged for an incident
+
+
+def insider_q(user, prefix: str = "") -> Q:
+    """Incidents on which `user` is a responder: declared it, holds a role or responds on it,
+    was paged for it, or is in one of its named groups. `prefix` is the path to the incident."""
+    member = IncidentMember.objects.filter(incident=OuterRef(f"{prefix}pk"), user=user)
+    paged = Incident.deliveries.rel.related_model.objects.filter(
+        incident=OuterRef(f"{prefix}pk"), user=user, purpose=PAGED_PURPOSE)
+    grouped = Incident.access_groups.through.objects.filter(incident=OuterRef(f"{prefix}pk"), group__user=user)
+    return Q(**{f"{prefix}declared_by": user}) | Q(Exists(member)) | Q(Exists(paged)) | Q(Exists(grouped))
+
+
+def visible_q(user, prefix: str = "") -> Q | None:
+    """The one visibility rule: None (everything) for holders of the override, otherwise the
+    unrestricted incidents plus the restricted ones `user` responds to. Anonymous readers (the
+    status page, feeds, digests): unrestricted only."""
+    if user is not None and getattr(user, "is_active", False) and user.has_perm(READ_RESTRICTED):
+        return None
+    open_to_all = Q(**{f"{prefix}restricted": False})
+    if user is None or not getattr(user, "is_authenticated", False):
+        return open_to_all
+    return open_to_all | insider_q(user, prefix)
+
+
 class IncidentQuerySet(models.QuerySet):
     def open(self):
         return self.exclude(status=IncidentStatus.RESOLVED)
+
+    def visible_to(self, user):
+        """The incidents `user` may know exist (None: the public). Every read path goes through
+        this, or through `visible_through` for rows that belong to an incident."""
+        rule = visible_q(user)
+        return self if rule is None else self.filter(rule)
+
+    def hidden_from(self, user):
+        """The restricted incidents `user` may not know exist (the complement of `visible_to`)."""
+        rule = visible_q(user)
+        return self.none() if rule is None else self.filter(restricted=True).exclude(rule)
+
+
+def visible_through(queryset, user, path: str = "incident"):
+    """`queryset` of rows that belong to an incident through `path` (e.g. "incident",
+    "postmortem__incident"; "" for incidents themselves), less the rows of incidents `user` may
+    not see. Rows without an incident stay."""
+    if not path:
+        return queryset.visible_to(user)
+    if visible_q(user) is None:
+        return queryset
+    return queryset.exclude(**{f"{path}__in": Incident.objects.hidden_from(user).values("pk")})
+
+
+def incident_path(model) -> str | None:
+    """How rows of `model` reach their incident: "" (an incident), a field path, or None."""
+    if model is Incident:
+        return ""
+    hops = []
+    for field in model._meta.get_fields():
+        if not (field.concrete and (field.many_to_one or field.one_to_one)) or field.related_model is None:
+            continue
+        if field.related_model is Incident:
+            return field.name
+        for inner in field.related_model._meta.get_fields():
+            if inner.concrete and (inner.many_to_one or inner.one_to_one) and inner.related_model is Incident:
+                hops.append(f"{field.name}__{inner.name}")
+    return hops[0] if hops else None
 
 
 class Incident(models.Model):
@@ -89,6 +155,11 @@ class Incident(models.Model):
                   "in or out of the metrics.")
     war_room_url = models.URLField(
         max_length=500, blank=True, help_text="The conference bridge (started from the severity's pattern, or pasted).")
+    restricted = models.BooleanField(
+        default=False, db_index=True,
+        help_text="Only its responders (declarer, roles, responders, paged people) and its groups know it exists.")
+    access_groups = models.ManyToManyField(
+        "auth.Group", blank=True, related_name="+", help_text="Groups that may read it while it is restricted.")
     version = models.PositiveIntegerField(default=0, help_text="Bumped by every state change.")
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -100,7 +171,10 @@ class Incident(models.Model):
             models.Index(fields=["status", "-declared_at"]),
             models.Index(fields=["severity", "-declared_at"]),
         ]
-        permissions = [("respond_incident", "Can respond to incidents")]
+        permissions = [
+            ("respond_incident", "Can respond to incidents"),
+            ("read_restricted_incident", "Can read restricted incidents (every read is audited)"),
+        ]
 
     def __str__(self):
         return f"{self.number} {self.title}"
@@ -116,7 +190,7 @@ class Incident(models.Model):
     @property
     def may_be_public(self) -> bool:
         """Whether the status page may show it: never a drill, nor a type kept off the page."""
-        return not self.is_drill and (self.type_id is None or self.type.may_be_public)
+        return not self.is_drill and not self.restricted and (self.type_id is None or self.type.may_be_public)
 
     @property
     def postmortem_required(self) -> bool:

@@ -24,6 +24,10 @@ class IncidentType(models.Model):
         default=False, help_text="Every incident of this type gets a postmortem, whatever its severity.")
     is_drill = models.BooleanField(
         default=False, help_text="A drill: pages for real, every message marked [DRILL], never public, left out of metrics.")
+    restricted = models.BooleanField(
+        default=False, help_text="Every incident of this type is declared restricted (to its responders and the groups below).")
+    access_groups = models.ManyToManyField(
+        "auth.Group", blank=True, related_name="+", help_text="Groups that may read its incidents while they are restricted.")
     required_roles = models.JSONField(
         default=list, blank=True, help_text='Roles that must be filled, e.g. ["commander", "comms_lead"].')
     position = models.PositiveSmallIntegerField(default=0)
@@ -37,7 +41,7 @@ class IncidentType(models.Model):
 
     @property
     def may_be_public(self) -> bool:
-        return self.public and not self.is_drill
+        return self.public and not self.is_drill and not self.restricted
 
     def clean(self):
         roles = self.required_roles
@@ -45,6 +49,8 @@ class IncidentType(models.Model):
             raise ValidationError({"required_roles": f"A list of roles out of: {', '.join(Role.values)}."})
         if self.is_drill and self.public:
             raise ValidationError({"public": "A drill never appears on the status page."})
+        if self.restricted and self.public:
+            raise ValidationError({"public": "A restricted type never appears on the status page."})
 
 
 class IncidentTypeChecklistItem(models.Model):

@@ -27,6 +27,8 @@ class EventKind:
     LINK_ADDED = "link_added"
     LINK_REMOVED = "link_removed"
     TYPE_CHANGED = "type_changed"
+    RESTRICTED = "restricted"
+    UNRESTRICTED = "unrestricted"
 
 
 class Visibility(models.TextChoices):

@@ -188,7 +188,8 @@ def _impact_of(states: Iterable[str]) -> str:
 
 def _check_may_be_public(incident: Incident) -> None:
     if not incident.may_be_public:
-        what = "A drill" if incident.is_drill else f"A {incident.type.name} incident"
+        what = ("A drill" if incident.is_drill else "A restricted incident" if incident.restricted
+                else f"A {incident.type.name} incident")
         raise InvalidInput(f"{what} never goes on the status page.", field="body")
 
 

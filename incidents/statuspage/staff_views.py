@@ -47,7 +47,7 @@ class _PreviewUpdate:
 
 def publish(request, number):
     try:
-        incident = core_selectors.incident_detail(number)
+        incident = core_selectors.incident_detail(number, viewer=request.user)
     except Incident.DoesNotExist:
         raise Http404("No such incident") from None
     components = list(StatusComponent.objects.filter(archived_at__isnull=True).order_by("position", "name"))

@@ -51,8 +51,9 @@ def ack_read(token: str) -> AckGrant:
         raise InvalidAckLink("This acknowledge link has expired. Open the incident in the portal instead.") from exc
     except signing.BadSignature as exc:
         raise InvalidAckLink("This acknowledge link is not valid.") from exc
-    incident = Incident.objects.select_related("severity", "acknowledged_by").filter(pk=data.get("i")).first()
     user = get_user_model().objects.filter(pk=data.get("u")).first()
+    # Only an incident the link's person may see (a restricted one: they were paged for it, or hold a role)
+    incident = Incident.objects.visible_to(user).select_related("severity", "acknowledged_by").filter(pk=data.get("i")).first() if user else None
     if incident is None or user is None:
         raise InvalidAckLink("This acknowledge link no longer matches an incident and a person.")
     if not user.is_active or not user.has_perm(ACK_PERMISSION):

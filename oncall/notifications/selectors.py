@@ -11,6 +11,7 @@
 from django.db.models import BooleanField, Case, Count, Exists, OuterRef, Q, Subquery, Value, When
 
 from delivery.models import Delivery, DeliveryStatus
+from incidents.models.incident import visible_through
 
 from .models import PHONE_KINDS, ContactMethod, NotificationRule, StakeholderSubscription
 
@@ -74,21 +75,22 @@ def unreachable(users) -> dict[int, str]:
     return found
 
 
-def notification_queryset():
+def notification_queryset(viewer):
     """Deliveries with what the pages and the API show beside them, in the same query: the
-    contact method's public id (paging) and the subscription's name (stakeholders)."""
+    contact method's public id (paging) and the subscription's name (stakeholders). Those about
+    incidents `viewer` may not see are left out."""
     methods = ContactMethod.objects.filter(pk=OuterRef("destination_id"))
     subs = StakeholderSubscription.objects.filter(pk=OuterRef("destination_id"))
     # destination_id is each purpose's own row: look it up only for the purpose it belongs to
     # (a status-page subscriber or a reminder's recipient with the same id is not a contact method)
-    return Delivery.objects.select_related("incident", "user").annotate(
+    return visible_through(Delivery.objects, viewer).select_related("incident", "user").annotate(
         contact_method_public_id=Case(When(purpose=PAGING, then=Subquery(methods.values("public_id")[:1]))),
         subscription_name=Case(When(purpose=STAKEHOLDERS, then=Subquery(subs.values("name")[:1]))),
     )
 
 
-def notification_list(*, incident=None, status: str | None = None, user=None):
-    qs = notification_queryset()
+def notification_list(*, viewer, incident=None, status: str | None = None, user=None):
+    qs = notification_queryset(viewer)
     if incident is not None:
         qs = qs.filter(incident=incident)
     if status:
@@ -120,8 +122,8 @@ def subscription_list():
     return StakeholderSubscription.objects.prefetch_related("severities").order_by("name")
 
 
-def incident_notification_summary(incident) -> dict:
-    rows = list(notification_list(incident=incident)[:50])
+def incident_notification_summary(incident, viewer) -> dict:
+    rows = list(notification_list(viewer=viewer, incident=incident)[:50])
     return {
         "rows": rows,
         "failed": [r for r in rows if r.status == DeliveryStatus.FAILED],

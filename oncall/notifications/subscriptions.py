@@ -15,6 +15,7 @@ from django.utils import timezone
 from delivery import outbox
 from delivery.messages import Message
 from delivery.models import Delivery, DeliveryStatus
+from incidents.selectors import incident_visible
 
 from .models import Frequency, StakeholderSubscription
 
@@ -54,8 +55,8 @@ def on_incident_event(event) -> list[Delivery]:
     if event.kind not in REALTIME_KINDS:
         return []
     incident = event.incident
-    if incident.is_drill:
-        return []  # a drill never reaches stakeholder lists
+    if incident.is_drill or not incident_visible(incident, None):
+        return []  # a drill never reaches stakeholder lists, nor a restricted incident
     now = timezone.now()
     created = []
     for sub in subscriptions_for(incident):
@@ -84,7 +85,8 @@ def compose_digest(row: Delivery) -> Message | None:
     """What happened on the incident since this subscription's previous digest."""
     incident = row.incident
     sub = StakeholderSubscription.objects.filter(pk=row.destination_id).first()
-    if incident is None or sub is None or sub.frequency != Frequency.HOURLY or incident.is_drill:
+    if (incident is None or sub is None or sub.frequency != Frequency.HOURLY or incident.is_drill
+            or not incident_visible(incident, None)):
         return None
     previous = _rows(sub, row.dedup_key).filter(status=DeliveryStatus.SENT).exclude(pk=row.pk).aggregate(m=Max("sent_at"))["m"]
     since = previous or incident.declared_at - timedelta(seconds=1)

@@ -127,7 +127,7 @@ def _render_person(request, person, method_form=None, rule_form=None, status=200
         "rules": selectors.rules_for(person),
         "method_form": method_form or ContactMethodForm(),
         "rule_form": rule_form or RuleForm(user=person),
-        "recent": selectors.notification_list(user=person)[:20],
+        "recent": selectors.notification_list(viewer=request.user, user=person)[:20],
         "people": User.objects.filter(is_active=True).order_by("username") if request.user.has_perm(MANAGE_ANY) else None,
         "history": audit_history(person),
     }, status=status)
@@ -238,14 +238,14 @@ def delivery_list(request):
     status = request.GET.get("status") or None
     if status not in DeliveryStatus.values:
         status = None
-    page = Paginator(selectors.notification_list(status=status), 50).get_page(request.GET.get("page"))
+    page = Paginator(selectors.notification_list(viewer=request.user, status=status), 50).get_page(request.GET.get("page"))
     return render(request, "notifications/deliveries.html", {
         "page": page, "status": status, "statuses": DeliveryStatus.choices,
     })
 
 
 def delivery_detail(request, public_id):
-    row = get_object_or_404(selectors.notification_queryset(), public_id=public_id)
+    row = get_object_or_404(selectors.notification_queryset(request.user), public_id=public_id)
     return render(request, "notifications/delivery.html", {"row": row, "folded": row.folded.all()[:100]})
 
 

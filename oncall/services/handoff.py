@@ -63,8 +63,9 @@ def handoffs_plan(now: datetime | None = None, hours: int | None = None) -> int:
 def build_report(schedule: Schedule, handoff: Handoff, notes) -> str:
     previous = (Handoff.objects.filter(schedule=schedule, due_at__lt=handoff.due_at, status=HandoffStatus.SENT)
                 .order_by("-due_at").values_list("due_at", flat=True).first()) or handoff.due_at - timedelta(days=7)
-    open_incidents = list(Incident.objects.open().select_related("severity").order_by("severity__rank", "declared_at")[:50])
-    during = list(Incident.objects.filter(declared_at__gte=previous, declared_at__lt=handoff.due_at)
+    incidents = Incident.objects.visible_to(handoff.incoming)  # restricted ones only to those who may see them
+    open_incidents = list(incidents.open().select_related("severity").order_by("severity__rank", "declared_at")[:50])
+    during = list(incidents.filter(declared_at__gte=previous, declared_at__lt=handoff.due_at)
                   .select_related("severity").order_by("declared_at")[:50])
     outgoing = handoff.outgoing.get_full_name() or handoff.outgoing.username if handoff.outgoing else "nobody"
     lines = [f"You are now on call for {schedule.name} (taking over from {outgoing}).", "", "Open incidents:"]

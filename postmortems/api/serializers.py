@@ -3,9 +3,9 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from rest_framework import serializers
 
+from incidents.api.serializers import VisibleIncidentField
 from incidents.bounded import PortalModelSerializer, PortalSerializer
 from incidents.markdown import render_markdown
-from incidents.models import Incident
 
 from ..models import ActionCategory, ActionItem, ActionPriority, ActionStatus, Postmortem, PostmortemSection, PostmortemTemplate
 
@@ -33,7 +33,7 @@ class SectionSerializer(PortalModelSerializer):
 
 
 class ActionItemSerializer(PortalModelSerializer):
-    incident = serializers.SlugRelatedField(slug_field="number", queryset=Incident.objects.all())
+    incident = VisibleIncidentField()
     owner = AnyUserField(required=False, allow_null=True)
     postmortem = serializers.SerializerMethodField()
     overdue = serializers.SerializerMethodField()
@@ -89,7 +89,7 @@ class PostmortemSerializer(PortalModelSerializer):
 
 
 class PostmortemCreateSerializer(PortalSerializer):
-    incident = serializers.SlugRelatedField(slug_field="number", queryset=Incident.objects.all())
+    incident = VisibleIncidentField()
     template = serializers.SlugRelatedField(slug_field="name", queryset=PostmortemTemplate.objects.all(), required=False)
     owner = AnyUserField(required=False, allow_null=True)
     due_at = serializers.DateTimeField(required=False)
@@ -191,6 +191,8 @@ class MetricsSerializer(PortalSerializer):
     range = RangeSerializer()
     incidents = serializers.IntegerField()
     resolved = serializers.IntegerField()
+    restricted_not_shown = serializers.IntegerField(
+        allow_null=True, help_text="Restricted incidents of the range left out for you (null: the policy does not say).")
     overall = SeverityMetricsSerializer()
     by_severity = SeverityMetricsSerializer(many=True)
     weeks = serializers.ListField(child=serializers.DateField(), help_text="Mondays of the weeks in the range.")

@@ -32,7 +32,7 @@ class _CreatePostmortem(mixins.CreateModelMixin):
 
 class _CreateActionItem(mixins.CreateModelMixin):
     def create(self, request, *args, **kwargs):
-        serializer = s.ActionItemSerializer(data=request.data)
+        serializer = s.ActionItemSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         item = services.action_item_create(
@@ -40,7 +40,7 @@ class _CreateActionItem(mixins.CreateModelMixin):
             owner=data.get("owner"), due_date=data.get("due_date"), category=data.get("category", ActionCategory.PREVENTION),
             priority=data.get("priority", "medium"), ticket_url=data.get("ticket_url", ""),
         )
-        return Response(s.ActionItemSerializer(selectors.action_item_queryset().get(pk=item.pk)).data, status=status.HTTP_201_CREATED)
+        return Response(s.ActionItemSerializer(selectors.action_item_queryset(request.user).get(pk=item.pk)).data, status=status.HTTP_201_CREATED)
 
 
 class PostmortemViewSet(IdempotentCreateMixin, _CreatePostmortem, mixins.ListModelMixin, mixins.RetrieveModelMixin,
@@ -55,14 +55,14 @@ class PostmortemViewSet(IdempotentCreateMixin, _CreatePostmortem, mixins.ListMod
     ordering_fields = ["created_at", "due_at", "published_at"]
 
     def get_queryset(self):
-        return selectors.postmortem_queryset().order_by("-created_at", "-pk")
+        return selectors.postmortem_queryset(self.request.user).order_by("-created_at", "-pk")
 
     def _detail(self, postmortem, code=status.HTTP_200_OK):
-        fresh = selectors.postmortem_queryset().get(pk=postmortem.pk)
+        fresh = selectors.postmortem_queryset(self.request.user).get(pk=postmortem.pk)
         return Response(s.PostmortemSerializer(fresh).data, status=code)
 
     def _input(self, serializer_class):
-        serializer = serializer_class(data=self.request.data)
+        serializer = serializer_class(data=self.request.data, context={"request": self.request})
         serializer.is_valid(raise_exception=True)
         return serializer.validated_data
 
@@ -122,7 +122,7 @@ class ActionItemViewSet(IdempotentCreateMixin, _CreateActionItem, mixins.ListMod
         return super().list(request, *args, **kwargs)
 
     def get_queryset(self):
-        qs = selectors.action_item_queryset().order_by("due_date", "pk")
+        qs = selectors.action_item_queryset(self.request.user).order_by("due_date", "pk")
         if self.action != "list":
             return qs
         params = self.request.query_params
@@ -145,7 +145,7 @@ class ActionItemViewSet(IdempotentCreateMixin, _CreateActionItem, mixins.ListMod
         serializer = s.ActionItemUpdateSerializer(data=request.data, partial=kwargs.get("partial", False))
         serializer.is_valid(raise_exception=True)
         services.action_item_update(item=item, by=request.user, **serializer.validated_data)
-        return Response(s.ActionItemSerializer(selectors.action_item_queryset().get(pk=item.pk)).data)
+        return Response(s.ActionItemSerializer(selectors.action_item_queryset(request.user).get(pk=item.pk)).data)
 
 
 class MetricsView(APIView):
@@ -164,4 +164,4 @@ class MetricsView(APIView):
         form, rng = range_from_params(request.query_params)
         if form.errors:
             raise ValidationError({k: [str(e) for e in v] for k, v in form.errors.items()})
-        return Response(reports.as_dict(reports.compute(rng)))
+        return Response(reports.as_dict(reports.compute(rng, viewer=request.user)))

@@ -89,7 +89,7 @@ def follow_up(fixture_incidents):
 
 def test_means_per_severity_against_targets(fixture_incidents, django_assert_max_num_queries):
     with django_assert_max_num_queries(12):
-        report = reports.compute(RANGE)
+        report = reports.compute(RANGE, viewer=None)
     rows = {r.key: r for r in report.severities}
     p1, p2 = rows["P1"], rows["P2"]
     assert (p1.count, p1.false_positives, p1.open) == (3, 0, 0)  # I2, I3, I5 (I1 and I6 are outside)
@@ -106,14 +106,14 @@ def test_means_per_severity_against_targets(fixture_incidents, django_assert_max
 
 
 def test_weekly_counts_by_severity_and_service(fixture_incidents):
-    report = reports.compute(RANGE)
+    report = reports.compute(RANGE, viewer=None)
     assert report.weeks == [date(2026, 3, 2), date(2026, 3, 9)]
     assert report.weekly_by_severity == {"P0": [0, 0], "P1": [2, 1], "P2": [0, 3], "P3": [0, 0]}
     assert report.weekly_by_service == {"API": [2, 2], "Database": [1, 2]}
 
 
 def test_mtbf_per_service(fixture_incidents):
-    report = reports.compute(RANGE)
+    report = reports.compute(RANGE, viewer=None)
     assert report.mtbf == [
         {"service": "API", "incidents": 3, "mtbf": 603000.0},       # (03-15 23:00 - 03-02 00:00) / 2 = 167.5 h
         {"service": "Database", "incidents": 3, "mtbf": 383400.0},  # (03-13 09:00 - 03-04 12:00) / 2 = 106.5 h
@@ -121,7 +121,7 @@ def test_mtbf_per_service(fixture_incidents):
 
 
 def test_detection_split_false_positives_and_repeats(fixture_incidents):
-    report = reports.compute(RANGE)
+    report = reports.compute(RANGE, viewer=None)
     assert {d["source"]: d["count"] for d in report.detection} == {"alert": 3, "monitoring": 1, "customer": 1, "staff": 1}
     assert report.alert_share == 0.5 and report.alert_target == 0.8
     assert report.false_positives == 1 and report.false_positive_rate == 0.2  # 1 of 5 resolved
@@ -130,7 +130,7 @@ def test_detection_split_false_positives_and_repeats(fixture_incidents):
 
 
 def test_action_items_and_postmortems_on_time(follow_up):
-    report = reports.compute(RANGE)
+    report = reports.compute(RANGE, viewer=None)
     assert report.action_items == {"total": 4, "done": 1, "open": 2, "overdue": 1, "wont_do": 1}
     pm = report.postmortems
     assert {k: pm[k] for k in ("total", "published", "on_time", "late", "overdue", "pending")} == {
@@ -140,7 +140,7 @@ def test_action_items_and_postmortems_on_time(follow_up):
 
 
 def test_empty_range_has_no_means_and_no_rates(db):
-    report = reports.compute(reports.DateRange(date(2020, 1, 1), date(2020, 1, 31)))
+    report = reports.compute(reports.DateRange(date(2020, 1, 1), date(2020, 1, 31)), viewer=None)
     assert report.total == 0 and report.overall.mttr is None
     assert report.alert_share is None and report.false_positive_rate is None and report.postmortems["on_time_rate"] is None
 

@@ -86,7 +86,7 @@ class IntegrationViewSet(ArchiveActions, mixins.ListModelMixin, mixins.RetrieveM
         data = s.TestAlertSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         alert = ingest.integration_send_test_alert(integration=integration, by=request.user, open_incident=data.validated_data["open_incident"])
-        alert = selectors.alert_queryset().get(pk=alert.pk)
+        alert = selectors.alert_queryset(self.request.user).get(pk=alert.pk)
         return Response(s.AlertSerializer(alert).data, status=status.HTTP_201_CREATED)
 
 
@@ -102,7 +102,7 @@ class AlertViewSet(viewsets.ReadOnlyModelViewSet):
     ordering_fields = ["last_seen_at", "first_seen_at", "count"]
 
     def get_queryset(self):
-        return selectors.alert_queryset().order_by("-last_seen_at", "-pk")
+        return selectors.alert_queryset(self.request.user).order_by("-last_seen_at", "-pk")
 
 
 class MaintenanceWindowViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):

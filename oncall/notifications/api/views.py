@@ -96,7 +96,7 @@ class NotificationViewSet(viewsets.ReadOnlyModelViewSet):
     ordering_fields = ["created_at", "due_at", "status"]
 
     def get_queryset(self):
-        return selectors.notification_list()
+        return selectors.notification_list(viewer=self.request.user)
 
 
 class StakeholderSubscriptionViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
