@@ -14,6 +14,7 @@ from delivery.models import Delivery, DeliveryStatus
 
 from .models import ContactMethod, NotificationRule, StakeholderSubscription
 
+# The purposes this app registers with the delivery layer (oncall.notifications.purposes).
 PAGING, STAKEHOLDERS = "paging", "stakeholders"
 
 
