@@ -24,6 +24,7 @@ def pageable(prefix: str = "") -> Q:
         | Q(**{f"{prefix}verified_at__isnull": False, f"{prefix}opted_out_at__isnull": True})
     )
 
+# The purposes this app registers with the delivery layer (oncall.notifications.purposes).
 PAGING, STAKEHOLDERS = "paging", "stakeholders"
 
 

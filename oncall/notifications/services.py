@@ -35,8 +35,8 @@ from .models import (
 )
 
 logger = logging.getLogger(__name__)
-PAGING, STAKEHOLDERS = "paging", "stakeholders"
-TEST = "test"
+PAGING = selectors.PAGING
+TEST = "test"  # Delivery.kind of a test send
 
 
 def page_row(*, method: ContactMethod, dedup_key: str, message: Message, step: int = 0, due_at=None, kind: str = "",

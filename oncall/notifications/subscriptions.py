@@ -17,9 +17,10 @@ from delivery.messages import Message
 from delivery.models import Delivery, DeliveryStatus
 from incidents.selectors import incident_visible
 
+from . import selectors
 from .models import Frequency, StakeholderSubscription
 
-STAKEHOLDERS = "stakeholders"
+STAKEHOLDERS = selectors.STAKEHOLDERS
 DIGEST = "subscription_digest"  # Delivery.kind of an hourly digest: composed when it is sent
 REALTIME_KINDS = {
     "declared", "status_changed", "mitigated", "severity_changed", "status_update", "resolved", "reopened",

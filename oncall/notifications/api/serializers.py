@@ -6,6 +6,7 @@ from incidents.models import Severity
 from incidents.rules import may_read_secret
 
 from ..models import ChannelKind, ContactMethod, Frequency, NotificationRule, StakeholderSubscription
+from ..selectors import PAGING, STAKEHOLDERS
 
 
 class NotificationRuleSerializer(PortalModelSerializer):
@@ -51,7 +52,7 @@ class NotificationSerializer(PortalModelSerializer):
         read_only_fields = fields
 
     def get_contact_method(self, row) -> str | None:
-        if row.purpose != "paging":
+        if row.purpose != PAGING:
             return None
         if hasattr(row, "contact_method_public_id"):  # lists: annotated by selectors.notification_queryset
             public_id = row.contact_method_public_id
@@ -60,7 +61,7 @@ class NotificationSerializer(PortalModelSerializer):
         return str(public_id) if public_id else None
 
     def get_subscription(self, row) -> int | None:
-        if row.purpose != "stakeholders":
+        if row.purpose != STAKEHOLDERS:
             return None
         if hasattr(row, "subscription_name"):
             return row.destination_id if row.subscription_name is not None else None
