@@ -112,7 +112,9 @@ def run(ctx: Context, text: str) -> str:
     if verb in NEEDS_INCIDENT:
         if incident is None:
             raise Refused(f"Which incident? Run this in the incident's channel, or: /incident INC-YYYYMMDD-NNN {verb} ...")
-        incident = Incident.objects.select_related("severity").get(pk=incident.pk)
+        incident = Incident.objects.visible_to(ctx.user).select_related("severity").filter(pk=incident.pk).first()
+        if incident is None:  # restricted, and this person is not among those who may know of it
+            raise Refused("No such incident.")
         if verb not in ("page",):
             _need(ctx.user, RESPOND)
     return handler(ctx, incident, rest.strip())
@@ -255,7 +257,7 @@ def button(ctx: Context, action: str, incident_id) -> str:
     if ctx.user is None:
         raise Refused("unmapped")
     try:
-        incident = Incident.objects.select_related("severity").get(pk=int(incident_id))
+        incident = Incident.objects.visible_to(ctx.user).select_related("severity").get(pk=int(incident_id))
     except (Incident.DoesNotExist, ValueError, TypeError) as exc:
         raise Refused("That incident is gone.") from exc
     _need(ctx.user, RESPOND)

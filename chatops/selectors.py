@@ -2,6 +2,7 @@
 
 from django.contrib.auth import get_user_model
 
+from incidents import selectors as incident_selectors
 from incidents.models import Incident
 
 from .models import ChatPerson, IncidentChannel, Workspace
@@ -10,9 +11,8 @@ from .models import ChatPerson, IncidentChannel, Workspace
 def may_post(incident: Incident) -> bool:
     """Whether anything of this incident may be said in chat channels. The one check every chat
     post goes through (outgoing.compose and the event handler): a restricted incident says
-    nothing in shared chat (`Incident.is_restricted`, when the restricted-incidents feature
-    has it)."""
-    return not getattr(incident, "is_restricted", False)
+    nothing in shared chat (the core's one visibility rule, asked for the public)."""
+    return incident_selectors.incident_visible(incident, None)
 
 
 def workspace_for(kind: str, team_id: str) -> Workspace | None:

@@ -167,8 +167,8 @@ def run_chat(rounds: int = 10) -> None:
     from delivery import outbox
     from delivery.models import Delivery, DeliveryStatus
     from incidents import events
-    from incidents.models import DeliveryStatus as EventStatus
     from incidents.models import EventDelivery
+    from incidents.models import EventDeliveryStatus as EventStatus
 
     for _ in range(rounds):
         pending = list(EventDelivery.objects.filter(subscriber="chatops.incident_channel", status=EventStatus.PENDING).order_by("pk"))

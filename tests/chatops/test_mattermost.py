@@ -99,3 +99,18 @@ def test_unverified_email_is_not_a_mapping(client, mm_ws, people, sev):
     assert "not linked" in command(client, f"{incident.number} ack", user="u3")
     incident.refresh_from_db()
     assert incident.acknowledged_at is None
+
+
+
+def test_a_restricted_incident_is_neither_posted_nor_acted_on_by_outsiders(client, mm_ws, people, sev, fake_chat, admin_user,
+                                                                          responder2):
+    """A restricted incident says nothing in shared chat, and a mapped responder outside it gets
+    "No such incident" from a command naming it: nothing is done in its name."""
+    from chatops import selectors
+
+    fake_chat.emails["u9"] = (responder2.email, True)
+    incident = incident_declare(title="Suspected breach", severity=sev("P1"), by=admin_user, restricted=True)
+    assert not selectors.may_post(incident)
+    assert "No such incident" in command(client, f"{incident.number} ack", user="u9")
+    incident.refresh_from_db()
+    assert incident.acknowledged_at is None

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 import pytest
 from django.test import Client
 
+from delivery.models import Delivery
 from incidents import outgoing, services
 from incidents.exceptions import InvalidInput
 from incidents.models import IncidentType, TimelineEvent, Visibility
@@ -15,7 +16,6 @@ from incidents.statuspage import services as statuspage
 from incidents.statuspage.models import PublicIncident
 from incidents.statuspage.selectors import public_incidents
 from oncall.notifications import subscriptions
-from oncall.notifications.models import Notification
 from oncall.notifications.services import subscription_create
 from postmortems import reports
 
@@ -70,7 +70,10 @@ def test_a_type_kept_off_the_page_is_hidden_even_if_published_before(responder, 
     incident = declare(by=responder)
     statuspage.incident_publish_update(incident=incident, body="Investigating", by=responder)
     assert public_incidents().count() == 1
-    services.incident_change_type(incident=incident, incident_type=IncidentType.objects.get(key="security"), by=responder)
+    with pytest.raises(InvalidInput, match="status page"):  # a restricted type: take it off the page first
+        services.incident_change_type(incident=incident, incident_type=IncidentType.objects.get(key="security"), by=responder)
+    internal_only = IncidentType.objects.create(key="vendor-legal", name="Vendor legal matter", public=False)
+    services.incident_change_type(incident=incident, incident_type=internal_only, by=responder)
     assert public_incidents().count() == 0
     bumped = []
     monkeypatch.setattr(statuspage_handlers.cache, "bump_on_commit", lambda: bumped.append(1))
@@ -86,7 +89,7 @@ def test_a_drill_reaches_no_stakeholder_list(responder):
     assert subscriptions.on_incident_event(TimelineEvent.objects.get(incident=drill, kind="declared")) == []
     real = declare(by=responder)
     assert len(subscriptions.on_incident_event(TimelineEvent.objects.get(incident=real, kind="declared"))) == 2
-    assert not Notification.objects.filter(incident=drill).exists()
+    assert not Delivery.objects.filter(incident=drill, purpose="stakeholders").exists()
 
 
 def test_drills_are_left_out_of_the_metrics_and_the_dashboard_count(responder, viewer):

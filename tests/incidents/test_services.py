@@ -3,7 +3,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from incidents import events, services
+from incidents import services
 from incidents.exceptions import InvalidInput, InvalidTransition
 from incidents.models import EventKind, Incident, IncidentStatus, Role, TimelineEvent, Visibility
 
@@ -27,8 +27,8 @@ def test_declare_numbers_incidents_per_day_and_writes_timeline(responder, django
     assert list(first.services.all()) == [api]
     event = first.timeline.get()
     assert event.kind == EventKind.DECLARED and event.actor == responder and event.dispatched_at is None
-    # the dispatch is enqueued after commit: one message batch per queue of the declaration's subscribers
-    assert len(callbacks) == len({s.queue for s in events.subscribers_for(EventKind.DECLARED)}) >= 1
+    # the dispatch is enqueued after commit: one batch, whatever queues its subscribers use
+    assert len(callbacks) == 1
     assert first.checklist.count() == first.severity.checklist_items.count() > 0
 
 
