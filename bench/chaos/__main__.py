@@ -460,6 +460,8 @@ def rows(run: Run, storm: Storm, receiver: Receiver, report: dict, people: list[
             f"1 = exactly one incident per fingerprint ({exact_fps}/{fingerprints} fingerprints, {report['incidents']} incidents)"),
         Row("chaos_pages_lost", len(missing), "pages", "0 (every incident's first-level page reached each person)"),
         Row("chaos_pages_doubled", doubled, "pages", "0 (no person got the same level's page twice)"),
+        Row("chaos_pages_resent", receiver.duplicates, "requests",
+            "informational: re-sends of one delivery (same webhook-id) the receiver dropped, after a killed worker's claim was taken back"),
         Row("chaos_page_p99_s", percentile(latencies, 99), "s", "< 10 (alert accepted to first page, with the faults)"),
         Row("chaos_recovery_s", recovery, "s", "< 15 (longest time from a fault's end to the next page delivered)"),
     ]
