@@ -10,8 +10,7 @@ hostile: they are parsed, never trusted, and never make a request fail."""
 import hashlib
 import hmac
 import re
-import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.conf import settings
 from django.db import transaction
@@ -68,22 +67,36 @@ def _digest(method: ContactMethod, code: str) -> str:
     return hmac.new(key, f"phone-verify:{method.pk}:{method.target}:{code}".encode(), hashlib.sha256).hexdigest()
 
 
+CODE_SLOT, SPOKEN_CODE_SLOT = "[[code]]", "[[spoken-code]]"
+
+
+def verification_code(row: Delivery) -> str:
+    """The code a verification delivery carries: derived from the row when it is sent, never
+    stored (only its digest is, on the contact method), so no list of deliveries shows it."""
+    digest = hmac.new(settings.SECRET_KEY.encode(), f"phone-verify-code:{row.public_id}".encode(), hashlib.sha256).digest()
+    return f"{int.from_bytes(digest[:8], 'big') % 10 ** 6:06d}"
+
+
+def with_verification_code(row: Delivery, message: Message) -> Message:
+    """The verification message as it goes out, with its code filled in."""
+    code = verification_code(row)
+    return replace(message, body=message.body.replace(CODE_SLOT, code).replace(SPOKEN_CODE_SLOT, " ".join(code)))
+
+
 @transaction.atomic
 def verify_start(*, method: ContactMethod, by) -> Delivery:
     """Send a new code to the number (by SMS, or read out by a call); the last one stops working."""
     if method.kind not in PHONE_KINDS:
         raise InvalidInput("Only phone numbers are verified.", field="kind")
-    code = f"{secrets.randbelow(10 ** 6):06d}"
     minutes = int(settings.PHONE_VERIFY_CODE_MAX_AGE.total_seconds() // 60)
-    ContactMethod.objects.filter(pk=method.pk).update(
-        verify_code_hash=_digest(method, code), verify_expires_at=timezone.now() + settings.PHONE_VERIFY_CODE_MAX_AGE,
-        verify_attempts=0)
-    spoken = " ".join(code)
+    slot = CODE_SLOT if method.kind == ChannelKind.SMS else SPOKEN_CODE_SLOT
     message = Message(kind=VERIFY, title="Incident portal verification code",
-                      body=f"Your incident portal verification code is {code if method.kind == ChannelKind.SMS else spoken}. "
-                           f"It expires in {minutes} minutes.")
+                      body=f"Your incident portal verification code is {slot}. It expires in {minutes} minutes.")
     row = services.page_row(method=method, dedup_key=f"verify:{method.pk}:{timezone.now().isoformat()}", message=message,
                             kind=VERIFY, max_attempts=1)
+    ContactMethod.objects.filter(pk=method.pk).update(
+        verify_code_hash=_digest(method, verification_code(row)),
+        verify_expires_at=timezone.now() + settings.PHONE_VERIFY_CODE_MAX_AGE, verify_attempts=0)
     outbox.enqueue_on_commit([row])
     audit_record(by=by, obj=method.user, action="changed", message=f"verification code sent: {method.get_kind_display()} {method.target}")
     return row

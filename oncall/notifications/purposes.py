@@ -137,6 +137,8 @@ def paging_compose(row: Delivery) -> Message | None:
     message = _compose_rate_digest(row) if row.kind == RATE_DIGEST else Message.from_dict(row.message)
     if message is None:
         return None
+    if row.kind == phones.VERIFY:
+        message = phones.with_verification_code(row, message)
     actions = _callbacks(row) if channel_class(row.channel).costly else {}
     if message.incident_id and row.user_id and selectors.awaiting_acknowledgement(row.incident):
         actions.update(action_urls(incident_id=message.incident_id, user_id=row.user_id))

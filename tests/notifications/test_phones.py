@@ -124,6 +124,8 @@ def test_unverified_number_is_not_paged_until_the_code_is_entered(twilio, client
     [sms] = twilio.sent("Messages")
     assert sms["To"] == E164 and sms["From"] == FROM
     code = sms["Body"].split("code is ")[1][:6]
+    stored = Delivery.objects.get(destination_id=method.pk, kind=phones.VERIFY)
+    assert code.isdigit() and code not in json.dumps(stored.message)  # only what was sent held it: no list shows it
     client.post(verify, {"code": "000000" if code != "000000" else "111111"})
     method.refresh_from_db()
     assert method.verified_at is None and method.verify_attempts == 1
