@@ -186,7 +186,7 @@ class IncidentUpdateSerializer(PortalSerializer):
     services = serializers.SlugRelatedField(slug_field="slug", queryset=Service.objects.all(), many=True, required=False)
 
 
-class RestrictionSerializer(PortalSerializer):
+class IncidentRestrictionSerializer(PortalSerializer):
     restricted = serializers.BooleanField()
     access_groups = serializers.SlugRelatedField(slug_field="name", queryset=Group.objects.all(), many=True, required=False)
     reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")

@@ -175,12 +175,12 @@ class IncidentViewSet(
         services.incident_change_type(incident=incident, incident_type=data["type"], reason=data["reason"], by=request.user)
         return self._detail(incident)
 
-    @extend_schema(request=s.RestrictionSerializer, responses=s.IncidentSerializer)
+    @extend_schema(request=s.IncidentRestrictionSerializer, responses=s.IncidentSerializer)
     @action(detail=True, methods=["post"])
     def restriction(self, request, id=None):
         """Restrict the incident to its responders plus named groups, change the groups, or lift it."""
         incident = self.get_object()
-        data = self._input(s.RestrictionSerializer)
+        data = self._input(s.IncidentRestrictionSerializer)
         services.incident_set_restriction(incident=incident, restricted=data["restricted"],
                                           access_groups=data.get("access_groups", ()), reason=data["reason"], by=request.user)
         return self._detail(incident)
