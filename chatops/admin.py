@@ -6,7 +6,7 @@ from incidents.bounded import PortalAdmin, PortalModelForm
 
 from . import services
 from .adapters import ChatError
-from .models import ChatPerson, IncidentChannel, Workspace
+from .models import ChatNote, ChatPerson, ChatPost, IncidentChannel, Workspace
 
 
 class WorkspaceForm(PortalModelForm):
@@ -80,3 +80,29 @@ class IncidentChannelAdmin(PortalAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class RecordOnly(PortalAdmin):
+    """A record the chat core writes (what was posted where, which messages became notes):
+    shown for support, never written here."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ChatPost)
+class ChatPostAdmin(RecordOnly):
+    list_display = ["created_at", "workspace", "incident", "channel_id", "key", "ts"]
+    list_select_related = ["workspace", "incident"]
+
+
+@admin.register(ChatNote)
+class ChatNoteAdmin(RecordOnly):
+    list_display = ["created_at", "workspace", "incident", "channel_id", "ts"]
+    list_select_related = ["workspace", "incident"]

@@ -204,3 +204,16 @@ def _close_stray_sessions(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock(), connection.cursor() as cursor:
         cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                        "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+
+
+@pytest.fixture
+def back_to_latest_migrations():
+    """For a test that migrates the database back to check a data migration: afterwards the
+    database is at every app's latest migration again, whatever later migrations exist (the tests
+    that run after it on this worker need the whole schema)."""
+    yield
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())

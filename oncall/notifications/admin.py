@@ -5,7 +5,7 @@ from incidents.admin import WritesThroughServices
 from incidents.bounded import PortalAdmin, PortalTabularInline
 
 from . import services
-from .models import ContactMethod, NotificationRule, StakeholderSubscription, UpdateReminder
+from .models import ContactMethod, NotificationRule, ReplyCode, StakeholderSubscription, UpdateReminder
 
 
 class NotificationRuleInline(PortalTabularInline):
@@ -131,3 +131,21 @@ class UpdateReminderAdmin(PortalAdmin):
     list_filter = ["status"]
     list_select_related = ["incident"]
     readonly_fields = ["incident", "sequence", "updated_at"]
+
+
+@admin.register(ReplyCode)
+class ReplyCodeAdmin(PortalAdmin):
+    """The short codes an SMS page carries ("Reply 4 17 to acknowledge"): written when the page
+    goes out, read when the reply comes in; shown here for support only."""
+
+    list_display = ["created_at", "contact_method", "code", "incident", "delivery_id"]
+    list_select_related = ["contact_method", "incident"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -13,6 +13,7 @@ AFTER = [("notifications", "0002_notifications_become_deliveries")]
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("back_to_latest_migrations")
 def test_notification_rows_become_deliveries(responder):
     executor = MigrationExecutor(connection)
     executor.migrate(BEFORE)

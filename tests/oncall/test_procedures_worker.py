@@ -10,12 +10,12 @@ import requests
 from django.apps import apps as django_apps
 from django.contrib.auth.models import Group
 
+from delivery.models import Delivery
 from incidents.access import api_token_create
 from incidents.defaults import seed_defaults, seed_incident_types
 from incidents.groups import ADMIN, RESPONDER, ensure_groups
 from incidents.models import Incident, IncidentType, Severity
 from oncall.models import TypePolicy
-from oncall.notifications.models import Notification
 from oncall.notifications.services import contact_method_create, subscription_create
 from tests.conftest import wait_for
 from tests.incidents.factories import ServiceFactory
@@ -79,7 +79,7 @@ def test_a_drill_pages_for_real_marked_drill_and_stays_out_of_status_page_stakeh
     assert "target 1 h" in row  # P2's acknowledge target, met
 
     # nothing reached the stakeholder list, and the gauge of open incidents never counted it
-    assert not Notification.objects.filter(subscription__isnull=False).exists()
+    assert not Delivery.objects.filter(purpose="stakeholders").exists()
     assert not _mails_to(smtp_server, "execs@example.com")
     assert 'portal_incidents_open{severity="P2"}' not in requests.get(live_server.url + "/metrics", timeout=10).text
     assert Incident.objects.get(number=number).is_drill
@@ -87,7 +87,7 @@ def test_a_drill_pages_for_real_marked_drill_and_stays_out_of_status_page_stakeh
 
 def test_a_breach_pages_security_and_legal_through_its_type(celery_worker, live_server, smtp_server):
     service, people, auth = _setup()
-    security, legal = Group.objects.create(name="Security"), Group.objects.create(name="Legal")
+    security, legal = (Group.objects.get_or_create(name=name)[0] for name in ("Security", "Legal"))  # the seeded breach type's groups
     people["bob"].groups.add(security)
     people["carol"].groups.add(legal)
     policy = make_policy([(0, Condition.NOT_RESOLVED, [(TargetKind.GROUP, security), (TargetKind.GROUP, legal)])],

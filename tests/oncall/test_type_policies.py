@@ -5,12 +5,12 @@ the old type's run and starts the new one's, planned against the incident as it 
 import pytest
 from django.contrib.auth.models import Group
 
+from delivery.models import Delivery
 from incidents import services as core
 from incidents.exceptions import InUse
 from incidents.models import IncidentType, TimelineEvent
 from oncall import handlers
 from oncall.models import Escalation, EscalationStep, StepStatus, TypePolicy
-from oncall.notifications.models import Notification
 from oncall.notifications.services import contact_method_create
 from oncall.services import escalation as engine
 from oncall.services.policies import policy_delete
@@ -36,7 +36,7 @@ def breach_policy(people, service):
     """The service pages alice; the security type pages the Security group (bob) and Legal (carol)."""
     for user in people.values():
         contact_method_create(user=user, kind="email", target=user.email)
-    security, legal = Group.objects.create(name="Security"), Group.objects.create(name="Legal")
+    security, legal = (Group.objects.get_or_create(name=name)[0] for name in ("Security", "Legal"))  # the seeded breach type's groups
     people["bob"].groups.add(security)
     people["carol"].groups.add(legal)
     make_policy([(0, Condition.NOT_ACKNOWLEDGED, [(TargetKind.USER, people["alice"])])], name="Checkout", service=service)
@@ -47,7 +47,7 @@ def breach_policy(people, service):
 
 
 def paged(incident):
-    return set(Notification.objects.filter(incident=incident).values_list("user__username", flat=True))
+    return set(Delivery.objects.filter(incident=incident, purpose="paging").values_list("user__username", flat=True))
 
 
 def test_a_breach_pages_security_and_legal_besides_the_service(breach_policy, service, people):

@@ -15,7 +15,7 @@ from postmortems import services
 
 from .conftest import reminder_rows
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("back_to_latest_migrations")]
 
 BEFORE = [("postmortems", "0002_seed_templates")]
 AFTER = [("postmortems", "0003_reminders_become_deliveries")]

@@ -11,7 +11,7 @@ from django.utils import timezone
 from delivery import outbox
 from delivery.models import Delivery
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("back_to_latest_migrations")]
 
 BEFORE = [("statuspage", "0003_page_time_zone_checked")]
 AFTER = [("statuspage", "0004_subscriber_messages_become_deliveries")]
