@@ -1,7 +1,7 @@
 from django import forms
 from django.contrib import admin, messages
 
-from incidents.admin import WritesThroughServices
+from incidents.admin import RecordAdmin, WritesThroughServices
 from incidents.bounded import PortalAdmin, PortalModelForm
 
 from . import services
@@ -82,27 +82,20 @@ class IncidentChannelAdmin(PortalAdmin):
         return False
 
 
-class RecordOnly(PortalAdmin):
-    """A record the chat core writes (what was posted where, which messages became notes):
-    shown for support, never written here."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(ChatPost)
-class ChatPostAdmin(RecordOnly):
+class ChatPostAdmin(RecordAdmin):
+    """What the chat core posted where: written by it, shown for support."""
+
+    keeps_history = True
     list_display = ["created_at", "workspace", "incident", "channel_id", "key", "ts"]
     list_select_related = ["workspace", "incident"]
 
 
 @admin.register(ChatNote)
-class ChatNoteAdmin(RecordOnly):
+class ChatNoteAdmin(RecordAdmin):
+    """Chat messages that became timeline notes: written by the chat core, shown for support."""
+
+    keeps_history = True
     list_display = ["created_at", "workspace", "incident", "channel_id", "ts"]
     list_select_related = ["workspace", "incident"]

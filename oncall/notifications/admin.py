@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 
 from delivery.models import Delivery, DeliveryStatus
-from incidents.admin import WritesThroughServices
+from incidents.admin import RecordAdmin, WritesThroughServices
 from incidents.bounded import PortalAdmin, PortalTabularInline
 
 from . import services
@@ -133,19 +133,12 @@ class UpdateReminderAdmin(PortalAdmin):
     readonly_fields = ["incident", "sequence", "updated_at"]
 
 
+
 @admin.register(ReplyCode)
-class ReplyCodeAdmin(PortalAdmin):
+class ReplyCodeAdmin(RecordAdmin):
     """The short codes an SMS page carries ("Reply 4 17 to acknowledge"): written when the page
     goes out, read when the reply comes in; shown here for support only."""
 
+    keeps_history = True
     list_display = ["created_at", "contact_method", "code", "incident", "delivery_id"]
     list_select_related = ["contact_method", "incident"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
