@@ -1,3 +1,5 @@
+import functools
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
@@ -54,8 +56,10 @@ PAGED_PURPOSE = "paging"  # delivery rows of this purpose name the people paged 
 def insider_q(user, prefix: str = "") -> Q:
     """Incidents on which `user` is a responder: declared it, holds a role or responds on it,
     was paged for it, or is in one of its named groups. `prefix` is the path to the incident."""
+    from delivery.models import Delivery
+
     member = IncidentMember.objects.filter(incident=OuterRef(f"{prefix}pk"), user=user)
-    paged = Incident.deliveries.rel.related_model.objects.filter(
+    paged = Delivery.objects.filter(
         incident=OuterRef(f"{prefix}pk"), user=user, purpose=PAGED_PURPOSE)
     grouped = Incident.access_groups.through.objects.filter(incident=OuterRef(f"{prefix}pk"), group__user=user)
     return Q(**{f"{prefix}declared_by": user}) | Q(Exists(member)) | Q(Exists(paged)) | Q(Exists(grouped))
@@ -93,13 +97,16 @@ def visible_through(queryset, user, path: str = "incident"):
     """`queryset` of rows that belong to an incident through `path` (e.g. "incident",
     "postmortem__incident"; "" for incidents themselves), less the rows of incidents `user` may
     not see. Rows without an incident stay."""
-    if not path:
-        return queryset.visible_to(user)
-    if visible_q(user) is None:
+    rule = visible_q(user)
+    if rule is None:
         return queryset
-    return queryset.exclude(**{f"{path}__in": Incident.objects.hidden_from(user).values("pk")})
+    if not path:
+        return queryset.filter(rule)
+    hidden = Incident.objects.filter(restricted=True).exclude(rule)
+    return queryset.exclude(**{f"{path}__in": hidden.values("pk")})
 
 
+@functools.cache
 def incident_path(model) -> str | None:
     """How rows of `model` reach their incident: "" (an incident), a field path, or None."""
     if model is Incident:
