@@ -12,8 +12,8 @@
 - `send_claimed` composes (purpose), resolves the destination (purpose) and sends (channel);
   then sent, or pending again after the purpose's backoff, or failed for good (a permanent
   ChannelError or the last attempt), which calls the purpose's `after_failed`.
-- `sweep` (the beat's safety net) takes back rows left "sending" longer than their purpose's
-  lease, then claims due rows with SELECT ... FOR UPDATE SKIP LOCKED.
+- `sweep` (the beat's safety net, one per pool) takes back rows left "sending" longer than their
+  purpose's lease, then claims and sends, itself, the due rows the fast path missed.
 - Every function returns the follow-up rows (a digest, a fallback, a retry) it made due; the
   caller passes them to `enqueue`.
 
@@ -33,7 +33,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from . import purposes, safetext
+from . import durable, purposes, safetext
 from .channels import ChannelError, channel_class, channel_for, registered_kinds
 from .durable import LateTask
 from .messages import Message
@@ -268,46 +268,28 @@ def reclaim_stale(now: datetime | None = None) -> int:
     return moved
 
 
-def sweep_claim(now: datetime | None = None, limit: int | None = None) -> tuple[list[Delivery], list]:
-    """Take back stale claims, then claim due rows the fast path missed (skip_locked, so two
-    sweeps split the work). Returns the claimed rows and follow-up rows."""
-    now = now or timezone.now()
-    limit = limit or settings.DELIVERY_SWEEP_BATCH
+def sweep(*, paging: bool, now: datetime | None = None, budget: float | None = None) -> int:
+    """The safety net of the paging queue's purposes (`paging=True`, run on the paging pool) or
+    of the others: take back stale claims, then claim and send here, row by row, the due rows
+    the fast path missed (delivery.durable.drain). A backlog of status-page or reminder mail
+    never takes a missed page's place: it is the other pool's. Returns how many rows it sent."""
     reclaim_stale(now)
-    follow_up, claimed = [], []
-    with transaction.atomic():
-        due = Delivery.objects.select_for_update(skip_locked=True).filter(
-            status=S.PENDING, due_at__lte=now - timedelta(seconds=settings.DELIVERY_SWEEP_GRACE_SECONDS))
-        # Pages first: a backlog of status-page or reminder mail never takes a missed page's place.
-        paging = [p.name for p in purposes.registered() if p.paging]
-        ids = list(due.filter(purpose__in=paging).order_by("due_at").values_list("pk", flat=True)[:limit])
-        if len(ids) < limit:
-            ids += list(due.exclude(purpose__in=paging).order_by("due_at").values_list("pk", flat=True)[:limit - len(ids)])
-        for pk in ids:
-            taken = claim(pk, now=now, from_sweep=True)
-            follow_up += taken.follow_up
-            if taken.row is not None:
-                claimed.append(taken.row)
-    return claimed, follow_up
+    names = [p.name for p in purposes.registered() if p.paging == paging]
+    grace = timedelta(seconds=settings.DELIVERY_SWEEP_GRACE_SECONDS)
 
+    def candidates(tried: set[int]) -> list[int]:
+        due = Delivery.objects.filter(status=S.PENDING, purpose__in=names, due_at__lte=(now or timezone.now()) - grace)
+        return list(due.exclude(pk__in=tried).order_by("due_at").values_list("pk", flat=True)[:settings.DELIVERY_SWEEP_BATCH])
 
-def send_claimed_fenced(delivery_id: int, claimed_at: datetime) -> list:
-    """Send a row the sweep claimed at `claimed_at`. The claim time is a fence: the first
-    caller moves it on, so a duplicate message (or the inline fallback racing the task) finds
-    nothing to do."""
-    fenced = Delivery.objects.filter(pk=delivery_id, status=S.SENDING, claimed_at=claimed_at).update(claimed_at=timezone.now())
-    if not fenced:
-        return []
-    row = Delivery.objects.select_related("incident", "user").get(pk=delivery_id)
-    return send_claimed(row)
+    def run(pk: int) -> bool:
+        taken = claim(pk, now=now, from_sweep=True)
+        follow_up = taken.follow_up
+        if taken.row is not None:
+            follow_up += send_claimed(taken.row)
+        enqueue(follow_up)
+        return taken.row is not None
 
-
-def sweep(now: datetime | None = None, limit: int | None = None) -> list:
-    """Claim and send inline (the task fans the sends out to the worker pool instead)."""
-    claimed, follow_up = sweep_claim(now, limit)
-    for row in claimed:
-        follow_up += send_claimed_fenced(row.pk, row.claimed_at)
-    return follow_up
+    return durable.drain(candidates, run, budget=budget)
 
 
 # --- operator actions --------------------------------------------------------------------------------

@@ -4,8 +4,9 @@
 the same transaction as the change, and with it one outbox row (`EventDelivery`) per subscriber
 whose kinds match. After commit each row goes to a task of its own, on the subscriber's queue
 (the pager's is `PAGING_QUEUE`), so a slow or failing reaction holds up nobody else. A row that
-fails is retried with backoff on its own; the sweep sends again what a lost message or a dead
-worker left behind. `TimelineEvent.dispatched_at` is set once no row of the event is pending.
+fails is retried with backoff on its own; the sweeps (one per queue, `sweep`) run themselves
+what a lost message or a dead worker left behind (delivery.durable.drain: they never send a
+second message). `TimelineEvent.dispatched_at` is set once no row of the event is pending.
 Subscribers must be idempotent: a row runs once per success (a locked compare-and-set), but a
 worker killed mid-way runs it again.
 
@@ -25,12 +26,18 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
+from delivery import durable
+
 from .models import EventDelivery, EventDeliveryStatus, TimelineEvent
 
 logger = logging.getLogger(__name__)
 
-# The fast path gets this long before the sweep sends a row again.
-SWEEP_GRACE = timedelta(seconds=5)
+# The fast path gets this long before a sweep may run a row itself (settings.EVENTS_SWEEP_GRACE_SECONDS).
+def sweep_grace() -> timedelta:
+    return timedelta(seconds=settings.EVENTS_SWEEP_GRACE_SECONDS)
+
+
+SWEEP_BATCH = 50  # rows a sweep reads at a time
 
 
 @dataclass(frozen=True)
@@ -39,26 +46,21 @@ class Subscriber:
     handler: Callable
     kinds: frozenset[str] | None  # None: every kind
     queue: str | None = None  # None: the default queue
-    lease_seconds: float | None = None  # None: settings.EVENTS_LEASE_SECONDS
-
-    @property
-    def lease(self) -> timedelta:
-        return timedelta(seconds=self.lease_seconds if self.lease_seconds is not None else settings.EVENTS_LEASE_SECONDS)
 
 
 _subscribers: dict[str, Subscriber] = {}
 
 
 def subscribe(handler: Callable, *, kinds: Iterable[str] | None = None, name: str | None = None,
-              queue: str | None = None, lease_seconds: float | None = None) -> None:
+              queue: str | None = None) -> None:
     """Register `handler(event)` for events of `kinds` (all kinds when None), run by tasks on
     `queue`. Re-registering the same name replaces it, so `ready()` running twice is harmless.
 
-    `lease_seconds`: how long the sweep leaves a row it handed to a task before sending it again
-    (a task lost with a killed worker). A short lease is safe: a duplicate finds the row locked
-    by the live run, or done."""
+    The sweep of `queue` (`sweep(queue)`, run by that queue's workers) runs what a lost message
+    left behind, so the pager's reactions never wait for the default pool either.
+    """
     key = name or f"{handler.__module__}.{handler.__qualname__}"
-    _subscribers[key] = Subscriber(key, handler, frozenset(kinds) if kinds is not None else None, queue, lease_seconds)
+    _subscribers[key] = Subscriber(key, handler, frozenset(kinds) if kinds is not None else None, queue)
 
 
 def subscribers_for(kind: str) -> list[Subscriber]:
@@ -80,7 +82,7 @@ def deliveries_create(event: TimelineEvent, now: datetime | None = None, *, fres
     if not subs:
         TimelineEvent.objects.filter(pk=event.pk, dispatched_at__isnull=True).update(dispatched_at=now)
         return []
-    rows = [EventDelivery(event=event, subscriber=s.name, next_try_at=now + SWEEP_GRACE) for s in subs]
+    rows = [EventDelivery(event=event, subscriber=s.name, next_try_at=now + sweep_grace()) for s in subs]
     if fresh:
         return EventDelivery.objects.bulk_create(rows)
     EventDelivery.objects.bulk_create(rows, ignore_conflicts=True)
@@ -154,30 +156,30 @@ def delivery_run(delivery_id: int, now: datetime | None = None) -> bool | dateti
         return True
 
 
-def sweep_claim(now: datetime | None = None, limit: int = 200) -> list[EventDelivery]:
-    """The safety net's claim: pending rows past their next try, leased for their subscriber's
-    lease (`EVENTS_LEASE_SECONDS` unless it set its own) so the next sweeps leave them to the task
-    sent now. Also writes the rows of events from
-    before the outbox rows existed, and closes events whose rows all finished."""
-    now = now or timezone.now()
-    _fan_out_stragglers(now, limit)
-    with transaction.atomic():
-        rows = list(EventDelivery.objects.select_for_update(skip_locked=True)
-                    .filter(status=EventDeliveryStatus.PENDING, next_try_at__lte=now).order_by("next_try_at")[:limit])
-        by_lease: dict[timedelta, list[int]] = {}
-        for r in rows:
-            sub = _subscribers.get(r.subscriber)
-            lease = sub.lease if sub else timedelta(seconds=settings.EVENTS_LEASE_SECONDS)
-            by_lease.setdefault(lease, []).append(r.pk)
-        for lease, pks in by_lease.items():
-            EventDelivery.objects.filter(pk__in=pks, status=EventDeliveryStatus.PENDING).update(next_try_at=now + lease)
-    return rows
+def sweep(queue: str | None = None, *, budget: float | None = None) -> int:
+    """The safety net of `queue`'s subscribers (None: the default queue's): run here, one by one,
+    the pending rows past their next try (a lost message, a killed worker, a failure's retry)
+    until none is left or the budget is spent (delivery.durable.drain). A row a task is running
+    is locked, and skipped; the message that arrives after the sweep ran its row finds it done.
+    The default queue's sweep also writes the rows of events from before the outbox rows
+    existed, and closes events whose rows all finished. Returns how many rows it ran."""
+    if queue is None:
+        _fan_out_stragglers(timezone.now(), 200)
+    queued = {s.name for s in _subscribers.values() if s.queue is not None}
+    own = {s.name for s in _subscribers.values() if s.queue == queue} if queue is not None else None
+
+    def candidates(tried: set[int]) -> list[int]:
+        due = EventDelivery.objects.filter(status=EventDeliveryStatus.PENDING, next_try_at__lte=timezone.now())
+        due = due.filter(subscriber__in=own) if own is not None else due.exclude(subscriber__in=queued)
+        return list(due.exclude(pk__in=tried).order_by("next_try_at").values_list("pk", flat=True)[:SWEEP_BATCH])
+
+    return durable.drain(candidates, lambda pk: delivery_run(pk) is True, budget=budget)
 
 
 def _fan_out_stragglers(now: datetime, limit: int) -> None:
     pending = EventDelivery.objects.filter(event=OuterRef("pk"), status=EventDeliveryStatus.PENDING)
     any_row = EventDelivery.objects.filter(event=OuterRef("pk"))
-    stragglers = (TimelineEvent.objects.filter(dispatched_at__isnull=True, created_at__lt=now - SWEEP_GRACE)
+    stragglers = (TimelineEvent.objects.filter(dispatched_at__isnull=True, created_at__lt=now - sweep_grace())
                   .annotate(has_rows=Exists(any_row)).filter(~Exists(pending)).order_by("created_at")[:limit])
     for event in stragglers:
         with transaction.atomic():

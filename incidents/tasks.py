@@ -5,6 +5,7 @@ import logging
 from datetime import datetime
 
 from celery import shared_task
+from django.conf import settings
 
 from delivery import durable
 
@@ -35,7 +36,7 @@ def event_subscriber_task(delivery_id: int) -> None:
         # The ETA message is the fast path: the sweep waits its grace time behind it (and
         # sooner again if the broker refuses the message).
         EventDelivery.objects.filter(pk=row.pk, status=EventDeliveryStatus.PENDING, next_try_at=outcome).update(
-            next_try_at=outcome + events.SWEEP_GRACE)
+            next_try_at=outcome + events.sweep_grace())
         event_subscriber_task.enqueue(
             delivery_id=row.pk, eta=outcome, queue=events.queue_of(row.subscriber),
             on_refused=lambda _rest: EventDelivery.objects.filter(pk=row.pk, status=EventDeliveryStatus.PENDING).update(
@@ -59,10 +60,19 @@ def dispatch_event_task(self, event_id: int) -> None:
 
 @shared_task(ignore_result=True)
 def dispatch_sweep_task() -> int:
-    """Safety net: send the outbox rows the fast path missed (broker down, worker killed), each
-    to its own task. Cheap when there is nothing to do: two indexed queries."""
-    rows = events.sweep_claim()
-    enqueue_deliveries(rows)
-    if rows:
-        logger.info("dispatch sweep sent %s subscriber task(s)", len(rows))
-    return len(rows)
+    """Safety net of the default queue's subscribers: run here what the fast path missed (broker
+    down, worker killed). Cheap when there is nothing to do: two indexed queries."""
+    ran = events.sweep(None)
+    if ran:
+        logger.info("dispatch sweep ran %s subscriber row(s)", ran)
+    return ran
+
+
+@shared_task(ignore_result=True)
+def paging_dispatch_sweep_task() -> int:
+    """The same for the subscribers on the paging queue (the pager's): it runs on the paging
+    pool (settings.PAGING_TASKS), so a missed page never waits behind the default pool's work."""
+    ran = events.sweep(settings.PAGING_QUEUE)
+    if ran:
+        logger.info("paging dispatch sweep ran %s subscriber row(s)", ran)
+    return ran

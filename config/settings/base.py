@@ -248,18 +248,16 @@ CELERY_TASK_DEFAULT_QUEUE = "celery"
 CELERY_TASK_QUEUES = (Queue(CELERY_TASK_DEFAULT_QUEUE), Queue(PAGING_QUEUE))
 PAGING_TASKS = (
     "delivery.tasks.delivery_sweep_task",
+    "incidents.tasks.paging_dispatch_sweep_task",
     "oncall.tasks.step_fire_task",
     "oncall.tasks.escalation_sweep_task",
 )
 CELERY_TASK_ROUTES = ("config.celery.route_task",)
 # The outbox of timeline events (incidents.events): one row per (event, subscriber), retried on
-# its own with backoff; the sweep sends again rows whose task was lost, at most once per lease.
+# its own with backoff. Each queue's sweep runs, itself, rows whose message was lost (a killed
+# worker, the broker away) once they are this late.
 EVENTS_SWEEP_SECONDS = env.float("EVENTS_SWEEP_SECONDS", default=2.0)
-EVENTS_LEASE_SECONDS = env.float("EVENTS_LEASE_SECONDS", default=30.0)
-# The pager's subscriber (oncall.escalation) is sent again this soon when its task was lost with
-# a killed worker: a duplicate of a live run finds the row locked, or done, so this only costs
-# a message (chaos_page_p99_s < 10 s with workers SIGKILLed).
-EVENTS_PAGING_LEASE_SECONDS = env.float("EVENTS_PAGING_LEASE_SECONDS", default=4.0)
+EVENTS_SWEEP_GRACE_SECONDS = env.float("EVENTS_SWEEP_GRACE_SECONDS", default=2.0)
 EVENTS_RETRY_BASE_SECONDS = env.float("EVENTS_RETRY_BASE_SECONDS", default=5.0)
 EVENTS_RETRY_MAX_SECONDS = env.float("EVENTS_RETRY_MAX_SECONDS", default=300.0)
 EVENTS_MAX_ATTEMPTS = env.int("EVENTS_MAX_ATTEMPTS", default=20)
@@ -269,7 +267,9 @@ CELERY_WORKER_CONSUMER = "config.worker:PortalConsumer"
 WORKER_RECONNECT_SECONDS = env.float("WORKER_RECONNECT_SECONDS", default=1.0)
 SWEEPS_ON_CONNECT = (
     "incidents.tasks.dispatch_sweep_task",
+    "incidents.tasks.paging_dispatch_sweep_task",
     "delivery.tasks.delivery_sweep_task",
+    "delivery.tasks.delivery_default_sweep_task",
     "oncall.tasks.escalation_sweep_task",
 )
 CELERY_BEAT_SCHEDULE = {
@@ -277,11 +277,17 @@ CELERY_BEAT_SCHEDULE = {
         "task": "incidents.tasks.dispatch_sweep_task",
         "schedule": schedule(timedelta(seconds=EVENTS_SWEEP_SECONDS)),
     },
+    "incidents-paging-dispatch-sweep": {
+        "task": "incidents.tasks.paging_dispatch_sweep_task",
+        "schedule": schedule(timedelta(seconds=EVENTS_SWEEP_SECONDS)),
+    },
 }
 # --- delivery: the one outbox and the durable-task base (delivery/) -----------------------------
 # Work due within this many seconds gets an ETA message after commit; later work waits for its
 # sweep (delivery.durable; one horizon for every app).
 DURABLE_ETA_HORIZON_SECONDS = env.int("DURABLE_ETA_HORIZON_SECONDS", default=300)
+# A sweep does missed work itself for at most this long; the next one (every few seconds) goes on.
+DURABLE_SWEEP_BUDGET_SECONDS = env.float("DURABLE_SWEEP_BUDGET_SECONDS", default=10.0)
 # Every purpose's defaults; DELIVERY_PURPOSES[name] overrides them per purpose (delivery.purposes).
 # lease_seconds: a row left "sending" this long (its worker killed mid-send) is taken back.
 DELIVERY_DEFAULTS = {
@@ -298,8 +304,12 @@ DELIVERY_PURPOSES: dict[str, dict] = {}
 DELIVERY_SWEEP_SECONDS = env.float("DELIVERY_SWEEP_SECONDS", default=2.0)
 DELIVERY_SWEEP_GRACE_SECONDS = env.float("DELIVERY_SWEEP_GRACE_SECONDS", default=1.0)
 DELIVERY_SWEEP_BATCH = env.int("DELIVERY_SWEEP_BATCH", default=100)
-CELERY_BEAT_SCHEDULE["delivery-sweep"] = {
+CELERY_BEAT_SCHEDULE["delivery-sweep"] = {  # the paging queue's purposes, on the paging pool
     "task": "delivery.tasks.delivery_sweep_task",
+    "schedule": schedule(timedelta(seconds=DELIVERY_SWEEP_SECONDS)),
+}
+CELERY_BEAT_SCHEDULE["delivery-default-sweep"] = {  # every other purpose, on the default pool
+    "task": "delivery.tasks.delivery_default_sweep_task",
     "schedule": schedule(timedelta(seconds=DELIVERY_SWEEP_SECONDS)),
 }
 # Apps add their own sweeps to CELERY_BEAT_SCHEDULE in their settings fragments below.

@@ -153,13 +153,13 @@ def test_a_page_left_half_sent_by_a_killed_worker_goes_out_within_seconds(respon
         for row in rows:
             assert outbox.claim(row.pk).row is not None  # claimed, then the worker died
         Delivery.objects.filter(pk__in=[r.pk for r in rows]).update(claimed_at=timezone.now() - timedelta(seconds=6))
-        outbox.sweep()
+        outbox.sweep(paging=True)
         states = dict(Delivery.objects.filter(pk__in=[r.pk for r in rows]).values_list("channel", "status"))
         assert states == {"webhook": DeliveryStatus.SENT, "email": DeliveryStatus.SENDING}
         assert receiver.count == 1
         Delivery.objects.filter(pk__in=[r.pk for r in rows], channel="email").update(
             claimed_at=timezone.now() - timedelta(seconds=settings.DELIVERY_DEFAULTS["live_send_seconds"] + 1))
-        outbox.sweep()
+        outbox.sweep(paging=True)
         assert set(Delivery.objects.filter(pk__in=[r.pk for r in rows]).values_list("status", flat=True)) == {DeliveryStatus.SENT}
     finally:
         receiver.close()

@@ -9,7 +9,7 @@ from django.utils import timezone
 from delivery import outbox
 from delivery.messages import Message
 from delivery.models import Delivery, DeliveryStatus
-from delivery.tasks import delivery_sweep_task
+from delivery.tasks import delivery_default_sweep_task
 from tests.conftest import wait_for
 
 S = DeliveryStatus
@@ -103,8 +103,8 @@ def test_the_purpose_folds_a_row_into_a_digest(probe, receiver):
 def test_the_sweep_skips_a_row_whose_destination_is_busy(probe):
     row = _row(due_at=timezone.now() - timedelta(seconds=5))
     probe.refuse_lock = True
-    claimed, _ = outbox.sweep_claim()
-    assert claimed == [] and probe.locked == [(row.pk, True)]
+    assert outbox.sweep(paging=False) == 0
+    assert probe.locked == [(row.pk, True)]  # tried once, then left to the next sweep
     row.refresh_from_db()
     assert row.status == S.PENDING
 
@@ -117,23 +117,43 @@ def test_stale_sending_rows_come_back_after_their_purpose_lease(probe, receiver)
     assert outbox.reclaim_stale(now) == 0  # within the 5 s lease: a live send
     Delivery.objects.filter(pk=row.pk).update(claimed_at=now - timedelta(seconds=6))
     assert outbox.reclaim_stale(now) == 1
-    outbox.sweep(now + timedelta(seconds=2))
+    outbox.sweep(paging=False, now=now + timedelta(seconds=2))
     row.refresh_from_db()
     assert row.status == S.SENT and len(receiver.requests) == 1
 
 
 @pytest.mark.django_db
-def test_sweep_claims_only_rows_past_the_grace_and_a_fenced_send_runs_once(probe, receiver):
+def test_the_sweep_sends_only_rows_past_the_grace_itself_and_the_late_message_finds_nothing(probe, receiver):
     now = timezone.now()
     fresh = _row(dedup_key="fresh", due_at=now)
     due = _row(dedup_key="due", due_at=now - timedelta(seconds=5))
-    claimed, _ = outbox.sweep_claim(now)
-    assert [r.pk for r in claimed] == [due.pk]
-    assert outbox.send_claimed_fenced(due.pk, claimed[0].claimed_at) == []
-    assert outbox.send_claimed_fenced(due.pk, claimed[0].claimed_at) == []  # the fence moved: a duplicate
+    assert outbox.sweep(paging=False, now=now) == 1
+    assert outbox.sweep(paging=False, now=now) == 0  # a second sweep finds nothing due
+    assert outbox.deliver(due.pk) == []  # the fast path's message, arriving after the sweep ran the row
     assert len(receiver.requests) == 1
+    due.refresh_from_db()
     fresh.refresh_from_db()
-    assert fresh.status == S.PENDING
+    assert (due.status, fresh.status) == (S.SENT, S.PENDING)
+
+
+@pytest.mark.django_db
+def test_a_backlog_never_makes_the_sweep_send_a_second_message(probe, receiver, monkeypatch):
+    """Measured in `make chaos`: a sweep that re-sent every row older than a lease doubled a
+    backlog it took for lost work on each run. The sweep sends no message; it does the work."""
+    sent = []
+    monkeypatch.setattr(outbox.send_task.task, "apply_async", lambda **kw: sent.append(kw))
+    rows = [_row(dedup_key=f"late-{i}", due_at=timezone.now() - timedelta(minutes=5)) for i in range(3)]
+    assert outbox.sweep(paging=False) == 3
+    assert sent == [] and len(receiver.requests) == 3
+    assert {r.status for r in Delivery.objects.filter(pk__in=[r.pk for r in rows])} == {S.SENT}
+
+
+@pytest.mark.django_db
+def test_a_sweep_stops_at_its_budget_and_the_next_goes_on(probe, receiver):
+    for i in range(3):
+        _row(dedup_key=f"late-{i}", due_at=timezone.now() - timedelta(minutes=5))
+    assert outbox.sweep(paging=False, budget=0) == 0
+    assert outbox.sweep(paging=False) == 3
 
 
 @pytest.mark.django_db
@@ -161,7 +181,7 @@ def test_a_real_worker_sends_a_row_after_commit(probe, receiver, celery_worker):
 @pytest.mark.django_db(transaction=True)
 def test_a_real_worker_sweep_sends_what_the_fast_path_lost(probe, receiver, celery_worker):
     row = _row(due_at=timezone.now() - timedelta(seconds=5))  # never enqueued
-    delivery_sweep_task.delay()
+    delivery_default_sweep_task.delay()
     wait_for(lambda: Delivery.objects.get(pk=row.pk).status == S.SENT, what="sent by the sweep")
     assert len(receiver.requests) == 1
 
@@ -179,8 +199,9 @@ def test_a_late_finisher_whose_claim_was_taken_back_records_nothing(probe, recei
 
 
 @pytest.mark.django_db
-def test_the_sweep_claims_missed_pages_before_an_older_mail_backlog(probe, monkeypatch, settings):
-    """A backlog of older non-paging rows never takes the sweep's slots from a missed page."""
+def test_the_paging_pools_sweep_sends_a_missed_page_and_leaves_the_mail_backlog_to_the_other(probe, receiver, monkeypatch, settings):
+    """A backlog of older non-paging rows never takes a missed page's place: it is not even on
+    the paging pool's sweep."""
     from dataclasses import replace
 
     from delivery import purposes
@@ -192,6 +213,7 @@ def test_the_sweep_claims_missed_pages_before_an_older_mail_backlog(probe, monke
     Delivery.objects.filter(pk__in=[r.pk for r in backlog]).update(due_at=long_ago)
     page = _row(purpose="probe_page", dedup_key="page")
     Delivery.objects.filter(pk=page.pk).update(due_at=timezone.now() - timedelta(minutes=1))
-    claimed, _ = outbox.sweep_claim(limit=3)
-    assert [r.pk for r in claimed][0] == page.pk
-    assert len(claimed) == 3
+    assert outbox.sweep(paging=True) == 1
+    assert Delivery.objects.get(pk=page.pk).status == S.SENT
+    assert set(Delivery.objects.filter(pk__in=[r.pk for r in backlog]).values_list("status", flat=True)) == {S.PENDING}
+    assert outbox.sweep(paging=False) == 5

@@ -48,7 +48,7 @@ def test_tasks_and_sweeps_racing_send_each_row_once(require_postgres, receiver, 
 
     def sweeps():
         for _ in range(10):
-            outbox.sweep()
+            outbox.sweep(paging=True)
 
     threads = [threading.Thread(target=run, args=(w,)) for w in (tasks, tasks, tasks, tasks, sweeps, sweeps)]
     for t in threads:

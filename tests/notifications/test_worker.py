@@ -2,6 +2,7 @@
 
 import re
 import time
+from datetime import timedelta
 
 import pytest
 from django.apps import apps
@@ -79,15 +80,15 @@ def test_duplicate_tasks_and_the_sweep_send_once(celery_worker, receiver, respon
         tasks.delivery_send_task.delay(delivery_id=row.pk)  # redelivered messages
     tasks.delivery_sweep_task.delay()
     tasks.delivery_sweep_task()
-    tasks.delivery_send_claimed_task.delay(delivery_id=row.pk, claimed_at=timezone.now().isoformat())
     assert wait_until(lambda: Delivery.objects.get(pk=row.pk).status == S.SENT)
     time.sleep(0.5)  # let the duplicates run
     assert len(receiver.for_path("/once")) == 1
 
 
-def test_sweep_fans_claimed_rows_out_so_a_hanging_receiver_holds_up_only_itself(celery_worker, receiver, responder, settings):
-    """Rows the fast path missed (broker hiccup): the sweep claims them and the worker pool
-    sends them in parallel; the hanging one times out, the others are not held up."""
+def test_a_hanging_receiver_holds_up_only_its_own_send_across_sweeps(celery_worker, receiver, responder, settings):
+    """Rows the fast path missed (broker hiccup): a sweep that meets a hanging receiver is held
+    up by that one send; the next sweep (beat sends one every few seconds) skips the claimed
+    row and sends the others."""
     settings.DELIVERY_SWEEP_GRACE_SECONDS = 0
     settings.WEBHOOK_TIMEOUT_SECONDS = 3
     receiver.behaviour["/hang"] = (200, 30)
@@ -96,10 +97,13 @@ def test_sweep_fans_claimed_rows_out_so_a_hanging_receiver_holds_up_only_itself(
     webhook_method(responder, f"{receiver.url}/ok")
     rows = services.notify_user(user=responder, message=page_message(incident), dedup_key="k")  # no commit hook: no ETA task
     assert len(rows) == 2
+    hang = next(r for r in rows if ContactMethod.objects.get(pk=r.destination_id).target.endswith("/hang"))
+    Delivery.objects.filter(pk=hang.pk).update(due_at=timezone.now() - timedelta(seconds=10))  # the first sweep meets it first
     started = time.monotonic()
-    tasks.delivery_sweep_task()
+    tasks.delivery_sweep_task.delay()
+    time.sleep(0.5)
+    tasks.delivery_sweep_task.delay()
     receiver.wait_for(1, "/ok", timeout=10)
     assert time.monotonic() - started < 2.5, "the good receiver waited for the hanging one"
-    hang = next(r for r in rows if ContactMethod.objects.get(pk=r.destination_id).target.endswith("/hang"))
     assert wait_until(lambda: Delivery.objects.get(pk=hang.pk).status == S.PENDING)
     assert "Timeout" in Delivery.objects.get(pk=hang.pk).error

@@ -9,8 +9,8 @@ import pytest
 from django.conf import settings
 
 from incidents import events
-from incidents.models import EventDelivery, TimelineEvent
-from incidents.tasks import dispatch_sweep_task
+from incidents.models import EventDelivery, EventDeliveryStatus, TimelineEvent
+from incidents.tasks import dispatch_sweep_task, paging_dispatch_sweep_task
 from oncall.notifications.services import contact_method_create
 from tests.incidents.factories import declare
 
@@ -128,7 +128,7 @@ def test_running_a_delivery_twice_runs_the_subscriber_once(paged, service):
     assert incident.escalations.count() == 1
 
 
-def test_sweep_enqueues_due_rows_once_per_lease(paged, service, monkeypatch):
+def test_the_pagers_rows_are_swept_on_the_paging_pool_and_the_others_on_the_default_one(paged, service, monkeypatch):
     from incidents import tasks
 
     sent = []
@@ -138,11 +138,12 @@ def test_sweep_enqueues_due_rows_once_per_lease(paged, service, monkeypatch):
     sent.clear()  # the fast path's messages (lost)
     EventDelivery.objects.filter(event=event).update(next_try_at=event.created_at)
     n = EventDelivery.objects.filter(event=event).count()
-    assert dispatch_sweep_task() == n
-    assert dispatch_sweep_task() == 0  # leased: the next sweep leaves them to the tasks it sent
-    queues = {kw["kwargs"]["delivery_id"]: kw.get("queue") for kw in sent}
-    pager_row = EventDelivery.objects.get(event=event, subscriber="oncall.escalation")
-    assert queues[pager_row.pk] == settings.PAGING_QUEUE
+    assert dispatch_sweep_task() == n - 1  # everyone but the pager
+    assert EventDelivery.objects.get(event=event, subscriber="oncall.escalation").status == EventDeliveryStatus.PENDING
+    assert paging_dispatch_sweep_task() == 1
+    assert incident.escalations.count() == 1
+    assert dispatch_sweep_task() == paging_dispatch_sweep_task() == 0 and sent == []
+    assert "incidents.tasks.paging_dispatch_sweep_task" in settings.PAGING_TASKS
 
 
 def test_sweep_fans_out_events_written_before_the_outbox_rows_existed(paged, service):
