@@ -59,6 +59,11 @@ def within_horizon(eta: datetime | None) -> bool:
     return eta is None or eta <= horizon()
 
 
+def backoff(attempts: int, base_seconds: float, max_seconds: float) -> timedelta:
+    """The one retry formula: base * 2^(attempts-1), capped (every outbox of the portal)."""
+    return timedelta(seconds=min(base_seconds * 2 ** max(attempts - 1, 0), max_seconds))
+
+
 def drain(candidates: Callable[[set[int]], list[int]], run: Callable[[int], bool], *,
           budget: float | None = None) -> int:
     """Run missed work here until none is left or `budget` seconds have passed (default

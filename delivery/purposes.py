@@ -28,6 +28,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 
+from . import durable
 from .channels import Destination
 from .messages import Message
 
@@ -70,8 +71,7 @@ class Purpose:
         return settings.PAGING_QUEUE if self.paging else None
 
     def backoff(self, attempts: int) -> timedelta:
-        seconds = self.setting("retry_base_seconds") * (2 ** max(attempts - 1, 0))
-        return timedelta(seconds=min(seconds, self.setting("retry_max_seconds")))
+        return durable.backoff(attempts, self.setting("retry_base_seconds"), self.setting("retry_max_seconds"))
 
     def retry_at(self, now: datetime, attempts: int) -> datetime:
         return now + self.backoff(attempts)

@@ -108,8 +108,7 @@ def events_skip(event_ids: list[int], now: datetime | None = None) -> None:
 
 
 def retry_delay(attempts: int) -> timedelta:
-    base = settings.EVENTS_RETRY_BASE_SECONDS * 2 ** max(attempts - 1, 0)
-    return timedelta(seconds=min(base, settings.EVENTS_RETRY_MAX_SECONDS))
+    return durable.backoff(attempts, settings.EVENTS_RETRY_BASE_SECONDS, settings.EVENTS_RETRY_MAX_SECONDS)
 
 
 def _mark_dispatched_if_done(event_id: int, now: datetime) -> None:

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from delivery import durable
 from delivery.messages import Message
 from incidents import outgoing
 from incidents.models import Incident, Role, UpdatePolicy
@@ -84,14 +85,18 @@ def _fire(reminder: UpdateReminder, now) -> bool:
     return True
 
 
-def sweep(now=None, limit: int = 200) -> int:
-    now = now or timezone.now()
-    fired = 0
-    with transaction.atomic():
-        due = list(
-            UpdateReminder.objects.select_for_update(skip_locked=True)
-            .filter(status=UpdateReminderStatus.PENDING, due_at__lte=now).order_by("due_at")[:limit]
-        )
-        for reminder in due:
-            fired += _fire(reminder, now)
-    return fired
+def sweep(now=None, *, budget: float | None = None) -> int:
+    """Fire, here, the reminders that are due (delivery.durable.drain), each under its own row
+    lock (a reminder another sweep holds is skipped)."""
+
+    def candidates(tried: set[int]) -> list[int]:
+        due = UpdateReminder.objects.filter(status=UpdateReminderStatus.PENDING, due_at__lte=now or timezone.now())
+        return list(due.exclude(pk__in=tried).order_by("due_at").values_list("pk", flat=True)[:200])
+
+    def run(pk: int) -> bool:
+        with transaction.atomic():
+            reminder = (UpdateReminder.objects.select_for_update(skip_locked=True)
+                        .filter(pk=pk, status=UpdateReminderStatus.PENDING).first())
+            return reminder is not None and _fire(reminder, now or timezone.now())
+
+    return durable.drain(candidates, run, budget=budget)

@@ -20,6 +20,7 @@ from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone
 
+from delivery import durable
 from delivery.durable import LateTask
 from delivery.messages import Message
 from incidents import outgoing
@@ -446,21 +447,31 @@ def step_fire(*, step_id: int, now: datetime | None = None) -> bool:
         return True
 
 
-def sweep(now: datetime | None = None, limit: int = 500) -> int:
-    """The safety net: fire every step overdue by more than the grace time."""
-    now = now or timezone.now()
-    cutoff = now - timedelta(seconds=settings.ONCALL_SWEEP_GRACE_SECONDS)
-    ids = list(EscalationStep.objects.filter(status=StepStatus.PENDING, due_at__lte=cutoff)
-               .order_by("due_at").values_list("pk", flat=True)[:limit])
-    fired = 0
-    for pk in ids:
+def sweep(now: datetime | None = None, *, budget: float | None = None) -> int:
+    """The safety net: fire, here, every step overdue by more than the grace time
+    (delivery.durable.drain: a step the fast path holds is skipped, a failing one waits for the
+    next sweep)."""
+    grace = timedelta(seconds=settings.ONCALL_SWEEP_GRACE_SECONDS)
+
+    def candidates(tried: set[int]) -> list[int]:
+        cutoff = (now or timezone.now()) - grace
+        return list(EscalationStep.objects.filter(status=StepStatus.PENDING, due_at__lte=cutoff).exclude(pk__in=tried)
+                    .order_by("due_at").values_list("pk", flat=True)[:SWEEP_BATCH])
+
+    def run(pk: int) -> bool:
         try:
-            fired += step_fire(step_id=pk, now=timezone.now())
+            return bool(step_fire(step_id=pk, now=timezone.now()))
         except Exception:
             logger.exception("escalation step %s failed to fire; the next sweep retries", pk)
+            return False
+
+    fired = durable.drain(candidates, run, budget=budget)
     if fired:
         logger.info("escalation sweep fired %s overdue step(s)", fired)
     return fired
+
+
+SWEEP_BATCH = 100  # steps a sweep reads at a time
 
 
 # --- by hand ----------------------------------------------------------------------------
