@@ -8,7 +8,7 @@ import pytest
 from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
 
 from incidents.statuspage import services
-from incidents.statuspage.models import ComponentGroup, FooterLink, PageSettings, PublicIncident, StatusComponent, Subscriber
+from incidents.statuspage.models import ComponentGroup, FooterLink, PublicIncident, StatusComponent, Subscriber
 from tests.incidents.factories import declare
 
 from .conftest import subscriber_messages
