@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 
 from incidents.admin import HTTPS_URLS, WritesThroughServices
-from incidents.bounded import PortalAdmin, PortalStackedInline, PortalTabularInline
+from incidents.bounded import PortalAdmin, PortalModelForm, PortalStackedInline, PortalTabularInline
 from incidents.exceptions import DomainError
 
 from . import configuration, services
@@ -29,11 +29,18 @@ class SeverityTemplateInline(PortalTabularInline):
     verbose_name_plural = "used for severities"
 
 
+class TemplateForm(PortalModelForm):
+    def _get_validation_exclusions(self):
+        # "Default" is a choice, not a clash: the service moves the flag off the previous default.
+        return {*super()._get_validation_exclusions(), "is_default"}
+
+
 @admin.register(PostmortemTemplate)
 class PostmortemTemplateAdmin(WritesThroughServices, PortalAdmin):
     """Templates, their sections and the severities that use them, through
     postmortems.configuration (one default, audited; a template in use is kept)."""
 
+    form = TemplateForm
     list_display = ["name", "is_default", "created_at"]
     search_fields = ["name", "description"]
     inlines = [TemplateSectionInline, SeverityTemplateInline]
