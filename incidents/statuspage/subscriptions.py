@@ -111,6 +111,7 @@ def subscriber_update(*, subscriber: Subscriber, by, **fields) -> Subscriber:
 
 @transaction.atomic
 def subscriber_delete(*, subscriber: Subscriber, by) -> None:
-    """Forgotten for good (someone asked to be): their past messages stay as delivery rows."""
+    """Removed (someone asked to be): the audit entry names the address it was for; past messages
+    stay as delivery rows."""
     audit_record(by=by, obj=subscriber, action="deleted")
     subscriber.delete()
