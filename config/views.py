@@ -16,8 +16,9 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_client.core import CollectorRegistry
 
 from config.celery import app as celery_app
-from config.metrics import PortalCollector, register_metric
+from config.metrics import PortalCollector
 from delivery import metrics as delivery_metrics
+from delivery.gauges import register_metric
 
 logger = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ from django.http import HttpResponseRedirect
 
 from incidents.bounded import PortalAdmin, PortalTabularInline
 
-from . import access, archive, catalog, incident_types, services
+from . import access, archive, catalog, communications, incident_types, services
 from .exceptions import DomainError
 from .models import (
     ApiToken,
@@ -246,10 +246,22 @@ class ServiceAdmin(ArchiveInsteadOfDelete, PortalAdmin):
 
 
 @admin.register(CommunicationTemplate)
-class CommunicationTemplateAdmin(PortalAdmin):
+class CommunicationTemplateAdmin(WritesThroughServices, PortalAdmin):
+    """Through incidents.communications: the body must compile; every change is audited."""
+
     list_display = ["name", "kind", "audience", "position"]
     list_filter = ["kind"]
     search_fields = ["name", "body"]
+
+    def create(self, request, form):
+        fields = {f: form.cleaned_data[f] for f in communications.TEMPLATE_FIELDS if f in form.cleaned_data}
+        return communications.communication_template_create(by=request.user, **fields)
+
+    def update(self, request, obj, changes):
+        communications.communication_template_update(template=obj, by=request.user, **changes)
+
+    def delete(self, request, obj):
+        communications.communication_template_delete(template=obj, by=request.user)
 
 
 class RecordAdmin(PortalAdmin):

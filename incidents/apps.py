@@ -24,7 +24,7 @@ class IncidentsConfig(AppConfig):
         restrict_incident_types(apps)
 
     def ready(self):
-        from config.metrics import register_metric
+        from delivery.gauges import register_metric
 
         from . import extensions, groups, metrics
 

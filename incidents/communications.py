@@ -1,9 +1,16 @@
-"""Communication templates rendered from an incident's data, ready to copy."""
+"""Communication templates rendered from an incident's data, ready to copy; and the templates'
+configuration (created, changed, deleted: each verb checks the body compiles and writes an audit
+entry, whoever calls it)."""
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.template import Context, Engine, TemplateSyntaxError
 from django.utils import timezone
 
+from .audit import audit_record
+from .exceptions import InvalidInput
+from .model_update import invalid_input, model_update
 from .models import CommunicationTemplate, Incident, IncidentStatus, Visibility
 from .selectors import responders, role_holders
 
@@ -62,3 +69,51 @@ def render_template(template: CommunicationTemplate, incident: Incident, context
 
 def render_all(incident: Incident) -> list[tuple[CommunicationTemplate, str]]:
     return [(t, render_template(t, incident)) for t in CommunicationTemplate.objects.all()]
+
+
+# --- the templates themselves (configuration) ----------------------------------------------
+
+TEMPLATE_FIELDS = ("name", "kind", "audience", "body", "position")
+
+
+def _check_body(template: CommunicationTemplate) -> None:
+    """A body that does not compile would only ever render as an error: refused when saved."""
+    if not (template.body or "").strip():
+        raise InvalidInput("Write the message.", field="body")
+    try:
+        _engine.from_string(template.body)
+    except TemplateSyntaxError as exc:
+        raise InvalidInput(f"The template does not compile: {exc}", field="body") from exc
+
+
+@transaction.atomic
+def communication_template_create(*, by, **fields) -> CommunicationTemplate:
+    unknown = set(fields) - set(TEMPLATE_FIELDS)
+    if unknown:
+        raise InvalidInput(f"Cannot set {', '.join(sorted(unknown))}.", field=sorted(unknown)[0])
+    template = CommunicationTemplate(**fields)
+    try:
+        template.full_clean()
+    except ValidationError as exc:
+        raise invalid_input(exc) from exc
+    _check_body(template)
+    template.save()
+    audit_record(by=by, obj=template, action="added", message=f"{template.get_kind_display()} for {template.audience}")
+    return template
+
+
+@transaction.atomic
+def communication_template_update(*, template: CommunicationTemplate, by, **fields) -> CommunicationTemplate:
+    if "body" in fields:
+        _check_body(CommunicationTemplate(body=fields["body"]))
+    changes = model_update(instance=template, fields=TEMPLATE_FIELDS, data=fields)
+    if changes:
+        audit_record(by=by, obj=template, action="changed", message=changes.describe())
+    return template
+
+
+@transaction.atomic
+def communication_template_delete(*, template: CommunicationTemplate, by) -> None:
+    """Nothing refers to a template (messages copied its text), so any may go."""
+    audit_record(by=by, obj=template, action="deleted")
+    template.delete()

@@ -1,8 +1,8 @@
-"""The core's Prometheus gauges (see config.metrics)."""
+"""The core's Prometheus gauges (registered in delivery.gauges, served by config.metrics)."""
 
 from django.db.models import Count, Min
 
-from config.metrics import age_seconds
+from delivery.gauges import age_seconds
 
 from .models import EventDelivery, EventDeliveryStatus, Incident, IncidentStatus, TimelineEvent
 

@@ -18,7 +18,7 @@ class OncallConfig(AppConfig):
     )
 
     def ready(self):
-        from config.metrics import register_metric
+        from delivery.gauges import register_metric
         from incidents import demo, events, extensions
 
         from . import demo as oncall_demo

@@ -11,7 +11,7 @@ from django.contrib.auth.models import Group
 from django.db.models import Min, Q
 from django.utils import timezone
 
-from config.metrics import age_seconds
+from delivery.gauges import age_seconds
 from incidents.exceptions import InvalidInput
 
 from . import rotation

@@ -1,10 +1,10 @@
 from django.contrib import admin, messages
 
 from incidents.admin import HTTPS_URLS, WritesThroughServices
-from incidents.bounded import PortalAdmin, PortalStackedInline, PortalTabularInline
+from incidents.bounded import PortalAdmin, PortalModelForm, PortalStackedInline, PortalTabularInline
 from incidents.exceptions import DomainError
 
-from . import services
+from . import configuration, services
 from .models import (
     ActionItem,
     Postmortem,
@@ -29,16 +29,65 @@ class SeverityTemplateInline(PortalTabularInline):
     verbose_name_plural = "used for severities"
 
 
+class TemplateForm(PortalModelForm):
+    def _get_validation_exclusions(self):
+        # "Default" is a choice, not a clash: the service moves the flag off the previous default.
+        return {*super()._get_validation_exclusions(), "is_default"}
+
+
 @admin.register(PostmortemTemplate)
-class PostmortemTemplateAdmin(PortalAdmin):
+class PostmortemTemplateAdmin(WritesThroughServices, PortalAdmin):
+    """Templates, their sections and the severities that use them, through
+    postmortems.configuration (one default, audited; a template in use is kept)."""
+
+    form = TemplateForm
     list_display = ["name", "is_default", "created_at"]
     search_fields = ["name", "description"]
     inlines = [TemplateSectionInline, SeverityTemplateInline]
 
+    def create(self, request, form):
+        fields = {f: form.cleaned_data[f] for f in configuration.TEMPLATE_FIELDS if f in form.cleaned_data}
+        return configuration.template_create(by=request.user, **fields)
+
+    def update(self, request, obj, changes):
+        configuration.template_update(template=obj, by=request.user, **changes)
+
+    def delete(self, request, obj):
+        configuration.template_delete(template=obj, by=request.user)
+
+    def inline_templatesection_create(self, request, template, section):
+        configuration.template_section_add(template=template, by=request.user,
+                                           **{f: getattr(section, f) for f in configuration.SECTION_FIELDS})
+
+    def inline_templatesection_update(self, request, template, section, changes):
+        configuration.template_section_update(section=section, by=request.user, **changes)
+
+    def inline_templatesection_delete(self, request, template, section):
+        configuration.template_section_delete(section=section, by=request.user)
+
+    def inline_severitytemplate_create(self, request, template, choice):
+        configuration.severity_template_set(severity=choice.severity, template=template, by=request.user)
+
+    def inline_severitytemplate_update(self, request, template, choice, changes):
+        configuration.severity_template_update(choice=choice, by=request.user, **changes)
+
+    def inline_severitytemplate_delete(self, request, template, choice):
+        configuration.severity_template_delete(choice=choice, by=request.user)
+
 
 @admin.register(SeverityTemplate)
-class SeverityTemplateAdmin(PortalAdmin):
+class SeverityTemplateAdmin(WritesThroughServices, PortalAdmin):
     list_display = ["severity", "template"]
+
+    def create(self, request, form):
+        return configuration.severity_template_set(severity=form.cleaned_data.get("severity"),
+                                                   template=form.cleaned_data.get("template"), by=request.user)
+
+    def update(self, request, obj, changes):
+        configuration.severity_template_update(choice=obj, by=request.user, **changes)
+
+    def delete(self, request, obj):
+        configuration.severity_template_delete(choice=obj, by=request.user)
 
 
 class PostmortemSectionInline(PortalStackedInline):

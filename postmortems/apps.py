@@ -22,7 +22,7 @@ class PostmortemsConfig(AppConfig):
         seed_templates(apps)
 
     def ready(self):
-        from config.metrics import register_metric
+        from delivery.gauges import register_metric
         from incidents import demo, events, extensions
 
         from . import demo as pm_demo

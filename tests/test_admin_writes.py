@@ -1,6 +1,6 @@
 """Every admin write goes through the services: each registered admin of the portal's apps (and
 each inline) either routes its writes (`WritesThroughServices`: save, delete, inlines, bulk
-delete) or offers none. The list below names the admins that still write directly, with why."""
+delete) or offers none. The records below are rows the system writes that support may delete by hand."""
 
 import pytest
 from django.contrib import admin
@@ -12,17 +12,6 @@ pytestmark = pytest.mark.django_db
 
 PORTAL_APPS = {"incidents", "integrations", "statuspage", "oncall", "notifications", "postmortems", "delivery", "chatops"}
 
-# Configuration with no rule beyond the model's own and nothing that pages: edited directly for now.
-DIRECT = {
-    "incidents.communicationtemplate": "message templates; no service yet",
-    "statuspage.pagesettings": "the public page's look; the admin bumps the cache",
-    "statuspage.componentgroup": "grouping on the public page; the admin bumps the cache",
-    "statuspage.publicincident": "the public name of an incident",
-    "statuspage.subscriber": "public subscribers (support edits)",
-    "postmortems.postmortemtemplate": "postmortem templates",
-    "postmortems.severitytemplate": "which template a severity uses",
-    "notifications.updatereminder": "reminder rows (moving to the delivery layer)",
-}
 # Rows the system writes, which support may delete by hand (outbox, history of deliveries, caches).
 RECORDS = {
     "incidents.eventdelivery", "incidents.idempotencyrecord", "incidents.incidentchecklistitem", "integrations.alert",
@@ -58,7 +47,7 @@ def test_every_admin_writes_through_the_services_or_not_at_all(request_):
     offenders = []
     for model, model_admin in admin.site._registry.items():
         label = model._meta.label_lower
-        if model._meta.app_label not in PORTAL_APPS or label in DIRECT:
+        if model._meta.app_label not in PORTAL_APPS:
             continue
         routed = isinstance(model_admin, WritesThroughServices)
         writes = _writes(model_admin, request_)

@@ -5,7 +5,7 @@ from incidents.admin import MaintenanceAdmin as CoreMaintenanceAdmin
 from incidents.bounded import PortalAdmin, PortalTabularInline
 from incidents.models import Maintenance
 
-from . import services
+from . import configuration, services, subscriptions
 from .models import (
     ComponentGroup,
     ComponentImpact,
@@ -28,7 +28,9 @@ class FooterLinkInline(PortalTabularInline):
 
 
 @admin.register(PageSettings)
-class PageSettingsAdmin(PortalAdmin):
+class PageSettingsAdmin(WritesThroughServices, PortalAdmin):
+    """Through statuspage.configuration: links http(s) only, audited, the public cache refreshed."""
+
     formfield_overrides = HTTPS_URLS
     inlines = [FooterLinkInline]
     list_display = ["name", "support_email", "brand_colour"]
@@ -37,19 +39,40 @@ class PageSettingsAdmin(PortalAdmin):
     def has_add_permission(self, request):
         return not PageSettings.objects.exists() and super().has_add_permission(request)
 
-    def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        services.cache.bump_on_commit()
+    def create(self, request, form):
+        fields = {f: form.cleaned_data[f] for f in configuration.PAGE_FIELDS if f in form.cleaned_data}
+        return configuration.page_settings_create(by=request.user, **fields)
+
+    def update(self, request, obj, changes):
+        configuration.page_settings_update(page=obj, by=request.user, **changes)
+
+    def delete(self, request, obj):
+        configuration.page_settings_delete(page=obj, by=request.user)
+
+    def inline_footerlink_create(self, request, page, link):
+        configuration.footer_link_add(page=page, by=request.user, label=link.label, url=link.url, position=link.position)
+
+    def inline_footerlink_update(self, request, page, link, changes):
+        configuration.footer_link_update(link=link, by=request.user, **changes)
+
+    def inline_footerlink_delete(self, request, page, link):
+        configuration.footer_link_delete(link=link, by=request.user)
 
 
 @admin.register(ComponentGroup)
-class ComponentGroupAdmin(PortalAdmin):
+class ComponentGroupAdmin(WritesThroughServices, PortalAdmin):
     list_display = ["name", "position", "code"]
     readonly_fields = ["code"]
 
-    def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        services.cache.bump_on_commit()
+    def create(self, request, form):
+        fields = {f: form.cleaned_data[f] for f in configuration.GROUP_FIELDS if f in form.cleaned_data}
+        return configuration.component_group_create(by=request.user, **fields)
+
+    def update(self, request, obj, changes):
+        configuration.component_group_update(group=obj, by=request.user, **changes)
+
+    def delete(self, request, obj):
+        configuration.component_group_delete(group=obj, by=request.user)
 
 
 @admin.register(StatusComponent)
@@ -80,11 +103,24 @@ class StatusComponentAdmin(ArchiveInsteadOfDelete, PortalAdmin):
 
 
 @admin.register(PublicIncident)
-class PublicIncidentAdmin(PortalAdmin):
+class PublicIncidentAdmin(WritesThroughServices, PortalAdmin):
+    """An incident goes on the public page with its first public update (from the incident page or
+    the API), never from here; here its public name, impact and postmortem link are corrected, or
+    it is taken off the page."""
+
     formfield_overrides = HTTPS_URLS
     list_display = ["name", "incident", "impact", "published_at"]
     readonly_fields = ["incident", "code", "published_at", "postmortem_published_at"]
     search_fields = ["name", "incident__number"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def update(self, request, obj, changes):
+        configuration.public_incident_update(pub=obj, by=request.user, **changes)
+
+    def delete(self, request, obj):
+        configuration.public_incident_remove(pub=obj, by=request.user)
 
 
 @admin.register(ComponentImpact)
@@ -103,12 +139,38 @@ class ComponentImpactAdmin(PortalAdmin):
 
 
 @admin.register(Subscriber)
-class SubscriberAdmin(PortalAdmin):
+class SubscriberAdmin(WritesThroughServices, PortalAdmin):
+    """Support's hand on subscriptions, through statuspage.subscriptions: one added here gets the
+    same confirmation (double opt-in) and webhook address check as from the public page; where a
+    subscription goes is fixed once made; unsubscribing and removing are audited."""
+
     formfield_overrides = HTTPS_URLS
     list_display = ["__str__", "kind", "created_at", "confirmed_at", "unsubscribed_at"]
     list_filter = ["kind"]
     search_fields = ["email", "endpoint"]
-    readonly_fields = ["code", "created_at"]
+    fields = ["kind", "email", "endpoint", "components", "code", "created_at", "confirmed_at", "unsubscribed_at"]
+    actions = ["unsubscribe"]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return ["code", "created_at", "confirmed_at", "unsubscribed_at"]
+        return ["kind", "email", "endpoint", "code", "created_at", "confirmed_at", "unsubscribed_at"]
+
+    def create(self, request, form):
+        data = form.cleaned_data
+        return subscriptions.subscriber_add(by=request.user, kind=data.get("kind", ""), email=data.get("email", ""),
+                                            endpoint=data.get("endpoint", ""), components=data.get("components", ()))
+
+    def update(self, request, obj, changes):
+        subscriptions.subscriber_update(subscriber=obj, by=request.user, **changes)
+
+    def delete(self, request, obj):
+        subscriptions.subscriber_delete(subscriber=obj, by=request.user)
+
+    @admin.action(description="Unsubscribe the selected subscribers", permissions=["change"])
+    def unsubscribe(self, request, queryset):
+        n = sum(subscriptions.subscriber_unsubscribe(subscriber=s, by=request.user) for s in queryset)
+        self.message_user(request, f"Unsubscribed {n}.", messages.SUCCESS)
 
 
 class MaintenanceUpdateInline(PortalTabularInline):

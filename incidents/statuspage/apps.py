@@ -16,7 +16,7 @@ class StatuspageConfig(AppConfig):
     )
 
     def ready(self):
-        from config.metrics import register_metric
+        from delivery.gauges import register_metric
         from incidents import extensions
         from incidents.demo import register_demo_seeder
         from incidents.events import subscribe

@@ -126,12 +126,18 @@ class StakeholderSubscriptionAdmin(WritesThroughServices, PortalAdmin):
 
 
 @admin.register(UpdateReminder)
-class UpdateReminderAdmin(PortalAdmin):
+class UpdateReminderAdmin(RecordAdmin):
+    """The next update reminder of each open incident: a due row the reminders' sweep writes and
+    recomputes after every status update (notifications.reminders), so nothing is edited by hand;
+    shown for support."""
+
+    keeps_history = True
     list_display = ["incident", "status", "due_at", "sequence"]
     list_filter = ["status"]
     list_select_related = ["incident"]
-    readonly_fields = ["incident", "sequence", "updated_at"]
 
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(ReplyCode)

@@ -78,3 +78,19 @@ def test_demo_seeder_gives_people_contact_methods_and_subscriptions(responder, r
     assert sorted(kinds) == ["email", "email", "sms", "voice"]  # and ntfy push when its server resolves
     assert not ContactMethod.objects.filter(user=viewer).exists()
     assert StakeholderSubscription.objects.count() == 2
+
+
+def test_update_reminders_are_a_record_in_the_admin(client, admin_user, responder):
+    """The reminders' sweep writes these rows (and recomputes them after every update): shown, never edited by hand."""
+    from oncall.notifications.models import UpdateReminder
+    from oncall.notifications.reminders import reminder_sync
+
+    reminder = reminder_sync(declare(by=responder, severity="P1"))
+    due = UpdateReminder.objects.get(pk=reminder.pk).due_at
+    client.force_login(admin_user)
+    assert client.get(reverse("admin:notifications_updatereminder_change", args=[reminder.pk])).status_code == 200
+    assert client.post(reverse("admin:notifications_updatereminder_change", args=[reminder.pk]),
+                       {"status": "done", "due_at_0": "2030-01-01", "due_at_1": "00:00:00"}).status_code == 403
+    assert client.post(reverse("admin:notifications_updatereminder_delete", args=[reminder.pk]), {"post": "yes"}).status_code == 403
+    assert client.get(reverse("admin:notifications_updatereminder_add")).status_code == 403
+    assert UpdateReminder.objects.get(pk=reminder.pk).due_at == due
