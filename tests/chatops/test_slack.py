@@ -257,7 +257,7 @@ def test_buttons_of_an_unmapped_person_do_nothing(client, slack_ws, people, sev)
 
 
 def test_a_429_is_waited_out_and_a_chat_outage_loses_nothing(slack_ws, people, sev, fake_chat):
-    fake_chat.fail["chat.postMessage"] = [(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "1"})]
+    fake_chat.fail["chat.postMessage"] = [(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "30"})]
     declare(sev)
     run_chat()
     assert not ChatPost.objects.get().ts  # not slept on in the worker: the row waits Retry-After
