@@ -260,10 +260,12 @@ def test_a_429_is_waited_out_and_a_chat_outage_loses_nothing(slack_ws, people, s
     fake_chat.fail["chat.postMessage"] = [(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "30"})]
     declare(sev)
     run_chat()
-    assert not ChatPost.objects.get().ts  # not slept on in the worker: the row waits Retry-After
+    limited = Delivery.objects.get(purpose="chat", response_code=429)
+    assert limited.status == "pending" and limited.due_at > timezone.now() + timedelta(seconds=25)  # waits Retry-After, not asleep
     Delivery.objects.filter(purpose="chat", status="pending").update(due_at=timezone.now())
     run_chat()
-    assert ChatPost.objects.get().ts
+    limited.refresh_from_db()
+    assert limited.status == "sent" and ChatPost.objects.get().ts
     fake_chat.fail["chat.update"] = [(500, {"ok": False, "error": "fatal_error"}, {})] * 3
     incident = Incident.objects.get()
     from incidents.services import incident_acknowledge
