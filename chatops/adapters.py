@@ -3,6 +3,7 @@
     adapter.auth_test() -> str                       who the bot is (the admin's "test connection")
     adapter.person(chat_user_id) -> (email, verified)
     adapter.post(channel, card) -> (channel, id)     a card from chatops.formats
+    adapter.dm(chat_user_id, card) -> (channel, id)  a direct message from the bot (a page)
     adapter.update(channel, id, card)
     adapter.create_channel(name, team_id) -> id
     adapter.set_topic(channel, text)
@@ -10,9 +11,11 @@
     adapter.pin(channel, id)
     adapter.archive(channel)                         Slack: archived; Mattermost: archived (read-only)
 
-Slack goes through the official `slack_sdk` WebClient (any base URL: a test server, a proxy),
-with its rate-limit handler (it waits `Retry-After` on a 429 and tries again once); Mattermost
-through its REST API v4 with the bot's token. Failures raise `ChatError(permanent=...)`."""
+Slack goes through the official `slack_sdk` WebClient (any base URL: a test server, a proxy);
+Mattermost through its REST API v4 with the bot's token. Failures raise
+`ChatError(permanent=..., retry_after=...)`: a 429 is not waited out here (that would hold a
+worker asleep) but handed to the delivery layer with its `Retry-After`, which retries the row
+after that long, on every 429."""
 
 import json
 import urllib.error
@@ -22,7 +25,8 @@ import urllib.request
 from django.conf import settings
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
-from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
+
+from delivery.netguard import retry_after_seconds
 
 from . import formats
 from .models import MATTERMOST, SLACK
@@ -36,15 +40,22 @@ SLACK_PERMANENT = {"invalid_auth", "not_authed", "account_inactive", "token_revo
 
 
 class ChatError(Exception):
-    def __init__(self, message: str, *, permanent: bool = False, status_code: int | None = None):
+    def __init__(self, message: str, *, permanent: bool = False, status_code: int | None = None, retry_after: float | None = None):
         super().__init__(message)
-        self.message, self.permanent, self.status_code = message, permanent, status_code
+        self.message, self.permanent, self.status_code, self.retry_after = message, permanent, status_code, retry_after
+
+
+def _header(headers, name: str):
+    """One header of a response, whatever the case of its name (slack_sdk keeps lists)."""
+    for key, value in dict(headers or {}).items():
+        if str(key).lower() == name.lower():
+            return value[0] if isinstance(value, list | tuple) and value else value
+    return None
 
 
 class SlackAdapter:
     def __init__(self, api_url: str, token: str):
         self.client = WebClient(token=token, base_url=api_url or SLACK_API, timeout=TIMEOUT)
-        self.client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=1))
 
     def _call(self, method: str, **kwargs) -> dict:
         try:
@@ -52,7 +63,11 @@ class SlackAdapter:
         except SlackApiError as exc:
             error = str(exc.response.get("error", "")) if isinstance(exc.response.data, dict) else ""
             status = exc.response.status_code
-            raise ChatError(f"Slack {method}: {error or status}", permanent=error in SLACK_PERMANENT, status_code=status) from exc
+            wait = retry_after_seconds(_header(exc.response.headers, "Retry-After")) if status == 429 or error == "ratelimited" else None
+            if (status == 429 or error == "ratelimited") and wait is None:
+                wait = 30.0  # Slack always sends one; a proxy may not
+            raise ChatError(f"Slack {method}: {error or status}", permanent=error in SLACK_PERMANENT, status_code=status,
+                            retry_after=wait) from exc
         except (SlackClientError, OSError) as exc:
             raise ChatError(f"Slack {method}: {exc}") from exc
 
@@ -78,6 +93,14 @@ class SlackAdapter:
 
     def update(self, channel: str, ts: str, card: dict) -> None:
         self._call("chat.update", channel=channel, ts=ts, **formats.slack_message(card))
+
+    def dm(self, chat_user_id: str, card: dict) -> tuple[str, str]:
+        """The bot's direct message to one person: conversations.open, then chat.postMessage."""
+        opened = self._call("conversations.open", users=chat_user_id)
+        channel = str((opened.get("channel") or {}).get("id") or "")
+        if not channel:
+            raise ChatError("Slack conversations.open: no channel in the answer")
+        return self.post(channel, card)
 
     def open_view(self, trigger_id: str, view: dict) -> None:
         """A modal, now (the trigger id is valid for three seconds: not a delivery)."""
@@ -123,7 +146,7 @@ class MattermostAdapter:
         self.base = api_url.rstrip("/") + "/api/v4"
         self.token = token
 
-    def _call(self, method: str, path: str, body: dict | None = None) -> dict:
+    def _call(self, method: str, path: str, body: dict | list | None = None) -> dict:
         data = json.dumps(body).encode() if body is not None else None
         headers = {"Authorization": f"Bearer {self.token}", "Content-Type": "application/json", "User-Agent": "incident-portal/1.0"}
         request = urllib.request.Request(self.base + path, data=data, method=method, headers=headers)  # noqa: S310 (the admin's server URL)
@@ -133,7 +156,11 @@ class MattermostAdapter:
         except urllib.error.HTTPError as exc:
             detail = exc.read(2000).decode("utf-8", "replace")
             permanent = exc.code in (400, 401, 403, 404)
-            raise ChatError(f"Mattermost {method} {path}: {exc.code} {detail[:300]}", permanent=permanent, status_code=exc.code) from exc
+            wait = retry_after_seconds(exc.headers.get("Retry-After")) if exc.code in (429, 503) and exc.headers else None
+            if exc.code == 429 and wait is None:
+                wait = 10.0  # Mattermost's limiter also answers X-RateLimit-Reset; when neither came, a short wait
+            raise ChatError(f"Mattermost {method} {path}: {exc.code} {detail[:300]}", permanent=permanent, status_code=exc.code,
+                            retry_after=wait) from exc
         except (urllib.error.URLError, OSError) as exc:
             raise ChatError(f"Mattermost {method} {path}: {exc}") from exc
         try:
@@ -157,6 +184,17 @@ class MattermostAdapter:
 
     def update(self, channel: str, post_id: str, card: dict) -> None:
         self._call("PUT", f"/posts/{urllib.parse.quote(post_id, safe='')}/patch", formats.mattermost_post(card))
+
+    def dm(self, chat_user_id: str, card: dict) -> tuple[str, str]:
+        """The bot's direct message to one person: the direct channel of the bot and the person
+        (POST /channels/direct, made once by Mattermost), then a post in it."""
+        bot = str(self._call("GET", "/users/me").get("id") or "")
+        if not bot:
+            raise ChatError("Mattermost GET /users/me: no id in the answer")
+        channel = str(self._call("POST", "/channels/direct", [bot, chat_user_id]).get("id") or "")
+        if not channel:
+            raise ChatError("Mattermost POST /channels/direct: no id in the answer")
+        return self.post(channel, card)
 
     def create_channel(self, name: str, team_id: str) -> str:
         data = self._call("POST", "/channels", {"team_id": team_id, "name": name, "display_name": name, "type": "O"})

@@ -13,8 +13,9 @@ class ChatopsConfig(AppConfig):
     def ready(self):
         from incidents import events
 
-        from . import handlers, outgoing, services, tasks
+        from . import handlers, outgoing, routes, services, tasks
 
         services.pin_later.bind(tasks.pin_to_timeline_task)
         outgoing.register_purpose()
+        routes.register()
         events.subscribe(handlers.on_incident_event, kinds=handlers.KINDS, name="chatops.incident_channel")

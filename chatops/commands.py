@@ -9,15 +9,16 @@ import re
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
 from incidents import services as incident_services
-from incidents.exceptions import DomainError
+from incidents.exceptions import DomainError, InvalidTransition
 from incidents.models import Incident, IncidentStatus, Role, Service, Severity, Visibility
 from incidents.rules import RESPOND
 from oncall import selectors as oncall_selectors
-from oncall.models import Schedule
+from oncall.models import Layer, Schedule
 from oncall.services import escalation
 
 from . import formats, selectors, services
@@ -33,7 +34,8 @@ HELP = """/incident declare <P1> <title>: declare an incident
 /incident ack | status <investigating|identified|monitoring|resolved> | severity <P1>
 /incident role <commander|tech_lead|comms_lead|scribe> @person
 /incident update <text> | update --public <text> | note <text>
-/incident page @person | page <schedule> | resolve <summary> | channel
+/incident page @person | page next | page <schedule | schedule / layer | group>
+/incident resolve <summary> | channel
 /incident oncall [schedule] | help
 Outside an incident channel, put the incident number first: /incident INC-20261130-007 ack"""
 
@@ -189,19 +191,46 @@ def do_note(ctx, incident, rest):
 
 
 def do_page(ctx, incident, rest):
+    """`/incident page @lee`, `page next` (the next escalation level now), or the name of a
+    schedule, a schedule's layer (`Primary / Weekdays`) or a group: every kind of target an
+    escalation level can page, through the oncall escalation service."""
     _need(ctx.user, PAGE)
     target = rest.strip()
     if not target:
-        raise Refused("Usage: /incident page @lee, or /incident page <schedule name>")
+        raise Refused("Usage: /incident page @lee | next | <schedule> | <schedule> / <layer> | <group>")
     if target.startswith("@") or target.startswith("<@"):
         user = _person(ctx, target.split()[0])
         escalation.page_manually(incident=incident, by=ctx.user, user=user)
         return f"Paging {user.get_full_name() or user.get_username()} for {incident.number}."
-    schedule = Schedule.objects.filter(name__iexact=target).first()
-    if schedule is None:
-        raise Refused(f"No schedule called {target[:80]!r}.")
-    escalation.page_manually(incident=incident, by=ctx.user, schedule=schedule)
-    return f"Paging whoever is on call for {schedule.name} for {incident.number}."
+    if target.lower() == "next":
+        return _escalate(ctx, incident)
+    found = _page_target(target)
+    if found is None:
+        raise Refused(f"No schedule, layer or group called {target[:80]!r}.")
+    escalation.page_manually(incident=incident, by=ctx.user, targets=[found])
+    return f"Paging {found['label']} for {incident.number}."
+
+
+def _page_target(name: str) -> dict | None:
+    """A schedule, a layer (`schedule / layer`) or a group by name (case-insensitive)."""
+    schedule = Schedule.objects.filter(name__iexact=name).first()
+    if schedule is not None:
+        return escalation.manual_target(schedule=schedule)
+    if "/" in name:
+        schedule_name, _, layer_name = (p.strip() for p in name.partition("/"))
+        layer = Layer.objects.select_related("schedule").filter(schedule__name__iexact=schedule_name, name__iexact=layer_name).first()
+        if layer is not None:
+            return escalation.manual_target(layer=layer)
+    group = Group.objects.filter(name__iexact=name).first()
+    return escalation.manual_target(group=group) if group is not None else None
+
+
+def _escalate(ctx, incident) -> str:
+    try:
+        targets = escalation.escalate_next_level(incident=incident, by=ctx.user, via=ctx.workspace.get_kind_display())
+    except InvalidTransition as exc:
+        raise Refused(f"{exc} (/incident page @person)") from exc
+    return f"Paging the next level now for {incident.number}: {', '.join(str(t.get('label')) for t in targets)}."
 
 
 def do_resolve(ctx, incident, rest):
@@ -269,23 +298,7 @@ def button(ctx: Context, action: str, incident_id) -> str:
         return f"Resolved {incident.number}."
     if action == "escalate":
         _need(ctx.user, PAGE)
-        steps = oncall_selectors.next_steps(incident, limit=1)
-        targets = steps[0].targets if steps else []
-        paged = []
-        for target in targets:
-            if target.get("kind") == "user":
-                user = get_user_model().objects.filter(pk=target.get("id"), is_active=True).first()
-                if user is not None:
-                    escalation.page_manually(incident=incident, by=ctx.user, user=user, note="escalated from chat")
-                    paged.append(target.get("label") or user.get_username())
-            elif target.get("kind") == "schedule":
-                schedule = Schedule.objects.filter(pk=target.get("id")).first()
-                if schedule is not None:
-                    escalation.page_manually(incident=incident, by=ctx.user, schedule=schedule, note="escalated from chat")
-                    paged.append(schedule.name)
-        if not paged:
-            raise Refused("No further escalation level to page: use /incident page @person.")
-        return f"Paged the next level now: {', '.join(paged)}."
+        return _escalate(ctx, incident)
     raise Refused("Unknown button.")
 
 

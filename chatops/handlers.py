@@ -23,6 +23,8 @@ PAGE_STATE = {EventKind.ACKNOWLEDGED, EventKind.STATUS_CHANGED, EventKind.MITIGA
 def on_incident_event(event) -> None:
     incident = Incident.objects.select_related("severity").get(pk=event.incident_id)
     if not selectors.may_post(incident):
+        if event.kind in PAGE_STATE:
+            services.pages_refresh(incident, direct_only=True)  # the paged people's own DMs only
         return
     kind = event.kind
     if kind == EventKind.DECLARED:

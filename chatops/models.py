@@ -9,7 +9,8 @@ Design notes:
 - `IncidentChannel.channel_id` is empty until the chat created the channel (a delivery of
   op "create" fills it in); posts queued before that wait (their delivery retries).
 - `ChatPost` is a message with buttons (a page): its chat id (`ts` / post id) is filled in
-  once sent, so a button press or a later acknowledgement updates it in place."""
+  once sent, so a button press or a later acknowledgement updates it in place. A page sent as
+  the bot's direct message (key `dm:<delivery>`) learns its channel id when it is sent too."""
 
 import secrets
 
@@ -100,6 +101,8 @@ class ChatPost(models.Model):
     channel_id = models.CharField(max_length=64)
     ts = models.CharField(max_length=64, blank=True)
     key = models.CharField(max_length=100, help_text="What it was posted for (one post per key and workspace).")
+    buttons = models.CharField(max_length=60, default="ack,resolve,escalate",
+                               help_text="The actions it may offer besides Open (as the incident's state allows).")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -108,6 +111,15 @@ class ChatPost(models.Model):
 
     def __str__(self):
         return f"{self.key} in {self.channel_id}"
+
+    @property
+    def actions(self) -> tuple[str, ...]:
+        return tuple(a for a in self.buttons.split(",") if a)
+
+    @property
+    def is_direct(self) -> bool:
+        """A direct message to the paged person (not a shared channel)."""
+        return self.key.startswith("dm:")
 
 
 class ChatNote(models.Model):

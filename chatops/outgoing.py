@@ -5,16 +5,19 @@ update a post in place, set the topic, invite, pin, keep the pinned summary curr
 The row carries ids only (workspace = `destination_id`, incident channel, chat post); the
 channel id, the post id and the bot token are resolved when it is sent, so a post queued before
 its channel exists waits (retried) and is sent once the channel is there: creating the channel
-makes every waiting row of the incident due at once. A 429 waits for `Retry-After` (slack_sdk's
-handler) and is retried by the outbox's backoff after that."""
+makes every waiting row of the incident due at once. A 429 (Slack's or Mattermost's) is retried
+by the outbox after the answer's `Retry-After`, on every 429, never by sleeping in the worker.
+
+Pages to a person (purpose `paging`) and stakeholder messages (purpose `stakeholders`) use the
+same channels with op "dm" / "post": `chatops.routes` composes them."""
 
 import json
 
 from django.db.models import F
 from django.utils import timezone
 
-from delivery import outbox, purposes
-from delivery.channels.base import Channel, ChannelError, Destination, Receipt, register
+from delivery import outbox, purposes, safetext
+from delivery.channels.base import Channel, ChannelError, Destination, InvalidTarget, Receipt, register
 from delivery.messages import Message
 from delivery.models import Delivery, DeliveryStatus
 
@@ -32,6 +35,11 @@ class ChatChannel(Channel):
 
     @classmethod
     def clean_target(cls, target: str) -> str:
+        """A contact method: your chat username (a reminder; the message goes to the account you
+        linked). A stakeholder subscription: the channel id, or `<team id>/<channel id>`."""
+        target = safetext.line(target or "", 200).strip()
+        if not target:
+            raise InvalidTarget("Give your chat username (contact method) or the channel id (subscription).")
         return target
 
     def send(self, message: Message) -> Receipt:
@@ -42,6 +50,8 @@ class ChatChannel(Channel):
         try:
             if op == "create":
                 out["channel"] = adapter.create_channel(data["name"], data.get("team", ""))
+            elif op == "dm":
+                out["channel"], out["ts"] = adapter.dm(data["user"], data["card"])
             elif op == "post" or (op == "summary" and not data.get("ts")):
                 out["channel"], out["ts"] = adapter.post(channel, data["card"])
             elif op in ("update", "summary"):
@@ -58,7 +68,7 @@ class ChatChannel(Channel):
             else:
                 raise ChannelError(f"Unknown chat operation {op!r}", permanent=True)
         except ChatError as exc:
-            raise ChannelError(exc.message, permanent=exc.permanent, status_code=exc.status_code) from exc
+            raise ChannelError(exc.message, permanent=exc.permanent, status_code=exc.status_code, retry_after=exc.retry_after) from exc
         return Receipt(200, json.dumps(out))
 
 
@@ -83,8 +93,9 @@ def compose(row) -> Message | None:
     """The stored operation with what is known only now: the channel id, the post's id."""
     message = purposes.stored_message(row)
     data = dict(message.data)
-    if row.incident_id and not selectors.may_post(row.incident):
-        return None
+    post = ChatPost.objects.filter(pk=data["post"]).first() if data.get("post") else None
+    if row.incident_id and not selectors.may_post(row.incident) and not (post is not None and post.is_direct):
+        return None  # a restricted incident says nothing in shared chat (the paged person's own DM is updated)
     ic = IncidentChannel.objects.filter(pk=data.get("ic") or 0).first() if data.get("ic") else None
     if data.get("ic") and ic is None:
         return None
@@ -102,7 +113,6 @@ def compose(row) -> Message | None:
         if data["op"] == "summary":
             data["ts"] = ic.summary_ts
     if data.get("post"):
-        post = ChatPost.objects.filter(pk=data["post"]).first()
         if post is None:
             return None
         data["channel"] = post.channel_id

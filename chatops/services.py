@@ -137,7 +137,7 @@ def channel_refresh(ic: IncidentChannel) -> None:
     incident = Incident.objects.select_related("severity").get(pk=ic.incident_id)
     outgoing.queue(ic.workspace, op="topic", key=f"topic:{ic.pk}:{incident.version}", incident=incident, ic=ic.pk, topic=_topic(incident))
     outgoing.queue(ic.workspace, op="summary", key=f"summary:{ic.pk}:{incident.version}", incident=incident, ic=ic.pk,
-                   card=_for_chat(ic.workspace, _summary_card(incident)))
+                   card=for_chat(ic.workspace, _summary_card(incident)))
 
 
 def channel_invite(ic: IncidentChannel, users) -> None:
@@ -152,7 +152,7 @@ def channel_archive_later(ic: IncidentChannel, resolved_at) -> None:
     outgoing.queue(ic.workspace, op="archive", key=f"archive:{ic.pk}:{resolved_at.isoformat()}", incident=ic.incident, ic=ic.pk, due_at=due)
 
 
-def _for_chat(workspace: Workspace, card: dict) -> dict:
+def for_chat(workspace: Workspace, card: dict) -> dict:
     if workspace.kind == "mattermost":
         card = {**card, "action_url": settings.SITE_URL + reverse("chatops:mattermost_actions"), "workspace": workspace.pk}
     return card
@@ -161,7 +161,12 @@ def _for_chat(workspace: Workspace, card: dict) -> dict:
 # --- pages with buttons -------------------------------------------------------------------------------
 
 
-def page_card(incident: Incident) -> dict:
+PAGE_ACTIONS = ("ack", "resolve", "escalate")
+
+
+def page_card(incident: Incident, actions=PAGE_ACTIONS) -> dict:
+    """The page as the incident is now: Acknowledge, Resolve, Escalate now (those of `actions`
+    the state allows) and Open; once acknowledged or resolved, who did it and when."""
     incident = Incident.objects.select_related("severity", "acknowledged_by", "resolved_by").get(pk=incident.pk)
     footer = ""
     buttons = [("ack", "Acknowledge"), ("resolve", "Resolve"), ("escalate", "Escalate now")]
@@ -173,6 +178,7 @@ def page_card(incident: Incident) -> dict:
         who = incident.acknowledged_by.get_full_name() or incident.acknowledged_by.get_username() if incident.acknowledged_by_id else "someone"
         footer = f"Acknowledged by {who} at {timezone.localtime(incident.last_acknowledged_at):%Y-%m-%d %H:%M %Z}"
         buttons = [("resolve", "Resolve"), ("escalate", "Escalate now")]
+    buttons = [b for b in buttons if b[0] in actions]
     return formats.card(title=f"[{incident.severity.key}] {incident.number}: {incident.title}" if incident.severity_id else incident.title,
                         text=incident.summary, fields=[("Status", incident.get_status_display())],
                         url=settings.SITE_URL + incident.get_absolute_url(), buttons=buttons, incident=incident.pk, footer=footer)
@@ -184,19 +190,23 @@ def page_post(*, workspace: Workspace, incident: Incident, channel_id: str, key:
     post, made = ChatPost.objects.get_or_create(workspace=workspace, key=key[:100], defaults={"incident": incident, "channel_id": channel_id})
     if not made:
         return post
-    outgoing.queue(workspace, op="post", key=f"page:{key}", incident=incident, post=post.pk, card=_for_chat(workspace, page_card(incident)))
+    outgoing.queue(workspace, op="post", key=f"page:{key}", incident=incident, post=post.pk, card=for_chat(workspace, page_card(incident)))
     return post
 
 
-def pages_refresh(incident: Incident) -> None:
-    """Every page of the incident shows who acknowledged or resolved it, and when (in place)."""
-    for post in ChatPost.objects.filter(incident=incident).select_related("workspace"):
+def pages_refresh(incident: Incident, *, direct_only: bool = False) -> None:
+    """Every page of the incident (in the alerts channel, a stakeholder channel, a paged person's
+    direct message) shows who acknowledged or resolved it, and when (in place)."""
+    posts = ChatPost.objects.filter(incident=incident).select_related("workspace")
+    if direct_only:
+        posts = posts.filter(key__startswith="dm:")
+    for post in posts:
         outgoing.queue(post.workspace, op="update", key=f"page-update:{post.pk}:{incident.version}", incident=incident, post=post.pk,
-                       card=_for_chat(post.workspace, page_card(incident)))
+                       card=for_chat(post.workspace, page_card(incident, post.actions)))
 
 
 def post_line(ic: IncidentChannel, *, key: str, title: str, text: str = "") -> None:
-    outgoing.queue(ic.workspace, op="post", key=key, incident=ic.incident, ic=ic.pk, card=_for_chat(ic.workspace, formats.card(title=title, text=text)))
+    outgoing.queue(ic.workspace, op="post", key=key, incident=ic.incident, ic=ic.pk, card=for_chat(ic.workspace, formats.card(title=title, text=text)))
 
 
 # --- workspaces (the admin) ------------------------------------------------------------------------

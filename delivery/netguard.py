@@ -10,6 +10,8 @@ answer that changes in between (rebinding) cannot redirect a delivery."""
 import ipaddress
 import socket
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
 import certifi
@@ -137,9 +139,30 @@ def check_url(url: str) -> Target:
 class SendError(Exception):
     """A POST that did not get a 2xx. `permanent`: retrying cannot help (refused URL, most 3xx/4xx)."""
 
-    def __init__(self, message: str, *, permanent: bool = False, status_code: int | None = None, response: str = ""):
+    def __init__(self, message: str, *, permanent: bool = False, status_code: int | None = None, response: str = "",
+                 retry_after: float | None = None):
         super().__init__(message)
         self.message, self.permanent, self.status_code, self.response = message, permanent, status_code, response
+        self.retry_after = retry_after
+
+
+def retry_after_seconds(value) -> float | None:
+    """A `Retry-After` header's wait in seconds (delta-seconds or an HTTP date), None when absent
+    or unreadable. Never negative."""
+    value = str(value or "").strip()[:64]
+    if not value:
+        return None
+    if value.isascii() and value.replace(".", "", 1).isdigit():
+        return max(float(value), 0.0)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max((when - datetime.now(UTC)).total_seconds(), 0.0)
 
 
 def post(url: str, body: bytes, headers: dict, timeout: float | None = None) -> tuple[int, str]:
@@ -183,5 +206,7 @@ def post(url: str, body: bytes, headers: dict, timeout: float | None = None) -> 
         if 200 <= response.status < 300:
             return response.status, text
         permanent = 300 <= response.status < 500 and response.status not in (408, 409, 425, 429)
-        raise SendError(f"HTTP {response.status}", permanent=permanent, status_code=response.status, response=text)
+        wait = retry_after_seconds(response.headers.get("Retry-After")) if response.status in (429, 503) else None
+        raise SendError(f"HTTP {response.status}", permanent=permanent, status_code=response.status, response=text,
+                        retry_after=wait)
     raise SendError(f"Could not connect: {last_error}")

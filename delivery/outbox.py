@@ -10,7 +10,8 @@
   it cancels the row instead when the purpose's `cancel_reason` says so, and folds it when the
   purpose's `fold` hands back a digest.
 - `send_claimed` composes (purpose), resolves the destination (purpose) and sends (channel);
-  then sent, or pending again after the purpose's backoff, or failed for good (a permanent
+  then sent, or pending again after the purpose's backoff (or after the receiver's `Retry-After`,
+  on every attempt that carries one), or failed for good (a permanent
   ChannelError or the last attempt), which calls the purpose's `after_failed`.
 - `sweep` (the beat's safety net, one per pool) takes back rows left "sending" longer than their
   purpose's lease, then claims and sends, itself, the due rows the fast path missed.
@@ -225,7 +226,9 @@ def _failed(row: Delivery, purpose, exc: ChannelError) -> list:
             if purpose.after_failed is not None:
                 return purpose.after_failed(row, error) or []
             return []
-    due = purpose.retry_at(timezone.now(), attempts)
+    due = purpose.retry_at(timezone.now(), attempts, retry_after=exc.retry_after)
+    if exc.retry_after is not None:
+        fields["error"] = safetext.text(f"{error} (retry after {int(exc.retry_after)} s, as the receiver asked)", ERROR_LIMIT)
     _held(row).update(status=S.PENDING, due_at=due, **fields)
     row.due_at = due
     return [row]

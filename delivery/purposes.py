@@ -20,7 +20,8 @@ follow-up rows they created, which the outbox enqueues.
 
 Per-purpose settings (`settings.DELIVERY_PURPOSES[name]`, over `DELIVERY_DEFAULTS`):
 `max_attempts`, `lease_seconds` (a row left "sending" this long is taken back: its worker
-died), `retry_base_seconds`, `retry_max_seconds` (backoff base * 2^(attempt-1), capped)."""
+died), `retry_base_seconds`, `retry_max_seconds` (backoff base * 2^(attempt-1), capped), `retry_after_max_seconds` (the most a
+receiver's `Retry-After` may delay a retry)."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -73,7 +74,12 @@ class Purpose:
     def backoff(self, attempts: int) -> timedelta:
         return durable.backoff(attempts, self.setting("retry_base_seconds"), self.setting("retry_max_seconds"))
 
-    def retry_at(self, now: datetime, attempts: int) -> datetime:
+    def retry_at(self, now: datetime, attempts: int, retry_after: float | None = None) -> datetime:
+        """When a failed row is tried again: after the receiver's `Retry-After` when it sent one
+        (a 429; bounded by `retry_after_max_seconds`, so a hostile or broken answer cannot park
+        a row for a year), else after the exponential backoff."""
+        if retry_after is not None:
+            return now + timedelta(seconds=min(max(float(retry_after), 0.0), self.setting("retry_after_max_seconds")))
         return now + self.backoff(attempts)
 
 

@@ -295,6 +295,8 @@ DELIVERY_DEFAULTS = {
     "lease_seconds": env.float("DELIVERY_LEASE_SECONDS", default=300.0),
     "retry_base_seconds": env.float("DELIVERY_RETRY_BASE_SECONDS", default=30.0),
     "retry_max_seconds": env.float("DELIVERY_RETRY_MAX_SECONDS", default=3600.0),
+    # A receiver's Retry-After (a 429) is honoured on every retry, up to this long.
+    "retry_after_max_seconds": env.float("DELIVERY_RETRY_AFTER_MAX_SECONDS", default=900.0),
     # Longer than any live send takes (a send is one call bounded by WEBHOOK_TIMEOUT_SECONDS /
     # EMAIL_TIMEOUT per socket step): rows of channels whose receivers cannot drop a duplicate
     # are taken back only after this, whatever their purpose's lease.

@@ -15,14 +15,18 @@ from ..messages import Message
 
 
 class ChannelError(Exception):
-    """A failed send. `permanent=True`: retrying cannot help (bad address, 4xx, refused URL)."""
+    """A failed send. `permanent=True`: retrying cannot help (bad address, 4xx, refused URL).
+    `retry_after`: the receiver asked us to wait this many seconds (a 429's `Retry-After`): the
+    outbox retries after that, not after the purpose's backoff (`delivery.outbox`)."""
 
-    def __init__(self, message: str, *, permanent: bool = False, status_code: int | None = None, response: str = ""):
+    def __init__(self, message: str, *, permanent: bool = False, status_code: int | None = None, response: str = "",
+                 retry_after: float | None = None):
         super().__init__(message)
         self.message = message
         self.permanent = permanent
         self.status_code = status_code
         self.response = response
+        self.retry_after = retry_after
 
 
 class InvalidTarget(ValueError):
@@ -103,7 +107,8 @@ def post(url: str, body: bytes, headers: dict) -> Receipt:
     try:
         status, text = netguard.post(url, body, headers)
     except netguard.SendError as exc:
-        raise ChannelError(exc.message, permanent=exc.permanent, status_code=exc.status_code, response=exc.response) from exc
+        raise ChannelError(exc.message, permanent=exc.permanent, status_code=exc.status_code, response=exc.response,
+                           retry_after=exc.retry_after) from exc
     return Receipt(status, text)
 
 

@@ -11,7 +11,9 @@ class ContactMethodForm(PortalForm):
     target = forms.CharField(
         max_length=2000, label="Address or URL",
         help_text="An email address; the incoming webhook URL from Slack, Teams or your receiver (http or https); an ntfy "
-                  "topic URL (or a topic name on the portal's ntfy server); a phone number in international form (+44 …).",
+                  "topic URL (or a topic name on the portal's ntfy server); a phone number in international form (+44 …); "
+                  "for the Slack app or the Mattermost bot, your chat username (pages go to the account you linked; a "
+                  "Slack webhook method of someone who linked their Slack account goes as the app's direct message too).",
     )
     token = forms.CharField(max_length=100, required=False, label="Access token (ntfy only)",
                             help_text="For a protected ntfy topic: an access token (tk_…). Leave empty for an open topic.")
@@ -48,7 +50,9 @@ class RuleForm(PortalForm):
 class SubscriptionForm(PortalForm):
     name = forms.CharField(max_length=120, help_text="e.g. Executive team, #incidents channel.")
     kind = forms.ChoiceField(choices=[c for c in ChannelKind.choices if c[0] in SUBSCRIPTION_KINDS])
-    target = forms.CharField(max_length=2000, label="Webhook URL or email addresses", help_text="Several addresses: separate with commas.")
+    target = forms.CharField(max_length=2000, label="Webhook URL, email addresses or chat channel",
+                             help_text="Several addresses: separate with commas. Slack app / Mattermost bot: the channel id "
+                                       "(or <team id>/<channel id>); the bot must be in the channel.")
     severities = forms.ModelMultipleChoiceField(
         queryset=Severity.objects.filter(is_active=True), required=False, widget=forms.CheckboxSelectMultiple,
         help_text="None ticked: every severity.",

@@ -28,6 +28,10 @@ class ChannelKind(models.TextChoices):
     NTFY = "ntfy", "ntfy push"
     SMS = "sms", "SMS"
     VOICE = "voice", "Voice call"
+    # Sent by the chat core (chatops) as its bot: a direct message to the person's linked chat
+    # account, or a post in a channel for a stakeholder subscription, with interactive buttons.
+    SLACK_APP = "slack_app", "Slack app (direct message / channel)"
+    MATTERMOST_APP = "mattermost_app", "Mattermost bot (direct message / channel)"
 
 
 # Kinds whose target is a phone number: paged only once verified, and a STOP reply opts out.
@@ -37,7 +41,9 @@ TOKEN_KINDS = (ChannelKind.NTFY,)
 
 
 # Channels a stakeholder subscription can use (a generic webhook is for machines, not people).
-SUBSCRIPTION_KINDS = (ChannelKind.SLACK, ChannelKind.TEAMS, ChannelKind.EMAIL)
+SUBSCRIPTION_KINDS = (ChannelKind.SLACK, ChannelKind.TEAMS, ChannelKind.EMAIL, ChannelKind.SLACK_APP, ChannelKind.MATTERMOST_APP)
+# Kinds the chat core sends as its bot (oncall.notifications.routes): a person's linked account.
+CHAT_APP_KINDS = (ChannelKind.SLACK_APP, ChannelKind.MATTERMOST_APP)
 
 
 class ContactMethod(models.Model):

@@ -8,6 +8,9 @@
   marks the method as failing, tells its owner through another method, and brings the
   person's next channel forward (the timeline says so); the next success clears the mark.
 - `stakeholders`: a message to a stakeholder subscription (real time, or the hourly digest).
+
+Rows a route took (`routes`: the chat app's direct message to a linked person, its post in a
+chat channel) are composed, addressed and followed up by that route, under the same purpose.
 """
 
 from dataclasses import replace
@@ -18,12 +21,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from delivery import purposes, safetext
-from delivery.channels import Destination, channel_class, registered_kinds
+from delivery.channels import ChannelError, Destination, channel_class, registered_kinds
 from delivery.messages import Message
 from delivery.models import Delivery, DeliveryStatus
 from incidents.services import timeline_record
 
-from . import phones, selectors, services, subscriptions
+from . import phones, routes, selectors, services, subscriptions
 from .ack import ack_url, action_urls
 from .models import ChannelKind, ContactMethod, StakeholderSubscription
 
@@ -144,18 +147,36 @@ def paging_compose(row: Delivery) -> Message | None:
         actions.update(action_urls(incident_id=message.incident_id, user_id=row.user_id))
         reply_code = phones.reply_code_for(row) if channel_class(row.channel).takes_replies else ""
         message = replace(message, ack_url=ack_url(incident_id=message.incident_id, user_id=row.user_id), reply_code=reply_code)
-    return replace(message, actions=actions)
+    message = replace(message, actions=actions)
+    route = routes.routed(row)
+    if route is not None:  # the chat app's direct message, with its buttons
+        return route.compose(row, message, routes.PAGE_ACTIONS)
+    return message
+
+
+def _unrouted(row: Delivery) -> None:
+    """A row of a chat app channel that no route took (the person has not linked their chat
+    account, or the chat workspace is gone): it fails for good, so the next method is tried."""
+    if routes.for_channel(row.channel) is not None and routes.routed(row) is None:
+        raise ChannelError("No linked chat account to send this to: link yours with /incident in the chat.", permanent=True)
 
 
 def paging_destination(row: Delivery) -> Destination | None:
     method = ContactMethod.objects.filter(pk=row.destination_id).first()
-    return Destination(target=method.target, secret=method.secret) if method else None
+    if method is None:
+        return None
+    _unrouted(row)
+    route = routes.routed(row)
+    if route is not None:
+        return route.destination(row)
+    return Destination(target=method.target, secret=method.secret)
 
 
 def paging_sent(row: Delivery, receipt) -> list:
-    """A delivery got through: the method works again."""
+    """A delivery got through: the method works again (and a chat post keeps its id)."""
     ContactMethod.objects.filter(pk=row.destination_id, failing_since__isnull=False).update(failing_since=None, last_error="")
-    return []
+    route = routes.routed(row)
+    return route.sent(row, receipt) if route is not None else []
 
 
 def _name(user) -> str:
@@ -241,12 +262,31 @@ def stakeholders_cancel_reason(row: Delivery) -> str:
 
 
 def stakeholders_compose(row: Delivery) -> Message | None:
-    return subscriptions.compose_digest(row) if row.kind == subscriptions.DIGEST else Message.from_dict(row.message)
+    message = subscriptions.compose_digest(row) if row.kind == subscriptions.DIGEST else Message.from_dict(row.message)
+    route = routes.routed(row)
+    if message is None or route is None:
+        return message
+    # Posted by the chat app: Open, and Acknowledge only where the people reading it may act (a
+    # chat channel whose buttons act as the person who presses them, with their permissions)
+    # and while the incident still awaits acknowledgement.
+    may_act = row.incident_id is not None and selectors.awaiting_acknowledgement(row.incident)
+    return route.compose(row, message, ("ack",) if may_act else ())
 
 
 def stakeholders_destination(row: Delivery) -> Destination | None:
     sub = _subscription(row)
-    return Destination(target=sub.target, secret=sub.secret) if sub else None
+    if sub is None:
+        return None
+    _unrouted(row)
+    route = routes.routed(row)
+    if route is not None:
+        return route.destination(row)
+    return Destination(target=sub.target, secret=sub.secret)
+
+
+def stakeholders_sent(row: Delivery, receipt) -> list:
+    route = routes.routed(row)
+    return (route.sent(row, receipt) if route is not None else []) + subscriptions.after_digest_sent(row)
 
 
 def register() -> None:
@@ -258,5 +298,5 @@ def register() -> None:
     purposes.register(purposes.Purpose(
         name=STAKEHOLDERS, label="Stakeholder subscriptions", destination=stakeholders_destination,
         compose=stakeholders_compose, cancel_reason=stakeholders_cancel_reason,
-        after_sent=lambda row, receipt: subscriptions.after_digest_sent(row),
+        after_sent=stakeholders_sent,
     ))

@@ -7,6 +7,7 @@ in the caller's transaction and hands the due ones to the outbox after commit; h
 sent is `oncall.notifications.purposes` over `delivery.outbox`."""
 
 import logging
+from dataclasses import replace
 from datetime import timedelta
 
 from django.conf import settings
@@ -22,7 +23,7 @@ from incidents.audit import audit_record
 from incidents.exceptions import InvalidInput
 from incidents.model_update import model_update
 
-from . import selectors
+from . import routes, selectors
 from .models import (
     SUBSCRIPTION_KINDS,
     TOKEN_KINDS,
@@ -41,9 +42,16 @@ TEST = "test"  # Delivery.kind of a test send
 
 def page_row(*, method: ContactMethod, dedup_key: str, message: Message, step: int = 0, due_at=None, kind: str = "",
              max_attempts: int | None = None) -> Delivery | None:
-    """One paging row to one contact method (None: its key was used already)."""
+    """One paging row to one contact method (None: its key was used already). A route may take
+    it over (`routes`: a Slack or Mattermost method of a person who linked their chat account
+    goes as the bot's direct message with buttons), recorded on the row's message."""
+    channel, target = method.kind, method.display_target
+    routed = routes.for_method(method)
+    if routed:
+        channel, target, data = routed
+        message = replace(message, data={**message.data, "route": data})
     return outbox.create(
-        purpose=PAGING, kind=kind, channel=method.kind, target=method.display_target, destination_id=method.pk,
+        purpose=PAGING, kind=kind, channel=channel, target=target, destination_id=method.pk,
         dedup_key=dedup_key, step=step, message=message, incident_id=message.incident_id, user=method.user,
         due_at=due_at, max_attempts=max_attempts,
     )

@@ -17,7 +17,7 @@ from delivery.messages import Message
 from delivery.models import Delivery, DeliveryStatus
 from incidents.selectors import incident_visible
 
-from . import selectors
+from . import routes, selectors
 from .models import Frequency, StakeholderSubscription
 
 STAKEHOLDERS = selectors.STAKEHOLDERS
@@ -45,8 +45,14 @@ def _rows(sub: StakeholderSubscription, dedup_key: str):
 
 
 def _row(sub, *, dedup_key: str, step: int, incident, message, due_at, kind: str = ""):
+    channel, target = sub.kind, sub.display_target
+    routed = routes.for_subscription(sub)
+    if routed:  # a chat app channel: posted by the bot, with buttons (oncall.notifications.routes)
+        channel, target, data = routed
+        message = message.as_dict() if isinstance(message, Message) else dict(message)
+        message["data"] = {**(message.get("data") or {}), "route": data}
     return outbox.create(
-        purpose=STAKEHOLDERS, kind=kind, channel=sub.kind, target=sub.display_target, destination_id=sub.pk,
+        purpose=STAKEHOLDERS, kind=kind, channel=channel, target=target, destination_id=sub.pk,
         dedup_key=dedup_key, step=step, incident_id=incident.pk, message=message, due_at=due_at,
     )
 

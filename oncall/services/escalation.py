@@ -477,10 +477,34 @@ SWEEP_BATCH = 100  # steps a sweep reads at a time
 # --- by hand ----------------------------------------------------------------------------
 
 
+def manual_target(*, user=None, schedule: Schedule | None = None, layer: Layer | None = None, group=None) -> dict:
+    """The snapshot of one target paged by hand (any kind an escalation level can page)."""
+    chosen = [(k, v) for k, v in ((TargetKind.USER, user), (TargetKind.SCHEDULE, schedule), (TargetKind.LAYER, layer),
+                                  (TargetKind.GROUP, group)) if v is not None]
+    if len(chosen) != 1:
+        raise InvalidInput("Choose a person or a schedule to page.", field="user")
+    kind, ref = chosen[0]
+    if kind == TargetKind.USER:
+        label = ref.get_full_name() or ref.get_username()
+    elif kind == TargetKind.LAYER:
+        label = str(ref)  # as the policy snapshot names it
+    else:
+        label = ref.name
+    return {"kind": kind, "id": ref.pk, "label": label}
+
+
 @transaction.atomic
-def page_manually(*, incident: Incident, by, user=None, schedule: Schedule | None = None, note: str = "") -> Escalation:
-    """Page a person, or a schedule's on-call person, now. Recorded as a one-step escalation."""
-    if (user is None) == (schedule is None):
+def page_manually(*, incident: Incident, by, user=None, schedule: Schedule | None = None, note: str = "",
+                  targets: list[dict] | None = None) -> Escalation:
+    """Page a person, or a schedule's on-call person, now; or `targets` (snapshots of any kind
+    an escalation level pages: user, schedule, layer, group; `manual_target` makes one).
+    Recorded as a one-step escalation, fired by the worker like any step."""
+    if targets is None:
+        if (user is None) == (schedule is None):
+            raise InvalidInput("Choose a person or a schedule to page.", field="user")
+        targets = [manual_target(user=user, schedule=schedule)]
+    targets = [t for t in targets if isinstance(t, dict) and t.get("kind") in TargetKind.values and isinstance(t.get("id"), int)]
+    if not targets:
         raise InvalidInput("Choose a person or a schedule to page.", field="user")
     incident = Incident.objects.select_related("severity").get(pk=incident.pk)
     if incident.status == IncidentStatus.RESOLVED:
@@ -488,17 +512,44 @@ def page_manually(*, incident: Incident, by, user=None, schedule: Schedule | Non
     if user is not None and not user.is_active:
         raise InvalidInput(f"{user.get_username()} is not an active user.", field="user")
     now = timezone.now()
-    target = ({"kind": TargetKind.USER, "id": user.pk, "label": user.get_full_name() or user.get_username()} if user
-              else {"kind": TargetKind.SCHEDULE, "id": schedule.pk, "label": schedule.name})
     escalation = Escalation.objects.create(incident=incident, policy=None, manual=True, started_at=now,
-                                           snapshot={"by": by.pk if by else None, "note": note, "levels": [], "targets": [target]})
+                                           snapshot={"by": by.pk if by else None, "note": note, "levels": [], "targets": targets})
     step = EscalationStep.objects.create(escalation=escalation, level=0, round=0, slot=0, condition=Condition.NOT_RESOLVED,
-                                         targets=[target], due_at=now)
+                                         targets=targets, due_at=now)
+    labels = ", ".join(str(t.get("label") or t["kind"]) for t in targets)
     timeline_record(incident=incident, kind="escalation.manual", by=by,
-                    message=f"Paged {target['label']} by hand" + (f": {note}" if note else ""),
-                    data={"escalation": escalation.pk, "target": target}, dispatch=False)
+                    message=f"Paged {labels} by hand" + (f": {note}" if note else ""),
+                    data={"escalation": escalation.pk, "target": targets[0], "targets": targets}, dispatch=False)
     _enqueue([step])
     return escalation
 
 
-__all__ = ["escalation_preview", "step_still_due", "escalation_start", "escalations_update", "escalations_retype", "escalations_restart", "page_manually", "step_fire", "sweep"]
+@transaction.atomic
+def escalate_next_level(*, incident: Incident, by, via: str = "") -> list[dict]:
+    """"Escalate now" (a chat button, `/incident page next`): the next pending level of the
+    incident's running escalations is paged now, whatever its targets are (people, schedules,
+    layers, groups: resolved when the page fires, like any step), by `by`, whether or not the
+    incident was acknowledged meanwhile. That step is cancelled, so nobody gets it twice; the
+    levels after it keep their times. Returns the targets paged; InvalidTransition when no
+    level is left."""
+    incident = Incident.objects.select_related("severity").get(pk=incident.pk)
+    if incident.status == IncidentStatus.RESOLVED:
+        raise InvalidTransition("The incident is resolved; reopen it to page someone.")
+    now = timezone.now()
+    step = (EscalationStep.objects.select_for_update(skip_locked=True, of=("self",)).select_related("escalation")
+            .filter(escalation__incident=incident, escalation__state=EscalationState.ACTIVE, escalation__manual=False,
+                    status=StepStatus.PENDING)
+            .order_by("due_at", "level", "slot", "pk").first())
+    if step is None or not step.targets:
+        raise InvalidTransition("No further escalation level to page: page a person or a schedule by hand.")
+    who = by.get_full_name() or by.get_username() if by else "someone"
+    if not EscalationStep.objects.filter(pk=step.pk, status=StepStatus.PENDING).update(
+            status=StepStatus.CANCELLED, note=f"paged early by {who}"[:200]):
+        raise InvalidTransition("That level is being paged already.")
+    level = f"level {step.level + 1}" + (f", round {step.round + 1}" if step.round else "")
+    page_manually(incident=incident, by=by, targets=step.targets, note=f"escalated now ({level})" + (f" from {via}" if via else ""))
+    _finish_if_done(step.escalation, now)
+    return step.targets
+
+
+__all__ = ["escalate_next_level", "manual_target", "escalation_preview", "step_still_due", "escalation_start", "escalations_update", "escalations_retype", "escalations_restart", "page_manually", "step_fire", "sweep"]

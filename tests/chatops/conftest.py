@@ -38,7 +38,7 @@ class FakeChat:
                     query = urllib.parse.urlparse(self.path).query
                     return dict(urllib.parse.parse_qsl(query))
                 if "json" in (self.headers.get("Content-Type") or ""):
-                    return json.loads(raw)
+                    return json.loads(raw)  # an object, or a list (Mattermost's POST /channels/direct)
                 return dict(urllib.parse.parse_qsl(raw))
 
             def _answer(self, status: int, body: dict, headers: dict | None = None):
@@ -87,6 +87,8 @@ class FakeChat:
         if method == "conversations.history":
             ts = str(body.get("latest", ""))
             return {"ok": True, "messages": [{"type": "message", "ts": ts, "user": "U1", "text": self.history[ts]}] if ts in self.history else []}
+        if method == "conversations.open":
+            return {"ok": True, "channel": {"id": f"D{body.get('users', '')}"}}
         if method == "conversations.create":
             return {"ok": True, "channel": {"id": f"C{n:08d}", "name": body.get("name")}}
         return {"ok": True}
@@ -99,6 +101,8 @@ class FakeChat:
             return (200, {"id": path.removeprefix("/users/"), "email": email, "email_verified": verified}) if email else (404, {"id": "api.user.missing"})
         if verb == "POST" and path == "/posts":
             return 201, {"id": f"post{n}", "channel_id": body.get("channel_id")}
+        if verb == "POST" and path == "/channels/direct":
+            return 201, {"id": "dm_" + "_".join(sorted(body)), "type": "D"}
         if verb == "POST" and path == "/channels":
             return 201, {"id": f"chan{n}", "name": body.get("name")}
         return 200, {"status": "OK"}
@@ -160,8 +164,9 @@ def slack_action_body(action: str, incident_id, *, user="U1", ts="1700000000.000
     return urllib.parse.urlencode({"payload": json.dumps(payload)})
 
 
-def run_chat(rounds: int = 10) -> None:
-    """Run the chat core's pending event reactions and due chat deliveries here, until none is left."""
+def run_chat(rounds: int = 10, purposes=("chat",)) -> None:
+    """Run the chat core's pending event reactions and due deliveries of `purposes` here, until
+    none is left."""
     from django.utils import timezone
 
     from delivery import outbox
@@ -174,7 +179,7 @@ def run_chat(rounds: int = 10) -> None:
         pending = list(EventDelivery.objects.filter(subscriber="chatops.incident_channel", status=EventStatus.PENDING).order_by("pk"))
         for row in pending:
             events.delivery_run(row.pk)
-        due = list(Delivery.objects.filter(purpose="chat", status=DeliveryStatus.PENDING, due_at__lte=timezone.now()).order_by("pk"))
+        due = list(Delivery.objects.filter(purpose__in=purposes, status=DeliveryStatus.PENDING, due_at__lte=timezone.now()).order_by("pk"))
         for row in due:
             outbox.deliver(row.pk)
         if not pending and not due:

@@ -7,6 +7,7 @@ import urllib.parse
 from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
 from chatops.models import ChatPerson, ChatPost, IncidentChannel
 from delivery.models import Delivery
@@ -256,10 +257,15 @@ def test_buttons_of_an_unmapped_person_do_nothing(client, slack_ws, people, sev)
 
 
 def test_a_429_is_waited_out_and_a_chat_outage_loses_nothing(slack_ws, people, sev, fake_chat):
-    fake_chat.fail["chat.postMessage"] = [(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "1"})]
+    fake_chat.fail["chat.postMessage"] = [(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "30"})]
     declare(sev)
     run_chat()
-    assert ChatPost.objects.get().ts  # slack_sdk waited Retry-After and sent again
+    limited = Delivery.objects.get(purpose="chat", response_code=429)
+    assert limited.status == "pending" and limited.due_at > timezone.now() + timedelta(seconds=25)  # waits Retry-After, not asleep
+    Delivery.objects.filter(purpose="chat", status="pending").update(due_at=timezone.now())
+    run_chat()
+    limited.refresh_from_db()
+    assert limited.status == "sent" and ChatPost.objects.get().ts
     fake_chat.fail["chat.update"] = [(500, {"ok": False, "error": "fatal_error"}, {})] * 3
     incident = Incident.objects.get()
     from incidents.services import incident_acknowledge

@@ -1,13 +1,17 @@
 """A real worker runs an incident from `/incident declare` to `/incident resolve` in its Slack
 channel: the commands arrive over HTTP at the live server, signed as Slack signs them; the
-channel, topic, pinned summary, posts and the page's in-place update are made by the worker
-through the real slack_sdk client against the local Web API server."""
+channel, topic, pinned summary, posts, the page to a person as the app's direct message and the
+in-place updates are made by the worker through the real slack_sdk client against the local Web
+API server."""
 
 import pytest
 import requests
+from django.utils import timezone
 
-from chatops.models import ChatPost, IncidentChannel
+from chatops.models import ChatPerson, ChatPost, IncidentChannel
+from delivery.models import Delivery
 from incidents.models import Incident, IncidentStatus, TimelineEvent
+from oncall.notifications.models import ContactMethod, NotificationRule
 from tests.conftest import wait_for
 
 from .conftest import slack_action_body, slack_command_body, slack_event_body, slack_headers
@@ -16,6 +20,10 @@ from .conftest import slack_action_body, slack_command_body, slack_event_body, s
 @pytest.mark.django_db(transaction=True)
 def test_declare_to_resolve_in_a_channel_with_a_real_worker(celery_worker, live_server, slack_ws, fake_chat, responder, responder2):
     fake_chat.emails.update({"U1": (responder.email, True), "U4": (responder2.email, True)})
+    # Lee (responder2) linked their Slack account and is paged on Slack: the page is the app's DM.
+    ChatPerson.objects.create(workspace=slack_ws, chat_user_id="U4", user=responder2, how="link", linked_at=timezone.now())
+    lee_slack = ContactMethod.objects.create(user=responder2, kind="slack", target="https://hooks.slack.com/services/T1/B1/secretsecret")
+    NotificationRule.objects.create(user=responder2, contact_method=lee_slack, delay_minutes=0)
 
     def slash(text, channel="CGENERAL", user="U1"):
         body = slack_command_body(text, channel=channel, user=user)
@@ -32,12 +40,23 @@ def test_declare_to_resolve_in_a_channel_with_a_real_worker(celery_worker, live_
     post = wait_for(lambda: ChatPost.objects.exclude(ts="").filter(incident=incident).first(), what="the page with buttons")
     wait_for(lambda: fake_chat.named("pins.add"), what="the pin")
 
-    body = slack_action_body("ack", incident.pk, ts=post.ts, user="U4")
+    assert "Paging Responder2" in slash("page @responder2", channel=ic.channel_id)
+    dm = wait_for(lambda: ChatPost.objects.filter(incident=incident, key__startswith="dm:").exclude(ts="").first(),
+                  what="the page as the app's direct message")
+    assert dm.channel_id == "DU4" and fake_chat.named("conversations.open")[-1]["users"] == "U4"
+    sent = [b for b in fake_chat.named("chat.postMessage") if b["channel"] == "DU4"][-1]
+    assert [e["action_id"] for e in sent["blocks"][-1]["elements"]] == ["ack", "resolve", "escalate", "open"]
+    row = Delivery.objects.get(purpose="paging", incident=incident, user=responder2)
+    assert row.channel == "slack_app" and row.status == "sent"  # a row on the incident, like every page
+
+    body = slack_action_body("ack", incident.pk, ts=dm.ts, user="U4", channel="DU4")  # pressed in the DM
     pressed = requests.post(live_server.url + "/chat/slack/interactions/", data=body, timeout=10,
                             headers={**slack_headers(body), "Content-Type": "application/x-www-form-urlencoded"})
     assert pressed.status_code == 200 and "Acknowledged" in pressed.json()["text"]
-    fake_chat.wait_for(lambda: any("Acknowledged by Responder2" in str(b["blocks"]) for b in fake_chat.named("chat.update")
-                                   if b["ts"] == post.ts), what="the page updated in place")
+    for page in (dm, post):  # the DM and the alerts channel's page, both in place
+        fake_chat.wait_for(lambda page=page: any("Acknowledged by Responder2" in str(b["blocks"]) for b in fake_chat.named("chat.update")
+                                                 if b["ts"] == page.ts and b["channel"] == page.channel_id),
+                           what="the page updated in place")
 
     assert "commander" in slash("role commander <@U4|lee>", channel=ic.channel_id)
     assert "Note added" in slash("note failover started", channel=ic.channel_id)
@@ -59,11 +78,14 @@ def test_declare_to_resolve_in_a_channel_with_a_real_worker(celery_worker, live_
 
     fake_chat.wait_for(lambda: "Rolled back the bad deploy" in channel_texts(), what="the resolution in the channel")
     kinds = list(TimelineEvent.objects.filter(incident=incident).values_list("kind", flat=True))
-    assert {"declared", "acknowledged", "role_assigned", "note", "resolved", "chat.channel"} <= set(kinds)
+    assert {"declared", "escalation.manual", "escalation.notified", "acknowledged", "role_assigned", "note", "resolved",
+            "chat.channel"} <= set(kinds)
+    assert TimelineEvent.objects.get(incident=incident, kind="acknowledged").actor == responder2
     # A post that raced the channel's creation waits for it (retried a few seconds later).
     for line in ("Declared P1", "Acknowledged by Responder2", "failover started", "Resolved"):
         fake_chat.wait_for(lambda line=line: line in channel_texts(), what=line)
     fake_chat.wait_for(lambda: any(b["users"] == "U4" for b in fake_chat.named("conversations.invite")), what="the commander invited")
     fake_chat.wait_for(lambda: "Resolved" in fake_chat.named("conversations.setTopic")[-1]["topic"], what="the topic")
-    fake_chat.wait_for(lambda: any("Resolved by Responder" in str(b["blocks"]) for b in fake_chat.named("chat.update")
-                                   if b["ts"] == post.ts), what="the page showing the resolution")
+    for page in (dm, post):
+        fake_chat.wait_for(lambda page=page: any("Resolved by Responder" in str(b["blocks"]) for b in fake_chat.named("chat.update")
+                                                 if b["ts"] == page.ts), what="the page showing the resolution")

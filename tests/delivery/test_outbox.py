@@ -48,6 +48,29 @@ def test_deliver_sends_once_with_a_stable_message_id(probe, receiver):
 
 
 @pytest.mark.django_db
+def test_a_429_is_retried_after_its_retry_after_on_every_attempt_bounded(probe, receiver, settings):
+    receiver.behaviour["/hook"] = (429, 0, b"slow down", {"Retry-After": "40"})  # longer than the 10 s, 20 s backoff
+    row = _row()
+    for attempt in (1, 2):
+        before = timezone.now()
+        outbox.deliver(row.pk)
+        row.refresh_from_db()
+        assert row.status == S.PENDING and row.attempts == attempt and row.response_code == 429
+        assert timedelta(seconds=39) < row.due_at - before < timedelta(seconds=42)
+        Delivery.objects.filter(pk=row.pk).update(due_at=timezone.now())
+    settings.DELIVERY_DEFAULTS = {**settings.DELIVERY_DEFAULTS, "retry_after_max_seconds": 60}
+    receiver.behaviour["/hook"] = (429, 0, b"go away", {"Retry-After": "86400"})
+    before = timezone.now()
+    outbox.deliver(row.pk)
+    row.refresh_from_db()
+    assert row.status == S.FAILED  # the third attempt of three: the Retry-After never makes a row live forever
+    row = _row(dedup_key="k2")
+    outbox.deliver(row.pk)
+    row.refresh_from_db()
+    assert timedelta(seconds=59) < row.due_at - before < timedelta(seconds=62)  # bounded
+
+
+@pytest.mark.django_db
 def test_a_failure_backs_off_per_purpose_then_fails_for_good(probe, receiver):
     receiver.behaviour["/hook"] = (503, 0)
     row = _row()

@@ -119,6 +119,8 @@ def receiver():
             try:
                 self.send_response(status)
                 self.send_header("Content-Type", "text/plain")
+                for name, value in (answer[1] if len(answer) > 1 else {}).items():  # (status, delay, body, headers)
+                    self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(answer[0] if answer else b"ok" if status < 300 else b"receiver error")
             except OSError:
