@@ -205,7 +205,7 @@ def drills_report(viewer, limit: int = 200) -> list[DrillRow]:
         rows.append(DrillRow(
             incident=incident,
             to_acknowledge=incident.acknowledged_at - start if incident.acknowledged_at else None,
-            ack_target=sev.mtta_target or sev.ack_target,
+            ack_target=sev.ack_target,
             to_mitigate=incident.mitigated_at - start if incident.mitigated_at else None,
             to_resolve=incident.resolved_at - start if incident.resolved_at else None,
             resolve_target=sev.mttr_target,

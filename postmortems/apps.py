@@ -42,5 +42,6 @@ class PostmortemsConfig(AppConfig):
         extensions.register_dashboard_panel("postmortems.my_action_items", "postmortems/_panel_my_items.html", panels.my_action_items, order=40)
         extensions.register_incident_panel("postmortems.postmortem", "postmortems/_panel_incident.html", panels.incident_postmortem, order=20)
         demo.register_demo_seeder(pm_demo.seed, order=60)
+        demo.register_demo_seeder(pm_demo.seed_game_days, order=61)
         register_metric("portal_postmortems_overdue", "Unpublished postmortems past their due time.", (), metrics.postmortems_overdue)
         register_metric("portal_action_items_overdue", "Open action items past their due date.", (), metrics.action_items_overdue)
