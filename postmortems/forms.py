@@ -118,6 +118,12 @@ def range_from_params(params) -> tuple[MetricsRangeForm, reports.DateRange]:
 # --- game days ----------------------------------------------------------------------------------
 
 
+class PeopleChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, user):
+        name = user.get_full_name()
+        return f"{name} ({user.username})" if name else user.username
+
+
 class GameDayForm(PortalForm):
     """Start and end are read as wall-clock times in the chosen zone (not the viewer's)."""
 
@@ -134,8 +140,8 @@ class GameDayForm(PortalForm):
     severity = forms.ModelChoiceField(queryset=Severity.objects.filter(is_active=True).order_by("rank"), required=False,
                                       help_text="Severity the drill is declared at; empty: the drill type's default.")
     facilitator = UserChoiceField(queryset=active_people(), required=False)
-    participants = forms.ModelMultipleChoiceField(queryset=active_people(), required=False, widget=forms.CheckboxSelectMultiple,
-                                                  help_text="They get reminders a day and an hour before the start.")
+    participants = PeopleChoiceField(queryset=active_people(), required=False, widget=forms.CheckboxSelectMultiple,
+                                     help_text="They get reminders a day and an hour before the start.")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

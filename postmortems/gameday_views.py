@@ -13,7 +13,6 @@ from django.views.decorators.http import require_POST
 from incidents.audit import audit_history
 from incidents.exceptions import DomainError
 from incidents.markdown import render_markdown
-from incidents.zones import zone_or_none
 
 from . import forms, gameday_calendar, gamedays
 from .models import GameDay, GameDayFeedToken, GameDayStatus
@@ -59,11 +58,9 @@ def game_day_new(request):
 
 def game_day_detail(request, public_id):
     game_day = _game_day(request, public_id)
-    zone = zone_or_none(game_day.time_zone)
     can_change = request.user.has_perm(CHANGE)
     return render(request, "postmortems/game_days/detail.html", {
         "game_day": game_day, "scenario_html": render_markdown(game_day.scenario), "learnt_html": render_markdown(game_day.learnt),
-        "local_start": game_day.starts_at.astimezone(zone), "local_end": game_day.ends_at.astimezone(zone),
         "drills": list(game_day.incidents.all()), "items": list(gamedays.game_day_action_items(game_day)),
         "can_change": can_change, "can_start": can_change and request.user.has_perm("incidents.add_incident")
         and game_day.status in (GameDayStatus.PLANNED, GameDayStatus.RUNNING),

@@ -224,7 +224,7 @@ def test_plan_start_record_through_the_pages(responder, responder2, viewer):
     assert game_day.starts_at == timezone.datetime(2099, 3, 10, 14, 0, tzinfo=ZoneInfo("America/New_York"))
     assert set(game_day.participants.all()) == {responder2, viewer}
     page = client.get(game_day.get_absolute_url()).content.decode()
-    assert "Monthly game day" in page and "RB-DB" in page and "America/New_York" in page
+    assert "Monthly game day" in page and "RB-DB" in page and "America/New_York" in page and "2099-03-10 14:00" in page
     listing = client.get("/game-days/").content.decode()
     assert "Monthly game day" in listing and ".ics" in listing
     # Edit: the same wall-clock time in another zone moves the start (and the reminders).
