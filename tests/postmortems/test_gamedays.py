@@ -18,8 +18,8 @@ from delivery.models import Delivery, DeliveryStatus
 from incidents import services as incident_services
 from incidents.exceptions import InvalidInput, InvalidTransition
 from incidents.integrations.models import Runbook
-from incidents.models import Incident, IncidentType
-from postmortems import gamedays
+from incidents.models import Incident, IncidentType, Visibility
+from postmortems import gamedays, reports
 from postmortems.gameday_reminders import PURPOSE
 from postmortems.models import ActionItem, GameDay, GameDayFeedToken, GameDayStatus
 
@@ -60,7 +60,7 @@ def test_planning_audits_and_plans_two_reminders_per_person(plan, responder, res
     assert sorted(rows(destination_id=viewer.pk).values_list("kind", flat=True)) == ["day_before", "hour_before"]
     hour = rows(destination_id=viewer.pk, kind="hour_before").get()
     assert hour.due_at == game_day.starts_at - timedelta(hours=1)
-    assert gamedays.gameday_reminders.plan(game_day) == [] or rows().count() == 6  # planning again adds nothing
+    assert gamedays.gameday_reminders.plan(game_day) == []  # planning again adds nothing
     assert rows().count() == 6
 
 
@@ -125,8 +125,7 @@ def test_results_close_it_with_action_items_on_the_drill(plan, responder, respon
     item = ActionItem.objects.get()
     assert item.incident == incident and item.owner == responder2 and item.category == "response"
     assert list(gamedays.game_day_action_items(game_day)) == [item]
-    assert incident.timeline.filter(kind="note", message__contains="results recorded").exists() or \
-        incident.timeline.filter(kind="note").exists()
+    assert incident.timeline.filter(kind="note", message__contains="results recorded").exists()
     with pytest.raises(InvalidTransition):
         gamedays.game_day_cancel(game_day=game_day, by=responder)
 
@@ -192,11 +191,9 @@ def test_the_feed_lists_game_days_behind_a_personal_token(plan, responder, viewe
     assert response.status_code == 200 and response["Content-Type"].startswith("text/calendar")
     cal = Calendar.from_ical(response.content)
     events = {str(e["uid"]): e for e in cal.walk("VEVENT")}
-    event = events[f"gameday-{game_day.public_id}@testserver"] if f"gameday-{game_day.public_id}@testserver" in events else \
-        next(e for uid, e in events.items() if str(game_day.public_id) in uid)
+    event = next(e for uid, e in events.items() if uid.startswith(f"gameday-{game_day.public_id}@"))
     assert event.decoded("dtstart") == game_day.starts_at
-    assert "X-INJECT" not in response.content.decode().replace("\r\n ", "").split("\r\nX-INJECT")[0][-0:] or \
-        "\r\nX-INJECT" not in response.content.decode()
+    assert "\r\nX-INJECT" not in response.content.decode()  # a title cannot add a property of its own
     assert "https://wiki.example.com/rb" in str(event["description"])
     assert any(str(e["status"]) == "CANCELLED" for e in events.values())
     assert Client().get("/game-days/calendar/not-a-token.ics").status_code == 404
@@ -357,11 +354,11 @@ def test_the_api_refuses_hostile_input_with_a_400(responder_api):
     assert not GameDay.objects.exists()
 
 
-def test_drills_stay_out_of_the_status_page_and_metrics_when_run_from_a_game_day(plan, responder):
+def test_a_game_days_drill_stays_out_of_the_metrics_and_the_status_page(plan, responder):
     game_day = plan()
     incident = gamedays.game_day_start(game_day=game_day, by=responder)
     incident_services.incident_acknowledge(incident=incident, by=responder)
-    from postmortems import reports
-
-    rng = reports.DateRange.last_days(2)
-    assert reports.compute(rng, viewer=None)["incidents"]["count"] == 0 if isinstance(reports.compute(rng, viewer=None), dict) else True
+    today = timezone.localdate()
+    assert reports.compute(reports.DateRange(today - timedelta(days=1), today + timedelta(days=1)), viewer=None).total == 0
+    with pytest.raises(InvalidInput):
+        incident_services.incident_post_update(incident=incident, body="x", visibility=Visibility.PUBLIC, by=responder)
