@@ -362,3 +362,33 @@ def test_a_game_days_drill_stays_out_of_the_metrics_and_the_status_page(plan, re
     assert reports.compute(reports.DateRange(today - timedelta(days=1), today + timedelta(days=1)), viewer=None).total == 0
     with pytest.raises(InvalidInput):
         incident_services.incident_post_update(incident=incident, body="x", visibility=Visibility.PUBLIC, by=responder)
+
+
+# --- admin ----------------------------------------------------------------------------------------------
+
+
+def _admin_form(**overrides):
+    data = {"title": "Admin game day", "scenario": "Region failover", "starts_at_0": "2099-06-01", "starts_at_1": "10:00:00",
+            "ends_at_0": "2099-06-01", "ends_at_1": "12:00:00", "time_zone": "Etc/UTC", "runbook": "", "runbook_url": "",
+            "severity": "", "facilitator": "", "participants": []}
+    data.update(overrides)
+    return data
+
+
+def test_the_admin_plans_edits_starts_and_cancels_through_the_services(client, admin_user, viewer):
+    client.force_login(admin_user)
+    response = client.post("/admin/postmortems/gameday/add/", _admin_form(participants=[viewer.pk]))
+    assert response.status_code == 302, response.content.decode()[-2000:]
+    game_day = GameDay.objects.get()
+    assert rows(destination_id=viewer.pk, status=DeliveryStatus.PENDING).count() == 2
+    assert LogEntry.objects.filter(object_id=str(game_day.pk), user=admin_user, change_message__startswith="Planned").exists()
+    refused = client.post(f"/admin/postmortems/gameday/{game_day.pk}/change/", _admin_form(runbook_url="javascript:alert(1)"))
+    assert refused.status_code == 200 and GameDay.objects.get().runbook_url == ""
+    response = client.post("/admin/postmortems/gameday/", {"action": "start", "_selected_action": [game_day.pk]})
+    assert response.status_code == 302
+    game_day.refresh_from_db()
+    assert game_day.status == "running" and game_day.incidents.get().is_drill
+    client.post("/admin/postmortems/gameday/", {"action": "cancel", "_selected_action": [game_day.pk]})
+    game_day.refresh_from_db()
+    assert game_day.status == "cancelled"
+    assert client.post(f"/admin/postmortems/gameday/{game_day.pk}/delete/", {"post": "yes"}).status_code == 403
