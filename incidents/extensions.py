@@ -39,6 +39,7 @@ class PublicUpdates:
 nav_items: dict[str, NavItem] = {}
 dashboard_panels: dict[str, Panel] = {}
 incident_panels: dict[str, Panel] = {}
+drills_panels: dict[str, Panel] = {}
 _public_updates: list[PublicUpdates] = []
 
 
@@ -54,6 +55,12 @@ def register_incident_panel(name: str, template: str, context: Callable, *, orde
     """`context(request, incident=...)`; shown in the incident page's side column, or with
     slot="top" right under the incident's header (what opened it: the alerts)."""
     incident_panels[name] = Panel(name, template, context, order, slot)
+
+
+def register_drills_panel(name: str, template: str, context: Callable, *, order: int = 50) -> None:
+    """`context(request, rows=...)` (the drills report's rows); shown on the drills page under
+    its table (game days, what was learnt, action items)."""
+    drills_panels[name] = Panel(name, template, context, order)
 
 
 def register_public_updates(publish: Callable, *, permission: str) -> None:

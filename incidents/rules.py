@@ -99,6 +99,12 @@ RULES: dict[str, str | dict[str, str]] = {
     "postmortems:transition": "postmortems.change_postmortem",  # publishing also needs publish_postmortem
     "postmortems:action_items": "postmortems.view_actionitem", "postmortems:action_item_create": "postmortems.add_actionitem",
     "postmortems:action_item": {"GET": "postmortems.view_actionitem", "POST": "postmortems.change_actionitem"},
+    "postmortems:game_days": "postmortems.view_gameday", "postmortems:game_day": "postmortems.view_gameday",
+    "postmortems:game_day_new": "postmortems.add_gameday", "postmortems:game_day_edit": "postmortems.change_gameday",
+    "postmortems:game_day_start": "postmortems.change_gameday", "postmortems:game_day_results": "postmortems.change_gameday",
+    "postmortems:game_day_cancel": "postmortems.change_gameday",
+    "postmortems:game_day_feed_rotate": "postmortems.view_gameday",
+    "postmortems:game_day_feed": PUBLIC,  # the secret token in the URL is the credential
     "postmortems:metrics": VIEW_INCIDENT, "postmortems:metrics_csv": VIEW_INCIDENT,
     # status page: public, and its staff side
     **{f"statuspage:{name}": PUBLIC for name in _PUBLIC_STATUS_PAGE},
@@ -116,6 +122,8 @@ RULES: dict[str, str | dict[str, str]] = {
     "integration-rotate-key": "integrations.change_integration", "integration-revoke": "integrations.change_integration",
     "integration-archive": "integrations.change_integration", "integration-restore": "integrations.change_integration", "integration-test-alert": "integrations.send_test_alert",
     "postmortem-submit": "postmortems.change_postmortem", "postmortem-return-to-draft": "postmortems.change_postmortem",
+    "game-day-start": "postmortems.change_gameday", "game-day-results": "postmortems.change_gameday",
+    "game-day-cancel": "postmortems.change_gameday",
     "postmortem-publish": "postmortems.publish_postmortem", "postmortem-markdown": "postmortems.view_postmortem",
     "status-component-archive": "statuspage.change_statuscomponent",
     "status-component-restore": "statuspage.change_statuscomponent",

@@ -13,7 +13,7 @@ from . import forms, selectors, services
 from .colours import text_on
 from .communications import render_all
 from .exceptions import DomainError, InvalidTransition
-from .extensions import dashboard_panels, incident_panels, render_panels
+from .extensions import dashboard_panels, drills_panels, incident_panels, render_panels
 from .models import Incident, IncidentChecklistItem, IncidentStatus, Role
 from .rules import RESPOND
 
@@ -58,7 +58,8 @@ def dashboard(request):
 
 
 def drills(request):
-    return render(request, "incidents/drills.html", {"rows": selectors.drills_report(request.user)})
+    rows = selectors.drills_report(request.user)
+    return render(request, "incidents/drills.html", {"rows": rows, "panels": render_panels(drills_panels, request, rows=rows)})
 
 
 def incident_list(request):

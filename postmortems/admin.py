@@ -4,9 +4,11 @@ from incidents.admin import HTTPS_URLS, WritesThroughServices
 from incidents.bounded import PortalAdmin, PortalModelForm, PortalStackedInline, PortalTabularInline
 from incidents.exceptions import DomainError
 
-from . import configuration, services
+from . import configuration, gamedays, services
 from .models import (
     ActionItem,
+    GameDay,
+    GameDayFeedToken,
     Postmortem,
     PostmortemSection,
     PostmortemTemplate,
@@ -188,3 +190,71 @@ class ActionItemAdmin(WritesThroughServices, PortalAdmin):
 
     def update(self, request, obj, changes):
         services.action_item_update(item=obj, by=request.user, **changes)
+
+
+GAME_DAY_FIELDS = gamedays.EDITABLE
+
+
+@admin.register(GameDay)
+class GameDayAdmin(WritesThroughServices, PortalAdmin):
+    """Game days through their services (checks, audit, the participants' reminders); started,
+    closed and cancelled by their actions, never deleted (their drills keep the record)."""
+
+    formfield_overrides = HTTPS_URLS
+    list_display = ["title", "starts_at", "time_zone", "status", "facilitator", "outcome"]
+    list_filter = ["status", "outcome"]
+    search_fields = ["title", "scenario"]
+    filter_horizontal = ["participants"]
+    fields = ["title", "scenario", "starts_at", "ends_at", "time_zone", "runbook", "runbook_url", "severity", "facilitator",
+              "participants", "status", "incidents", "learnt", "outcome", "started_at", "completed_at", "cancelled_at", "cancel_reason",
+              "created_at", "created_by"]
+    readonly_fields = ["status", "incidents", "learnt", "outcome", "started_at", "completed_at", "cancelled_at", "cancel_reason",
+                       "created_at", "created_by"]
+    actions = ["start", "cancel"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def create(self, request, form):
+        data = form.cleaned_data
+        return gamedays.game_day_create(by=request.user, **{f: data[f] for f in GAME_DAY_FIELDS if f in data and data[f] is not None})
+
+    def update(self, request, obj, changes):
+        gamedays.game_day_update(game_day=obj, by=request.user, **{f: v for f, v in changes.items() if f in GAME_DAY_FIELDS})
+
+    @admin.action(description="Start the selected game days (declares their drill)", permissions=["change"])
+    def start(self, request, queryset):
+        for game_day in queryset:
+            try:
+                incident = gamedays.game_day_start(game_day=game_day, by=request.user)
+            except DomainError as exc:
+                self.message_user(request, f"{game_day}: {exc.message}", messages.ERROR)
+            else:
+                self.message_user(request, f"{game_day}: drill {incident.number} declared.", messages.SUCCESS)
+
+    @admin.action(description="Cancel the selected game days", permissions=["change"])
+    def cancel(self, request, queryset):
+        for game_day in queryset:
+            try:
+                gamedays.game_day_cancel(game_day=game_day, by=request.user, reason="Cancelled in the admin.")
+            except DomainError as exc:
+                self.message_user(request, f"{game_day}: {exc.message}", messages.ERROR)
+            else:
+                self.message_user(request, f"{game_day} cancelled.", messages.SUCCESS)
+
+
+@admin.register(GameDayFeedToken)
+class GameDayFeedTokenAdmin(PortalAdmin):
+    """Secret calendar addresses: rotated by their owner on the game-days page, never typed in."""
+
+    list_display = ["user", "created_at"]
+    exclude = ["token"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -12,6 +12,8 @@ class PostmortemsConfig(AppConfig):
         "postmortems.publish_postmortem",
         "postmortems.add_actionitem",
         "postmortems.change_actionitem",
+        "postmortems.add_gameday",
+        "postmortems.change_gameday",
     )
 
     @staticmethod
@@ -26,16 +28,20 @@ class PostmortemsConfig(AppConfig):
         from incidents import demo, events, extensions
 
         from . import demo as pm_demo
-        from . import metrics, panels, purposes, services
+        from . import gameday_reminders, metrics, panels, purposes, services
 
         purposes.register()
+        gameday_reminders.register()
 
         events.subscribe(services.postmortem_create_on_resolution, kinds={"resolved"}, name="postmortems.open_on_resolution")
         extensions.register_nav("Postmortems", "postmortems:list", order=30)
         extensions.register_nav("Action items", "postmortems:action_items", order=31)
+        extensions.register_nav("Game days", "postmortems:game_days", order=34)
+        extensions.register_drills_panel("postmortems.game_days", "postmortems/_panel_drills.html", panels.drills_game_days)
         extensions.register_nav("Metrics", "postmortems:metrics", order=32)
         extensions.register_dashboard_panel("postmortems.my_action_items", "postmortems/_panel_my_items.html", panels.my_action_items, order=40)
         extensions.register_incident_panel("postmortems.postmortem", "postmortems/_panel_incident.html", panels.incident_postmortem, order=20)
         demo.register_demo_seeder(pm_demo.seed, order=60)
+        demo.register_demo_seeder(pm_demo.seed_game_days, order=61)
         register_metric("portal_postmortems_overdue", "Unpublished postmortems past their due time.", (), metrics.postmortems_overdue)
         register_metric("portal_action_items_overdue", "Open action items past their due date.", (), metrics.action_items_overdue)

@@ -5,10 +5,11 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from incidents.integrations.models import Runbook
 from incidents.models import Incident
 
-from . import services
-from .models import ActionItem, Postmortem
+from . import gamedays, services
+from .models import ActionItem, GameDay, GameDayStatus, Postmortem
 
 
 def seed(context: dict) -> None:
@@ -58,3 +59,34 @@ def seed(context: dict) -> None:
         pm = Postmortem.objects.get(incident=db)
         services.postmortem_update(postmortem=pm, by=sam, sections={"root-cause": "The primary's disk filled with WAL after archiving stalled."})
         services.action_item_create(incident=db, title="Alert on WAL archive lag", owner=lee, due_date=today + timedelta(days=7), category="detection", by=sam)
+
+
+def seed_game_days(context: dict) -> None:
+    """A monthly game day ahead (reminders planned) and last month's, done, with its drill and results."""
+    if GameDay.objects.exists():
+        return
+    users = context["users"]
+    sam, dana, lee, maria = users["sam"], users["dana"], users["lee"], users["maria"]
+    start = (timezone.now() + timedelta(days=6)).replace(hour=14, minute=0, second=0, microsecond=0)
+    runbook = Runbook.objects.order_by("identifier").first()
+    gamedays.game_day_create(
+        title="Monthly game day: database failover", by=sam, time_zone="America/New_York", starts_at=start,
+        ends_at=start + timedelta(hours=2), runbook=runbook, facilitator=sam, participants=[dana, lee, maria],
+        scenario="The primary database becomes unreachable at 14:05. Responders follow the failover runbook; "
+                 "the facilitator injects a stale replica at 14:30.",
+    )
+    drill = Incident.objects.filter(is_drill=True).order_by("declared_at").first()
+    if drill is None:
+        return
+    past = GameDay.objects.create(
+        title="Fire drill: payment gateway down", scenario="The payment gateway answers 503 to every request.",
+        starts_at=drill.declared_at - timedelta(minutes=5), ends_at=drill.declared_at + timedelta(hours=1), time_zone="Europe/London",
+        runbook=runbook, facilitator=sam, status=GameDayStatus.DONE if drill.resolved_at else GameDayStatus.RUNNING,
+        started_at=drill.declared_at, completed_at=drill.resolved_at, outcome="partial" if drill.resolved_at else "",
+        learnt="Paging worked; the runbook link in the alert was dead and the secondary did not know the dashboard."
+        if drill.resolved_at else "",
+    )
+    past.participants.set([dana, lee])
+    past.incidents.add(drill)
+    services.action_item_create(incident=drill, title="Fix the runbook link in the payment alerts", owner=lee,
+                                due_date=timezone.localdate() + timedelta(days=7), category="response", by=sam)

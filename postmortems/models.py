@@ -1,12 +1,16 @@
 """Postmortems, their templates (data, not code) and action items. (Reminders are rows of the
 delivery layer: `postmortems.reminders`.)"""
 
+import secrets
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 
 from incidents.models import Incident, Severity
+from incidents.zones import validate_zone
 
 
 class SectionPrefill(models.TextChoices):
@@ -196,3 +200,104 @@ class ActionItem(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in ACTION_OPEN_STATUSES
+
+
+# --- game days ---------------------------------------------------------------------------------
+
+
+class GameDayStatus(models.TextChoices):
+    PLANNED = "planned", "Planned"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+GAMEDAY_TRANSITIONS = {
+    GameDayStatus.PLANNED: {GameDayStatus.RUNNING, GameDayStatus.CANCELLED},
+    GameDayStatus.RUNNING: {GameDayStatus.DONE, GameDayStatus.CANCELLED},
+    GameDayStatus.DONE: {GameDayStatus.DONE},  # results can be recorded again (corrected)
+    GameDayStatus.CANCELLED: set(),
+}
+
+
+def gameday_can_transition(current: str, new: str) -> bool:
+    return new in GAMEDAY_TRANSITIONS.get(GameDayStatus(current), set())
+
+
+class GameDayOutcome(models.TextChoices):
+    PASSED = "passed", "Passed: the response met its targets"
+    PARTIAL = "partial", "Partly: gaps found"
+    FAILED = "failed", "Failed: the response broke down"
+
+
+def new_feed_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class GameDay(models.Model):
+    """A scheduled exercise (game day, fire drill): a scenario played against a runbook by its
+    participants. Starting it declares the drill incident(s) it runs (pages for real, marked
+    [DRILL]); its results (what was learnt, the outcome, action items on its drills) are kept
+    here and on the drills report."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    title = models.CharField(max_length=200)
+    scenario = models.TextField(max_length=20_000, help_text="What will be simulated, and how (Markdown).")
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    time_zone = models.CharField(max_length=64, default="Etc/UTC", validators=[validate_zone],
+                                 help_text="The zone the game day is planned in (IANA name).")
+    runbook = models.ForeignKey("integrations.Runbook", null=True, blank=True, on_delete=models.SET_NULL, related_name="game_days")
+    runbook_url = models.URLField(blank=True, max_length=500, help_text="Or a link to the runbook elsewhere (http or https).")
+    severity = models.ForeignKey(Severity, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                                 help_text="Severity the drill is declared at (empty: the drill type's default).")
+    facilitator = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="game_days_facilitated")
+    participants = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="game_days")
+    status = models.CharField(max_length=20, choices=GameDayStatus.choices, default=GameDayStatus.PLANNED)
+    incidents = models.ManyToManyField(Incident, blank=True, related_name="game_days", help_text="The drills run during it.")
+    learnt = models.TextField(blank=True, max_length=20_000, help_text="What was learnt (Markdown).")
+    outcome = models.CharField(max_length=20, choices=GameDayOutcome.choices, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    completed_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancel_reason = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["starts_at", "pk"]
+        constraints = [models.CheckConstraint(condition=Q(ends_at__gt=models.F("starts_at")), name="game_day_ends_after_start")]
+        indexes = [models.Index(fields=["status", "starts_at"])]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("postmortems:game_day", kwargs={"public_id": self.public_id})
+
+    def can_transition_to(self, new: str) -> bool:
+        return gameday_can_transition(self.status, new)
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status in (GameDayStatus.PLANNED, GameDayStatus.RUNNING)
+
+    @property
+    def runbook_link(self) -> str:
+        if self.runbook_id:
+            return self.runbook.get_absolute_url()
+        return self.runbook_url
+
+
+class GameDayFeedToken(models.Model):
+    """The secret in a person's game-day calendar URL; rotating it stops the old URL at once."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="game_day_feed")
+    token = models.CharField(max_length=64, unique=True, default=new_feed_token)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"Game-day calendar of {self.user}"

@@ -16,6 +16,7 @@ OWNED = {
     ("notifications.notificationrule", "user"): "a person's own notification rule",
     ("oncall.calendartoken", "user"): "a person's feed secret",
     ("oncall.profile", "user"): "a person's time zone",
+    ("postmortems.gamedayfeedtoken", "user"): "a person's game-day calendar secret",
     ("oncall.servicepolicy", "service"): "a service's own paging setting",
 }
 

@@ -33,7 +33,7 @@ from incidents.statuspage.models import PublicIncident, StatusComponent
 from oncall.models import CalendarToken, EscalationPolicy, Layer, Override, Schedule
 from oncall.notifications.ack import ack_token, action_token
 from oncall.notifications.models import ContactMethod, NotificationRule, StakeholderSubscription
-from postmortems.models import ActionItem, Postmortem
+from postmortems.models import ActionItem, GameDay, GameDayFeedToken, Postmortem
 
 PUBLIC, SIGNED_IN, VIEW, RESPOND, CONFIGURE = "public", "signed_in", "view", "respond", "configure"
 ROLES = ("anonymous", "deactivated", "no_group", "viewer", "responder", "admin")
@@ -174,6 +174,15 @@ ROWS = [
     S("postmortems:action_items", {"GET": VIEW}),
     S("postmortems:action_item_create", {"POST": RESPOND}, lambda w: {"number": w["incident"].number}),
     S("postmortems:action_item", {"GET": VIEW, "POST": RESPOND}, lambda w: {"pk": w["action_item"].pk}),
+    S("postmortems:game_days", {"GET": VIEW}),
+    S("postmortems:game_day_new", {"GET": RESPOND, "POST": RESPOND}),
+    S("postmortems:game_day", {"GET": VIEW}, lambda w: {"public_id": w["game_day"].public_id}),
+    S("postmortems:game_day_edit", {"GET": RESPOND, "POST": RESPOND}, lambda w: {"public_id": w["game_day"].public_id}),
+    S("postmortems:game_day_start", {"POST": RESPOND}, lambda w: {"public_id": w["game_day"].public_id}),
+    S("postmortems:game_day_results", {"GET": RESPOND, "POST": RESPOND}, lambda w: {"public_id": w["game_day"].public_id}),
+    S("postmortems:game_day_cancel", {"POST": RESPOND}, lambda w: {"public_id": w["game_day"].public_id}),
+    S("postmortems:game_day_feed_rotate", {"POST": VIEW}),
+    S("postmortems:game_day_feed", {"GET": PUBLIC}, lambda w: {"token": w["game_day_feed"].token}),
     S("postmortems:metrics", {"GET": VIEW}),
     S("postmortems:metrics_csv", {"GET": VIEW}),
     # --- status page: public ---------------------------------------------------------------------
@@ -232,6 +241,11 @@ ROWS = [
     A("postmortem-return-to-draft", {"POST": RESPOND}, lambda w: {"id": w["postmortem"].incident.number}),
     A("postmortem-submit", {"POST": RESPOND}, lambda w: {"id": w["postmortem"].incident.number}),
     A("action-item-list", {"GET": VIEW, "POST": RESPOND}),
+    A("game-day-list", {"GET": VIEW, "POST": RESPOND}),
+    A("game-day-detail", {"GET": VIEW, "PUT": RESPOND, "PATCH": RESPOND}, lambda w: {"id": w["game_day"].public_id}),
+    A("game-day-start", {"POST": RESPOND}, lambda w: {"id": w["game_day"].public_id}),
+    A("game-day-results", {"POST": RESPOND}, lambda w: {"id": w["game_day"].public_id}),
+    A("game-day-cancel", {"POST": RESPOND}, lambda w: {"id": w["game_day"].public_id}),
     A("action-item-detail", {"GET": VIEW, "PUT": RESPOND, "PATCH": RESPOND}, lambda w: {"pk": w["action_item"].pk}),
     A("status-component-list", {"GET": VIEW, "POST": CONFIGURE}),
     A("status-component-detail", {"GET": VIEW, "PUT": CONFIGURE, "PATCH": CONFIGURE, "DELETE": CONFIGURE},
@@ -387,6 +401,8 @@ def _world():
         "dana_method": ContactMethod.objects.filter(user=dana).first(),
         "dana_rule": NotificationRule.objects.filter(user=dana).first(),
         "calendar": CalendarToken.objects.get_or_create(user=dana)[0],
+        "game_day": GameDay.objects.order_by("pk").first(),
+        "game_day_feed": GameDayFeedToken.objects.get_or_create(user=dana)[0],
         "ack_token": None,
         "action_token": None,
         "alert": Alert.objects.order_by("pk").first(),

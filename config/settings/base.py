@@ -499,6 +499,12 @@ WHITENOISE_USE_FINDERS = True
 POSTMORTEM_REMINDER_BEFORE = timedelta(hours=env.int("POSTMORTEM_REMINDER_BEFORE_HOURS", default=24))
 # Reminders are deliveries (purpose "postmortem_reminders"): the delivery layer's retries and lease.
 DELIVERY_PURPOSES["postmortem_reminders"] = {"max_attempts": env.int("POSTMORTEM_REMINDER_MAX_ATTEMPTS", default=5)}
+# Game days remind their participants and facilitator this long before the start, as
+# (kind, seconds) pairs; a game day planned later than every lead time gets one reminder at once.
+GAMEDAY_REMINDERS = tuple(
+    (kind, seconds) for kind, seconds in (("day_before", 86400), ("hour_before", 3600))
+    if env.bool(f"GAMEDAY_REMIND_{kind.upper()}", default=True)
+)
 # The daily digest of overdue action items goes out from this hour (portal time zone) on.
 POSTMORTEM_DIGEST_HOUR = env.int("POSTMORTEM_DIGEST_HOUR", default=8)
 # Share of incidents that automated alerts should find first (reference target: 80%).

@@ -5,9 +5,21 @@ from rest_framework import serializers
 
 from incidents.api.serializers import VisibleIncidentField
 from incidents.bounded import PortalModelSerializer, PortalSerializer
+from incidents.integrations.models import Runbook
 from incidents.markdown import render_markdown
+from incidents.models import Severity
 
-from ..models import ActionCategory, ActionItem, ActionPriority, ActionStatus, Postmortem, PostmortemSection, PostmortemTemplate
+from ..models import (
+    ActionCategory,
+    ActionItem,
+    ActionPriority,
+    ActionStatus,
+    GameDay,
+    GameDayOutcome,
+    Postmortem,
+    PostmortemSection,
+    PostmortemTemplate,
+)
 
 User = get_user_model()
 
@@ -207,3 +219,63 @@ class MetricsSerializer(PortalSerializer):
     action_items = ActionItemCountsSerializer()
     postmortems = PostmortemCountsSerializer()
 
+
+
+# --- game days ----------------------------------------------------------------------------------
+
+
+class GameDaySerializer(PortalModelSerializer):
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    runbook = serializers.SlugRelatedField(slug_field="identifier", read_only=True)
+    severity = serializers.SlugRelatedField(slug_field="key", read_only=True)
+    facilitator = serializers.CharField(source="facilitator.username", read_only=True, default=None)
+    participants = serializers.SlugRelatedField(slug_field="username", many=True, read_only=True)
+    incidents = serializers.SlugRelatedField(slug_field="number", many=True, read_only=True)
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = GameDay
+        fields = [
+            "id", "title", "scenario", "starts_at", "ends_at", "time_zone", "runbook", "runbook_url", "severity", "facilitator",
+            "participants", "status", "incidents", "learnt", "outcome", "started_at", "completed_at", "cancelled_at",
+            "cancel_reason", "created_at", "url",
+        ]
+
+    def get_url(self, game_day) -> str:
+        return f"{settings.SITE_URL}{game_day.get_absolute_url()}"
+
+
+class GameDayWriteSerializer(PortalSerializer):
+    """Shapes the input; the rules (times, zone, links, active people) are the service's."""
+
+    title = serializers.CharField(max_length=200)
+    scenario = serializers.CharField(max_length=20_000)
+    starts_at = serializers.DateTimeField()
+    ends_at = serializers.DateTimeField()
+    time_zone = serializers.CharField(max_length=64, required=False)
+    runbook = serializers.SlugRelatedField(slug_field="identifier", queryset=Runbook.objects.all(), required=False, allow_null=True)
+    runbook_url = serializers.CharField(max_length=500, required=False, allow_blank=True)
+    severity = serializers.SlugRelatedField(slug_field="key", queryset=Severity.objects.all(), required=False, allow_null=True)
+    facilitator = AnyUserField(required=False, allow_null=True)
+    participants = AnyUserField(many=True, required=False)
+
+
+class GameDayActionItemSerializer(PortalSerializer):
+    title = serializers.CharField(max_length=200)
+    owner = AnyUserField(required=False, allow_null=True)
+    due_date = serializers.DateField(required=False, allow_null=True)
+    category = serializers.ChoiceField(choices=ActionCategory.choices, required=False)
+
+
+class GameDayResultsSerializer(PortalSerializer):
+    learnt = serializers.CharField(max_length=20_000)
+    outcome = serializers.ChoiceField(choices=GameDayOutcome.choices)
+    action_items = GameDayActionItemSerializer(many=True, required=False, max_length=50)
+
+
+class GameDayCancelSerializer(PortalSerializer):
+    reason = serializers.CharField(max_length=500, required=False, allow_blank=True)
+
+
+class GameDayStartSerializer(PortalSerializer):
+    title = serializers.CharField(max_length=200, required=False, allow_blank=True, help_text="The drill's title (default: the game day's).")

@@ -6,6 +6,7 @@ from . import views
 router = SimpleRouter()
 router.register("postmortems", views.PostmortemViewSet, basename="postmortem")
 router.register("action-items", views.ActionItemViewSet, basename="action-item")
+router.register("game-days", views.GameDayViewSet, basename="game-day")
 
 urlpatterns = [
     path("metrics/", views.MetricsView.as_view(), name="api-metrics"),

@@ -10,10 +10,10 @@ from rest_framework.views import APIView
 
 from incidents.api.idempotency import IdempotentCreateMixin
 
-from .. import reports, selectors, services
+from .. import gamedays, reports, selectors, services
 from ..export import postmortem_markdown
 from ..forms import range_from_params
-from ..models import ActionCategory, ActionItem, ActionStatus, Postmortem
+from ..models import ActionCategory, ActionItem, ActionStatus, GameDay, Postmortem
 from . import serializers as s
 
 
@@ -165,3 +165,80 @@ class MetricsView(APIView):
         if form.errors:
             raise ValidationError({k: [str(e) for e in v] for k, v in form.errors.items()})
         return Response(reports.as_dict(reports.compute(rng, viewer=request.user)))
+
+
+class _CreateGameDay(mixins.CreateModelMixin):
+    """Below IdempotentCreateMixin in the MRO, so an `Idempotency-Key` replays instead of creating twice."""
+
+    @extend_schema(request=s.GameDayWriteSerializer, responses={201: s.GameDaySerializer})
+    def create(self, request, *args, **kwargs):
+        serializer = s.GameDayWriteSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        game_day = gamedays.game_day_create(by=request.user, **serializer.validated_data)
+        return self._detail(game_day, status.HTTP_201_CREATED)
+
+
+class GameDayViewSet(IdempotentCreateMixin, _CreateGameDay, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                     mixins.UpdateModelMixin, viewsets.GenericViewSet):
+    """Game days, addressed by their UUID. Filters: status; `when=upcoming|past`. Starting one
+    declares its drill; `results` closes it; `cancel` cancels it and its pending reminders."""
+
+    serializer_class = s.GameDaySerializer
+    queryset = GameDay.objects.none()
+    lookup_field = "public_id"
+    lookup_url_kwarg = "id"
+    filterset_fields = {"status": ["exact"]}
+    ordering_fields = ["starts_at", "created_at"]
+
+    @extend_schema(parameters=[OpenApiParameter("when", str, enum=["upcoming", "past"])])
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    def get_queryset(self):
+        when = self.request.query_params.get("when") if self.action == "list" else None
+        if when in ("upcoming", "past"):
+            return gamedays.game_day_list(self.request.user, when=when)
+        return gamedays.game_day_queryset(self.request.user).order_by("-starts_at", "-pk")
+
+    def _detail(self, game_day, code=status.HTTP_200_OK):
+        fresh = gamedays.game_day_queryset(self.request.user).get(pk=game_day.pk)
+        return Response(s.GameDaySerializer(fresh).data, status=code)
+
+    def _input(self, serializer_class, partial=False):
+        serializer = serializer_class(data=self.request.data, partial=partial, context={"request": self.request})
+        serializer.is_valid(raise_exception=True)
+        return dict(serializer.validated_data)
+
+    @extend_schema(request=s.GameDayWriteSerializer, responses=s.GameDaySerializer)
+    def update(self, request, *args, **kwargs):
+        game_day = self.get_object()
+        data = self._input(s.GameDayWriteSerializer, partial=kwargs.get("partial", False))
+        gamedays.game_day_update(game_day=game_day, by=request.user, **data)
+        return self._detail(game_day)
+
+    @extend_schema(request=s.GameDayStartSerializer, responses=s.GameDaySerializer)
+    @action(detail=True, methods=["post"])
+    def start(self, request, id=None):
+        game_day = self.get_object()
+        data = self._input(s.GameDayStartSerializer)
+        gamedays.game_day_start(game_day=game_day, by=request.user, title=data.get("title", ""))
+        return self._detail(game_day)
+
+    @extend_schema(request=s.GameDayResultsSerializer, responses=s.GameDaySerializer)
+    @action(detail=True, methods=["post"])
+    def results(self, request, id=None):
+        game_day = self.get_object()
+        data = self._input(s.GameDayResultsSerializer)
+        items = [gamedays.NewActionItem(title=i["title"], owner=i.get("owner"), due_date=i.get("due_date"),
+                                        category=i.get("category", ActionCategory.RESPONSE)) for i in data.get("action_items", [])]
+        gamedays.game_day_record_results(game_day=game_day, by=request.user, learnt=data["learnt"], outcome=data["outcome"],
+                                         action_items=items)
+        return self._detail(game_day)
+
+    @extend_schema(request=s.GameDayCancelSerializer, responses=s.GameDaySerializer)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, id=None):
+        game_day = self.get_object()
+        data = self._input(s.GameDayCancelSerializer)
+        gamedays.game_day_cancel(game_day=game_day, by=request.user, reason=data.get("reason", ""))
+        return self._detail(game_day)

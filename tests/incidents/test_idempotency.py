@@ -61,6 +61,9 @@ def endpoints(w):
         "/api/v1/contact-methods/{id}/test/": (f"/api/v1/contact-methods/{method.public_id}/test/", {}, None),
         "/api/v1/escalation-policies/": ("/api/v1/escalation-policies/", {"name": "Default", "levels": [
             {"delay_seconds": 0, "targets": [{"kind": "user", "id": w["user"].pk}]}]}, model_count("oncall.EscalationPolicy")),
+        "/api/v1/game-days/": ("/api/v1/game-days/", {"title": "Failover drill", "scenario": "Primary down", "starts_at": start.isoformat(),
+                                                       "ends_at": (start + timedelta(hours=2)).isoformat()},
+                               model_count("postmortems.GameDay")),
         "/api/v1/incidents/": ("/api/v1/incidents/", {"title": "Broker gone", "severity": "P1"}, model_count("incidents.Incident")),
         "/api/v1/incident-types/": ("/api/v1/incident-types/", {"key": "vendor-api", "name": "Vendor API broke"},
                                     model_count("incidents.IncidentType")),
