@@ -8,7 +8,7 @@ from django.db import transaction
 from . import archive
 from .audit import audit_record
 from .model_update import invalid_input, model_update
-from .models import Service, Severity, SeverityChecklistItem
+from .models import CommunicationTemplate, Service, Severity, SeverityChecklistItem
 
 ARCHIVE_HINT = "POST /api/v1/services/{slug}/archive/"
 SERVICE_FIELDS = ("name", "slug", "description", "team", "runbook_url")
@@ -75,6 +75,26 @@ def severity_checklist_update(*, item: SeverityChecklistItem, by, **fields) -> S
 def severity_checklist_delete(*, item: SeverityChecklistItem, by) -> None:
     audit_record(by=by, obj=item.severity, action="changed", message=f"checklist item removed: “{item.text}”")
     item.delete()
+
+
+# --- communication templates ---------------------------------------------------------------
+
+TEMPLATE_FIELDS = ("name", "kind", "audience", "body", "position")
+
+
+@transaction.atomic
+def communication_template_create(*, by, **fields) -> CommunicationTemplate:
+    template = _create(CommunicationTemplate, TEMPLATE_FIELDS, fields)
+    audit_record(by=by, obj=template, action="added", message=template.get_kind_display())
+    return template
+
+
+@transaction.atomic
+def communication_template_update(*, template: CommunicationTemplate, by, **fields) -> CommunicationTemplate:
+    changes = model_update(instance=template, fields=TEMPLATE_FIELDS, data=fields)
+    if changes:
+        audit_record(by=by, obj=template, action="changed", message=changes.describe())
+    return template
 
 
 # --- services ---------------------------------------------------------------------------------
