@@ -246,10 +246,20 @@ class ServiceAdmin(ArchiveInsteadOfDelete, PortalAdmin):
 
 
 @admin.register(CommunicationTemplate)
-class CommunicationTemplateAdmin(PortalAdmin):
+class CommunicationTemplateAdmin(WritesThroughServices, PortalAdmin):
     list_display = ["name", "kind", "audience", "position"]
     list_filter = ["kind"]
     search_fields = ["name", "body"]
+
+    def create(self, request, form):
+        return catalog.communication_template_create(
+            by=request.user, **{f: form.cleaned_data[f] for f in catalog.TEMPLATE_FIELDS if f in form.cleaned_data})
+
+    def update(self, request, obj, changes):
+        catalog.communication_template_update(template=obj, by=request.user, **changes)
+
+    def delete(self, request, obj):
+        catalog.communication_template_delete(template=obj, by=request.user)
 
 
 class RecordAdmin(PortalAdmin):

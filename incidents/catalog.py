@@ -97,6 +97,12 @@ def communication_template_update(*, template: CommunicationTemplate, by, **fiel
     return template
 
 
+@transaction.atomic
+def communication_template_delete(*, template: CommunicationTemplate, by) -> None:
+    audit_record(by=by, obj=template, action="deleted")
+    template.delete()
+
+
 # --- services ---------------------------------------------------------------------------------
 
 
