@@ -14,7 +14,6 @@ PORTAL_APPS = {"incidents", "integrations", "statuspage", "oncall", "notificatio
 
 # Configuration with no rule beyond the model's own and nothing that pages: edited directly for now.
 DIRECT = {
-    "incidents.communicationtemplate": "message templates; no service yet",
     "statuspage.pagesettings": "the public page's look; the admin bumps the cache",
     "statuspage.componentgroup": "grouping on the public page; the admin bumps the cache",
     "statuspage.publicincident": "the public name of an incident",
