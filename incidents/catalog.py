@@ -77,6 +77,8 @@ def severity_checklist_delete(*, item: SeverityChecklistItem, by) -> None:
     item.delete()
 
 
+# --- communication templates ---------------------------------------------------------------
+
 # --- services ---------------------------------------------------------------------------------
 
 

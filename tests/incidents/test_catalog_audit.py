@@ -62,3 +62,18 @@ def test_service_changed_in_the_admin_is_audited_by_the_service(client, admin_us
         "name": "Billing v2", "slug": "billing", "description": "", "team": "payments", "runbook_url": ""})
     assert response.status_code == 302
     assert [m for _u, _f, m in _log(Service, service.pk)] == ["", "Changed name, team."]
+
+
+def test_communication_template_added_changed_and_deleted_in_the_admin_is_audited_by_the_services(client, admin_user):
+    from incidents.models import CommunicationTemplate
+
+    client.force_login(admin_user)
+    fields = {"name": "Exec brief", "kind": "progress", "audience": "Email", "body": "{{ title }}: {{ status }}", "position": 9}
+    assert client.post("/admin/incidents/communicationtemplate/add/", fields).status_code == 302
+    template = CommunicationTemplate.objects.get(name="Exec brief")
+    changed = client.post(f"/admin/incidents/communicationtemplate/{template.pk}/change/", {**fields, "audience": "Slack"})
+    assert changed.status_code == 302
+    assert client.post(f"/admin/incidents/communicationtemplate/{template.pk}/delete/", {"post": "yes"}).status_code == 302
+    assert not CommunicationTemplate.objects.filter(pk=template.pk).exists()
+    assert [(u, flag, m) for u, flag, m in _log(CommunicationTemplate, template.pk)] == [
+        ("boss", ADDITION, "Progress update"), ("boss", CHANGE, "Changed audience."), ("boss", DELETION, "")]
