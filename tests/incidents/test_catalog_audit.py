@@ -76,4 +76,4 @@ def test_communication_template_added_changed_and_deleted_in_the_admin_is_audite
     assert client.post(f"/admin/incidents/communicationtemplate/{template.pk}/delete/", {"post": "yes"}).status_code == 302
     assert not CommunicationTemplate.objects.filter(pk=template.pk).exists()
     assert [(u, flag, m) for u, flag, m in _log(CommunicationTemplate, template.pk)] == [
-        ("boss", ADDITION, "Progress update"), ("boss", CHANGE, "Changed audience."), ("boss", DELETION, "")]
+        ("boss", ADDITION, "Progress update for Email"), ("boss", CHANGE, "Changed audience."), ("boss", DELETION, "")]

@@ -62,7 +62,8 @@ def test_degraded_time_colours_the_day_but_costs_no_uptime_and_tooltips_give_dur
     api = components["api"]
     now = timezone.now()
     StatusComponent.objects.filter(pk=api.pk).update(start_date=(now - timedelta(days=200)).date())
-    day = now - timedelta(days=3)
+    # 08:00 local three days ago, so both periods fall on the same day whatever the hour of the run
+    day = timezone.localtime(now - timedelta(days=3)).replace(hour=8, minute=0, second=0, microsecond=0)
     ComponentStatusPeriod.objects.create(component=api, status="degraded_performance", started_at=day, ended_at=day + timedelta(hours=2))
     bars = snapshot(now).bars[api.pk]
     assert bars.uptime == 100.0  # degraded performance weighs 0 %
