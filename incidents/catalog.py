@@ -14,7 +14,7 @@ ARCHIVE_HINT = "POST /api/v1/services/{slug}/archive/"
 SERVICE_FIELDS = ("name", "slug", "description", "team", "runbook_url")
 SEVERITY_FIELDS = ("key", "label", "description", "rank", "colour", "ack_target", "update_policy", "update_cadence",
                    "mtta_target", "mttr_target", "postmortem_required", "postmortem_due", "war_room_pattern", "war_room_auto",
-                   "is_active")
+                   "urgency", "is_active")
 
 
 def _create(model, fields: tuple[str, ...], values: dict):

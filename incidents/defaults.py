@@ -53,6 +53,7 @@ SEVERITIES = [
         "description": "Cosmetic issue, minimal impact. Handled as a ticket.",
         "ack_target": None, "update_policy": "resolution_only", "update_cadence": None,
         "mtta_target": None, "mttr_target": None, "postmortem_required": False, "postmortem_due": None,
+        "urgency": "low",  # "next business day": notified in working hours, never at 3 a.m.
         "checklist": ["Open a ticket", "Post the resolution update"],
     },
 ]
@@ -116,9 +117,11 @@ def seed_defaults(apps) -> None:
     Severity = apps.get_model("incidents", "Severity")
     ChecklistItem = apps.get_model("incidents", "SeverityChecklistItem")
     Template = apps.get_model("incidents", "CommunicationTemplate")
+    known = {f.name for f in Severity._meta.get_fields()}  # a migration's model may predate a field
     for spec in SEVERITIES:
         spec = dict(spec)
         checklist = spec.pop("checklist")
+        spec = {name: value for name, value in spec.items() if name in known}
         severity, created = Severity.objects.get_or_create(key=spec["key"], defaults=spec)
         if created:
             ChecklistItem.objects.bulk_create(

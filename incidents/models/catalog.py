@@ -40,6 +40,13 @@ class UpdatePolicy(models.TextChoices):
     RESOLUTION_ONLY = "resolution_only", "Resolution only"
 
 
+class Urgency(models.TextChoices):
+    """How a severity reaches people (PagerDuty's two urgencies)."""
+
+    HIGH = "high", "High: page now, day or night"
+    LOW = "low", "Low: notify in working hours, page at the start of the next working period"
+
+
 class Severity(models.Model):
     """One level of a team's scheme (P0-P3, P1-P4, SEV1-SEV4...). Lower rank = more severe."""
 
@@ -69,6 +76,10 @@ class Severity(models.Model):
                   "(https://meet.example.com/{number}) or a fixed link. Empty: pasted by hand.")
     war_room_auto = models.BooleanField(
         default=False, help_text="Start the war room at once when an incident is declared at or raised to this severity.")
+    urgency = models.CharField(
+        max_length=4, choices=Urgency.choices, default=Urgency.HIGH,
+        help_text="Low: people are notified during their working hours only (by their low-urgency rules) and "
+                  "the acknowledge clock counts business hours.")
     is_active = models.BooleanField(default=True, help_text="Inactive severities cannot be chosen.")
 
     class Meta:
