@@ -249,7 +249,9 @@ class LevelForm(PortalForm):
     delay_minutes = forms.DecimalField(min_value=0, max_digits=6, decimal_places=1, initial=0, label="After (min)",
                                        widget=forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"}))
     condition = forms.ChoiceField(choices=Condition.choices, initial=Condition.NOT_ACKNOWLEDGED, label="If still")
-    targets = TargetsField(label="Page", error_messages={"required": "Choose who this level pages: a schedule, a layer, people or a group."})
+    targets = TargetsField(label="Page", required=False)
+    inform = TargetsField(label="Inform", required=False,
+                          help_text="Told when the level fires, never paged: no acknowledgement asked, no phone ring.")
     mode = forms.ChoiceField(choices=LevelMode.choices, initial=LevelMode.ALL, label="How")
     round_robin_minutes = forms.DecimalField(min_value=0.5, max_digits=6, decimal_places=1, initial=5, required=False,
                                              label="Next one after (min)",
@@ -261,21 +263,25 @@ class LevelForm(PortalForm):
     def __init__(self, *args, choices=(), **kw):
         super().__init__(*args, **kw)
         self.fields["targets"].choices = choices
+        self.fields["inform"].choices = choices
 
     def clean(self):
         data = super().clean()
+        if not data.get("targets") and not data.get("inform") and "targets" not in self.errors:
+            self.add_error("targets", "Choose who this level pages (or informs): a schedule, a layer, people or a group.")
         if data.get("mode") == LevelMode.ROUND_ROBIN and data.get("round_robin_minutes") is None and "round_robin_minutes" not in self.errors:
             self.add_error("round_robin_minutes", "Say how long each person has before the next one is paged.")
         return data
 
     def spec(self) -> LevelSpec:
         d = self.cleaned_data
-        targets = []
-        for value in d["targets"]:
-            kind, _, pk = value.partition(":")
-            targets.append((kind, int(pk)))
+
+        def pairs(values):
+            return [(kind, int(pk)) for kind, _, pk in (value.partition(":") for value in values)]
+
         rr = d.get("round_robin_minutes")
-        return LevelSpec(targets=targets, delay_seconds=round(d["delay_minutes"] * 60), condition=d["condition"],
+        return LevelSpec(targets=pairs(d["targets"]), inform=pairs(d.get("inform") or ()),
+                         delay_seconds=round(d["delay_minutes"] * 60), condition=d["condition"],
                          severities=[s.key for s in d["severities"]], mode=d["mode"],
                          round_robin_seconds=round(rr * 60) if rr is not None else 300)
 
@@ -306,13 +312,14 @@ def minutes(seconds: int):
 
 
 def current_targets(levels: list[dict]) -> list[str]:
-    return [value for level in levels for value in level.get("targets", ())]
+    return [value for level in levels for value in (*level.get("targets", ()), *level.get("inform", ()))]
 
 
 def level_initial(policy) -> list[dict]:
     return [{"delay_minutes": minutes(level.delay_seconds), "condition": level.condition, "mode": level.mode,
              "round_robin_minutes": minutes(level.round_robin_seconds), "severities": [s.key for s in level.severities.all()],
-             "targets": [target_value(t) for t in level.targets.all()]}
+             "targets": [target_value(t) for t in level.targets.all() if not t.inform],
+             "inform": [target_value(t) for t in level.targets.all() if t.inform]}
             for level in policy.levels.prefetch_related("severities", "targets").order_by("position", "pk")]
 
 
@@ -325,3 +332,17 @@ class TimeZoneForm(PortalForm):
 
     time_zone = forms.ChoiceField(label="Show times in", choices=_zone_choices, required=False,
                                   help_text="Empty: your browser's zone, as your browser reports it.")
+
+
+WEEKDAYS = [("1", "Monday"), ("2", "Tuesday"), ("3", "Wednesday"), ("4", "Thursday"), ("5", "Friday"), ("6", "Saturday"),
+            ("7", "Sunday")]
+
+
+class WorkingHoursForm(PortalForm):
+    """When low-urgency incidents may reach a person (Profile.working_*; `oncall.workhours`)."""
+
+    working_days = forms.MultipleChoiceField(choices=WEEKDAYS, widget=forms.CheckboxSelectMultiple, label="Working days",
+                                             error_messages={"required": "Tick at least one working day."})
+    working_start = forms.TimeField(label="From", widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
+    working_end = forms.TimeField(label="To", widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+                                  help_text="Earlier than the start: the period ends the next day (a night shift).")

@@ -41,8 +41,13 @@ def dashboard_now(request, **_kw):
     return {"rows": rows[:8], "more": max(len(rows) - 8, 0)} if rows else None
 
 
+def target_labels(targets) -> str:
+    """A step's targets as the panel names them; inform-only ones marked."""
+    return ", ".join(t["label"] + (" (informed)" if t.get("inform") else "") for t in targets)
+
+
 def _describe_step(step, now):
-    labels = ", ".join(t["label"] for t in step.targets)
+    labels = target_labels(step.targets)
     wait = max(int((step.due_at - now).total_seconds()), 0)
     if wait >= 120:
         when = f"in {(wait + 59) // 60} min"
@@ -90,7 +95,7 @@ def incident_escalation(request, incident, **_kw):
     upcoming = sorted(pending + preview, key=lambda s: (s.due_at, s.level, s.slot)) if incident.is_open else []
     people = selectors.users_by_id(uid for s in fired for uid in s.notified)
     history = [{"step": s, "level": s.level + 1, "names": [people[u] for u in s.notified if u in people],
-                "labels": ", ".join(t["label"] for t in s.targets)} for s in fired]
+                "labels": target_labels(s.targets)} for s in fired]
     active = [e for e in escalations if e.state == EscalationState.ACTIVE]
     can_page = request.user.has_perm(PAGE_PERMISSION) and incident.is_open
     return {
@@ -99,6 +104,7 @@ def incident_escalation(request, incident, **_kw):
         "active": active,
         "policies": starting or sorted({e.policy.name for e in active if e.policy}),
         "starting": bool(starting),
+        "low_urgency": engine.is_low_urgency(incident),
         "history": history[-8:],
         "next": [_describe_step(s, now) for s in upcoming[:3]],
         "page_form": forms.ManualPageForm() if can_page else None,

@@ -17,7 +17,7 @@ from incidents.exceptions import DomainError
 from incidents.models import Incident
 from incidents.rules import may_read_secret
 
-from . import calendar, forms, panels, selectors
+from . import calendar, forms, panels, selectors, workhours
 from .models import CalendarToken, EscalationPolicy, Layer, Override, Profile, Schedule
 from .services import calendars, people
 from .services import escalation as engine
@@ -193,10 +193,14 @@ def my_shifts(request):
 
 
 def my_time_zone(request):
-    """Choose the zone the portal shows you times in (else your browser's: incidents.viewerzone)."""
-    profile = Profile.objects.filter(user=request.user).first()
-    form = forms.TimeZoneForm(request.POST or None, initial={"time_zone": profile.time_zone if profile else ""})
-    if request.method == "POST" and form.is_valid():
+    """Choose the zone the portal shows you times in (else your browser's: incidents.viewerzone)
+    and your working hours (when low-urgency incidents reach you: oncall.workhours)."""
+    profile = Profile.objects.filter(user=request.user).first() or Profile(user=request.user)
+    which = request.POST.get("form") if request.method == "POST" else None
+    form = forms.TimeZoneForm(request.POST if which == "zone" else None, initial={"time_zone": profile.time_zone})
+    hours_form = forms.WorkingHoursForm(request.POST if which == "hours" else None, initial={
+        "working_days": list(profile.working_days), "working_start": profile.working_start, "working_end": profile.working_end})
+    if which == "zone" and form.is_valid():
         try:
             people.profile_update(person=request.user, time_zone=form.cleaned_data["time_zone"])
         except DomainError as exc:
@@ -204,7 +208,19 @@ def my_time_zone(request):
         else:
             messages.success(request, f"Times are now shown in {form.cleaned_data['time_zone'] or 'your browser’s zone'}.")
             return redirect("oncall:my_time_zone")
-    return render(request, "oncall/time_zone.html", {"form": form}, status=400 if form.errors else 200)
+    if which == "hours" and hours_form.is_valid():
+        data = hours_form.cleaned_data
+        try:
+            people.profile_update(person=request.user, working_days="".join(data["working_days"]),
+                                  working_start=data["working_start"], working_end=data["working_end"])
+        except DomainError as exc:
+            hours_form.add_error(exc.field if exc.field in hours_form.fields else None, str(exc))
+        else:
+            messages.success(request, f"Working hours saved: {workhours.for_person(request.user).describe()}.")
+            return redirect("oncall:my_time_zone")
+    bad = form.errors or hours_form.errors
+    return render(request, "oncall/time_zone.html", {"form": form, "hours_form": hours_form, "hours": workhours.for_person(request.user)},
+                  status=400 if bad else 200)
 
 
 def policy_list(request):

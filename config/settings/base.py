@@ -341,6 +341,10 @@ CELERY_BEAT_SCHEDULE["statuspage-maintenance-sweep"] = {
 # The sweep fires steps overdue by at least this long (the ETA task normally got there first).
 ONCALL_SWEEP_GRACE_SECONDS = env.float("ONCALL_SWEEP_GRACE_SECONDS", default=1.0)
 ONCALL_SWEEP_SECONDS = env.float("ONCALL_SWEEP_SECONDS", default=2.0)
+# The business hours a low-urgency incident's acknowledge clock counts (escalation delays), in
+# TIME_ZONE: "<ISO weekdays> <HH:MM>-<HH:MM>", e.g. "12345 09:00-17:00" for Monday to Friday.
+# People's own working hours (their profile) decide when they are notified.
+ONCALL_BUSINESS_HOURS = env.str("ONCALL_BUSINESS_HOURS", default="12345 09:00-17:00")
 # Handoff reports are planned this far ahead.
 ONCALL_HANDOFF_PLAN_HOURS = env.int("ONCALL_HANDOFF_PLAN_HOURS", default=24)
 CELERY_BEAT_SCHEDULE["oncall-escalation-sweep"] = {

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.db import transaction
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
@@ -40,7 +41,37 @@ class TimeZoneField(serializers.CharField):
         return profile.time_zone if profile else ""
 
 
-class PersonSerializer(PortalModelSerializer):
+class ProfileValue:
+    """A field read from the person's profile (`oncall.models.Profile`), written through the
+    people services."""
+
+    def get_attribute(self, user):
+        profile = getattr(user, "oncall_profile", None) if user.pk else None
+        return getattr(profile, self.source, None) if profile else self.absent
+
+    absent = None
+
+
+class WorkingDaysField(ProfileValue, serializers.CharField):
+    absent = "12345"
+
+
+class WorkingTimeField(ProfileValue, serializers.TimeField):
+    pass
+
+
+class WorkingHoursFields(serializers.Serializer):
+    working_days = WorkingDaysField(required=False, max_length=7, help_text=(
+        "ISO weekdays a working period starts on, 1 Monday … 7 Sunday: 12345 is Monday to Friday. Low-urgency "
+        "incidents notify the person inside their working hours only."))
+    working_start = WorkingTimeField(required=False, format="%H:%M", help_text="In the person's zone, e.g. 09:00.")
+    working_end = WorkingTimeField(required=False, format="%H:%M", help_text="Before the start: ends the next day.")
+
+
+WORKING_HOURS = ("working_days", "working_start", "working_end")
+
+
+class PersonSerializer(PortalModelSerializer, WorkingHoursFields):
     groups = serializers.SlugRelatedField(slug_field="name", many=True, queryset=Group.objects.all(), required=False)
     time_zone = TimeZoneField(required=False, allow_blank=True, max_length=64)
     contact_methods = ReachabilitySerializer(source="*", read_only=True)
@@ -49,7 +80,7 @@ class PersonSerializer(PortalModelSerializer):
     class Meta:
         model = User
         fields = ["id", "username", "email", "first_name", "last_name", "is_active", "groups", "time_zone",
-                  "contact_methods", "last_login", "date_joined", "invite"]
+                  "working_days", "working_start", "working_end", "contact_methods", "last_login", "date_joined", "invite"]
         read_only_fields = ["last_login", "date_joined"]
         # The service reports a taken name; the characters are checked here.
         extra_kwargs = {"username": {"validators": [UnicodeUsernameValidator()]}}
@@ -60,13 +91,14 @@ class PersonUpdateSerializer(PersonSerializer):
         read_only_fields = ["username", "last_login", "date_joined"]
 
 
-class ProfileSerializer(PortalModelSerializer):
+class ProfileSerializer(PortalModelSerializer, WorkingHoursFields):
     groups = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
     time_zone = TimeZoneField(required=False, allow_blank=True, max_length=64)
 
     class Meta:
         model = User
-        fields = ["id", "username", "email", "first_name", "last_name", "groups", "time_zone"]
+        fields = ["id", "username", "email", "first_name", "last_name", "groups", "time_zone", "working_days", "working_start",
+                  "working_end"]
         read_only_fields = ["id", "username", "email", "groups"]
 
 
@@ -109,11 +141,15 @@ class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        person = people.person_invite(
-            username=data["username"], email=data.get("email", ""), first_name=data.get("first_name", ""),
-            last_name=data.get("last_name", ""), groups=data.get("groups", []), time_zone=data.get("time_zone", ""),
-            invite=data.get("invite", True), by=request.user,
-        )
+        with transaction.atomic():  # a refused working-hours value leaves no half-made person behind
+            person = people.person_invite(
+                username=data["username"], email=data.get("email", ""), first_name=data.get("first_name", ""),
+                last_name=data.get("last_name", ""), groups=data.get("groups", []), time_zone=data.get("time_zone", ""),
+                invite=data.get("invite", True), by=request.user,
+            )
+            hours = {name: data[name] for name in WORKING_HOURS if name in data}
+            if hours:
+                people.person_update(person=person, by=request.user, **hours)
         return self._detail(person, status.HTTP_201_CREATED)
 
     def update(self, request, *args, **kwargs):

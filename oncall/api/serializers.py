@@ -113,6 +113,8 @@ class TargetSerializer(PortalSerializer):
     kind = serializers.ChoiceField(choices=TargetKind.choices)
     id = serializers.IntegerField()
     label = serializers.CharField(read_only=True)
+    inform = serializers.BooleanField(default=False, help_text="Inform only: told when the level fires, never paged "
+                                                                 "(no acknowledgement asked, no phone ring).")
 
 
 class LevelSerializer(PortalSerializer):
@@ -128,14 +130,15 @@ class LevelSerializer(PortalSerializer):
             "condition": level.condition, "delay_seconds": level.delay_seconds, "severities": [s.key for s in level.severities.all()],
             "mode": level.mode, "round_robin_seconds": level.round_robin_seconds,
             "targets": [{"kind": t.kind, "id": (t.schedule_id or t.layer_id or t.user_id or t.group_id), "label": str(
-                t.schedule or t.layer or t.user or t.group)} for t in level.targets.all()],
+                t.schedule or t.layer or t.user or t.group), "inform": t.inform} for t in level.targets.all()],
         }
 
     @staticmethod
     def spec(data: dict) -> LevelSpec:
-        return LevelSpec(targets=[(t["kind"], t["id"]) for t in data["targets"]], delay_seconds=data["delay_seconds"],
-                         condition=data["condition"], severities=data["severities"], mode=data["mode"],
-                         round_robin_seconds=data["round_robin_seconds"])
+        return LevelSpec(targets=[(t["kind"], t["id"]) for t in data["targets"] if not t.get("inform")],
+                         inform=[(t["kind"], t["id"]) for t in data["targets"] if t.get("inform")],
+                         delay_seconds=data["delay_seconds"], condition=data["condition"], severities=data["severities"],
+                         mode=data["mode"], round_robin_seconds=data["round_robin_seconds"])
 
 
 class EscalationPolicySerializer(PortalModelSerializer):

@@ -114,6 +114,9 @@ class EscalationTarget(models.Model):
     layer = models.ForeignKey(Layer, null=True, blank=True, on_delete=models.PROTECT, related_name="escalation_targets")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     group = models.ForeignKey(Group, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    inform = models.BooleanField(
+        default=False, help_text="Inform only: a message when the level fires, with no acknowledge ladder and no phone "
+                                 "ring (the person's non-phone methods); they are not counted as paged.")
 
     class Meta:
         ordering = ["level", "position", "pk"]
@@ -124,7 +127,8 @@ class EscalationTarget(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.get_kind_display()}: {self.schedule or self.layer or self.user or self.group}"
+        label = f"{self.get_kind_display()}: {self.schedule or self.layer or self.user or self.group}"
+        return f"{label} (inform)" if self.inform else label
 
 
 class EscalationState(models.TextChoices):

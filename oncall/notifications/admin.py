@@ -46,12 +46,15 @@ class ContactMethodAdmin(WritesThroughServices, PortalAdmin):
         services.contact_method_delete(method=obj, by=request.user)
 
     def inline_notificationrule_create(self, request, method, rule):
-        if getattr(request, "_default_rule_for", None) == method.pk and method.rules.filter(delay_minutes=rule.delay_minutes).exists():
+        if (getattr(request, "_default_rule_for", None) == method.pk
+                and method.rules.filter(delay_minutes=rule.delay_minutes, urgency=rule.urgency).exists()):
             return  # the rule the new method was just given
-        services.notification_rule_create(user=method.user, contact_method=method, delay_minutes=rule.delay_minutes, by=request.user)
+        services.notification_rule_create(user=method.user, contact_method=method, delay_minutes=rule.delay_minutes,
+                                          urgency=rule.urgency, by=request.user)
 
     def inline_notificationrule_update(self, request, method, rule, changes):
-        services.notification_rule_update(rule=rule, delay_minutes=changes.get("delay_minutes", rule.delay_minutes), by=request.user)
+        services.notification_rule_update(rule=rule, delay_minutes=changes.get("delay_minutes"), urgency=changes.get("urgency"),
+                                          by=request.user)
 
     def inline_notificationrule_delete(self, request, method, rule):
         services.notification_rule_delete(rule=rule, by=request.user)
@@ -65,7 +68,8 @@ class ContactMethodAdmin(WritesThroughServices, PortalAdmin):
 
 @admin.register(NotificationRule)
 class NotificationRuleAdmin(WritesThroughServices, PortalAdmin):
-    list_display = ["user", "contact_method", "delay_minutes"]
+    list_display = ["user", "contact_method", "urgency", "delay_minutes"]
+    list_filter = ["urgency"]
     search_fields = ["user__username"]
     list_select_related = ["user", "contact_method"]
 
@@ -75,10 +79,11 @@ class NotificationRuleAdmin(WritesThroughServices, PortalAdmin):
     def create(self, request, form):
         data = form.cleaned_data
         return services.notification_rule_create(user=data["user"], contact_method=data["contact_method"],
-                                                 delay_minutes=data["delay_minutes"], by=request.user)
+                                                 delay_minutes=data["delay_minutes"], urgency=data["urgency"], by=request.user)
 
     def update(self, request, obj, changes):
-        services.notification_rule_update(rule=obj, delay_minutes=changes.get("delay_minutes", obj.delay_minutes), by=request.user)
+        services.notification_rule_update(rule=obj, delay_minutes=changes.get("delay_minutes"), urgency=changes.get("urgency"),
+                                          by=request.user)
 
     def delete(self, request, obj):
         services.notification_rule_delete(rule=obj, by=request.user)

@@ -3,7 +3,7 @@ from django import forms
 from incidents.bounded import PortalForm
 from incidents.models import Severity
 
-from .models import SUBSCRIPTION_KINDS, ChannelKind, ContactMethod, Frequency
+from .models import SUBSCRIPTION_KINDS, ChannelKind, ContactMethod, Frequency, RuleUrgency
 
 
 class ContactMethodForm(PortalForm):
@@ -40,11 +40,18 @@ class RuleForm(PortalForm):
         min_value=0, max_value=1440, initial=5, label="After (minutes)",
         help_text="0 notifies at once; later steps are skipped if the incident was acknowledged by then.",
     )
+    urgency = forms.ChoiceField(
+        choices=RuleUrgency.choices, initial=RuleUrgency.HIGH, required=False,
+        help_text="Low-urgency incidents reach you in your working hours only; with no low-urgency rule, your "
+                  "high-urgency rules are used then.")
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         if user is not None:
             self.fields["contact_method"].queryset = ContactMethod.objects.filter(user=user)
+
+    def clean_urgency(self):
+        return self.cleaned_data.get("urgency") or RuleUrgency.HIGH
 
 
 class SubscriptionForm(PortalForm):

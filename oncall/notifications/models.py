@@ -123,22 +123,32 @@ def mask_url(target: str) -> str:
     return f"{scheme}://{host}/{segments[0]}/{segments[1][:2]}…/…{path.rstrip('/')[-3:]}"
 
 
+class RuleUrgency(models.TextChoices):
+    """Which incidents a rule is for: a severity's urgency (`incidents.models.Urgency`)."""
+
+    HIGH = "high", "High urgency"
+    LOW = "low", "Low urgency"
+
+
 class NotificationRule(models.Model):
-    """Notify this contact method N minutes after the first page (0: at once). Delayed steps
-    are skipped when the incident was acknowledged meanwhile."""
+    """Notify this contact method N minutes after the first page (0: at once), for incidents of
+    one urgency (PagerDuty's high- and low-urgency rules; someone with no low-urgency rule is
+    reached by their high-urgency rules, in working hours). Delayed steps are skipped when the
+    incident was acknowledged meanwhile."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_rules")
     contact_method = models.ForeignKey(ContactMethod, on_delete=models.CASCADE, related_name="rules")
     delay_minutes = models.PositiveIntegerField(default=0)
+    urgency = models.CharField(max_length=4, choices=RuleUrgency.choices, default=RuleUrgency.HIGH)
 
     class Meta:
-        ordering = ["user", "delay_minutes", "pk"]
+        ordering = ["user", "urgency", "delay_minutes", "pk"]
         constraints = [
-            models.UniqueConstraint(fields=["contact_method", "delay_minutes"], name="one_rule_per_method_and_delay"),
+            models.UniqueConstraint(fields=["contact_method", "urgency", "delay_minutes"], name="one_rule_per_method_urgency_delay"),
         ]
 
     def __str__(self):
-        return f"{self.contact_method} after {self.delay_minutes} min"
+        return f"{self.contact_method} after {self.delay_minutes} min ({self.get_urgency_display().lower()})"
 
 
 class Frequency(models.TextChoices):

@@ -70,7 +70,10 @@ def paging_cancel_reason(row: Delivery) -> str:
         return "The number replied STOP: no SMS until it replies START."
     if method.is_phone and method.verified_at is None and row.kind not in (phones.VERIFY, services.TEST):
         return "The number is not verified."
-    if row.step and row.incident_id and row.kind not in UNFOLDED and not selectors.awaiting_acknowledgement(row.incident):
+    held = row.step or row.kind == services.LOW_URGENCY  # a later rule step, or held for working hours
+    if held and row.incident_id and row.kind not in UNFOLDED and not selectors.awaiting_acknowledgement(row.incident):
+        if row.kind == services.LOW_URGENCY and not row.step:
+            return "Skipped: the incident was acknowledged or resolved before the person's working hours began."
         return "Skipped: the incident was acknowledged before this step was due."
     return ""
 
@@ -143,14 +146,14 @@ def paging_compose(row: Delivery) -> Message | None:
     if row.kind == phones.VERIFY:
         message = phones.with_verification_code(row, message)
     actions = _callbacks(row) if channel_class(row.channel).costly else {}
-    if message.incident_id and row.user_id and selectors.awaiting_acknowledgement(row.incident):
+    if message.incident_id and row.user_id and row.kind != services.INFORM and selectors.awaiting_acknowledgement(row.incident):
         actions.update(action_urls(incident_id=message.incident_id, user_id=row.user_id))
         reply_code = phones.reply_code_for(row) if channel_class(row.channel).takes_replies else ""
         message = replace(message, ack_url=ack_url(incident_id=message.incident_id, user_id=row.user_id), reply_code=reply_code)
     message = replace(message, actions=actions)
     route = routes.routed(row)
     if route is not None:  # the chat app's direct message, with its buttons
-        return route.compose(row, message, routes.PAGE_ACTIONS)
+        return route.compose(row, message, () if row.kind == services.INFORM else routes.PAGE_ACTIONS)
     return message
 
 

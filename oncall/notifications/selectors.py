@@ -13,7 +13,7 @@ from django.db.models import BooleanField, Case, Count, Exists, OuterRef, Q, Sub
 from delivery.models import Delivery, DeliveryStatus
 from incidents.models.incident import visible_through
 
-from .models import PHONE_KINDS, ContactMethod, NotificationRule, StakeholderSubscription
+from .models import PHONE_KINDS, ContactMethod, NotificationRule, RuleUrgency, StakeholderSubscription
 
 
 def pageable(prefix: str = "") -> Q:
@@ -33,16 +33,28 @@ def awaiting_acknowledgement(incident) -> bool:
     return incident is not None and incident.is_open and not incident.is_acknowledged
 
 
-def paging_plan(user) -> list[tuple[ContactMethod, int]]:
-    """(contact method, delay in minutes) for the user's active methods, per their rules; a user
-    without rules gets every active method at once."""
-    rules = list(
-        NotificationRule.objects.filter(pageable("contact_method__"), user=user, contact_method__user=user)
-        .select_related("contact_method").order_by("delay_minutes", "pk")
-    )
-    if rules:
-        return [(rule.contact_method, rule.delay_minutes) for rule in rules]
+def paging_plan(user, urgency: str = RuleUrgency.HIGH) -> list[tuple[ContactMethod, int]]:
+    """(contact method, delay in minutes) for the user's active methods, per their rules of that
+    urgency (low urgency with no low-urgency rule: the high-urgency rules); a user without rules
+    gets every active method at once."""
+    rules = NotificationRule.objects.filter(pageable("contact_method__"), user=user, contact_method__user=user)
+    chosen = list(rules.filter(urgency=urgency).select_related("contact_method").order_by("delay_minutes", "pk"))
+    if not chosen and urgency != RuleUrgency.HIGH:
+        chosen = list(rules.filter(urgency=RuleUrgency.HIGH).select_related("contact_method").order_by("delay_minutes", "pk"))
+    if chosen:
+        return [(rule.contact_method, rule.delay_minutes) for rule in chosen]
     return [(method, 0) for method in ContactMethod.objects.filter(pageable(), user=user).order_by("pk")]
+
+
+def inform_plan(user) -> list[ContactMethod]:
+    """Where an "inform" target hears about an incident: the methods of their low-urgency plan
+    (else high) that do not ring a phone, each once, at once. No method of that kind: none."""
+    seen, methods = set(), []
+    for method, _delay in paging_plan(user, RuleUrgency.LOW):
+        if method.kind not in PHONE_KINDS and method.pk not in seen:
+            seen.add(method.pk)
+            methods.append(method)
+    return methods
 
 
 def needs_account_email_method(user) -> bool:
@@ -116,7 +128,7 @@ def contact_methods_for(user):
 
 
 def rules_for(user):
-    return NotificationRule.objects.filter(user=user).select_related("contact_method").order_by("delay_minutes", "pk")
+    return NotificationRule.objects.filter(user=user).select_related("contact_method").order_by("urgency", "delay_minutes", "pk")
 
 
 def subscription_list():

@@ -23,6 +23,7 @@ from incidents.audit import audit_record
 from incidents.exceptions import InvalidInput
 from incidents.model_update import model_update
 
+from .. import workhours
 from . import routes, selectors
 from .models import (
     SUBSCRIPTION_KINDS,
@@ -31,6 +32,7 @@ from .models import (
     ContactMethod,
     Frequency,
     NotificationRule,
+    RuleUrgency,
     StakeholderSubscription,
     new_webhook_secret,
 )
@@ -60,32 +62,50 @@ def page_row(*, method: ContactMethod, dedup_key: str, message: Message, step: i
 # --- paging a person -----------------------------------------------------------------------
 
 
-def notification_plan(user) -> list[tuple[ContactMethod, int]]:
-    """(contact method, delay in minutes) for the user's reachable methods, per their rules
-    (`selectors.paging_plan`, the one home of "who is reachable"). A user with no contact method
-    at all gets one for their account email first."""
+def notification_plan(user, urgency: str = RuleUrgency.HIGH) -> list[tuple[ContactMethod, int]]:
+    """(contact method, delay in minutes) for the user's reachable methods, per their rules of
+    that urgency (`selectors.paging_plan`, the one home of "who is reachable"). A user with no
+    contact method at all gets one for their account email first."""
     if selectors.needs_account_email_method(user):
         # Never page into the void: someone who set nothing up is reached at their account email
         # (a real, visible contact method they can change). Disabled methods are respected.
         contact_method_create(user=user, kind=ChannelKind.EMAIL, target=user.email, label="Account email (added automatically)")
-    plan = selectors.paging_plan(user)
+    plan = selectors.paging_plan(user, urgency)
     if not plan:
         logger.warning("user %s has no reachable contact method: nothing sent", user.pk)
     return plan
 
 
-def notify_user(*, user, message: Message, dedup_key: str) -> list[Delivery]:
+# Delivery.kind of a page held for the person's working hours (low urgency) and of an "inform"
+# message (no acknowledge ladder, no phone): purposes cancel and compose them by these.
+LOW_URGENCY, INFORM = "low_urgency", "inform"
+
+
+def notify_user(*, user, message: Message, dedup_key: str, urgency: str = RuleUrgency.HIGH, inform: bool = False,
+                now=None) -> list[Delivery]:
     """Fan `message` out to `user`'s contact methods according to their notification rules.
+
+    High urgency: by the high-urgency rules, from now. Low urgency: by the low-urgency rules,
+    from now inside the person's working hours, else from the start of their next working
+    period (held until then, and dropped if the incident was acknowledged or resolved by then).
+    `inform`: once to each non-phone method, nothing to acknowledge.
 
     Idempotent on `dedup_key`: a second call with the same key creates nothing and returns [].
     Rows are created in the caller's transaction; sending is enqueued on commit. Delayed steps
     of an incident message are cancelled at their due time if the incident was acknowledged."""
-    now = timezone.now()
+    now = now or timezone.now()
     created = []
     with transaction.atomic(savepoint=False):  # all or none; each insert has its own savepoint
-        for method, delay in notification_plan(user):
-            row = page_row(method=method, dedup_key=dedup_key, message=message, step=delay,
-                           due_at=now + timedelta(minutes=delay))
+        if inform:
+            notification_plan(user, RuleUrgency.LOW)  # the account-email fallback, as for a page
+            plan, start, kind = [(m, 0) for m in selectors.inform_plan(user)], now, INFORM
+        elif urgency == RuleUrgency.LOW:
+            plan, start, kind = notification_plan(user, urgency), workhours.for_person(user).next_start(now), LOW_URGENCY
+        else:
+            plan, start, kind = notification_plan(user), now, ""
+        for method, delay in plan:
+            row = page_row(method=method, dedup_key=dedup_key, message=message, step=delay, kind=kind,
+                           due_at=start + timedelta(minutes=delay))
             if row is not None:
                 created.append(row)
         outbox.enqueue_on_commit(created)
@@ -213,37 +233,50 @@ def contact_method_rotate_secret(*, method: ContactMethod, by=None) -> ContactMe
     return method
 
 
-@transaction.atomic
-def notification_rule_create(*, user, contact_method: ContactMethod, delay_minutes: int, by=None) -> NotificationRule:
-    if contact_method.user_id != user.pk:
-        raise InvalidInput("Choose one of this person's contact methods.", field="contact_method")
+def _check_rule(delay_minutes: int, urgency: str) -> None:
     if delay_minutes < 0 or delay_minutes > 24 * 60:
         raise InvalidInput("Use a delay between 0 and 1440 minutes.", field="delay_minutes")
+    if urgency not in RuleUrgency.values:
+        raise InvalidInput("Choose high or low urgency.", field="urgency")
+
+
+def _rule(rule: NotificationRule) -> str:
+    return f"{_method(rule.contact_method)} after {rule.delay_minutes} min, {rule.get_urgency_display().lower()}"
+
+
+@transaction.atomic
+def notification_rule_create(*, user, contact_method: ContactMethod, delay_minutes: int, urgency: str = RuleUrgency.HIGH,
+                             by=None) -> NotificationRule:
+    if contact_method.user_id != user.pk:
+        raise InvalidInput("Choose one of this person's contact methods.", field="contact_method")
+    _check_rule(delay_minutes, urgency)
     try:
         with transaction.atomic():
-            rule = NotificationRule.objects.create(user=user, contact_method=contact_method, delay_minutes=delay_minutes)
+            rule = NotificationRule.objects.create(user=user, contact_method=contact_method, delay_minutes=delay_minutes,
+                                                   urgency=urgency)
     except IntegrityError as exc:
-        raise InvalidInput("That method already has a rule with this delay.", field="delay_minutes") from exc
-    audit_record(by=by, obj=user, action="changed", message=f"rule added: {_method(contact_method)} after {delay_minutes} min")
+        raise InvalidInput("That method already has a rule with this delay and urgency.", field="delay_minutes") from exc
+    audit_record(by=by, obj=user, action="changed", message=f"rule added: {_rule(rule)}")
     return rule
 
 
 @transaction.atomic
-def notification_rule_update(*, rule: NotificationRule, delay_minutes: int, by=None) -> NotificationRule:
-    if delay_minutes < 0 or delay_minutes > 24 * 60:
-        raise InvalidInput("Use a delay between 0 and 1440 minutes.", field="delay_minutes")
-    before = rule.delay_minutes
-    if NotificationRule.objects.filter(contact_method=rule.contact_method, delay_minutes=delay_minutes).exclude(pk=rule.pk).exists():
-        raise InvalidInput("That method already has a rule with this delay.", field="delay_minutes")
-    if model_update(instance=rule, fields=("delay_minutes",), data={"delay_minutes": delay_minutes}):
-        audit_record(by=by, obj=rule.user, action="changed",
-                     message=f"rule changed: {_method(rule.contact_method)} after {before} → {delay_minutes} min")
+def notification_rule_update(*, rule: NotificationRule, delay_minutes: int | None = None, urgency: str | None = None,
+                             by=None) -> NotificationRule:
+    data = {"delay_minutes": rule.delay_minutes if delay_minutes is None else delay_minutes,
+            "urgency": urgency or rule.urgency}
+    _check_rule(data["delay_minutes"], data["urgency"])
+    before = _rule(rule)
+    if (NotificationRule.objects.filter(contact_method=rule.contact_method, **data).exclude(pk=rule.pk).exists()):
+        raise InvalidInput("That method already has a rule with this delay and urgency.", field="delay_minutes")
+    if model_update(instance=rule, fields=("delay_minutes", "urgency"), data=data):
+        audit_record(by=by, obj=rule.user, action="changed", message=f"rule changed: {before} → {_rule(rule)}")
     return rule
 
 
 @transaction.atomic
 def notification_rule_delete(*, rule: NotificationRule, by=None) -> None:
-    audit_record(by=by, obj=rule.user, action="changed", message=f"rule deleted: {_method(rule.contact_method)} after {rule.delay_minutes} min")
+    audit_record(by=by, obj=rule.user, action="changed", message=f"rule deleted: {_rule(rule)}")
     rule.delete()
 
 

@@ -19,10 +19,11 @@ from incidents.audit import audit_history
 from incidents.exceptions import DomainError
 from incidents.rules import may_act_for, may_read_secret
 
+from .. import workhours
 from . import selectors, services
 from .ack import AckNotAllowed, InvalidAckLink, ack_read, action_read
 from .forms import ContactMethodForm, RuleForm, SubscriptionForm
-from .models import TOKEN_KINDS, ContactMethod, NotificationRule, StakeholderSubscription
+from .models import TOKEN_KINDS, ContactMethod, NotificationRule, RuleUrgency, StakeholderSubscription
 from .services import notifications_act
 
 User = get_user_model()
@@ -124,7 +125,9 @@ def _render_person(request, person, method_form=None, rule_form=None, status=200
         "person": person,
         "is_self": person.pk == request.user.pk,
         "methods": selectors.contact_methods_for(person),
-        "rules": selectors.rules_for(person),
+        "high_rules": selectors.rules_for(person).filter(urgency=RuleUrgency.HIGH),
+        "low_rules": selectors.rules_for(person).filter(urgency=RuleUrgency.LOW),
+        "working_hours": workhours.for_person(person),
         "method_form": method_form or ContactMethodForm(),
         "rule_form": rule_form or RuleForm(user=person),
         "recent": selectors.notification_list(viewer=request.user, user=person)[:20],
@@ -212,7 +215,7 @@ def rule_create(request):
         try:
             services.notification_rule_create(
                 user=person, contact_method=form.cleaned_data["contact_method"], delay_minutes=form.cleaned_data["delay_minutes"],
-                by=request.user,
+                urgency=form.cleaned_data["urgency"], by=request.user,
             )
         except DomainError as exc:
             _form_error(form, exc)

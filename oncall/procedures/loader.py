@@ -72,7 +72,7 @@ def _severities(proc: dict, by, report: Report) -> None:
         catalog.severity_update(severity=sev, by=by, rank=top)
         top += 1
     for rank, spec in enumerate(specs):
-        values = {"colour": PALETTE[min(rank, len(PALETTE) - 1)], **spec, "rank": rank, "is_active": True}
+        values = {"colour": PALETTE[min(rank, len(PALETTE) - 1)], "urgency": "high", **spec, "rank": rank, "is_active": True}
         sev = Severity.objects.filter(key=spec["key"]).first()
         if sev is None:
             catalog.severity_create(by=by, **values)
@@ -168,7 +168,8 @@ def _types(proc: dict, by, report: Report) -> None:
 
 def _levels(spec: dict, proc: dict, by, report: Report) -> list[LevelSpec]:
     return [
-        LevelSpec(targets=[_target(t, proc, by, report) for t in level["targets"]],
+        LevelSpec(targets=[_target(t, proc, by, report) for t in level.get("targets", [])],
+                  inform=[_target(t, proc, by, report) for t in level.get("inform", [])],
                   delay_seconds=int(level.get("after_minutes", 0) * MINUTE),
                   condition=level.get("condition", "acknowledged"), severities=sorted(level.get("severities", [])))
         for level in spec["levels"]
@@ -177,7 +178,7 @@ def _levels(spec: dict, proc: dict, by, report: Report) -> list[LevelSpec]:
 
 def _same_levels(a: list[LevelSpec], b: list[LevelSpec]) -> bool:
     def norm(levels):
-        return [(lv.targets, lv.delay_seconds, lv.condition, sorted(lv.severities), lv.mode, lv.round_robin_seconds)
+        return [(lv.targets, lv.inform, lv.delay_seconds, lv.condition, sorted(lv.severities), lv.mode, lv.round_robin_seconds)
                 for lv in levels]
     return norm(a) == norm(b)
 

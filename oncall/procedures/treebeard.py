@@ -53,10 +53,12 @@ PROCEDURE = {
          "ack_target": 15 * M, "mtta_target": 5 * M, "mttr_target": 4 * H,
          "update_policy": "periodic", "update_cadence": 30 * M, "postmortem_required": True, "postmortem_due": 48 * H},
         {"key": "P2", "label": "Medium",
+         "urgency": "low",
          "description": "Minor degradation, non-critical features affected, error rate 1-2%.",
          "ack_target": 1 * H, "mtta_target": 5 * M, "mttr_target": 24 * H,
          "update_policy": "initial_resolution", "update_cadence": None, "postmortem_required": True, "postmortem_due": 48 * H},
         {"key": "P3", "label": "Low",
+         "urgency": "low",
          "description": "Cosmetic issues, minimal user impact, error rate < 1%. Next business day.",
          "ack_target": None, "mtta_target": 5 * M, "mttr_target": None,
          "update_policy": "resolution_only", "update_cadence": None, "postmortem_required": False, "postmortem_due": 48 * H},
@@ -80,10 +82,12 @@ PROCEDURE = {
          "description": "Technical escalation of the TreeBeard guide: on-call engineer, then if no progress (not mitigated) "
                         "senior engineer at 15 min, engineering manager at 30 min, VP Engineering / CTO at 60 min if critical.",
          "levels": [
-             {"after_minutes": 0, "targets": [ON_CALL], "severities": ["P0", "P1", "P2"]},
+             {"after_minutes": 0, "targets": [ON_CALL], "severities": ["P0", "P1"]},
              {"after_minutes": 15, "targets": [SENIOR], "severities": ["P0", "P1", "P2"], "condition": "mitigated"},
              {"after_minutes": 30, "targets": [MANAGER], "severities": ["P0", "P1", "P2"], "condition": "mitigated"},
              {"after_minutes": 60, "targets": [EXECUTIVE], "severities": ["P0"], "condition": "mitigated"},
+             # P2 "On-Call: Informed": told at once, not paged (no acknowledgement asked, no phone ring)
+             {"after_minutes": 0, "inform": [ON_CALL], "severities": ["P2"]},
          ]},
     ],
     "templates": [

@@ -59,6 +59,7 @@ PROCEDURE = {
          "ack_target": 1 * H, "mtta_target": 1 * H, "mttr_target": None,
          "update_policy": "initial_resolution", "update_cadence": None, "postmortem_required": False, "postmortem_due": None},
         {"key": "P3", "label": "Low",
+         "urgency": "low",
          "description": "Documentation issues, minor configuration problems, enhancement requests. Next business day.",
          "ack_target": None, "mtta_target": None, "mttr_target": None,
          "update_policy": "resolution_only", "update_cadence": None, "postmortem_required": False, "postmortem_due": None},

@@ -26,10 +26,11 @@ from delivery.messages import Message
 from incidents import outgoing
 from incidents.exceptions import InvalidInput, InvalidTransition
 from incidents.models import Incident, IncidentStatus
+from incidents.models.catalog import Urgency
 from incidents.services import timeline_record
 from oncall.notifications.services import notify_user
 
-from .. import selectors
+from .. import selectors, workhours
 from ..models import (
     Condition,
     Escalation,
@@ -57,7 +58,10 @@ def _target_snapshot(target) -> dict:
     ref = {TargetKind.SCHEDULE: target.schedule, TargetKind.LAYER: target.layer, TargetKind.USER: target.user,
            TargetKind.GROUP: target.group}[target.kind]
     label = ref.get_full_name() or ref.get_username() if target.kind == TargetKind.USER else str(ref)
-    return {"kind": target.kind, "id": ref.pk, "label": label}
+    snap = {"kind": target.kind, "id": ref.pk, "label": label}
+    if target.inform:
+        snap["inform"] = True
+    return snap
 
 
 def policy_snapshot(policy: EscalationPolicy) -> dict:
@@ -70,7 +74,8 @@ def policy_snapshot(policy: EscalationPolicy) -> dict:
             for t in targets:
                 if t["kind"] == TargetKind.GROUP:
                     members = User.objects.filter(groups__pk=t["id"], is_active=True).order_by("username")
-                    expanded.extend({"kind": TargetKind.USER, "id": u.pk, "label": u.get_full_name() or u.username} for u in members)
+                    expanded.extend({"kind": TargetKind.USER, "id": u.pk, "label": u.get_full_name() or u.username,
+                                     **({"inform": True} if t.get("inform") else {})} for u in members)
                 else:
                     expanded.append(t)
             targets = expanded
@@ -135,10 +140,25 @@ def _enqueue(steps) -> None:
     step_fire_later.enqueue_many([({"step_id": s.pk}, s.due_at) for s in steps])
 
 
+def is_low_urgency(incident: Incident) -> bool:
+    return incident.severity.urgency == Urgency.LOW
+
+
+def _due(started_at: datetime, offset: int, low: bool, hours) -> datetime:
+    """A step `offset` seconds into the run: on the wall clock, or (low urgency) counting business
+    hours only, so a low-urgency acknowledge clock does not run out overnight."""
+    if low and offset > 0:
+        return hours.add(started_at, offset)
+    return started_at + timedelta(seconds=offset)
+
+
 def _wanted(snapshot: dict, started_at: datetime, incident: Incident, since: datetime | None):
     """The steps a run of `snapshot` started at `started_at` wants for the incident as it is now:
-    ((level, round, slot), condition, targets, due) for each level that applies and still waits."""
+    ((level, round, slot), condition, targets, due) for each level that applies and still waits.
+    A low-urgency incident's delays count business hours (`workhours.business_hours`)."""
     cycle = _cycle(snapshot)
+    low = is_low_urgency(incident)
+    hours = workhours.business_hours() if low else None
     for rnd in range(snapshot.get("repeat", 0) + 1):
         for n, level in enumerate(snapshot["levels"]):
             if not _applies(level, incident) or condition_met(level["condition"], incident, since) or not level["targets"]:
@@ -146,7 +166,7 @@ def _wanted(snapshot: dict, started_at: datetime, incident: Incident, since: dat
             robin = level["mode"] == LevelMode.ROUND_ROBIN
             for slot in (range(len(level["targets"])) if robin else [0]):
                 targets = [level["targets"][slot]] if robin else level["targets"]
-                due = started_at + timedelta(seconds=rnd * cycle + level["delay"] + slot * level["round_robin"] * robin)
+                due = _due(started_at, rnd * cycle + level["delay"] + slot * level["round_robin"] * robin, low, hours)
                 yield (n, rnd, slot), level["condition"], targets, due
 
 
@@ -389,10 +409,12 @@ def resolve_targets(targets: list[dict], at: datetime) -> list:
     return [users[i] for i in ordered if i in users]
 
 
-def _message(incident: Incident, step: EscalationStep, *, manual_by=None) -> Message:
+def _message(incident: Incident, step: EscalationStep, *, manual_by=None, inform: bool = False) -> Message:
     url = settings.SITE_URL + reverse("incidents:detail", args=[incident.number])
     title = outgoing.title(incident, f"{incident.number} {incident.title}")
-    if manual_by is not None:
+    if inform:
+        title = f"[{incident.severity.key}] FYI: {title}"
+    elif manual_by is not None:
         who = manual_by.get_full_name() or manual_by.get_username()
         title = f"[{incident.severity.key}] {title} — paged by {who}"
     else:
@@ -400,8 +422,10 @@ def _message(incident: Incident, step: EscalationStep, *, manual_by=None) -> Mes
     body = "\n".join([*outgoing.body_lines(incident), ""]) + (
         f"{incident.title}\nSeverity: {incident.severity}\nStatus: {incident.get_status_display()}\n"
         f"Escalation level {step.level + 1}" + (f", round {step.round + 1}" if step.round else "") + "\n"
+        + ("For your information: nothing to acknowledge.\n" if inform else "")
         + (f"\n{incident.summary}\n" if incident.summary else ""))
-    return Message(kind="incident.page", title=title, body=body, url=url, severity=incident.severity.key, incident_id=incident.pk)
+    return Message(kind="incident.inform" if inform else "incident.page", title=title, body=body, url=url,
+                   severity=incident.severity.key, incident_id=incident.pk)
 
 
 def step_fire(*, step_id: int, now: datetime | None = None) -> bool:
@@ -420,7 +444,8 @@ def step_fire(*, step_id: int, now: datetime | None = None) -> bool:
             EscalationStep.objects.filter(pk=step.pk, status=StepStatus.PENDING).update(status=StepStatus.CANCELLED, note="condition met")
             _finish_if_done(escalation, now)
             return False
-        users = resolve_targets(step.targets, now)
+        users = resolve_targets([t for t in step.targets if not t.get("inform")], now)
+        informed = [u for u in resolve_targets([t for t in step.targets if t.get("inform")], now) if u not in users]
         claimed = EscalationStep.objects.filter(pk=step.pk, status=StepStatus.PENDING).update(
             status=StepStatus.FIRED, fired_at=now, notified=[u.pk for u in users],
             note="" if users else "nobody on call")
@@ -428,23 +453,40 @@ def step_fire(*, step_id: int, now: datetime | None = None) -> bool:
             return False
         manual_by = User.objects.filter(pk=escalation.snapshot.get("by")).first() if escalation.manual else None
         message = _message(incident, step, manual_by=manual_by)
+        urgency = incident.severity.urgency
         for user in users:
-            notify_user(user=user, message=message, dedup_key=f"esc:{escalation.pk}:{step.level}:{step.round}:{user.pk}")
-        labels = ", ".join(t["label"] for t in step.targets)
-        names = ", ".join(u.get_full_name() or u.get_username() for u in users)
+            notify_user(user=user, message=message, dedup_key=f"esc:{escalation.pk}:{step.level}:{step.round}:{user.pk}",
+                        urgency=urgency, now=now)
+        if informed:
+            fyi = _message(incident, step, inform=True)
+            for user in informed:
+                notify_user(user=user, message=fyi, dedup_key=f"inform:{escalation.pk}:{step.level}:{step.round}:{user.pk}",
+                            inform=True, now=now)
+            timeline_record(incident=incident, kind="escalation.informed", actor_label="On-call",
+                            message=f"Informed {', '.join(_name(u) for u in informed)} (no acknowledgement asked)",
+                            data={"escalation": escalation.pk, "step": step.pk, "users": [u.pk for u in informed]},
+                            dispatch=False)
+        labels = ", ".join(t["label"] for t in step.targets if not t.get("inform")) or "inform-only targets"
+        names = ", ".join(_name(u) for u in users)
         level = "Manual page" if escalation.manual else f"Level {step.level + 1}" + (f" (round {step.round + 1})" if step.round else "")
+        if urgency == Urgency.LOW and users:
+            names += " (low urgency: in their working hours)"
         if users:
             timeline_record(incident=incident, kind="escalation.notified", actor_label="On-call",
                             message=f"{level}: paged {names} ({labels})",
                             data={"escalation": escalation.pk, "step": step.pk, "level": step.level, "round": step.round,
                                   "users": [u.pk for u in users]}, dispatch=False)
-        else:
+        elif not informed:
             timeline_record(incident=incident, kind="escalation.nobody", actor_label="On-call",
                             message=f"{level}: nobody to page for {labels}",
                             data={"escalation": escalation.pk, "step": step.pk, "level": step.level, "round": step.round},
                             dispatch=False)
         _finish_if_done(escalation, now)
         return True
+
+
+def _name(user) -> str:
+    return user.get_full_name() or user.get_username()
 
 
 def sweep(now: datetime | None = None, *, budget: float | None = None) -> int:

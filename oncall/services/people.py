@@ -24,6 +24,7 @@ from incidents.zones import check_zone
 from oncall.notifications import services as notify
 from oncall.notifications.models import ChannelKind, ContactMethod
 
+from .. import workhours
 from ..models import Profile
 
 User = get_user_model()
@@ -45,6 +46,19 @@ def _set_zone(person, time_zone: str | None) -> bool:
         return False
     Profile.objects.filter(pk=profile.pk).update(time_zone=time_zone)
     return True
+
+
+def _set_working_hours(person, days, start, end) -> str:
+    """Change the working hours (any of days / start / end); what changed, for the audit, or ""."""
+    if days is None and start is None and end is None:
+        return ""
+    profile, _ = Profile.objects.get_or_create(user=person)
+    data = {"working_days": profile.working_days if days is None else workhours.clean_days(days),
+            "working_start": start or profile.working_start, "working_end": end or profile.working_end}
+    workhours.clean_period(data["working_start"], data["working_end"])
+    if not model_update(instance=profile, fields=tuple(data), data=data):
+        return ""
+    return f"working hours: {workhours.for_person(person).describe()}"
 
 
 def set_password_url(person) -> str:
@@ -89,8 +103,10 @@ def _send_invite(person) -> None:
 
 
 @transaction.atomic
-def person_update(*, person, by, groups=None, is_active: bool | None = None, time_zone: str | None = None, **fields) -> User:
-    """Change names, email, groups, active state or time zone; records what changed."""
+def person_update(*, person, by, groups=None, is_active: bool | None = None, time_zone: str | None = None,
+                  working_days=None, working_start=None, working_end=None, **fields) -> User:
+    """Change names, email, groups, active state, time zone or working hours (when low-urgency
+    incidents reach them: `oncall.workhours`); records what changed."""
     _check_may_change(person, by)
     data = dict(fields)
     if is_active is not None:
@@ -105,6 +121,9 @@ def person_update(*, person, by, groups=None, is_active: bool | None = None, tim
         changed.append(f"groups: {', '.join(sorted(g.name for g in groups)) or 'none'}")
     if _set_zone(person, time_zone):
         changed.append(f"time zone: {time_zone or 'portal default'}")
+    hours = _set_working_hours(person, working_days, working_start, working_end)
+    if hours:
+        changed.append(hours)
     if changed:
         audit_record(by=by, obj=person, action="changed", message="Changed " + "; ".join(changed) + ".")
     return person
@@ -126,9 +145,11 @@ def person_deactivate(*, person, by) -> User:
     return person_update(person=person, by=by, is_active=False)
 
 
-def profile_update(*, person, first_name: str | None = None, last_name: str | None = None, time_zone: str | None = None) -> User:
-    """A person's own profile: names and time zone only."""
+def profile_update(*, person, first_name: str | None = None, last_name: str | None = None, time_zone: str | None = None,
+                   working_days=None, working_start=None, working_end=None) -> User:
+    """A person's own profile: names, time zone and working hours only."""
     fields = {k: v for k, v in (("first_name", first_name), ("last_name", last_name)) if v is not None}
-    return person_update(person=person, by=person, time_zone=time_zone, **fields)
+    return person_update(person=person, by=person, time_zone=time_zone, working_days=working_days, working_start=working_start,
+                         working_end=working_end, **fields)
 
 

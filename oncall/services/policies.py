@@ -30,18 +30,19 @@ TARGET_MODELS = {TargetKind.SCHEDULE: Schedule, TargetKind.LAYER: Layer, TargetK
 
 @dataclass
 class LevelSpec:
-    targets: list  # [(kind, id)]
+    targets: list  # [(kind, id)] paged
     delay_seconds: int = 0
     condition: str = Condition.NOT_ACKNOWLEDGED
     severities: list = field(default_factory=list)  # severity keys
     mode: str = LevelMode.ALL
     round_robin_seconds: int = 300
+    inform: list = field(default_factory=list)  # [(kind, id)] informed: no acknowledge ladder, no phone
 
 
 def _check(levels: list[LevelSpec]) -> list:
     resolved = []
     for n, level in enumerate(levels, start=1):
-        if not level.targets:
+        if not level.targets and not level.inform:
             raise InvalidInput(f"Level {n} has no target: add a schedule, layer, user or group.", field="levels")
         if level.condition not in Condition.values:
             raise InvalidInput(f"Level {n}: unknown condition “{level.condition}”.", field="levels")
@@ -53,12 +54,12 @@ def _check(levels: list[LevelSpec]) -> list:
         if len(severities) != len(set(level.severities)):
             raise InvalidInput(f"Level {n}: unknown severity in {', '.join(level.severities)}.", field="levels")
         targets = []
-        for kind, pk in level.targets:
+        for inform, (kind, pk) in [(False, t) for t in level.targets] + [(True, t) for t in level.inform]:
             model = TARGET_MODELS.get(kind)
             obj = model.objects.filter(pk=pk).first() if model else None
             if obj is None:
                 raise InvalidInput(f"Level {n}: no {kind} with id {pk}.", field="levels")
-            targets.append((kind, obj))
+            targets.append((kind, obj, inform))
         resolved.append((level, severities, targets))
     return resolved
 
@@ -87,8 +88,8 @@ def policy_save(*, name: str, levels: list[LevelSpec], description: str = "", re
         level = EscalationLevel.objects.create(policy=policy, position=position, condition=spec.condition, delay_seconds=spec.delay_seconds,
                                                mode=spec.mode, round_robin_seconds=spec.round_robin_seconds)
         level.severities.set(severities)
-        EscalationTarget.objects.bulk_create([EscalationTarget(level=level, position=i, kind=kind, **{kind: obj})
-                                              for i, (kind, obj) in enumerate(targets)])
+        EscalationTarget.objects.bulk_create([EscalationTarget(level=level, position=i, kind=kind, inform=inform, **{kind: obj})
+                                              for i, (kind, obj, inform) in enumerate(targets)])
     if services is not None:
         ServicePolicy.objects.filter(policy=policy).exclude(service__in=services).delete()
         for service in services:
@@ -125,9 +126,10 @@ POLICY_FIELDS = ("name", "description", "repeat", "repeat_after_seconds")
 def policy_levels(policy: EscalationPolicy) -> list[LevelSpec]:
     """A policy's levels as `policy_save` takes them: what an edit of its other fields keeps."""
     return [
-        LevelSpec(targets=[(t.kind, getattr(t, f"{t.kind}_id")) for t in level.targets.order_by("position", "pk")],
+        LevelSpec(targets=[(t.kind, getattr(t, f"{t.kind}_id")) for t in level.targets.order_by("position", "pk") if not t.inform],
                   delay_seconds=level.delay_seconds, condition=level.condition, severities=[s.key for s in level.severities.all()],
-                  mode=level.mode, round_robin_seconds=level.round_robin_seconds)
+                  mode=level.mode, round_robin_seconds=level.round_robin_seconds,
+                  inform=[(t.kind, getattr(t, f"{t.kind}_id")) for t in level.targets.order_by("position", "pk") if t.inform])
         for level in policy.levels.order_by("position", "pk").prefetch_related("severities", "targets")
     ]
 

@@ -50,8 +50,8 @@ def test_contact_method_rules_edited_in_the_admin_go_through_the_rule_services(c
     assert list(method.rules.values_list("user", "delay_minutes")) == [(responder.pk, 5)]
     assert _log(responder) == [
         ("boss", "contact method changed (label): Email pager@example.com (Phone)"),
-        ("boss", "rule deleted: Email pager@example.com (Phone) after 0 min"),
-        ("boss", "rule added: Email pager@example.com (Phone) after 5 min"),
+        ("boss", "rule deleted: Email pager@example.com (Phone) after 0 min, high urgency"),
+        ("boss", "rule added: Email pager@example.com (Phone) after 5 min, high urgency"),
     ]
 
 
@@ -70,12 +70,13 @@ def test_notification_rule_admin_refuses_what_the_service_refuses(client, admin_
     method = services.contact_method_create(user=responder, kind="email", target="pager@example.com", add_default_rule=False)
     client.force_login(admin_user)
     other = client.post(reverse("admin:notifications_notificationrule_add"),
-                        {"user": responder2.pk, "contact_method": method.pk, "delay_minutes": 5})
+                        {"user": responder2.pk, "contact_method": method.pk, "delay_minutes": 5, "urgency": "high"})
     assert other.status_code == 200 and "this person" in other.text
     assert not NotificationRule.objects.exists()
-    ok = client.post(reverse("admin:notifications_notificationrule_add"), {"user": responder.pk, "contact_method": method.pk, "delay_minutes": 5})
+    ok = client.post(reverse("admin:notifications_notificationrule_add"),
+                     {"user": responder.pk, "contact_method": method.pk, "delay_minutes": 5, "urgency": "low"})
     assert ok.status_code == 302
-    assert _log(responder) == [("boss", "rule added: Email pager@example.com after 5 min")]
+    assert _log(responder) == [("boss", "rule added: Email pager@example.com after 5 min, low urgency")]
 
 
 def test_stakeholder_subscription_admin_refuses_what_the_service_refuses_and_audits(client, admin_user, sev, receiver):

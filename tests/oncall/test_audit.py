@@ -63,8 +63,8 @@ def test_contact_method_and_rule_changes_are_logged_on_the_person(client, respon
 
     assert _log(responder) == [
         ("responder", "contact method added: Email pager@example.com (Pager)"),
-        ("responder", "rule added: Email pager@example.com (Pager) after 5 min"),
-        ("responder", "rule deleted: Email pager@example.com (Pager) after 5 min"),
+        ("responder", "rule added: Email pager@example.com (Pager) after 5 min, high urgency"),
+        ("responder", "rule deleted: Email pager@example.com (Pager) after 5 min, high urgency"),
         ("responder", "contact method deleted: Email pager@example.com (Pager)"),
     ]
     page = client.get(reverse("notifications:person", args=[responder.pk])).content.decode()

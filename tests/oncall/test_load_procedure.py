@@ -161,4 +161,5 @@ def test_every_procedure_names_its_levels_targets_by_role():
         assert proc["name"] == name
         for policy in proc["policies"]:
             for level in policy["levels"]:
-                assert level["targets"] and all(kind in ("schedule", "group") for kind, _ in level["targets"])
+                named = level.get("targets", []) + level.get("inform", [])
+                assert named and all(kind in ("schedule", "group") for kind, _ in named)

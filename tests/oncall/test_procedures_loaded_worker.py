@@ -65,7 +65,7 @@ class Loaded:
 
     def _schedule_names(self):
         return {name for policy in self.proc["policies"] for level in policy["levels"]
-                for kind, name in level["targets"] if kind == "schedule"}
+                for kind, name in level.get("targets", []) + level.get("inform", []) if kind == "schedule"}
 
     def _scale_down(self) -> float:
         levels = policy_levels(self.policy)

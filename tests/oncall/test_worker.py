@@ -4,6 +4,7 @@ a worker killed between levels, and two workers racing."""
 
 import re
 import time as clock
+from datetime import UTC, timedelta
 
 import pytest
 from django.apps import apps as django_apps
@@ -15,7 +16,7 @@ from delivery.models import Delivery
 from incidents.defaults import seed_defaults
 from incidents.groups import RESPONDER, ensure_groups
 from incidents.models import TimelineEvent
-from oncall.models import EscalationStep, StepStatus
+from oncall.models import EscalationStep, Profile, StepStatus
 from oncall.notifications.services import contact_method_create
 from oncall.tasks import step_fire_task
 from tests.incidents.factories import declare
@@ -142,3 +143,32 @@ def test_two_workers_racing_duplicates_and_the_sweep_notify_once(worker_process,
     assert TimelineEvent.objects.filter(incident__in=incidents, kind="escalation.notified").count() == 12
     subjects = sorted(m.message["Subject"] for m in mails_to(smtp_server, "alice@example.com"))
     assert len(set(subjects)) == 12
+
+
+def test_low_urgency_waits_for_the_working_hours_while_high_urgency_pages_at_once(team, service, celery_worker, smtp_server, receiver):
+    """Alice's working day starts a few seconds from now (in her zone, UTC here): the low-urgency
+    incident reaches her then, through the worker, and not before; the high-urgency one at once."""
+    alice = team["alice"]
+    begins = (timezone.now() + timedelta(seconds=6)).astimezone(UTC).replace(microsecond=0)
+    Profile.objects.update_or_create(user=alice, defaults={
+        "time_zone": "UTC", "working_days": "1234567", "working_start": begins.time(),
+        "working_end": (begins + timedelta(hours=2)).time()})
+    make_policy([(0, Condition.NOT_ACKNOWLEDGED, [(TargetKind.USER, alice)])], service=service)
+
+    low = declare("Typo on the pricing page", severity="P3", services=[service])
+    high = declare("Checkout is down", severity="P1", services=[service])
+    wait_until(lambda: [m for m in mails_to(smtp_server, alice.email) if "Checkout is down" in m.message["Subject"]],
+               what="the high-urgency page")
+    assert timezone.now() < begins, "the high-urgency page did not wait for the working hours"
+    held = wait_until(lambda: list(Delivery.objects.filter(incident=low, user=alice)), what="the held low-urgency rows")
+    assert all(row.kind == "low_urgency" and row.due_at == begins for row in held)
+    assert not [m for m in mails_to(smtp_server, alice.email) if "Typo" in m.message["Subject"]]
+
+    mail = wait_until(lambda: [m for m in mails_to(smtp_server, alice.email) if "Typo" in m.message["Subject"]],
+                      timeout=30, what="the low-urgency notice at the start of the working hours")[0]
+    assert timezone.now() >= begins
+    receiver.wait_for(2, path="/hooks/alice")  # the high page and the low notice, once each
+    sent = Delivery.objects.filter(incident=low, user=alice, status="sent")
+    assert sent.count() == 2 and all(row.sent_at >= begins for row in sent)
+    assert "Typo on the pricing page" in mail.part("text/plain")
+    assert Delivery.objects.filter(incident=high, user=alice, kind="").count() == 2

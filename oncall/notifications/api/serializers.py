@@ -14,7 +14,7 @@ class NotificationRuleSerializer(PortalModelSerializer):
 
     class Meta:
         model = NotificationRule
-        fields = ["id", "contact_method", "delay_minutes"]
+        fields = ["id", "contact_method", "delay_minutes", "urgency"]
 
 
 class ContactMethodSerializer(PortalModelSerializer):

@@ -9,7 +9,7 @@ from incidents.api.idempotency import IdempotentCreateMixin, idempotent
 from incidents.bounded import PortalFilterSet
 
 from .. import selectors, services
-from ..models import ContactMethod, NotificationRule
+from ..models import ContactMethod, NotificationRule, RuleUrgency
 from . import serializers as s
 
 
@@ -69,7 +69,8 @@ class NotificationRuleViewSet(
     def perform_create(self, serializer):
         data = serializer.validated_data
         serializer.instance = services.notification_rule_create(
-            user=self.request.user, contact_method=data["contact_method"], delay_minutes=data["delay_minutes"], by=self.request.user,
+            user=self.request.user, contact_method=data["contact_method"], delay_minutes=data["delay_minutes"],
+            urgency=data.get("urgency", RuleUrgency.HIGH), by=self.request.user,
         )
 
     def perform_destroy(self, instance):
