@@ -49,7 +49,10 @@ def target_labels(targets) -> str:
 def _describe_step(step, now):
     labels = target_labels(step.targets)
     wait = max(int((step.due_at - now).total_seconds()), 0)
-    if wait >= 120:
+    if wait >= 2 * 3600:  # a low-urgency clock waiting for business hours
+        hours, minutes = divmod((wait + 59) // 60, 60)
+        when = f"in {hours} h" + (f" {minutes} min" if minutes else "")
+    elif wait >= 120:
         when = f"in {(wait + 59) // 60} min"
     elif wait > 0:
         when = f"in {wait} s"
