@@ -114,8 +114,8 @@ class DeliveryAdmin(PortalAdmin):
 
 @admin.register(StakeholderSubscription)
 class StakeholderSubscriptionAdmin(WritesThroughServices, PortalAdmin):
-    list_display = ["name", "kind", "display_target", "frequency", "is_active"]
-    list_filter = ["kind", "frequency", "is_active"]
+    list_display = ["name", "kind", "display_target", "frequency", "include_drills", "is_active"]
+    list_filter = ["kind", "frequency", "include_drills", "is_active"]
     filter_horizontal = ["severities"]
     readonly_fields = ["secret", "created_by", "created_at"]
 

@@ -65,3 +65,5 @@ class SubscriptionForm(PortalForm):
         help_text="None ticked: every severity.",
     )
     frequency = forms.ChoiceField(choices=Frequency.choices)
+    include_drills = forms.BooleanField(required=False, label="Also drills",
+                                        help_text="Hear about drills and game days too (marked [DRILL]).")

@@ -165,6 +165,8 @@ class StakeholderSubscription(models.Model):
     secret = models.CharField(max_length=100, default=new_webhook_secret, editable=False)
     severities = models.ManyToManyField("incidents.Severity", blank=True, help_text="None selected: every severity.")
     frequency = models.CharField(max_length=10, choices=Frequency.choices, default=Frequency.REALTIME)
+    include_drills = models.BooleanField(
+        default=False, help_text="Also hear about drills and game days (marked [DRILL]); unticked, drills never reach it.")
     is_active = models.BooleanField(default=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -298,12 +298,12 @@ def contact_method_send_test(*, method: ContactMethod, by) -> Delivery:
 # --- stakeholder subscriptions -------------------------------------------------------------
 
 
-SUBSCRIPTION_FIELDS = ("name", "kind", "target", "frequency", "severities", "is_active")
+SUBSCRIPTION_FIELDS = ("name", "kind", "target", "frequency", "severities", "include_drills", "is_active")
 
 
 @transaction.atomic
 def subscription_create(*, name: str, kind: str, target: str, frequency: str, severities=(), is_active: bool = True,
-                        by=None) -> StakeholderSubscription:
+                        include_drills: bool = False, by=None) -> StakeholderSubscription:
     if kind not in SUBSCRIPTION_KINDS:
         raise InvalidInput("Stakeholder subscriptions use Slack, Teams or an email list.", field="kind")
     if not (name or "").strip():
@@ -312,6 +312,7 @@ def subscription_create(*, name: str, kind: str, target: str, frequency: str, se
         raise InvalidInput("Choose real time or an hourly digest.", field="frequency")
     target = validate_target(kind, target)
     sub = StakeholderSubscription.objects.create(name=name.strip(), kind=kind, target=target, frequency=frequency, is_active=is_active,
+                                                 include_drills=include_drills,
                                                  created_by=by if by is not None and by.is_authenticated else None)
     sub.severities.set(severities)
     audit_record(by=by, obj=sub, action="added", message=f"{sub.get_kind_display()}, {sub.get_frequency_display()}")

@@ -15,6 +15,7 @@ from django.utils import timezone
 from delivery import outbox
 from delivery.messages import Message
 from delivery.models import Delivery, DeliveryStatus
+from incidents import outgoing
 from incidents.selectors import incident_visible
 
 from . import routes, selectors
@@ -30,13 +31,17 @@ DIGEST_LINES = 12
 
 def incident_message(incident, *, kind: str, body: str) -> Message:
     return Message(
-        kind=kind, title=f"{incident.number} {incident.title}", body=body,
+        kind=kind, title=outgoing.title(incident, f"{incident.number} {incident.title}"), body=body,
         url=settings.SITE_URL + incident.get_absolute_url(), severity=incident.severity.key, incident_id=incident.pk,
     )
 
 
 def subscriptions_for(incident):
+    """The active subscriptions that hear about `incident`: its severity ticked (or none ticked),
+    and for a drill only those that chose to hear about drills."""
     subs = StakeholderSubscription.objects.filter(is_active=True).prefetch_related("severities")
+    if incident.is_drill:
+        subs = subs.filter(include_drills=True)
     return [s for s in subs if not s.severities.all() or incident.severity in s.severities.all()]
 
 
@@ -62,8 +67,8 @@ def on_incident_event(event) -> list[Delivery]:
     if event.kind not in REALTIME_KINDS:
         return []
     incident = event.incident
-    if incident.is_drill or not incident_visible(incident, None):
-        return []  # a drill never reaches stakeholder lists, nor a restricted incident
+    if not incident_visible(incident, None):
+        return []  # a restricted incident never reaches stakeholder lists (a drill only those that chose it)
     now = timezone.now()
     created = []
     for sub in subscriptions_for(incident):
@@ -92,7 +97,7 @@ def compose_digest(row: Delivery) -> Message | None:
     """What happened on the incident since this subscription's previous digest."""
     incident = row.incident
     sub = StakeholderSubscription.objects.filter(pk=row.destination_id).first()
-    if (incident is None or sub is None or sub.frequency != Frequency.HOURLY or incident.is_drill
+    if (incident is None or sub is None or sub.frequency != Frequency.HOURLY or (incident.is_drill and not sub.include_drills)
             or not incident_visible(incident, None)):
         return None
     previous = _rows(sub, row.dedup_key).filter(status=DeliveryStatus.SENT).exclude(pk=row.pk).aggregate(m=Max("sent_at"))["m"]

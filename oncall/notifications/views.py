@@ -265,7 +265,7 @@ def subscription_list(request):
             try:
                 services.subscription_create(
                     name=data["name"], kind=data["kind"], target=data["target"], frequency=data["frequency"],
-                    severities=data["severities"], by=request.user,
+                    severities=data["severities"], include_drills=data["include_drills"], by=request.user,
                 )
             except DomainError as exc:
                 _form_error(form, exc)

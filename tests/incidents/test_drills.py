@@ -92,6 +92,19 @@ def test_a_drill_reaches_no_stakeholder_list(responder):
     assert not Delivery.objects.filter(incident=drill, purpose="stakeholders").exists()
 
 
+def test_a_stakeholder_list_that_chose_drills_hears_about_them_marked(responder, admin_api):
+    subscription_create(name="Execs", kind="email", target="execs@example.com", frequency="realtime")
+    created = admin_api.post("/api/v1/stakeholder-subscriptions/", {
+        "name": "Game-day observers", "kind": "email", "target": "observers@example.com", "frequency": "realtime",
+        "include_drills": True}, format="json")
+    assert created.status_code == 201, created.content
+    assert created.data["include_drills"] is True
+    drill = _drill(by=responder)
+    rows = subscriptions.on_incident_event(TimelineEvent.objects.get(incident=drill, kind="declared"))
+    assert [row.target for row in rows] == ["observers@example.com"]
+    assert rows[0].message["title"].startswith("[DRILL] ")
+
+
 def test_drills_are_left_out_of_the_metrics_and_the_dashboard_count(responder, viewer):
     declare(by=responder, title="Real one")
     _drill(by=responder)

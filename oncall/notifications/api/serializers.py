@@ -77,7 +77,7 @@ class StakeholderSubscriptionSerializer(PortalModelSerializer):
 
     class Meta:
         model = StakeholderSubscription
-        fields = ["id", "name", "kind", "target", "severities", "frequency", "is_active", "created_at"]
+        fields = ["id", "name", "kind", "target", "severities", "frequency", "include_drills", "is_active", "created_at"]
         read_only_fields = ["created_at"]
 
     def to_representation(self, instance):

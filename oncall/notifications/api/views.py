@@ -111,7 +111,7 @@ class StakeholderSubscriptionViewSet(IdempotentCreateMixin, viewsets.ModelViewSe
         data = serializer.validated_data
         serializer.instance = services.subscription_create(
             name=data["name"], kind=data["kind"], target=data["target"], frequency=data["frequency"],
-            severities=data.get("severities", []), by=self.request.user,
+            severities=data.get("severities", []), include_drills=data.get("include_drills", False), by=self.request.user,
         )
 
     def perform_update(self, serializer):
