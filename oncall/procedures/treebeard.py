@@ -11,7 +11,9 @@ How the document reads here:
   "if no progress": the step fires while the incident is not mitigated (acknowledging it does
   not stop the ladder; mitigating it does).
 - Business escalation (customer support lead -> customer success manager -> VP customer
-  success -> CEO) has no timings: not a paging ladder, left to the team.
+  success -> CEO) has no timings of its own: encoded as "inform" levels on the technical
+  ladder's clock (at once, 15, 30 and 60 min, the CEO for Critical only, each while not
+  mitigated), for P0 and P1. They are told, never paged: nothing to acknowledge, no phone.
 - Updates "Every [X] minutes"; the status update template is "UPDATE [+15min]", so P0 every
   15 min. The document gives no P1 figure: 30 min here, edit it. P2 initial and resolution
   (Slack), P3 resolution only (email digest).
@@ -36,6 +38,10 @@ ON_CALL = ("schedule", "TreeBeard on-call engineer")
 SENIOR = ("schedule", "TreeBeard senior engineer")
 MANAGER = ("schedule", "TreeBeard Engineering Manager")
 EXECUTIVE = ("schedule", "TreeBeard VP Engineering / CTO")
+SUPPORT_LEAD = ("schedule", "TreeBeard Customer Support Lead")
+SUCCESS_MANAGER = ("schedule", "TreeBeard Customer Success Manager")
+VP_SUCCESS = ("schedule", "TreeBeard VP Customer Success")
+CEO = ("schedule", "TreeBeard CEO")
 
 PROCEDURE = {
     "name": "treebeard",
@@ -88,6 +94,11 @@ PROCEDURE = {
              {"after_minutes": 60, "targets": [EXECUTIVE], "severities": ["P0"], "condition": "mitigated"},
              # P2 "On-Call: Informed": told at once, not paged (no acknowledgement asked, no phone ring)
              {"after_minutes": 0, "inform": [ON_CALL], "severities": ["P2"]},
+             # the business escalation, told on the same clock (levels 6-9)
+             {"after_minutes": 0, "inform": [SUPPORT_LEAD], "severities": ["P0", "P1"]},
+             {"after_minutes": 15, "inform": [SUCCESS_MANAGER], "severities": ["P0", "P1"], "condition": "mitigated"},
+             {"after_minutes": 30, "inform": [VP_SUCCESS], "severities": ["P0", "P1"], "condition": "mitigated"},
+             {"after_minutes": 60, "inform": [CEO], "severities": ["P0"], "condition": "mitigated"},
          ]},
     ],
     "templates": [

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from delivery.models import Delivery
 from incidents import services as incident_services
-from incidents.models import IncidentType, Service
+from incidents.models import IncidentType, Service, TimelineEvent
 from oncall.models import EscalationPolicy, EscalationStep, Schedule, StepStatus
 from oncall.notifications import reminders
 from oncall.notifications.models import UpdateReminder
@@ -149,10 +149,16 @@ def test_treebeard_p0_pages_on_call_then_senior_while_not_mitigated_and_updates_
     senior = proc.wait_fired(incident, 1)
     assert senior.notified == proc.who("TreeBeard senior engineer")
     proc.assert_waited(senior, 1)
+    # the business escalation is told on the same clock, never paged
+    assert proc.wait_fired(incident, 5).notified == [] and proc.wait_fired(incident, 6).notified == []
+    informed = {uid for e in TimelineEvent.objects.filter(incident=incident, kind="escalation.informed") for uid in e.data["users"]}
+    assert informed == set(proc.who("TreeBeard Customer Support Lead", "TreeBeard Customer Success Manager"))
     # ...mitigating it does.
     incident_services.incident_change_status(incident=incident, status="monitoring", by=proc.people["TreeBeard senior engineer"])
     proc.wait_cancelled(incident, 2)
     proc.wait_cancelled(incident, 3)
+    proc.wait_cancelled(incident, 7)
+    proc.wait_cancelled(incident, 8)
     assert not _mails_to(proc.smtp, proc.people["TreeBeard Engineering Manager"])
     proc.check_cadence(incident, 15)
 
