@@ -1,6 +1,6 @@
 """Places other apps plug into the core without the core importing them: navigation entries,
-dashboard panels, incident-page panels and the one public-update path. Register in
-`AppConfig.ready()`.
+dashboard panels, incident-page panels, the one public-update path and the parts of a team's
+procedure an app configures (`load_procedure`). Register in `AppConfig.ready()`.
 
 A panel is a template plus a function `context(request, **kw) -> dict | None`; returning None
 hides the panel.
@@ -41,6 +41,10 @@ dashboard_panels: dict[str, Panel] = {}
 incident_panels: dict[str, Panel] = {}
 drills_panels: dict[str, Panel] = {}
 _public_updates: list[PublicUpdates] = []
+# name -> step(proc, *, by, report): what an app configures from a procedure module's dict
+# (e.g. the postmortems app its postmortem templates); run by oncall.procedures.loader after
+# its own parts. `report.write(heading)` and `report.line(what, outcome, detail)` say what it did.
+procedure_steps: dict[str, Callable] = {}
 
 
 def register_nav(label: str, url_name: str, *, order: int = 50, permission: str | None = None) -> None:
@@ -61,6 +65,10 @@ def register_drills_panel(name: str, template: str, context: Callable, *, order:
     """`context(request, rows=...)` (the drills report's rows); shown on the drills page under
     its table (game days, what was learnt, action items)."""
     drills_panels[name] = Panel(name, template, context, order)
+
+
+def register_procedure_step(name: str, step: Callable) -> None:
+    procedure_steps[name] = step
 
 
 def register_public_updates(publish: Callable, *, permission: str) -> None:

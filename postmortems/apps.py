@@ -28,10 +28,11 @@ class PostmortemsConfig(AppConfig):
         from incidents import demo, events, extensions
 
         from . import demo as pm_demo
-        from . import gameday_reminders, metrics, panels, purposes, services
+        from . import gameday_reminders, metrics, panels, procedures, purposes, services
 
         purposes.register()
         gameday_reminders.register()
+        extensions.register_procedure_step("postmortems.templates", procedures.load_templates)
 
         events.subscribe(services.postmortem_create_on_resolution, kinds={"resolved"}, name="postmortems.open_on_resolution")
         extensions.register_nav("Postmortems", "postmortems:list", order=30)

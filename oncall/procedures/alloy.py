@@ -111,6 +111,21 @@ PROCEDURE = {
              {"match": {"severity": "warning"}, "severity": "P1"},
          ]},
     ],
+    # the Post-Incident Review's agenda and output
+    "postmortem_templates": [
+        {"name": "Alloy: Post-incident review", "severities": ["P0", "P1", "P2", "P3"],
+         "description": "The PIR agenda of the Alloy procedures; its output is this written post-mortem.",
+         "sections": [
+             {"key": "timeline", "title": "Timeline of events", "prefill": "timeline"},
+             {"key": "root_cause", "title": "Root cause analysis", "required": True},
+             {"key": "went_well", "title": "What went well", "group": "Review"},
+             {"key": "improve", "title": "What could be improved", "group": "Review"},
+             {"key": "action_items", "title": "Action items and owners", "prefill": "action_items",
+              "guidance": "Tracked here with every other action item."},
+             {"key": "prevention", "title": "Preventive measures", "guidance": "Including updates to runbooks and documentation."},
+             {"key": "customers", "title": "Customer communication", "guidance": "The customer notice, if customers were affected."},
+         ]},
+    ],
     "stakeholders": [
         {"name": "Alloy customer notifications", "target": "alloy-support@example.com", "frequency": "realtime",
          "severities": ["P0", "P1"]},

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from django.contrib.auth.models import Group
 from django.db import transaction
 
-from incidents import catalog, communications, incident_types
+from incidents import catalog, communications, extensions, incident_types
 from incidents.audit import audit_record
 from incidents.integrations.models import Integration
 from incidents.integrations.services.configuration import integration_create, integration_update
@@ -282,4 +282,6 @@ def load(proc: dict, *, by=None, write: Callable[[str], None] = print) -> Report
     _integrations(proc, service, by, report)
     _templates(proc, by, report)
     _stakeholders(proc, by, report)
+    for name in sorted(extensions.procedure_steps):  # the other apps' parts (postmortem templates...)
+        extensions.procedure_steps[name](proc, by=by, report=report)
     return report

@@ -87,6 +87,26 @@ PROCEDURE = {
          "description": "Financial impact: Business Operations, until resolved.",
          "levels": [{"after_minutes": 0, "targets": [BIZ_OPS], "condition": "resolved"}]},
     ],
+    # "Post-Mortem Template" of the guide (P1 within 48 hours, P2 within a week: the severities' due)
+    "postmortem_templates": [
+        {"name": "Matchbook: Incident post-mortem", "severities": ["P1", "P2", "P3", "P4"],
+         "description": "Incident Post-Mortem: [Title], as the Matchbook guide writes it.",
+         "sections": [
+             {"key": "summary", "title": "Summary", "required": True, "prefill": "summary",
+              "guidance": "Date, duration, severity, and the user / business impact."},
+             {"key": "timeline", "title": "Timeline (UTC)", "prefill": "timeline",
+              "guidance": "Alert fired, IC assigned, root cause identified, fix deployed, incident resolved."},
+             {"key": "root_cause", "title": "Root cause", "required": True,
+              "guidance": "Detailed explanation of what caused the incident."},
+             {"key": "resolution", "title": "Resolution", "required": True, "guidance": "What was done to resolve the incident."},
+             {"key": "impact", "title": "Impact", "prefill": "services",
+              "guidance": "Users affected, revenue impact, data loss (yes / no)."},
+             {"key": "went_well", "title": "What went well", "group": "Lessons learned"},
+             {"key": "improve", "title": "What could be improved", "group": "Lessons learned"},
+             {"key": "action_items", "title": "Action items", "prefill": "action_items",
+              "guidance": "Action, owner, due date."},
+         ]},
+    ],
     "templates": [
         {"name": "Matchbook: Initial status update", "kind": "initial", "audience": "Slack #incidents / status page",
          "body": "🔴 INCIDENT: {{ title }}\n\nStatus: Investigating\nImpact: {{ impact }}\nStarted: {{ started }}\n\n"

@@ -101,6 +101,24 @@ PROCEDURE = {
              {"after_minutes": 60, "inform": [CEO], "severities": ["P0"], "condition": "mitigated"},
          ]},
     ],
+    # "Post-Mortem Document" of the guide (the meeting within 48 h is the severities' window)
+    "postmortem_templates": [
+        {"name": "TreeBeard: Post-mortem", "severities": ["P0", "P1", "P2", "P3"],
+         "description": "Post-Mortem: [Incident Title], as the TreeBeard guide writes it.",
+         "sections": [
+             {"key": "facts", "title": "Date, duration, severity, incident commander", "prefill": "summary"},
+             {"key": "summary", "title": "Summary", "required": True, "guidance": "Brief overview of what happened."},
+             {"key": "timeline", "title": "Timeline", "prefill": "timeline"},
+             {"key": "root_cause", "title": "Root cause", "required": True, "guidance": "Detailed explanation."},
+             {"key": "impact", "title": "Impact", "group": "Impact", "prefill": "services",
+              "guidance": "Users affected (number or percentage), services affected, data loss (yes / no, details)."},
+             {"key": "went_well", "title": "What went well", "group": "Lessons"},
+             {"key": "improve", "title": "What could be improved", "group": "Lessons"},
+             {"key": "action_items", "title": "Action items", "prefill": "action_items",
+              "guidance": "Each with an owner and a due date."},
+             {"key": "lessons", "title": "Lessons learned", "group": "Lessons", "guidance": "Key takeaways."},
+         ]},
+    ],
     "templates": [
         {"name": "TreeBeard: Initial alert", "kind": "initial", "audience": "Slack #alerts",
          "body": "🚨 INCIDENT: {{ title }} ({{ number }})\n\nSeverity: {{ severity }}\nStarted: {{ started }}\nStatus: {{ status }}\n\n"

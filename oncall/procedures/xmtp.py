@@ -100,6 +100,21 @@ PROCEDURE = {
              {"match": {"severity": ["low", "info", "P3"]}, "severity": "P3"},
          ]},
     ],
+    # "Postmortem template" of the document (its review process has no deadline)
+    "postmortem_templates": [
+        {"name": "XMTP: Incident postmortem", "severities": ["P0", "P1", "P2", "P3"],
+         "description": "Incident Postmortem: [Date] - [Title], as the XMTP QA guide writes it.",
+         "sections": [
+             {"key": "summary", "title": "Summary", "required": True, "prefill": "summary",
+              "guidance": "Brief description of incident impact and resolution."},
+             {"key": "timeline", "title": "Timeline", "prefill": "timeline",
+              "guidance": "Issue detected, investigation started, root cause identified, resolution implemented (HH:MM)."},
+             {"key": "root_cause", "title": "Root cause", "required": True,
+              "guidance": "Technical explanation of the underlying issue."},
+             {"key": "action_items", "title": "Action items", "prefill": "action_items",
+              "guidance": "Immediate fixes, long-term improvements, process updates."},
+         ]},
+    ],
     "templates": [
         {"name": "XMTP: Status update (#xmtp-qa-alerts)", "kind": "initial", "audience": "Slack #xmtp-qa-alerts",
          "body": "{{ severity }} {{ severity_label }}: {{ title }} ({{ number }})\n"

@@ -18,6 +18,8 @@ from oncall.notifications.models import StakeholderSubscription
 from oncall.notifications.services import subscription_update
 from oncall.procedures import PROCEDURES
 from oncall.services.policies import policy_levels, policy_save
+from postmortems.configuration import template_section_delete
+from postmortems.models import PostmortemTemplate, SeverityTemplate
 
 from .conftest import person
 
@@ -50,6 +52,9 @@ def snapshot() -> dict:
         "subscriptions": list(StakeholderSubscription.objects.order_by("name").values("name", "target", "is_active")),
         "groups": sorted(Group.objects.values_list("name", flat=True)),
         "services": sorted(Service.objects.values_list("slug", flat=True)),
+        "postmortem_templates": [(t.name, t.description, list(t.sections.order_by("position").values_list("key", "title", "prefill")))
+                                 for t in PostmortemTemplate.objects.order_by("name")],
+        "postmortem_choices": sorted(SeverityTemplate.objects.values_list("severity__key", "template__name")),
     }
 
 
@@ -146,6 +151,21 @@ def test_what_the_team_fills_in_is_left_alone_on_a_second_run():
     sub.refresh_from_db()
     assert sub.is_active and sub.target == "product@xmtp.example"
     assert set(policy.service_links.values_list("service__slug", flat=True)) == {"xmtp-qa", "agents"}
+
+
+def test_postmortem_templates_come_from_the_document_and_edits_are_put_back(admin_user):
+    out = load("treebeard")
+    assert "postmortem template TreeBeard: Post-mortem: created (9 sections)" in out
+    template = PostmortemTemplate.objects.get(name="TreeBeard: Post-mortem")
+    assert [s.title for s in template.sections.order_by("position")][:4] == [
+        "Date, duration, severity, incident commander", "Summary", "Timeline", "Root cause"]
+    assert set(SeverityTemplate.objects.filter(template=template).values_list("severity__key", flat=True)) == {"P0", "P1", "P2", "P3"}
+    template_section_delete(section=template.sections.get(key="lessons"), by=admin_user)
+    again = load("treebeard")
+    assert "postmortem template TreeBeard: Post-mortem: updated (sections)" in again
+    assert template.sections.filter(key="lessons").exists()
+    load("matchbook")  # another scheme: its severities start from its own template
+    assert SeverityTemplate.objects.get(severity__key="P4").template.name == "Matchbook: Incident post-mortem"
 
 
 def test_an_edited_rule_is_put_back_as_the_document_says():
