@@ -39,7 +39,7 @@ class SeveritySerializer(PortalModelSerializer):
         fields = [
             "key", "label", "description", "rank", "colour", "ack_target", "update_policy", "update_cadence",
             "mtta_target", "mttr_target", "postmortem_required", "postmortem_due", "war_room_pattern", "war_room_auto", "urgency",
-            "is_active", "checklist",
+            "first_notice_within", "postmortem_meeting_within", "is_active", "checklist",
         ]
 
 
