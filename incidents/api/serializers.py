@@ -184,6 +184,7 @@ class IncidentUpdateSerializer(PortalSerializer):
     summary = serializers.CharField(max_length=10_000, required=False, allow_blank=True)
     impact = serializers.CharField(max_length=10_000, required=False, allow_blank=True)
     services = serializers.SlugRelatedField(slug_field="slug", queryset=Service.objects.all(), many=True, required=False)
+    started_at = serializers.DateTimeField(required=False, help_text="When impact began (not after the declaration).")
 
 
 class IncidentRestrictionSerializer(PortalSerializer):
