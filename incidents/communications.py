@@ -5,7 +5,7 @@ entry, whoever calls it)."""
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.template import Context, Engine, TemplateSyntaxError
 from django.utils import timezone
 
@@ -75,7 +75,7 @@ def templates_for(incident: Incident) -> list[CommunicationTemplate]:
     mine = Q(incident_type__isnull=True)
     if incident.type_id:
         mine |= Q(incident_type_id=incident.type_id)
-    templates = list(CommunicationTemplate.objects.filter(mine))
+    templates = list(CommunicationTemplate.objects.filter(mine).order_by(F("incident_type").asc(nulls_last=True), "position", "name"))
     typed_kinds = {t.kind for t in templates if t.incident_type_id is not None}
     return [t for t in templates if t.incident_type_id is not None or t.kind not in typed_kinds]
 
