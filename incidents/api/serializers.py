@@ -11,6 +11,7 @@ from ..models import (
     IncidentType,
     IncidentTypeChecklistItem,
     LinkKind,
+    MetricTargets,
     Role,
     Service,
     Severity,
@@ -41,6 +42,13 @@ class SeveritySerializer(PortalModelSerializer):
             "mtta_target", "mttr_target", "postmortem_required", "postmortem_due", "war_room_pattern", "war_room_auto", "urgency",
             "first_notice_within", "postmortem_meeting_within", "is_active", "checklist",
         ]
+
+
+class MetricTargetsSerializer(PortalModelSerializer):
+    class Meta:
+        model = MetricTargets
+        fields = ["mttk_target", "mtti_target", "mtbf_target", "false_positive_rate_target", "updated_at"]
+        read_only_fields = ["updated_at"]
 
 
 class TypeChecklistItemSerializer(PortalModelSerializer):

@@ -201,7 +201,7 @@ class PostmortemCountsSerializer(PortalSerializer):
     on_time_rate = serializers.FloatField(allow_null=True, help_text="On time / (published + overdue unpublished).")
 
 
-class TargetSerializer(PortalSerializer):
+class MetricTargetVerdictSerializer(PortalSerializer):
     target = serializers.FloatField(allow_null=True)
     met = serializers.BooleanField(allow_null=True)
 
@@ -226,7 +226,7 @@ class MetricsSerializer(PortalSerializer):
     action_items = ActionItemCountsSerializer()
     postmortems = PostmortemCountsSerializer()
     targets = serializers.DictField(
-        child=TargetSerializer(),
+        child=MetricTargetVerdictSerializer(),
         help_text="mttk, mtti, mtbf (seconds) and false_positive_rate (a ratio): the target (null: none set) and whether "
                   "the range met it (null: no figure or no target). MTTK, MTTI and the rate are met at or below, MTBF at or above.")
 

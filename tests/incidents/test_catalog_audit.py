@@ -98,3 +98,16 @@ def test_metric_targets_are_changed_in_the_admin_through_their_service(client, a
     bad = client.post(url, {**data, "false_positive_rate_target": "2"})
     assert bad.status_code == 200 and "errornote" in bad.content.decode()
     assert client.get("/admin/incidents/metrictargets/add/").status_code == 403
+
+
+def test_metric_targets_through_the_api_are_audited_and_checked(admin_api):
+    got = admin_api.get("/api/v1/metric-targets/1/")
+    assert got.status_code == 200 and got.json()["mttk_target"] == "00:05:00"
+    changed = admin_api.patch("/api/v1/metric-targets/1/", {"mtti_target": "00:20:00"}, format="json")
+    assert changed.status_code == 200 and changed.json()["mtti_target"] == "00:20:00"
+    from incidents.models import MetricTargets
+
+    assert [m for _u, _f, m in _log(MetricTargets, 1)] == ["Changed MTTI target."]
+    bad = admin_api.patch("/api/v1/metric-targets/1/", {"false_positive_rate_target": 1.5}, format="json")
+    assert bad.status_code == 400
+    assert admin_api.get("/api/v1/metric-targets/").json()["results"][0]["mtti_target"] == "00:20:00"
