@@ -19,6 +19,7 @@ from .models import (
     IncidentType,
     IncidentTypeChecklistItem,
     Maintenance,
+    MetricTargets,
     Service,
     Severity,
     SeverityChecklistItem,
@@ -245,12 +246,30 @@ class ServiceAdmin(ArchiveInsteadOfDelete, PortalAdmin):
         catalog.service_delete(service=obj, by=request.user)
 
 
+@admin.register(MetricTargets)
+class MetricTargetsAdmin(WritesThroughServices, PortalAdmin):
+    """The one row of targets, changed through catalog.metric_targets_update (audited); never
+    added or deleted (the migration seeds it)."""
+
+    list_display = ["__str__", "mttk_target", "mtti_target", "mtbf_target", "false_positive_rate_target"]
+    fields = list(catalog.METRIC_TARGET_FIELDS)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def update(self, request, obj, changes):
+        catalog.metric_targets_update(by=request.user, **changes)
+
+
 @admin.register(CommunicationTemplate)
 class CommunicationTemplateAdmin(WritesThroughServices, PortalAdmin):
     """Through incidents.communications: the body must compile; every change is audited."""
 
-    list_display = ["name", "kind", "audience", "position"]
-    list_filter = ["kind"]
+    list_display = ["name", "kind", "incident_type", "audience", "position"]
+    list_filter = ["kind", "incident_type"]
     search_fields = ["name", "body"]
 
     def create(self, request, form):

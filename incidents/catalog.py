@@ -8,13 +8,14 @@ from django.db import transaction
 from . import archive
 from .audit import audit_record
 from .model_update import invalid_input, model_update
-from .models import Service, Severity, SeverityChecklistItem
+from .models import MetricTargets, Service, Severity, SeverityChecklistItem
 
 ARCHIVE_HINT = "POST /api/v1/services/{slug}/archive/"
 SERVICE_FIELDS = ("name", "slug", "description", "team", "runbook_url")
 SEVERITY_FIELDS = ("key", "label", "description", "rank", "colour", "ack_target", "update_policy", "update_cadence",
                    "mtta_target", "mttr_target", "postmortem_required", "postmortem_due", "war_room_pattern", "war_room_auto",
-                   "urgency", "is_active")
+                   "urgency", "first_notice_within", "postmortem_meeting_within", "is_active")
+METRIC_TARGET_FIELDS = ("mttk_target", "mtti_target", "mtbf_target", "false_positive_rate_target")
 
 
 def _create(model, fields: tuple[str, ...], values: dict):
@@ -111,3 +112,24 @@ def service_delete(*, service: Service, by) -> None:
     """Only a service nothing refers to (no incident, integration, component, policy...)."""
     archive.delete_unreferenced(service, by=by, what=f"The service “{service.name}”",
                                 archive_hint=ARCHIVE_HINT.format(slug=service.slug))
+
+
+# --- metric targets ---------------------------------------------------------------------------
+
+
+def metric_targets() -> MetricTargets:
+    """The one row of targets (made empty if a database lost it: every target then unset)."""
+    targets, _created = MetricTargets.objects.get_or_create(pk=MetricTargets.SINGLETON)
+    return targets
+
+
+@transaction.atomic
+def metric_targets_update(*, by, **fields) -> MetricTargets:
+    unknown = set(fields) - set(METRIC_TARGET_FIELDS)
+    if unknown:
+        raise invalid_input(ValidationError({sorted(unknown)[0]: "This field cannot be set."}))
+    targets = metric_targets()
+    changes = model_update(instance=targets, fields=METRIC_TARGET_FIELDS, data=fields)
+    if changes:
+        audit_record(by=by, obj=targets, action="changed", message=changes.describe())
+    return targets

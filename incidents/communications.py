@@ -5,6 +5,7 @@ entry, whoever calls it)."""
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F, Q
 from django.template import Context, Engine, TemplateSyntaxError
 from django.utils import timezone
 
@@ -67,13 +68,25 @@ def render_template(template: CommunicationTemplate, incident: Incident, context
         return f"(This template has an error and cannot be rendered: {exc})"
 
 
+def templates_for(incident: Incident) -> list[CommunicationTemplate]:
+    """The templates the picker offers for `incident`: the generic ones and those of its type,
+    where a kind the type has templates of (its own security notice) replaces the generic
+    templates of that kind. Other types' templates are never offered."""
+    mine = Q(incident_type__isnull=True)
+    if incident.type_id:
+        mine |= Q(incident_type_id=incident.type_id)
+    templates = list(CommunicationTemplate.objects.filter(mine).order_by(F("incident_type").asc(nulls_last=True), "position", "name"))
+    typed_kinds = {t.kind for t in templates if t.incident_type_id is not None}
+    return [t for t in templates if t.incident_type_id is not None or t.kind not in typed_kinds]
+
+
 def render_all(incident: Incident) -> list[tuple[CommunicationTemplate, str]]:
-    return [(t, render_template(t, incident)) for t in CommunicationTemplate.objects.all()]
+    return [(t, render_template(t, incident)) for t in templates_for(incident)]
 
 
 # --- the templates themselves (configuration) ----------------------------------------------
 
-TEMPLATE_FIELDS = ("name", "kind", "audience", "body", "position")
+TEMPLATE_FIELDS = ("name", "kind", "audience", "body", "position", "incident_type")
 
 
 def _check_body(template: CommunicationTemplate) -> None:

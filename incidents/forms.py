@@ -74,6 +74,9 @@ class EditForm(PortalForm):
     title = forms.CharField(max_length=200)
     summary = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=10_000)
     impact = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=10_000)
+    started_at = forms.DateTimeField(
+        required=False, label="Impact started", widget=forms.DateTimeInput(attrs={"type": "datetime-local", "step": "1"}),
+        help_text="When impact began (up to the declaration; the metrics measure time to know from it).")
     services = forms.ModelMultipleChoiceField(queryset=Service.objects.all(), required=False, widget=forms.CheckboxSelectMultiple)
 
 

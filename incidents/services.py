@@ -8,7 +8,7 @@ saves incident state.
 
 import logging
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
@@ -206,10 +206,17 @@ def incident_declare(
 
 @transaction.atomic
 def incident_update_details(
-    *, incident: Incident, by, title=None, summary=None, impact=None, services=None
+    *, incident: Incident, by, title=None, summary=None, impact=None, services=None, started_at=None
 ) -> Incident:
+    """Edit what the incident says; `started_at` (when impact began, the start of MTTK) may be
+    corrected to any time up to the declaration."""
     incident = _locked(incident)
     changes = {}
+    # To the second: the edit form shows seconds, not the declaration's microseconds.
+    if started_at is not None and abs(started_at - incident.started_at) >= timedelta(seconds=1):
+        if started_at > incident.declared_at:
+            raise InvalidInput("The start of impact cannot be after the declaration (it is when detection began).", field="started_at")
+        changes["started_at"] = started_at
     if title is not None and title.strip() != incident.title:
         if not title.strip():
             raise InvalidInput("A title is required.", field="title")
@@ -229,7 +236,8 @@ def incident_update_details(
     _bump(incident, **changes)
     timeline_record(
         incident=incident, kind=EventKind.EDITED, by=by,
-        message=f"{_name(by)} edited {', '.join(changed)}", data={"fields": changed},
+        message=f"{_name(by)} edited {', '.join(c.replace('started_at', 'the start of impact') for c in changed)}",
+        data={"fields": changed},
     )
     return incident
 

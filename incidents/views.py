@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, HttpResponseNotModified, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.http import quote_etag
 from django.views.decorators.http import require_GET, require_POST
 
@@ -135,6 +136,7 @@ def _detail_context(request, incident, **forms_override):
         "edit_form": forms.EditForm(initial={
             "title": incident.title, "summary": incident.summary, "impact": incident.impact,
             "services": list(incident.services.all()),
+            "started_at": timezone.localtime(incident.started_at).strftime("%Y-%m-%dT%H:%M:%S"),
         }),
         "panels": panels,
         "on_public_page": any(p["context"].get("on_public_page") for p in panels),

@@ -121,6 +121,25 @@ class Postmortem(models.Model):
     def is_editable(self) -> bool:
         return self.status != PostmortemStatus.PUBLISHED
 
+    @property
+    def meeting_due_at(self):
+        """When the review meeting must have been held by: the incident's resolution plus its
+        severity's `postmortem_meeting_within`; None when the severity sets no window or the
+        incident is not resolved."""
+        window = self.incident.severity.postmortem_meeting_within
+        if window is None or self.incident.resolved_at is None:
+            return None
+        return self.incident.resolved_at + window
+
+    def meeting_overdue(self, now) -> bool:
+        """The window has passed with no meeting set, or the meeting is set for after it."""
+        due = self.meeting_due_at
+        if due is None or not self.is_editable:
+            return False
+        if self.review_meeting_at is not None:
+            return self.review_meeting_at > due
+        return now > due
+
     def can_transition_to(self, new: str) -> bool:
         return postmortem_can_transition(self.status, new)
 

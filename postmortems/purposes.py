@@ -47,7 +47,7 @@ def _recipient(row: Delivery):
 def _postmortem(row: Delivery) -> Postmortem | None:
     if row.incident_id is None:
         return None
-    return Postmortem.objects.select_related("incident", "owner").filter(incident_id=row.incident_id).first()
+    return Postmortem.objects.select_related("incident__severity", "owner").filter(incident_id=row.incident_id).first()
 
 
 def cancel_reason(row: Delivery) -> str:
@@ -62,6 +62,8 @@ def cancel_reason(row: Delivery) -> str:
         return "The postmortem has another owner now."
     if row.kind == ReminderKind.REVIEW_INVITE and not pm.reviewers.filter(pk=row.destination_id).exists():
         return "No longer a reviewer of the postmortem."
+    if row.kind == ReminderKind.MEETING_DUE and pm.review_meeting_at is not None:
+        return "The review meeting is scheduled."
     return ""
 
 
@@ -127,6 +129,7 @@ def _postmortem_context(pm: Postmortem) -> dict:
             "due_at": _when(pm.due_at), "due_at_short": _when(pm.due_at, "Y-m-d H:i"), "status": pm.get_status_display().lower(),
             "review_meeting_at": _when(pm.review_meeting_at), "review_meeting_at_short": _when(pm.review_meeting_at, "Y-m-d H:i"),
             "review_meeting_place": pm.review_meeting_place, "owner": _name(pm.owner),
+            "meeting_due_at": _when(pm.meeting_due_at),
         },
         "url": _url(pm.get_absolute_url()),
     }

@@ -33,9 +33,10 @@ class ReminderKind(TextChoices):
     OVERDUE = "overdue", "Postmortem overdue"
     REVIEW_INVITE = "review_invite", "Review meeting invitation"
     DIGEST = "digest", "Overdue action items digest"
+    MEETING_DUE = "meeting_due", "Postmortem meeting not scheduled"
 
 
-OWNER_KINDS = (ReminderKind.DUE_SOON, ReminderKind.OVERDUE)
+OWNER_KINDS = (ReminderKind.DUE_SOON, ReminderKind.OVERDUE, ReminderKind.MEETING_DUE)
 
 
 def reminders(**filters):
@@ -64,7 +65,9 @@ def schedule(*, key: str, kind: str, recipient, due_at: datetime, postmortem: Po
 
 def schedule_for_postmortem(postmortem: Postmortem) -> list[Delivery]:
     """Owner reminders: `POSTMORTEM_REMINDER_BEFORE` ahead of the due time, and at the due time
-    (overdue). Pending reminders for an older owner or due time are cancelled."""
+    (overdue); and, where the severity sets a meeting window and no meeting is set, at the end of
+    that window (meeting due). Pending reminders for an older owner, due time or window are
+    cancelled (a meeting set later cancels its reminder at send time too)."""
     keys = []
     made = []
     if postmortem.owner_id and postmortem.is_editable:
@@ -74,8 +77,12 @@ def schedule_for_postmortem(postmortem: Postmortem) -> list[Delivery]:
         plan = [(ReminderKind.OVERDUE, postmortem.due_at)]
         if postmortem.due_at > now:
             plan.insert(0, (ReminderKind.DUE_SOON, max(before, now)))
+        meeting_due = postmortem.meeting_due_at
+        if meeting_due is not None and postmortem.review_meeting_at is None:
+            plan.append((ReminderKind.MEETING_DUE, max(meeting_due, now)))
         for kind, when in plan:
-            key = f"pm:{postmortem.pk}:{kind}:{postmortem.owner_id}:{stamp}"
+            when_stamp = meeting_due.strftime("%Y%m%dT%H%M%S%z") if kind == ReminderKind.MEETING_DUE else stamp
+            key = f"pm:{postmortem.pk}:{kind}:{postmortem.owner_id}:{when_stamp}"
             keys.append(key)
             made.append(schedule(key=key, kind=kind, recipient=postmortem.owner, due_at=when, postmortem=postmortem))
     outbox.cancel(reminders(incident_id=postmortem.incident_id, kind__in=OWNER_KINDS).exclude(dedup_key__in=keys),

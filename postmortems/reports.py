@@ -9,7 +9,8 @@ The rule for the range's edges (documented on the page and in the API schema):
   range ended; an incident declared before the range belongs to the earlier range, even if it was
   resolved inside this one. Every figure is about the same set of incidents.
 - A time that has not happened yet (still open, never acknowledged) is left out of that mean.
-- Every time is measured from the declaration (`declared_at`).
+- Every time is measured from the declaration (`declared_at`), but MTTK (mean time to know),
+  which runs from the start of impact (`started_at`) to the declaration (detection).
 - Incidents resolved as false positives count in the totals, the detection split and the
   false-positive rate, but not in MTTA / MTTI / MTTM / MTTR, MTBF or repeat incidents.
 """
@@ -24,6 +25,7 @@ from django.db.models import Count, F, FloatField, Func, Max, Min, Q, Sum
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
+from incidents.catalog import metric_targets
 from incidents.models import DetectionSource, Incident, Service, Severity
 
 from .models import ACTION_OPEN_STATUSES, ActionItem, ActionStatus, Postmortem, PostmortemStatus
@@ -33,8 +35,9 @@ RULE = (
     "portal time zone); its durations count in full even if it ended after the range. Times are measured "
     "from the declaration; still-open steps and false positives are left out of the means."
 )
-MEANS = ("mtta", "mtti", "mttm", "mttr")
-MEAN_LABELS = {"mtta": "MTTA (acknowledged)", "mtti": "MTTI (identified)", "mttm": "MTTM (mitigated)", "mttr": "MTTR (resolved)"}
+MEANS = ("mttk", "mtta", "mtti", "mttm", "mttr")
+MEAN_LABELS = {"mttk": "MTTK (detected)", "mtta": "MTTA (acknowledged)", "mtti": "MTTI (identified)", "mttm": "MTTM (mitigated)",
+               "mttr": "MTTR (resolved)"}
 
 
 class SecondsBetween(Func):
@@ -83,6 +86,7 @@ class SeverityRow:
     count: int = 0
     false_positives: int = 0
     open: int = 0
+    mttk: float | None = None
     mtta: float | None = None
     mtti: float | None = None
     mttm: float | None = None
@@ -119,6 +123,8 @@ class Report:
     repeat_incidents: int = 0
     action_items: dict = field(default_factory=dict)
     postmortems: dict = field(default_factory=dict)
+    targets: dict = field(default_factory=dict)  # seconds (or a ratio) per target name; None: no target
+    verdicts: dict = field(default_factory=dict)  # target name -> met (True), missed (False), None
     rule: str = RULE
     restricted_not_shown: int | None = None  # None: the policy does not say
 
@@ -135,8 +141,9 @@ STAMPS = {"mtta": "acknowledged_at", "mtti": "identified_at", "mttm": "mitigated
 
 
 def _sums() -> dict:
-    """Sum and count of each duration (seconds from declaration); a null stamp counts in neither."""
-    out = {}
+    """Sum and count of each duration (seconds from declaration; MTTK's from the start of impact
+    to the declaration); a null stamp counts in neither."""
+    out = {"mttk_sum": Sum(SecondsBetween("declared_at", "started_at")), "mttk_n": Count("pk")}
     for m, stamp in STAMPS.items():
         out[f"{m}_sum"] = Sum(SecondsBetween(stamp, "declared_at"))
         out[f"{m}_n"] = Count(stamp)
@@ -180,7 +187,7 @@ def _compute(rng: DateRange, *, viewer, now: datetime | None = None) -> Report:
     now = now or timezone.now()
     today = timezone.localdate(now)
     report = Report(range=rng, alert_target=settings.METRICS_ALERT_DETECTION_TARGET,
-                    restricted_not_shown=restricted_not_shown(rng, viewer))
+                    restricted_not_shown=restricted_not_shown(rng, viewer), targets=_targets())
     incidents = cohort(rng, viewer).order_by()
     real = Q(false_positive=False)
 
@@ -287,10 +294,38 @@ def _compute(rng: DateRange, *, viewer, now: datetime | None = None) -> Report:
         overdue=Count("pk", filter=~published & Q(due_at__lt=now)),
         pending=Count("pk", filter=~published & Q(due_at__gte=now)),
     )
+    _judge(report)
     decided = pm["published"] + pm["overdue"]
     pm["on_time_rate"] = pm["on_time"] / decided if decided else None
     report.postmortems = pm
     return report
+
+
+def _targets() -> dict:
+    t = metric_targets()
+    return {"mttk": _seconds(t.mttk_target), "mtti": _seconds(t.mtti_target), "mtbf": _seconds(t.mtbf_target),
+            "false_positive_rate": t.false_positive_rate_target}
+
+
+def _met(value, target, *, at_least: bool = False) -> bool | None:
+    """True (met), False (missed) or None (no figure or no target)."""
+    if value is None or target is None:
+        return None
+    return value >= target if at_least else value <= target
+
+
+def _judge(report: Report) -> None:
+    """Each figure with a target against it: the overall MTTK and MTTI, each service's MTBF (at
+    least the target) and the false-positive rate (at most)."""
+    t = report.targets
+    report.verdicts = {
+        "mttk": _met(report.overall.mttk, t["mttk"]), "mtti": _met(report.overall.mtti, t["mtti"]),
+        "false_positive_rate": _met(report.false_positive_rate, t["false_positive_rate"]),
+    }
+    for r in report.mtbf:
+        r["ok"] = _met(r["mtbf"], t["mtbf"], at_least=True)
+    judged = [r["ok"] for r in report.mtbf if r["ok"] is not None]
+    report.verdicts["mtbf"] = all(judged) if judged else None  # every service measured meets it
 
 
 def _as_date(value) -> date:
@@ -336,13 +371,22 @@ def as_dict(report: Report) -> dict:
         "weeks": [w.isoformat() for w in report.weeks],
         "weekly_by_severity": report.weekly_by_severity,
         "weekly_by_service": report.weekly_by_service,
-        "mtbf_by_service": [{"service": r["service"], "incidents": r["incidents"], "mtbf_seconds": r["mtbf"]} for r in report.mtbf],
+        "mtbf_by_service": [{"service": r["service"], "incidents": r["incidents"], "mtbf_seconds": r["mtbf"],
+                             "mtbf_within_target": r.get("ok")} for r in report.mtbf],
+        "targets": {
+            name: {"target": report.targets.get(name), "met": report.verdicts.get(name, None)}
+            for name in ("mttk", "mtti", "mtbf", "false_positive_rate")
+        },
         "detection": {"sources": report.detection, "alert_share": report.alert_share, "alert_target": report.alert_target},
         "false_positives": {"count": report.false_positives, "rate": report.false_positive_rate},
         "repeat_incidents": {"count": report.repeat_incidents, "groups": report.repeats},
         "action_items": report.action_items,
         "postmortems": report.postmortems,
     }
+
+
+def _blank(value):
+    return "" if value is None else value
 
 
 def csv_rows(report: Report) -> list[list]:
@@ -353,6 +397,8 @@ def csv_rows(report: Report) -> list[list]:
         rows.append(["incidents", row.key, row.count, "count", ""])
         for m in MEANS:
             target = row.mtta_target if m == "mtta" else row.mttr_target if m == "mttr" else None
+            if row is report.overall and m in ("mttk", "mtti"):
+                target = report.targets.get(m)
             rows.append([m, row.key, "" if getattr(row, m) is None else getattr(row, m), "seconds", "" if target is None else target])
     for i, week in enumerate(report.weeks):
         for key, values in report.weekly_by_severity.items():
@@ -360,11 +406,12 @@ def csv_rows(report: Report) -> list[list]:
         for name, values in report.weekly_by_service.items():
             rows.append(["incidents_per_week", f"{week.isoformat()} service {name}", values[i], "count", ""])
     for r in report.mtbf:
-        rows.append(["mtbf", r["service"], "" if r["mtbf"] is None else r["mtbf"], "seconds", ""])
+        rows.append(["mtbf", r["service"], "" if r["mtbf"] is None else r["mtbf"], "seconds", _blank(report.targets.get("mtbf"))])
     for d in report.detection:
         rows.append(["detection", d["source"], d["count"], "count", ""])
     rows.append(["alert_share", "alert", "" if report.alert_share is None else round(report.alert_share, 4), "ratio", report.alert_target])
-    rows.append(["false_positive_rate", "all", "" if report.false_positive_rate is None else round(report.false_positive_rate, 4), "ratio", ""])
+    rows.append(["false_positive_rate", "all", "" if report.false_positive_rate is None else round(report.false_positive_rate, 4), "ratio",
+                 _blank(report.targets.get("false_positive_rate"))])
     rows.append(["repeat_incidents", "all", report.repeat_incidents, "count", ""])
     for r in report.repeats:
         rows.append(["repeat_incidents", f"{r['service']} / {r['root_cause_tag']}", r["incidents"], "count", ""])

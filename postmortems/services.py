@@ -274,8 +274,8 @@ def postmortem_update(
         incident=postmortem.incident, kind="postmortem.edited", by=by, dispatch=False,
         message=f"{_name(by)} edited the postmortem: {', '.join(changed)}", data={"postmortem": postmortem.pk, "changed": changed},
     )
-    if "owner" in changed or "due date" in changed:
-        reminders.schedule_for_postmortem(postmortem)
+    if "owner" in changed or "due date" in changed or old_meeting != postmortem.review_meeting_at:
+        reminders.schedule_for_postmortem(postmortem)  # a meeting set (or cleared) cancels (or plans) its reminder
     if postmortem.status == PostmortemStatus.IN_REVIEW and (
         old_meeting != postmortem.review_meeting_at or set(postmortem.reviewers.values_list("pk", flat=True)) != old_reviewers
     ):

@@ -93,6 +93,7 @@ def _detail_context(request, postmortem, **extra):
         "sections": list(postmortem.sections.all()),
         "items": items,
         "today": timezone.localdate(),
+        "meeting_overdue": postmortem.meeting_overdue(timezone.now()),
         "can_change": can_change,
         "can_publish": request.user.has_perm("postmortems.publish_postmortem"),
         "missing": services.missing_required_sections(postmortem),

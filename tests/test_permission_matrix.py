@@ -216,6 +216,8 @@ ROWS = [
     A("incident-type-list", {"GET": VIEW, "POST": CONFIGURE}),
     A("incident-type-detail", {"GET": VIEW, "PUT": CONFIGURE, "PATCH": CONFIGURE, "DELETE": CONFIGURE}, lambda w: {"key": "third-party-outage"}),
     A("severity-detail", {"GET": VIEW, "PUT": CONFIGURE, "PATCH": CONFIGURE, "DELETE": CONFIGURE}, lambda w: {"key": "P3"}),
+    A("metric-targets-list", {"GET": VIEW}),
+    A("metric-targets-detail", {"GET": VIEW, "PUT": CONFIGURE, "PATCH": CONFIGURE}, lambda w: {"pk": 1}),
     A("service-list", {"GET": VIEW, "POST": CONFIGURE}),
     A("service-detail", {"GET": VIEW, "PUT": CONFIGURE, "PATCH": CONFIGURE, "DELETE": CONFIGURE}, lambda w: {"slug": w["service"].slug}),
     A("service-archive", {"POST": CONFIGURE}, lambda w: {"slug": w["service"].slug}),

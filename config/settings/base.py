@@ -513,6 +513,9 @@ GAMEDAY_REMINDERS = tuple(
 POSTMORTEM_DIGEST_HOUR = env.int("POSTMORTEM_DIGEST_HOUR", default=8)
 # Share of incidents that automated alerts should find first (reference target: 80%).
 METRICS_ALERT_DETECTION_TARGET = env.float("METRICS_ALERT_DETECTION_TARGET", default=0.8)
+# A runbook is due for review this long after it was last reviewed (the procedures review
+# quarterly); past it, the runbook list and the incident pages that offer it flag it.
+RUNBOOK_REVIEW_INTERVAL = timedelta(days=env.int("RUNBOOK_REVIEW_INTERVAL_DAYS", default=90))
 # PostgreSQL work_mem for the metrics queries' transaction (empty: the server's default).
 METRICS_WORK_MEM = env("METRICS_WORK_MEM", default="64MB")
 # Whether the metrics say "n restricted incidents not shown" to those who may not see them

@@ -11,6 +11,7 @@ from ..models import (
     IncidentType,
     IncidentTypeChecklistItem,
     LinkKind,
+    MetricTargets,
     Role,
     Service,
     Severity,
@@ -39,8 +40,15 @@ class SeveritySerializer(PortalModelSerializer):
         fields = [
             "key", "label", "description", "rank", "colour", "ack_target", "update_policy", "update_cadence",
             "mtta_target", "mttr_target", "postmortem_required", "postmortem_due", "war_room_pattern", "war_room_auto", "urgency",
-            "is_active", "checklist",
+            "first_notice_within", "postmortem_meeting_within", "is_active", "checklist",
         ]
+
+
+class MetricTargetsSerializer(PortalModelSerializer):
+    class Meta:
+        model = MetricTargets
+        fields = ["mttk_target", "mtti_target", "mtbf_target", "false_positive_rate_target", "updated_at"]
+        read_only_fields = ["updated_at"]
 
 
 class TypeChecklistItemSerializer(PortalModelSerializer):
@@ -184,6 +192,7 @@ class IncidentUpdateSerializer(PortalSerializer):
     summary = serializers.CharField(max_length=10_000, required=False, allow_blank=True)
     impact = serializers.CharField(max_length=10_000, required=False, allow_blank=True)
     services = serializers.SlugRelatedField(slug_field="slug", queryset=Service.objects.all(), many=True, required=False)
+    started_at = serializers.DateTimeField(required=False, help_text="When impact began (not after the declaration).")
 
 
 class IncidentRestrictionSerializer(PortalSerializer):

@@ -6,7 +6,7 @@ from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
 
 from .. import catalog, extensions, incident_types, selectors, services
-from ..models import Incident, IncidentType, Service, Severity, Visibility
+from ..models import Incident, IncidentType, MetricTargets, Service, Severity, Visibility
 from . import serializers as s
 from .archive import ArchiveActions
 from .filters import IncidentFilter, ServiceFilter
@@ -32,6 +32,17 @@ class SeverityViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
 
     def perform_destroy(self, instance):
         catalog.severity_delete(severity=instance, by=self.request.user)
+
+
+class MetricTargetsViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin, viewsets.GenericViewSet):
+    """The targets the metrics page measures against (MTTK, MTTI, MTBF as durations, the
+    false-positive rate as a ratio): one row, id 1, changed through its service (audited)."""
+
+    queryset = MetricTargets.objects.all()
+    serializer_class = s.MetricTargetsSerializer
+
+    def perform_update(self, serializer):
+        serializer.instance = catalog.metric_targets_update(by=self.request.user, **serializer.validated_data)
 
 
 class IncidentTypeViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):

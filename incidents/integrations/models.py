@@ -16,6 +16,7 @@ from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 
 from incidents.models import Incident, Service, Severity
 
@@ -263,6 +264,21 @@ class Runbook(models.Model):
 
     def get_absolute_url(self):
         return reverse("integrations:runbook", kwargs={"identifier": self.identifier})
+
+    @property
+    def review_due_on(self):
+        """The day its review falls due: `RUNBOOK_REVIEW_INTERVAL` after the last review (after it
+        was written, if never reviewed)."""
+        reviewed = self.last_reviewed or timezone.localdate(self.created_at)
+        return reviewed + settings.RUNBOOK_REVIEW_INTERVAL
+
+    @property
+    def review_interval_days(self) -> int:
+        return settings.RUNBOOK_REVIEW_INTERVAL.days
+
+    @property
+    def review_overdue(self) -> bool:
+        return self.review_due_on < timezone.localdate()
 
     def matches_labels(self, labels: dict) -> bool:
         if not self.match_labels:

@@ -1,5 +1,5 @@
 from .access import ApiToken, IdempotencyRecord
-from .catalog import CommunicationTemplate, Service, Severity, SeverityChecklistItem, UpdatePolicy
+from .catalog import CommunicationTemplate, MetricTargets, Service, Severity, SeverityChecklistItem, UpdatePolicy
 from .incident import (
     DetectionSource,
     Incident,
@@ -34,6 +34,7 @@ __all__ = [
     "LinkKind",
     "Maintenance",
     "MaintenanceStatus",
+    "MetricTargets",
     "Role",
     "Service",
     "Severity",

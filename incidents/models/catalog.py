@@ -4,7 +4,7 @@ communication templates responders copy from."""
 import re
 
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 
 from delivery import safetext
@@ -70,6 +70,14 @@ class Severity(models.Model):
     postmortem_due = models.DurationField(
         null=True, blank=True, help_text="Postmortem due this long after resolution."
     )
+    postmortem_meeting_within = models.DurationField(
+        null=True, blank=True,
+        help_text="Hold the postmortem (review) meeting within this long after resolution; the owner is reminded "
+                  "and the postmortem shows it overdue until a meeting is set. Empty: no deadline.")
+    first_notice_within = models.DurationField(
+        null=True, blank=True,
+        help_text="Post the initial notice (a public or stakeholder update) within this long after declaration; "
+                  "the communications lead (or commander) is reminded until one is posted. Empty: no reminder.")
     war_room_pattern = models.CharField(
         max_length=300, blank=True, validators=[validate_war_room_pattern],
         help_text="The war-room link of this severity's incidents: a pattern with {number} or {slug} "
@@ -146,9 +154,43 @@ class CommunicationTemplate(models.Model):
     audience = models.CharField(max_length=60, default="Slack", help_text="Where it is pasted.")
     body = models.TextField()
     position = models.PositiveSmallIntegerField(default=0)
+    incident_type = models.ForeignKey(
+        "incidents.IncidentType", null=True, blank=True, on_delete=models.CASCADE, related_name="communication_templates",
+        help_text="Only for incidents of this type, and preferred over the generic templates of the same kind. "
+                  "Empty: for every incident.")
 
     class Meta:
         ordering = ["position", "name"]
 
     def __str__(self):
         return self.name
+
+
+class MetricTargets(models.Model):
+    """The targets the metrics page measures against, beside the severities' own (MTTA, MTTR):
+    one row (pk 1), edited in the admin or set by a loaded procedure, through
+    `catalog.metric_targets_update`. An empty target is not shown as met or missed."""
+
+    SINGLETON = 1
+
+    mttk_target = models.DurationField(
+        null=True, blank=True, verbose_name="MTTK target",
+        help_text="Mean time to know: from the start of impact to detection (the declaration).")
+    mtti_target = models.DurationField(
+        null=True, blank=True, verbose_name="MTTI target", help_text="Mean time to identify: declaration to cause identified.")
+    mtbf_target = models.DurationField(
+        null=True, blank=True, verbose_name="MTBF target",
+        help_text="Mean time between failures of a service: at least this long.")
+    false_positive_rate_target = models.FloatField(
+        null=True, blank=True, verbose_name="false-positive rate target",
+        validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
+        help_text="At most this share of resolved incidents are false positives (0.1 = 10%).")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "metric targets"
+        verbose_name_plural = "metric targets"
+        constraints = [models.CheckConstraint(condition=models.Q(pk=1), name="metric_targets_single_row")]
+
+    def __str__(self):
+        return "Metric targets"

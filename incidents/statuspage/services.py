@@ -16,7 +16,7 @@ from django.utils import timezone
 from incidents import archive
 from incidents import services as core
 from incidents.audit import audit_record
-from incidents.communications import render_template
+from incidents.communications import render_template, templates_for
 from incidents.exceptions import InvalidInput, InvalidTransition
 from incidents.model_update import model_update
 from incidents.models import (
@@ -303,7 +303,7 @@ def incident_publish_resolution(*, incident: Incident, event) -> StatusUpdate | 
         return None
     body = str((event.data or {}).get("public_message") or "").strip()
     if not body:
-        chosen = template_for(IncidentStatus.RESOLVED, list(CommunicationTemplate.objects.all()))
+        chosen = template_for(IncidentStatus.RESOLVED, templates_for(incident))
         body = (render_template(chosen, incident, public_context(incident)) if chosen is not None else "") or RESOLVED_FALLBACK
     return incident_publish_update(incident=incident, body=body, by=event.actor)
 

@@ -7,9 +7,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
 from incidents import selectors as core_selectors
-from incidents.communications import render_template
+from incidents.communications import render_template, templates_for
 from incidents.exceptions import DomainError
-from incidents.models import CommunicationTemplate, Incident, IncidentStatus, Maintenance, MaintenanceStatus, Role, Visibility
+from incidents.models import Incident, IncidentStatus, Maintenance, MaintenanceStatus, Role, Visibility
 
 from . import services
 from .forms import MaintenanceForm, MaintenanceStepForm, PublishForm
@@ -51,7 +51,7 @@ def publish(request, number):
     except Incident.DoesNotExist:
         raise Http404("No such incident") from None
     components = list(StatusComponent.objects.filter(archived_at__isnull=True).order_by("position", "name"))
-    templates = list(CommunicationTemplate.objects.all())
+    templates = templates_for(incident)
     pub = PublicIncident.objects.filter(incident=incident).first()
     current = {i.component_id: i.status for i in ComponentImpact.objects.filter(incident=incident)}
     preview = None

@@ -1,7 +1,15 @@
-"""Update-cadence reminders: when an open incident whose severity asks for periodic updates has
-had no status update within the cadence, remind its communications lead (or commander, or
-whoever declared it). One `UpdateReminder` row per incident holds the next due time; the sweep
-claims due rows with skip_locked and a compare-and-set on `sequence`."""
+"""Status-update reminders, for the initial notice and then for the cadence, to the incident's
+communications lead (or commander, or whoever declared it):
+
+- first notice: when the severity names `first_notice_within` and no status update (the initial
+  notice: public or to the stakeholders) was posted that long after the declaration; again
+  every `first_notice_within` until one is (whatever the update policy: the "initial and
+  resolution" policy's initial notice is reminded so);
+- cadence: once the first update is out, when a severity with periodic updates has had none
+  within its cadence.
+
+One `UpdateReminder` row per incident holds the next due time; the sweep claims due rows with
+skip_locked and a compare-and-set on `sequence`."""
 
 from django.conf import settings
 from django.db import transaction
@@ -26,6 +34,21 @@ def cadence_for(incident: Incident):
     return severity.update_cadence
 
 
+def awaits_first_notice(incident: Incident) -> bool:
+    """The severity asks for an initial notice and none has been posted."""
+    return bool(incident.severity.first_notice_within) and not incident.updates.exists()
+
+
+def interval_for(incident: Incident):
+    """How long after the last update (or the declaration) the next reminder is due; None: no
+    reminder (closed, or a severity that asks for neither a first notice nor a cadence)."""
+    if not incident.is_open:
+        return None
+    if awaits_first_notice(incident):
+        return incident.severity.first_notice_within
+    return cadence_for(incident)
+
+
 def last_update_at(incident: Incident):
     """The latest status update, or the declaration / reopening when there is none since."""
     latest = incident.updates.aggregate(m=Max("created_at"))["m"]
@@ -36,8 +59,8 @@ def last_update_at(incident: Incident):
 def reminder_sync(incident: Incident) -> UpdateReminder | None:
     """Recompute the incident's next reminder after anything that moves it."""
     incident = Incident.objects.select_related("severity").get(pk=incident.pk)
-    cadence = cadence_for(incident)
-    if cadence is None or not incident.is_open:
+    cadence = interval_for(incident)
+    if cadence is None:
         UpdateReminder.objects.filter(incident=incident).update(status=UpdateReminderStatus.DONE)
         return None
     due = last_update_at(incident) + cadence
@@ -58,8 +81,8 @@ def recipient(incident: Incident):
 def _fire(reminder: UpdateReminder, now) -> bool:
     """Send one reminder if it is really due; otherwise move or close it. CAS on sequence."""
     incident = Incident.objects.select_related("severity").get(pk=reminder.incident_id)
-    cadence = cadence_for(incident)
-    if cadence is None or not incident.is_open:
+    cadence = interval_for(incident)
+    if cadence is None:
         UpdateReminder.objects.filter(pk=reminder.pk, sequence=reminder.sequence).update(status=UpdateReminderStatus.DONE)
         return False
     expected = last_update_at(incident) + cadence
@@ -75,10 +98,18 @@ def _fire(reminder: UpdateReminder, now) -> bool:
     if person is None:
         return False
     minutes = int((now - last_update_at(incident)).total_seconds() // 60)
+    every = int(cadence.total_seconds() // 60)
+    if awaits_first_notice(incident):
+        title = f"Initial notice due: {incident.number} {incident.title}"
+        text = (f"No initial notice {minutes} minutes after the declaration; {incident.severity.key} incidents get one within "
+                f"{every} minutes. Post a status update (public, or to the stakeholders) from the incident page.")
+    else:
+        title = f"Status update due: {incident.number} {incident.title}"
+        text = (f"No status update for {minutes} minutes; {incident.severity.key} incidents get one every "
+                f"{every} minutes. Post one from the incident page.")
     message = Message(
-        kind="update_reminder", title=outgoing.title(incident, f"Status update due: {incident.number} {incident.title}"),
-        body="\n".join([*outgoing.body_lines(incident), ""]) + (f"No status update for {minutes} minutes; {incident.severity.key} incidents get one every "
-              f"{int(cadence.total_seconds() // 60)} minutes. Post one from the incident page."),
+        kind="update_reminder", title=outgoing.title(incident, title),
+        body="\n".join([*outgoing.body_lines(incident), ""]) + text,
         url=settings.SITE_URL + incident.get_absolute_url(), severity=incident.severity.key, incident_id=incident.pk,
     )
     services.notify_user(user=person, message=message, dedup_key=f"reminder:{incident.pk}:{reminder.sequence + 1}")

@@ -17,15 +17,22 @@ How the document reads here:
   high error rates; other "critical" P0, "warning" (HighLatency, HighMemoryUsage) P1.
 - Scenarios (database outage, high error rates, security breach, performance degradation,
   authentication failures, cache failures) are incident types with their immediate actions.
-- The document has no message formats: no templates (the portal's defaults apply).
+- Message formats: none in general (the portal's defaults apply); the Security Breach
+  playbook's two notices are templates of that type (below).
 - Customer notifications go to support@alloyapp.io: an email stakeholder list for P0/P1, off
   until its real address is set.
 
 Notes for the lead (fields another change adds; not encoded here):
-- urgency / business hours: none stated; P3 "< 48 hours" could be low urgency.
-- first notice: none stated (P2 "Initial update + resolution notification").
-- MTTK / MTTI targets: none stated.
-- postmortem meeting window: "Schedule a PIR meeting within 48 hours of incident resolution".
+- urgency / business hours: none stated; P3 "< 48 hours" could be low urgency (left high).
+- first notice: none stated (P2 "Initial update + resolution notification" gives no time), so
+  `first_notice_within` stays unset until the team names one.
+
+Encoded since (issue #15): the postmortem meeting window ("Schedule a PIR meeting within 48
+hours of incident resolution": `postmortem_meeting_within` 48 h where a postmortem is
+required); the Security Breach playbook's notices ("Notify stakeholders (legal, PR, customers
+if needed)", "Notify affected users") as templates of the security-breach type, offered instead
+of the generic ones for those incidents; the PIR agenda as the postmortem template. No MTTK /
+MTTI targets are stated.
 """
 
 from datetime import timedelta
@@ -49,14 +56,17 @@ PROCEDURE = {
         {"key": "P0", "label": "Critical", "description": "Critical system outage affecting all users: complete downtime, data loss.",
          "ack_target": 15 * M, "mtta_target": 15 * M, "mttr_target": None,
          "update_policy": "periodic", "update_cadence": 30 * M, "postmortem_required": True, "postmortem_due": 48 * H,
+         "postmortem_meeting_within": 48 * H,
          "war_room_pattern": ZOOM, "war_room_auto": True},
         {"key": "P1", "label": "High", "description": "Major feature degradation affecting many users: API errors, slow performance.",
          "ack_target": 1 * H, "mtta_target": 1 * H, "mttr_target": None,
          "update_policy": "periodic", "update_cadence": 60 * M, "postmortem_required": True, "postmortem_due": 48 * H,
+         "postmortem_meeting_within": 48 * H,
          "war_room_pattern": "", "war_room_auto": False},
         {"key": "P2", "label": "Medium", "description": "Minor issue affecting a subset of users: endpoint errors, intermittent issues.",
          "ack_target": 4 * H, "mtta_target": 4 * H, "mttr_target": None,
          "update_policy": "initial_resolution", "update_cadence": None, "postmortem_required": True, "postmortem_due": 48 * H,
+         "postmortem_meeting_within": 48 * H,
          "war_room_pattern": "", "war_room_auto": False},
         {"key": "P3", "label": "Low", "description": "Cosmetic issue or enhancement request: UI bugs, documentation issues.",
          "ack_target": 48 * H, "mtta_target": 48 * H, "mttr_target": None,
@@ -110,6 +120,19 @@ PROCEDURE = {
              {"match": {"severity": "critical"}, "severity": "P0"},
              {"match": {"severity": "warning"}, "severity": "P1"},
          ]},
+    ],
+    "templates": [
+        {"name": "Alloy security breach: Legal and PR notice", "kind": "initial", "incident_type": "alloy-security-breach",
+         "audience": "Email, Legal and PR (restricted)",
+         "body": "Security incident {{ number }} ({{ severity }}): {{ title }}\n\n"
+                 "Status: {{ status }}. The security incident response team is active; affected systems are being "
+                 "isolated and evidence preserved.\nImpact so far: {{ impact }}\n\n"
+                 "Do not forward. Legal decides whether and when customers are told. {{ link }}"},
+        {"name": "Alloy security breach: Notice to affected users", "kind": "resolution", "incident_type": "alloy-security-breach",
+         "audience": "Email, affected users (after Legal's review)",
+         "body": "We are writing to tell you about a security incident that affected your account.\n\n"
+                 "What happened: {{ impact }}\nWhat we did: {{ resolution|default:'(the vulnerability was patched and "
+                 "affected credentials reset)' }}\n\nPlease reset your password and review recent activity."},
     ],
     # the Post-Incident Review's agenda and output
     "postmortem_templates": [

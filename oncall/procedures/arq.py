@@ -20,12 +20,18 @@ How the document reads here:
 - Automated alerts (CPU, memory, error rate, p95) carry no severity in the document: no rules.
 
 Notes for the lead (fields another change adds; not encoded here):
-- urgency / business hours: "Secondary On-Call: Backup during US business hours"; rotation
-  weekly on Monday 9 AM US/Eastern (the placeholder schedules' zone is America/New_York).
-  SEV4 "< 2 hours" may be low urgency.
-- first notice: "Initial Notification (within 5 min)" for every severity.
-- MTTK / MTTI targets: MTTK < 5 min; MTBF > 30 days; detection rate > 80% automated.
-- postmortem meeting window: "RCA Meeting Schedule: Within 24 hours of resolution".
+- urgency / business hours: "Secondary On-Call: Backup during US business hours" (a layer
+  restricted to those hours, set up by the team with the real people); rotation weekly on
+  Monday 9 AM US/Eastern (the placeholder schedules' zone is America/New_York). SEV4 "< 2
+  hours" is left high urgency (two hours is not a business day).
+- postmortem template: the document gives none (the portal's default template is used).
+- detection rate: "Automated detection for > 80% of incidents" (the portal's target is the
+  METRICS_ALERT_DETECTION_TARGET setting, 0.8 by default).
+
+Encoded since (issue #15): the first notice ("Initial Notification (within 5 min)":
+`first_notice_within` 5 min for every severity); the metric targets (MTTK < 5 min, MTBF > 30
+days, false-positive rate < 10%); the postmortem meeting window ("RCA Meeting Schedule: Within
+24 hours of resolution": `postmortem_meeting_within` 24 h).
 - on-call acknowledgement: "Acknowledge PagerDuty within 2 minutes", respond within 5.
 """
 
@@ -53,18 +59,22 @@ PROCEDURE = {
         {"key": "SEV1", "label": "Critical", "description": "Complete service outage.",
          "ack_target": 5 * M, "mtta_target": 5 * M, "mttr_target": 30 * M,
          "update_policy": "periodic", "update_cadence": 15 * M, "postmortem_required": True, "postmortem_due": 24 * H,
+         "first_notice_within": 5 * M, "postmortem_meeting_within": 24 * H,
          "war_room_pattern": ZOOM, "war_room_auto": True},
         {"key": "SEV2", "label": "High", "description": "Major functionality degraded.",
          "ack_target": 15 * M, "mtta_target": 15 * M, "mttr_target": 30 * M,
          "update_policy": "periodic", "update_cadence": 15 * M, "postmortem_required": True, "postmortem_due": 24 * H,
+         "first_notice_within": 5 * M, "postmortem_meeting_within": 24 * H,
          "war_room_pattern": ZOOM, "war_room_auto": True},
         {"key": "SEV3", "label": "Medium", "description": "Partial feature unavailability.",
          "ack_target": 30 * M, "mtta_target": 30 * M, "mttr_target": None,
          "update_policy": "initial_resolution", "update_cadence": None, "postmortem_required": False, "postmortem_due": 24 * H,
+         "first_notice_within": 5 * M, "postmortem_meeting_within": 24 * H,
          "war_room_pattern": "", "war_room_auto": False},
         {"key": "SEV4", "label": "Low", "description": "Minor issues.",
          "ack_target": 2 * H, "mtta_target": 2 * H, "mttr_target": None,
          "update_policy": "initial_resolution", "update_cadence": None, "postmortem_required": False, "postmortem_due": 24 * H,
+         "first_notice_within": 5 * M, "postmortem_meeting_within": 24 * H,
          "war_room_pattern": "", "war_room_auto": False},
     ],
     "incident_types": [
@@ -109,6 +119,7 @@ PROCEDURE = {
                  "Duration of outage: {{ duration_minutes }} minutes\nCustomer impact: {{ impact }}\n"
                  "RCA meeting within 24 hours."},
     ],
+    "metric_targets": {"mttk_target": 5 * M, "mtbf_target": 30 * 24 * H, "false_positive_rate_target": 0.1},
     "stakeholders": [
         {"name": "ARQ escalation email", "target": "arq-incidents@example.com", "frequency": "realtime",
          "severities": ["SEV1", "SEV2"]},

@@ -55,6 +55,11 @@ def _diff(obj, values: dict) -> dict:
 # --- severities -------------------------------------------------------------------------
 
 
+# What a procedure that does not name them gets: no deadlines, high urgency (the scheme is the
+# procedure's, not the seeded defaults').
+SEVERITY_UNSET = {"first_notice_within": None, "postmortem_meeting_within": None, "urgency": "high"}
+
+
 def _severities(proc: dict, by, report: Report) -> None:
     report.write("Severities")
     specs = proc["severities"]
@@ -72,7 +77,7 @@ def _severities(proc: dict, by, report: Report) -> None:
         catalog.severity_update(severity=sev, by=by, rank=top)
         top += 1
     for rank, spec in enumerate(specs):
-        values = {"colour": PALETTE[min(rank, len(PALETTE) - 1)], "urgency": "high", **spec, "rank": rank, "is_active": True}
+        values = {"colour": PALETTE[min(rank, len(PALETTE) - 1)], **SEVERITY_UNSET, **spec, "rank": rank, "is_active": True}
         sev = Severity.objects.filter(key=spec["key"]).first()
         if sev is None:
             catalog.severity_create(by=by, **values)
@@ -244,6 +249,7 @@ def _templates(proc: dict, by, report: Report) -> None:
         report.write("Communication templates")
     for position, spec in enumerate(specs):
         values = {"position": 10 + position, **spec}
+        values["incident_type"] = IncidentType.objects.get(key=spec["incident_type"]) if spec.get("incident_type") else None
         template = CommunicationTemplate.objects.filter(name=spec["name"]).first()
         if template is None:
             communications.communication_template_create(by=by, **values)
@@ -253,6 +259,18 @@ def _templates(proc: dict, by, report: Report) -> None:
         if changed:
             communications.communication_template_update(template=template, by=by, **changed)
         report.line(f"template {spec['name']}", "updated" if changed else "unchanged", ", ".join(sorted(changed)))
+
+
+def _metric_targets(proc: dict, by, report: Report) -> None:
+    """The targets the procedure names (MTTK, MTTI, MTBF, false-positive rate); the others stay."""
+    values = proc.get("metric_targets", {})
+    if not values:
+        return
+    report.write("Metric targets")
+    changed = _diff(catalog.metric_targets(), values)
+    if changed:
+        catalog.metric_targets_update(by=by, **changed)
+    report.line("metric targets", "updated" if changed else "unchanged", ", ".join(sorted(changed or values)))
 
 
 def _stakeholders(proc: dict, by, report: Report) -> None:
@@ -281,6 +299,7 @@ def load(proc: dict, *, by=None, write: Callable[[str], None] = print) -> Report
     _policies(proc, service, by, report)
     _integrations(proc, service, by, report)
     _templates(proc, by, report)
+    _metric_targets(proc, by, report)
     _stakeholders(proc, by, report)
     for name in sorted(extensions.procedure_steps):  # the other apps' parts (postmortem templates...)
         extensions.procedure_steps[name](proc, by=by, report=report)

@@ -16,10 +16,13 @@ How the document reads here:
 - Roles: Incident Commander, Technical Lead, Communications Lead, Scribe (the portal's roles).
 
 Notes for the lead (fields another change adds; not encoded here):
-- urgency / business hours: "P3/P4: Acknowledge during business hours" (low urgency).
-- first notice: P1 "Post initial status to status page" after assessing (no minute figure).
-- MTTK / MTTI targets: none given; P1 "Assemble Team (within 10 minutes)".
-- postmortem meeting window: none beyond the document's due times (48 h, 1 week).
+- first notice: P1 "Post initial status to status page" after assessing, with no minute figure:
+  `first_notice_within` stays unset until the team names one.
+
+Checked since (issue #15): no MTTK / MTTI targets are given (P1 "Assemble Team (within 10
+minutes)" is not one) and no postmortem meeting window beyond the due times (48 h, 1 week), so
+`metric_targets` and `postmortem_meeting_within` are left unset. Encoded: urgency ("P3/P4:
+Acknowledge during business hours": low urgency) and the post-mortem template.
 """
 
 from datetime import timedelta

@@ -22,11 +22,15 @@ How the document reads here:
 - Security breach is P0; restricted to responders and the Security group.
 
 Notes for the lead (fields another change adds; not encoded here):
-- urgency / business hours: P3 "Next business day" and "On-Call: Not required" (low urgency);
-  P2 "On-Call: Informed" (low urgency); P0 "On-Call: Required", P1 "Notified" (high).
-- first notice: "Initial Response (0-5 minutes)": the initial Slack message within 5 min.
-- MTTK / MTTI targets: MTTI < 15 min ("Investigation (5-15 minutes)"); mitigation 15-30 min.
-- postmortem meeting window: "Schedule within 48 hours" of resolution (the document 24-48 h).
+- mitigation target: 15-30 min (the portal has no MTTM target yet).
+
+Encoded since (issue #15): the first notice ("Initial Response (0-5 minutes)": the initial Slack
+message, `first_notice_within` 5 min for P0-P2; P3 posts at resolution only); the metric targets
+(MTTI < 15 min, "False Positive Rate: < 5%"); the postmortem meeting window ("Schedule within 48
+hours" of resolution: `postmortem_meeting_within` 48 h where a postmortem is required); urgency
+(P0 "On-Call: Required" and P1 "Notified" high; P2 "On-Call: Informed" low, the on-call engineer
+an inform target; P3 "Next business day", "On-Call: Not required", low); the post-mortem
+document as the postmortem template.
 """
 
 from datetime import timedelta
@@ -53,16 +57,19 @@ PROCEDURE = {
         {"key": "P0", "label": "Critical",
          "description": "Complete service outage, data loss or corruption, security breach, error rate > 5%, API unavailable.",
          "ack_target": 5 * M, "mtta_target": 5 * M, "mttr_target": 1 * H,
-         "update_policy": "periodic", "update_cadence": 15 * M, "postmortem_required": True, "postmortem_due": 48 * H},
+         "update_policy": "periodic", "update_cadence": 15 * M, "postmortem_required": True, "postmortem_due": 48 * H,
+         "first_notice_within": 5 * M, "postmortem_meeting_within": 48 * H},
         {"key": "P1", "label": "High",
          "description": "Partial degradation, important features unavailable, performance severely degraded, error rate 2-5%.",
          "ack_target": 15 * M, "mtta_target": 5 * M, "mttr_target": 4 * H,
-         "update_policy": "periodic", "update_cadence": 30 * M, "postmortem_required": True, "postmortem_due": 48 * H},
+         "update_policy": "periodic", "update_cadence": 30 * M, "postmortem_required": True, "postmortem_due": 48 * H,
+         "first_notice_within": 5 * M, "postmortem_meeting_within": 48 * H},
         {"key": "P2", "label": "Medium",
          "urgency": "low",
          "description": "Minor degradation, non-critical features affected, error rate 1-2%.",
          "ack_target": 1 * H, "mtta_target": 5 * M, "mttr_target": 24 * H,
-         "update_policy": "initial_resolution", "update_cadence": None, "postmortem_required": True, "postmortem_due": 48 * H},
+         "update_policy": "initial_resolution", "update_cadence": None, "postmortem_required": True, "postmortem_due": 48 * H,
+         "first_notice_within": 5 * M, "postmortem_meeting_within": 48 * H},
         {"key": "P3", "label": "Low",
          "urgency": "low",
          "description": "Cosmetic issues, minimal user impact, error rate < 1%. Next business day.",
@@ -141,6 +148,7 @@ PROCEDURE = {
                  "We apologize for any inconvenience. A full post-mortem will be published within 48 hours."
                  "{% else %}We will post another update soon.{% endif %}\n\n- The TreeBeard Team"},
     ],
+    "metric_targets": {"mtti_target": 15 * M, "false_positive_rate_target": 0.05},
     "stakeholders": [
         {"name": "TreeBeard low-severity email digest", "target": "treebeard-oncall@example.com", "frequency": "hourly",
          "severities": ["P3"]},

@@ -20,13 +20,15 @@ How the document reads here:
 - Postmortems: the document has a review process and template but no deadline.
 
 Notes for the lead (fields another change adds; not encoded here):
-- urgency / business hours: Low (P3) is "Next business day" (low urgency, business hours);
-  Medium "1 hour" could be low urgency too.
-- first notice: "Immediate action (0-5 minutes): acknowledge, post status update in
-  #xmtp-qa-alerts" (first notice within 5 min for Critical).
-- MTTK / MTTI targets: "Assessment (5-15 minutes)": identify within 15 min for Critical;
-  "Mitigation (15-60 minutes)": mitigate within 60 min.
-- postmortem meeting window: none given.
+- urgency: Medium "1 hour" could be low urgency too (left high: an hour is not a business day).
+- mitigation target: "Mitigation (15-60 minutes)": mitigate within 60 min (the portal has no
+  MTTM target yet).
+
+Encoded since (issue #15): the first notice ("Immediate action (0-5 minutes): acknowledge,
+post status update in #xmtp-qa-alerts": `first_notice_within` 5 min for Critical); the MTTI
+target ("Assessment (5-15 minutes)": `metric_targets` MTTI 15 min). The postmortem meeting
+window: none given, so `postmortem_meeting_within` is unset. Urgency: Low (P3), "Next business
+day", is low urgency (notified in working hours; its acknowledge clock counts business hours).
 """
 
 from datetime import timedelta
@@ -49,7 +51,8 @@ PROCEDURE = {
         {"key": "P0", "label": "Critical",
          "description": "Production services down (>99% failure rate), multiple test suites failing at once, security incidents.",
          "ack_target": 5 * M, "mtta_target": 5 * M, "mttr_target": None,
-         "update_policy": "periodic", "update_cadence": 60 * M, "postmortem_required": True, "postmortem_due": None},
+         "update_policy": "periodic", "update_cadence": 60 * M, "postmortem_required": True, "postmortem_due": None,
+         "first_notice_within": 5 * M},
         {"key": "P1", "label": "High",
          "description": "SLO violations affecting user experience, one test suite failing completely, infrastructure degradation.",
          "ack_target": 15 * M, "mtta_target": 15 * M, "mttr_target": None,
@@ -124,6 +127,7 @@ PROCEDURE = {
          "body": "{{ number }} {{ title }}: {{ status }}, {{ duration_minutes }} minutes in.\n\n"
                  "Impact: {{ impact }}\n\n{{ latest_update|default:'(what changed since the last hour)' }}\n\nNext update in an hour. {{ link }}"},
     ],
+    "metric_targets": {"mtti_target": 15 * M},
     "stakeholders": [
         {"name": "XMTP Product Team (hourly email)", "target": "xmtp-product@example.com", "frequency": "hourly",
          "severities": ["P0", "P1", "P2"]},

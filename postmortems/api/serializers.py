@@ -130,6 +130,7 @@ class SeverityMetricsSerializer(PortalSerializer):
     incidents = serializers.IntegerField()
     false_positives = serializers.IntegerField()
     open = serializers.IntegerField()
+    mttk_seconds = serializers.FloatField(allow_null=True, help_text="Mean time to know: start of impact to declaration.")
     mtta_seconds = serializers.FloatField(allow_null=True)
     mtti_seconds = serializers.FloatField(allow_null=True)
     mttm_seconds = serializers.FloatField(allow_null=True)
@@ -150,6 +151,7 @@ class MtbfSerializer(PortalSerializer):
     service = serializers.CharField()
     incidents = serializers.IntegerField()
     mtbf_seconds = serializers.FloatField(allow_null=True)
+    mtbf_within_target = serializers.BooleanField(allow_null=True)
 
 
 class DetectionSourceSerializer(PortalSerializer):
@@ -199,6 +201,11 @@ class PostmortemCountsSerializer(PortalSerializer):
     on_time_rate = serializers.FloatField(allow_null=True, help_text="On time / (published + overdue unpublished).")
 
 
+class MetricTargetVerdictSerializer(PortalSerializer):
+    target = serializers.FloatField(allow_null=True)
+    met = serializers.BooleanField(allow_null=True)
+
+
 class MetricsSerializer(PortalSerializer):
     range = RangeSerializer()
     incidents = serializers.IntegerField()
@@ -218,6 +225,10 @@ class MetricsSerializer(PortalSerializer):
     repeat_incidents = RepeatSerializer()
     action_items = ActionItemCountsSerializer()
     postmortems = PostmortemCountsSerializer()
+    targets = serializers.DictField(
+        child=MetricTargetVerdictSerializer(),
+        help_text="mttk, mtti, mtbf (seconds) and false_positive_rate (a ratio): the target (null: none set) and whether "
+                  "the range met it (null: no figure or no target). MTTK, MTTI and the rate are met at or below, MTBF at or above.")
 
 
 

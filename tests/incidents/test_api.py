@@ -1,4 +1,5 @@
 import json
+from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
@@ -203,3 +204,20 @@ def test_schema_and_docs_are_served(viewer_api):
     paths = json.loads(schema.content)["paths"]
     assert "/api/v1/incidents/{id}/acknowledge/" in paths
     assert viewer_api.get("/api/docs/").status_code == 200
+
+
+def test_patch_corrects_the_start_of_impact_up_to_the_declaration(responder_api, responder):
+    """The start of impact (where MTTK begins) is set at declaration and may be corrected later;
+    after the declaration it is refused with a 400 naming the field."""
+    incident = declare(by=responder)
+    earlier = incident.declared_at - timedelta(minutes=7)
+    response = responder_api.patch(detail(incident), {"started_at": earlier.isoformat()}, format="json")
+    assert response.status_code == 200
+    incident.refresh_from_db()
+    assert incident.started_at == earlier
+    assert TimelineEvent.objects.get(incident=incident, kind="edited").data == {"fields": ["started_at"]}
+    later = incident.declared_at + timedelta(minutes=1)
+    response = responder_api.patch(detail(incident), {"started_at": later.isoformat()}, format="json")
+    assert response.status_code == 400 and "started_at" in json.dumps(response.json())
+    created = responder_api.post(URL, {"title": "Slow search", "severity": "P2", "started_at": earlier.isoformat()}, format="json")
+    assert created.status_code == 201 and created.json()["started_at"].startswith(earlier.strftime("%Y-%m-%dT%H:%M"))

@@ -77,3 +77,37 @@ def test_communication_template_added_changed_and_deleted_in_the_admin_is_audite
     assert not CommunicationTemplate.objects.filter(pk=template.pk).exists()
     assert [(u, flag, m) for u, flag, m in _log(CommunicationTemplate, template.pk)] == [
         ("boss", ADDITION, "Progress update for Email"), ("boss", CHANGE, "Changed audience."), ("boss", DELETION, "")]
+
+
+def test_metric_targets_are_changed_in_the_admin_through_their_service(client, admin_user):
+    """One seeded row: edited in the admin (audited by catalog.metric_targets_update), never added
+    or deleted; a bad value is a form error, not a 500."""
+    from datetime import timedelta
+
+    from incidents.models import MetricTargets
+
+    client.force_login(admin_user)
+    url = "/admin/incidents/metrictargets/1/change/"
+    targets = MetricTargets.objects.get()
+    assert targets.mttk_target == timedelta(minutes=5) and targets.false_positive_rate_target == 0.1  # seeded
+    data = {"mttk_target": "00:10:00", "mtti_target": "00:15:00", "mtbf_target": "30 00:00:00", "false_positive_rate_target": "0.05"}
+    assert client.post(url, data).status_code == 302
+    targets.refresh_from_db()
+    assert (targets.mttk_target, targets.false_positive_rate_target) == (timedelta(minutes=10), 0.05)
+    assert _log(MetricTargets, 1) == [(admin_user.username, CHANGE, "Changed MTTK target, false-positive rate target.")]
+    bad = client.post(url, {**data, "false_positive_rate_target": "2"})
+    assert bad.status_code == 200 and "errornote" in bad.content.decode()
+    assert client.get("/admin/incidents/metrictargets/add/").status_code == 403
+
+
+def test_metric_targets_through_the_api_are_audited_and_checked(admin_api):
+    got = admin_api.get("/api/v1/metric-targets/1/")
+    assert got.status_code == 200 and got.json()["mttk_target"] == "00:05:00"
+    changed = admin_api.patch("/api/v1/metric-targets/1/", {"mtti_target": "00:20:00"}, format="json")
+    assert changed.status_code == 200 and changed.json()["mtti_target"] == "00:20:00"
+    from incidents.models import MetricTargets
+
+    assert [m for _u, _f, m in _log(MetricTargets, 1)] == ["Changed MTTI target."]
+    bad = admin_api.patch("/api/v1/metric-targets/1/", {"false_positive_rate_target": 1.5}, format="json")
+    assert bad.status_code == 400
+    assert admin_api.get("/api/v1/metric-targets/").json()["results"][0]["mtti_target"] == "00:20:00"

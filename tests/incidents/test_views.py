@@ -1,7 +1,10 @@
+from datetime import timedelta
+
 import pytest
 from django.apps import apps
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from incidents import services
 from incidents.models import Incident, IncidentStatus, Role, Visibility
@@ -195,3 +198,23 @@ def test_every_model_is_in_the_admin_and_its_pages_load(admin_user):
         if obj is not None:
             url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_change", args=[obj.pk])
             assert c.get(url).status_code == 200, url
+
+
+def test_edit_form_corrects_the_start_of_impact(as_user, responder):
+    incident = declare(by=responder)
+    c = as_user(responder)
+    page = c.get(incident.get_absolute_url()).content.decode()
+    assert 'name="started_at"' in page
+    start = timezone.localtime(incident.declared_at - timedelta(minutes=20)).replace(microsecond=0)
+    data = {"title": incident.title, "summary": "", "impact": "", "started_at": start.strftime("%Y-%m-%dT%H:%M:%S")}
+    assert c.post(reverse("incidents:action", args=[incident.number, "edit"]), data).status_code == 302
+    incident.refresh_from_db()
+    assert incident.started_at == start
+    data["started_at"] = timezone.localtime(incident.declared_at + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S")
+    response = c.post(reverse("incidents:action", args=[incident.number, "edit"]), data)
+    assert response.status_code == 400 and "cannot be after the declaration" in response.content.decode()
+    # the form as shown (seconds, no microseconds) saves without moving the start
+    data["title"], data["started_at"] = "Renamed", start.strftime("%Y-%m-%dT%H:%M:%S")
+    assert c.post(reverse("incidents:action", args=[incident.number, "edit"]), data).status_code == 302
+    incident.refresh_from_db()
+    assert incident.started_at == start and incident.title == "Renamed"

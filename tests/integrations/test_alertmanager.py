@@ -28,7 +28,7 @@ def test_firing_alert_opens_one_incident_with_the_alert(am, client_json, sev):
     assert response.status_code == 200, response.content
     incident = Incident.objects.get()
     assert incident.detection_source == "alert"
-    assert incident.severity == sev("P1")  # severity=critical through the default rules
+    assert incident.severity == sev("P0")  # severity=critical through the default rules: the top of the scheme
     assert list(incident.services.all()) == [integration.service]
     assert incident.title.startswith("DatabaseDown: Database is down")
     declared = TimelineEvent.objects.get(incident=incident, kind="declared")
@@ -40,6 +40,18 @@ def test_firing_alert_opens_one_incident_with_the_alert(am, client_json, sev):
     assert alert.labels["instance"] == "db-1:9187"
     assert {"href": am_alert()["generatorURL"], "text": "Source (generatorURL)"} in alert.links
     assert TimelineEvent.objects.filter(incident=incident, kind="alert.firing").count() == 1
+
+
+def test_default_rules_map_critical_to_the_top_of_the_active_scheme(make_integration, client_json, sev):
+    """A P1-P4 scheme (P0 retired): "critical" opens a P1, "warning" the lowest, "error" the one above it."""
+    from incidents import catalog
+
+    catalog.severity_update(severity=sev("P0"), by=None, is_active=False)
+    integration, key = make_integration("alertmanager")
+    assert [r["severity"] for r in integration.severity_rules] == ["P1", "P2", "P3"]
+    response = client_json(url(key), am_payload())
+    assert response.status_code == 200, response.content
+    assert Incident.objects.get().severity == sev("P1")
 
 
 def test_repeated_notifications_are_harmless(am, client_json):

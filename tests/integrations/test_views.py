@@ -1,4 +1,7 @@
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from incidents.integrations.models import Alert, Integration
 from incidents.integrations.services import configuration, runbooks
@@ -103,6 +106,28 @@ def test_incident_page_shows_alerts_and_matching_runbooks(client, viewer, make_i
     assert 'href="http://prometheus:9090/graph?g0.expr=' in page
     assert "RB-DB-001" in page and "RB-ERR-001" in page and "RB-PERF-001" not in page
     assert "Alert firing: DatabaseDown" in page  # the timeline shows alert events
+
+
+def test_runbooks_past_their_review_are_flagged_on_the_list_and_the_incident_page(
+        client, viewer, make_integration, client_json, service, settings):
+    """Reviewed every RUNBOOK_REVIEW_INTERVAL: one reviewed too long ago carries "Review overdue
+    since <date>" where it is listed and where an incident offers it; a fresh one does not."""
+    settings.RUNBOOK_REVIEW_INTERVAL = timedelta(days=90)
+    today = timezone.localdate()
+    runbooks.runbook_save(identifier="RB-DB-001", title="Database outage", steps="1. Check", match_labels={"alertname": "DatabaseDown"},
+                          last_reviewed=today - timedelta(days=100))
+    runbooks.runbook_save(identifier="RB-ERR-001", title="High error rates", steps="1. Check", services=[service],
+                          last_reviewed=today - timedelta(days=10))
+    overdue_since = f"Review overdue since {(today - timedelta(days=10)).isoformat()}"
+    client.force_login(viewer)
+    listing = client.get("/runbooks/").content.decode()
+    assert listing.count("Review overdue since") == 1 and overdue_since in listing
+    assert overdue_since in client.get("/runbooks/RB-DB-001/").content.decode()
+    assert "Review overdue" not in client.get("/runbooks/RB-ERR-001/").content.decode()
+    _i, key = make_integration("alertmanager")
+    client_json(f"/api/v1/integrations/{key}/alertmanager/", am_payload(am_alert()))
+    page = client.get(Alert.objects.get().incident.get_absolute_url()).content.decode()
+    assert "RB-DB-001" in page and "RB-ERR-001" in page and page.count("Review overdue since") == 1 and overdue_since in page
 
 
 def test_runbook_pages(client, viewer):

@@ -3,15 +3,18 @@
 from datetime import timedelta
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 
 from delivery import outbox
 from delivery.models import Delivery, DeliveryStatus
+from incidents import catalog
 from incidents import services as incident_services
 from incidents.events import run_subscribers
 from incidents.exceptions import InvalidInput
-from incidents.models import Role, Severity, TimelineEvent
+from incidents.models import Incident, Role, Severity, TimelineEvent, Visibility
 from oncall.notifications import reminders, services
+from oncall.notifications import tasks as reminders_task
 from oncall.notifications.models import UpdateReminder
 from tests.incidents.factories import declare
 
@@ -101,7 +104,8 @@ def test_webhook_kind_is_not_a_stakeholder_channel():
         services.subscription_create(name="x", kind="webhook", target="http://127.0.0.1/x", frequency="realtime")
 
 
-def test_reminder_goes_to_comms_lead_when_no_update_within_cadence(responder, responder2, admin_user):
+def test_reminder_goes_to_comms_lead_when_no_update_within_cadence(responder, responder2, admin_user, sev):
+    catalog.severity_update(severity=sev("P1"), by=admin_user, first_notice_within=None)  # the cadence alone
     incident = declare(by=admin_user, severity="P1", commander=responder)  # P1: an update every 60 min
     incident_services.incident_assign_role(incident=incident, role=Role.COMMS_LEAD, user=responder2, by=admin_user)
     email_method(responder2)
@@ -142,10 +146,60 @@ def test_status_update_moves_the_reminder_and_resolution_ends_it(responder):
     assert reminders.sweep(now=timezone.now() + timedelta(days=1)) == 0
 
 
-def test_no_reminders_for_severities_without_periodic_updates(responder):
-    incident = declare(by=responder, severity="P2")
+def test_no_reminders_for_severities_without_periodic_updates_or_first_notice(responder):
+    incident = declare(by=responder, severity="P3")
     dispatch(incident)
     assert not UpdateReminder.objects.filter(incident=incident, status="pending").exists()
+
+
+def test_first_notice_is_reminded_until_posted_then_the_cadence_takes_over(responder, responder2, admin_user):
+    """P0: initial notice within 5 min of the declaration, then an update every 30 min. Declared
+    and updated over HTTP; the reminder is the durable row the beat sweep fires."""
+    client = Client()
+    client.force_login(admin_user)
+    response = client.post("/incidents/new/", {"title": "Checkout down", "severity": Severity.objects.get(key="P0").pk,
+                                               "detection_source": "alert", "summary": "", "impact": "No orders"})
+    assert response.status_code == 302
+    incident = Incident.objects.get()
+    incident_services.incident_assign_role(incident=incident, role=Role.COMMS_LEAD, user=responder2, by=admin_user)
+    email_method(responder2)
+    dispatch(incident)
+    reminder = UpdateReminder.objects.get(incident=incident)
+    assert reminder.due_at == incident.declared_at + timedelta(minutes=5)
+    assert reminders.sweep(now=incident.declared_at + timedelta(minutes=4)) == 0
+    late = incident.declared_at + timedelta(minutes=6)
+    assert reminders.sweep(now=late) == 1
+    assert reminders.sweep(now=late) == 0  # claimed once
+    [row] = Delivery.objects.filter(dedup_key__startswith="reminder:")
+    assert row.user == responder2 and row.message["title"].startswith("Initial notice due")
+    assert "within 5 minutes" in row.message["body"]
+    reminder.refresh_from_db()
+    assert reminder.due_at == late + timedelta(minutes=5)  # again until the notice is out
+
+    response = client.post(f"{incident.get_absolute_url()}update/", {"body": "We are investigating.", "visibility": Visibility.PUBLIC})
+    assert response.status_code == 302
+    dispatch(incident)
+    update = incident.updates.get()
+    reminder.refresh_from_db()
+    assert reminder.due_at == update.created_at + timedelta(minutes=30)  # the cadence now
+    assert reminders.sweep(now=update.created_at + timedelta(minutes=29)) == 0
+    assert Delivery.objects.filter(dedup_key__startswith="reminder:").count() == 1
+
+
+def test_initial_and_resolution_policy_reminds_the_initial_notice_only(responder):
+    """P2 ("initial + resolution"): the initial notice within the hour is reminded; once posted, no cadence."""
+    incident = declare(by=responder, severity="P2")
+    email_method(responder)
+    dispatch(incident)
+    reminder = UpdateReminder.objects.get(incident=incident)
+    assert reminder.status == "pending" and reminder.due_at == incident.declared_at + timedelta(minutes=60)
+    assert reminders_task.update_reminders_sweep_task() == 0  # the beat's task: nothing due yet
+    assert reminders.sweep(now=incident.declared_at + timedelta(minutes=61)) == 1
+    assert Delivery.objects.get(dedup_key__startswith="reminder:").message["title"].startswith("Initial notice due")
+    incident_services.incident_post_update(incident=incident, body="Investigating slow search", by=responder)
+    dispatch(incident)
+    reminder.refresh_from_db()
+    assert reminder.status == "done"
 
 
 def test_severity_raised_into_the_filter_starts_the_hourly_digest(receiver, responder, sev):

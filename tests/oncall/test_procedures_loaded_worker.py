@@ -2,7 +2,8 @@
 the configured broker, mailing through a real SMTP server: an incident of the top severity pages
 the document's first level at once, the next level after the document's timeout when nobody
 acknowledges (or mitigates, where the document says "no progress"), acknowledging stops the
-acknowledgement ladder, and the status-update reminder comes due at the document's cadence.
+acknowledgement ladder, the initial-notice reminder comes due at the document's first-notice
+time (where it names one) and the status-update reminder at the document's cadence.
 
 Timeouts are scaled down IN THE TEST: after loading, the policy is saved again (through
 `policy_save`) with every delay multiplied by `scale` so that the shortest timeout of the
@@ -103,9 +104,24 @@ class Loaded:
         assert waited >= self.level_minutes(level) * 60 * self.scale - 0.05, (level, waited)
 
     def check_cadence(self, incident, minutes: int):
-        """The reminder for the severity's cadence is due `minutes` after declaring, not sooner."""
+        """Where the top severity asks for an initial notice, its reminder is due that long after
+        declaring, not sooner; once a notice is posted, the reminder for the severity's cadence is
+        due `minutes` after it (after declaring when there is no first-notice deadline)."""
+        first = self.proc["severities"][0].get("first_notice_within")
+        start = incident.declared_at
         reminder = wait_for(lambda: UpdateReminder.objects.filter(incident=incident).first(), 20, "the update reminder")
-        assert reminder.due_at == incident.declared_at + timedelta(minutes=minutes)
+        if first:
+            assert reminder.due_at == incident.declared_at + first
+            assert reminders.sweep(now=reminder.due_at - timedelta(seconds=1)) == 0
+            assert reminders.sweep(now=reminder.due_at + timedelta(seconds=1)) == 1
+            mail = wait_for(lambda: [m for m in _mails_to(self.smtp, self.declarer) if "Initial notice due" in m.message["Subject"]],
+                            30, "the initial-notice reminder mail")[0]
+            assert f"within {int(first.total_seconds() // 60)} minutes" in mail.part("text/plain")
+            incident_services.incident_post_update(incident=incident, body="Investigating.", by=self.declarer)
+            start = incident.updates.get().created_at
+            reminder = wait_for(lambda: UpdateReminder.objects.filter(incident=incident, due_at=start + timedelta(minutes=minutes)).first(),
+                                20, "the reminder moved to the cadence")
+        assert reminder.due_at == start + timedelta(minutes=minutes)
         assert reminders.sweep(now=reminder.due_at - timedelta(seconds=1)) == 0
         assert reminders.sweep(now=reminder.due_at + timedelta(seconds=1)) == 1
         mail = wait_for(lambda: [m for m in _mails_to(self.smtp, self.declarer) if "Status update due" in m.message["Subject"]],

@@ -13,8 +13,10 @@ def test_every_measure_is_explained_where_it_is_shown(client, viewer):
     html = client.get("/reports/metrics/").content.decode()
     for measure, words in (("MTTA", "Mean time to acknowledge"), ("MTTI", "Mean time to identify"),
                            ("MTTM", "Mean time to mitigate"), ("MTTR", "Mean time to resolve")):
-        assert re.search(rf'<span class="muted">{measure}</span><strong>[^<]*</strong><small class="measure-help">{words}: declared until', html)
+        assert re.search(rf'<span class="muted">{measure}</span><strong[^>]*>[^<]*</strong><small class="measure-help">{words}: declared until', html)
         assert f'<abbr title="{words}">{measure}</abbr>' in html
+    assert re.search(r'<span class="muted">MTTK</span><strong[^>]*>[^<]*</strong><small class="measure-help">Mean time to know: impact began until', html)
+    assert '<abbr title="Mean time to know">MTTK</abbr>' in html
     assert "MTBF: the average time from one incident of a service to its next." in html
 
 

