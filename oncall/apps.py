@@ -37,7 +37,7 @@ class OncallConfig(AppConfig):
                                             panels.dashboard_policy_problems, order=6)
         extensions.register_dashboard_panel("oncall-now", "oncall/_now_panel.html", panels.dashboard_now, order=20)
         extensions.register_incident_panel("oncall-escalation", "oncall/_escalation_panel.html", panels.incident_escalation, order=10)
-        events.subscribe(handlers.on_incident_event, kinds=handlers.KINDS, name="oncall.escalation", queue=settings.PAGING_QUEUE)
+        events.subscribe(handlers.page, kinds=handlers.KINDS, name="oncall.escalation", queue=settings.PAGING_QUEUE)
         demo.register_demo_seeder(oncall_demo.seed, order=20)
         register_metric("portal_escalation_steps", "Escalation steps waiting to fire (overdue: more than 30 s late).",
                         ("state",), selectors.metric_steps)

@@ -37,8 +37,11 @@ def seed(receiver_url: str) -> dict:
         # this run counts every page.
         contact_method_create(user=user, kind="webhook", target=f"{receiver_url}/hooks/{username}", rate_limit_count=10_000)
         people.append(user)
+    # Its first handoff a week ago, so the person is on call now whatever the weekday of the run
+    # (a weekly layer's turns start at its first handoff on or after `starts_on`).
+    starts_on = (timezone.now() - timedelta(days=7)).date()
     schedule = schedule_create(name="Chaos primary", time_zone="UTC", layers=[LayerSpec(
-        name="Primary", starts_on=(timezone.now() - timedelta(days=1)).date(), participants=[(people[0], 1)],
+        name="Primary", starts_on=starts_on, handoff_weekday=starts_on.weekday(), participants=[(people[0], 1)],
         rotation=RotationKind.WEEKLY)])
     service = Service.objects.create(name="Chaos checkout", slug="chaos-checkout")
     policy_save(name="Chaos paging", services=[service], levels=[

@@ -59,9 +59,11 @@ def test_right_after_declaring_the_panel_shows_the_policy_that_runs(client, resp
     lines = upcoming(html)
     assert lines[0].startswith("level 1, Alice, now") and "if not acknowledged" in lines[0]
     assert lines[1].startswith("level 2, Bob, in 5 min")
-    # Once the worker has started it, the panel says the same thing.
+    # Once the worker has started it (and paged level 1 at once), the panel says the same thing.
     run_events(incident)
-    assert upcoming(fragment(client, incident))[1].startswith("level 2, Bob, in 5 min")
+    after = fragment(client, incident)
+    assert upcoming(after)[0].startswith("level 2, Bob, in 5 min")
+    assert "level 1: Alice" in after
 
 
 def test_right_after_acknowledging_no_acknowledgement_step_is_pending(client, responder, ladder, service):
