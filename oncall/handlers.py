@@ -5,7 +5,7 @@ import logging
 
 from django.utils import timezone
 
-from .models import EscalationStep, StepStatus
+from .models import EscalationState, EscalationStep, StepStatus
 from .services import escalation as engine
 
 logger = logging.getLogger(__name__)
@@ -26,21 +26,22 @@ def on_incident_event(event) -> list:
 
 
 def page(event) -> None:
-    """The pager's subscriber: `on_incident_event`, then the first level of what it started
-    fired here and now, instead of one more trip through the broker (the page leaves with the
-    run's own commit; under an alert storm that trip is most of the wait)."""
-    fire_due_now(on_incident_event(event))
+    """The pager's subscriber: `on_incident_event`, then the steps it made due now (the first
+    level of a run it started, a level a raised severity added) fired here, instead of one more
+    trip through the broker: under an alert storm that trip is most of the wait."""
+    with engine.firing_due_steps_here():
+        on_incident_event(event)
+    fire_due_now(event.incident)
 
 
-def fire_due_now(escalations) -> None:
-    """Fire the steps of `escalations` already due. One that fails here is left to its ETA task
-    and the sweep (step_fire is safe to call any number of times, from anywhere)."""
-    if not escalations:
-        return
+def fire_due_now(incident) -> None:
+    """Fire the incident's steps already due. One that fails here is left to the sweep
+    (step_fire is safe to call any number of times, from anywhere)."""
     now = timezone.now()
-    due = EscalationStep.objects.filter(escalation__in=escalations, status=StepStatus.PENDING, due_at__lte=now)
+    due = EscalationStep.objects.filter(escalation__incident=incident, escalation__state=EscalationState.ACTIVE,
+                                        status=StepStatus.PENDING, due_at__lte=now)
     for step_id in due.order_by("due_at", "pk").values_list("pk", flat=True):
         try:
             engine.step_fire(step_id=step_id, now=now)
         except Exception:
-            logger.exception("escalation step %s failed to fire at once; its task and the sweep retry", step_id)
+            logger.exception("escalation step %s failed to fire at once; the sweep retries", step_id)

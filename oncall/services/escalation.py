@@ -11,6 +11,8 @@ acknowledge ladder), and the incident's events cancel or add steps promptly for 
 """
 
 import logging
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -135,8 +137,25 @@ def _applies(level: dict, incident: Incident) -> bool:
 step_fire_later = LateTask("escalation step")
 
 
+# Set while the caller fires the steps due now itself (the pager's subscriber: oncall.handlers
+# .page): those get no ETA task of their own; one that fails there is the sweep's.
+_fired_by_caller: ContextVar[bool] = ContextVar("fired_by_caller", default=False)
+
+
+@contextmanager
+def firing_due_steps_here():
+    token = _fired_by_caller.set(True)
+    try:
+        yield
+    finally:
+        _fired_by_caller.reset(token)
+
+
 def _enqueue(steps) -> None:
     """After commit: an ETA task for each step due within the horizon; later ones are the sweep's."""
+    if _fired_by_caller.get():
+        now = timezone.now()
+        steps = [s for s in steps if s.due_at > now]
     step_fire_later.enqueue_many([({"step_id": s.pk}, s.due_at) for s in steps])
 
 

@@ -311,3 +311,17 @@ def test_an_integration_override_starts_its_own_policy_instead_of_the_services(l
     other = declare(severity="P1", services=[service])
     deliver_event(other, "declared")
     assert [e.policy_id for e in Escalation.objects.filter(incident=other)] == [ladder.pk]
+
+
+def test_the_pagers_subscriber_fires_the_first_level_in_its_own_task(ladder, service, people, monkeypatch):
+    """handlers.page (what the worker runs for the pager) starts the run and pages level 1 at
+    once, sending no ETA task for it; the later levels keep theirs."""
+    sent = []
+    monkeypatch.setattr(engine.step_fire_later, "enqueue_many", lambda calls, **kw: sent.extend(calls))
+    incident = declare(severity="P1", services=[service])
+    handlers.page(TimelineEvent.objects.get(incident=incident, kind="declared"))
+    first, second = steps(incident)
+    assert first.status == StepStatus.FIRED and first.notified == [people["alice"].pk]
+    assert second.status == StepStatus.PENDING
+    assert [kwargs["step_id"] for kwargs, _eta in sent] == [second.pk]
+    assert Delivery.objects.filter(incident=incident, user=people["alice"]).count() == 1
