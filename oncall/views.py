@@ -196,7 +196,7 @@ def my_time_zone(request):
     """Choose the zone the portal shows you times in (else your browser's: incidents.viewerzone)
     and your working hours (when low-urgency incidents reach you: oncall.workhours)."""
     profile = Profile.objects.filter(user=request.user).first() or Profile(user=request.user)
-    which = request.POST.get("form") if request.method == "POST" else None
+    which = request.POST.get("form", "zone") if request.method == "POST" else None
     form = forms.TimeZoneForm(request.POST if which == "zone" else None, initial={"time_zone": profile.time_zone})
     hours_form = forms.WorkingHoursForm(request.POST if which == "hours" else None, initial={
         "working_days": list(profile.working_days), "working_start": profile.working_start, "working_end": profile.working_end})

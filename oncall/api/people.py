@@ -60,7 +60,7 @@ class WorkingTimeField(ProfileValue, serializers.TimeField):
     pass
 
 
-class WorkingHoursFields(serializers.Serializer):
+class WorkingHoursFields(PortalSerializer):
     working_days = WorkingDaysField(required=False, max_length=7, help_text=(
         "ISO weekdays a working period starts on, 1 Monday … 7 Sunday: 12345 is Monday to Friday. Low-urgency "
         "incidents notify the person inside their working hours only."))

@@ -133,7 +133,7 @@ def test_a_page_to_a_linked_mattermost_person_is_the_bots_dm_updated_in_place(cl
     linked(mm_ws, "u4", responder2)
     linked(mm_ws, "u1", responder)
     method(responder2, "mattermost_app", "lee")
-    incident = declare(sev, "P3")
+    incident = declare(sev, "P2")  # high urgency: paged now (P3 would wait for working hours)
     page(incident, responder, responder2)
     deliver_pages()
     row = Delivery.objects.get(purpose="paging", incident=incident, user=responder2)

@@ -41,7 +41,7 @@ def test_severity_added_in_the_admin_is_audited_once_with_its_checklist(client, 
     client.force_login(admin_user)
     response = client.post("/admin/incidents/severity/add/", {
         "key": "SEV7", "label": "Admin made", "description": "", "rank": 70, "colour": "#667085", "update_policy": "periodic",
-        "checklist_items-TOTAL_FORMS": 1, "checklist_items-INITIAL_FORMS": 0,
+        "urgency": "high", "checklist_items-TOTAL_FORMS": 1, "checklist_items-INITIAL_FORMS": 0,
         "checklist_items-0-text": "Page the lead", "checklist_items-0-position": 0,
     })
     assert response.status_code == 302, response.content.decode()[-3000:]

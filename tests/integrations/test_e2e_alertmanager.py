@@ -91,7 +91,7 @@ def test_alertmanager_opens_groups_and_resolves_one_incident(alertmanager):
     later = datetime.now(UTC) + timedelta(minutes=10)
     _amtool(am_url, "alertname=DatabaseDown", "instance=db-1", "severity=critical", start=start, end=later)
     incident = wait_for(lambda: Incident.objects.first(), 30, "the incident to open")
-    assert incident.detection_source == "alert" and incident.severity.key == "P1"
+    assert incident.detection_source == "alert" and incident.severity.key == "P0"  # critical: the top of the scheme
 
     _amtool(am_url, "alertname=DatabaseDown", "instance=db-2", "severity=critical", start=start, end=later)
     wait_for(lambda: Alert.objects.filter(incident=incident).count() == 2, 30, "the second alert to join")

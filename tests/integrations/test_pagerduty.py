@@ -26,7 +26,7 @@ def test_trigger_answers_202_like_pagerduty_and_opens_an_incident(pd, client_jso
     assert alert.annotations["custom_details"]["ping time"] == "1500ms"
     assert alert.labels["component"] == "postgres"
     incident = Incident.objects.get()
-    assert incident.severity == sev("P1") and alert.incident == incident
+    assert incident.severity == sev("P0") and alert.incident == incident  # critical: the top of the scheme
     assert TimelineEvent.objects.get(kind="declared").data["integration"] == integration.pk
 
 

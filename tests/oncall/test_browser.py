@@ -30,11 +30,11 @@ def test_edit_a_policy_in_the_browser(browser_page, live_server, admin_user, res
     assert policy.levels.count() == 1
 
     for query in ("Responder2", "Checkout primary"):  # the searchable picker: type, Enter chooses the first match
-        page.fill("[data-row]:nth-child(2) .picker input[role=combobox]", query)
-        page.press("[data-row]:nth-child(2) .picker input[role=combobox]", "Enter")
-    assert page.locator("[data-row]:nth-child(2) .picker-chip").count() == 2
+        page.fill("[data-row]:nth-child(2) .level-targets .picker input[role=combobox]", query)
+        page.press("[data-row]:nth-child(2) .level-targets .picker input[role=combobox]", "Enter")
+    assert page.locator("[data-row]:nth-child(2) .level-targets .picker-chip").count() == 2
     page.keyboard.press("Escape")  # closes the picker's list
-    assert not page.locator("[data-row]:nth-child(2) .picker-list").is_visible()
+    assert not page.locator("[data-row]:nth-child(2) .level-targets .picker-list").is_visible()
     page.select_option("#id_levels-1-condition", Condition.NOT_MITIGATED)
     page.check("#id_levels-1-severities input[value='P0']")
     page.click("button:has-text('Save policy')")

@@ -168,7 +168,8 @@ def test_low_urgency_waits_for_the_working_hours_while_high_urgency_pages_at_onc
                       timeout=30, what="the low-urgency notice at the start of the working hours")[0]
     assert timezone.now() >= begins
     receiver.wait_for(2, path="/hooks/alice")  # the high page and the low notice, once each
-    sent = Delivery.objects.filter(incident=low, user=alice, status="sent")
-    assert sent.count() == 2 and all(row.sent_at >= begins for row in sent)
+    sent = wait_until(lambda: (lambda rows: rows if len(rows) == 2 else None)(
+        list(Delivery.objects.filter(incident=low, user=alice, status="sent"))), what="both low-urgency rows marked sent")
+    assert all(row.sent_at >= begins for row in sent)
     assert "Typo on the pricing page" in mail.part("text/plain")
     assert Delivery.objects.filter(incident=high, user=alice, kind="").count() == 2

@@ -73,12 +73,12 @@ def _check(page, name, viewport) -> list[str]:
 
 def _pick(page, level: int, query: str, *, enter: bool):
     """Choose a target in level `level`'s picker: type, then Enter or a click on the first match."""
-    box = page.locator(f"[data-row]:nth-child({level}) .picker input[role=combobox]")
+    box = page.locator(f"[data-row]:nth-child({level}) .level-targets .picker input[role=combobox]")
     box.fill(query)
     if enter:
         box.press("Enter")
     else:
-        page.locator(f"[data-row]:nth-child({level}) .picker-list [role=option]").first.click()
+        page.locator(f"[data-row]:nth-child({level}) .level-targets .picker-list [role=option]").first.click()
 
 
 @pytest.mark.parametrize("viewport", [PHONE, LAPTOP], ids=["390", "1366"])
@@ -93,7 +93,7 @@ def test_policy_editor_picker_reorder_and_round_robin(browser, live_server, admi
     # Level 1: the schedule, found by typing part of its name and chosen with Enter.
     assert not page.locator("#id_levels-0-targets").is_visible()  # the plain <select multiple> is under the picker
     _pick(page, 1, "checkout", enter=True)
-    assert page.locator("[data-row]:nth-child(1) .picker-chip").all_inner_texts()[0].startswith("Checkout primary")
+    assert page.locator("[data-row]:nth-child(1) .level-targets .picker-chip").all_inner_texts()[0].startswith("Checkout primary")
     # The round-robin delay shows only in round-robin mode.
     assert not page.locator("#id_levels-0-round_robin_minutes").is_visible()
     page.select_option("#id_levels-0-mode", LevelMode.ROUND_ROBIN)
@@ -107,16 +107,16 @@ def test_policy_editor_picker_reorder_and_round_robin(browser, live_server, admi
     page.locator("#id_levels-1-delay_minutes").click()  # leave the picker: its list closes
     page.click("button:has-text('Add a level')")
     page.fill("#id_levels-2-delay_minutes", "30")
-    box = page.locator("[data-row]:nth-child(3) .picker input[role=combobox]")
+    box = page.locator("[data-row]:nth-child(3) .level-targets .picker input[role=combobox]")
     box.fill("m")  # "Moss", and more: the arrow keys walk the matches
     box.press("ArrowDown")
-    active = page.locator("[data-row]:nth-child(3) .picker-option.active").inner_text()
+    active = page.locator("[data-row]:nth-child(3) .level-targets .picker-option.active").inner_text()
     assert box.get_attribute("aria-activedescendant") and box.get_attribute("aria-expanded") == "true"
     box.press("Escape")
     assert box.get_attribute("aria-expanded") == "false" and active
     _pick(page, 3, "Moss", enter=True)
     _pick(page, 3, "dana", enter=True)
-    chips = page.locator("[data-row]:nth-child(3) .picker-chip")
+    chips = page.locator("[data-row]:nth-child(3) .level-targets .picker-chip")
     assert chips.count() == 2
     chips.filter(has_text="Dana").locator("button").click()  # the chip's remove button
     assert chips.count() == 1
@@ -147,7 +147,7 @@ def test_policy_editor_picker_reorder_and_round_robin(browser, live_server, admi
     # Editing shows the chosen targets as chips, and the levels in their order.
     page.goto(live_server.url + reverse("oncall:policy_edit", args=[policy.pk]))
     assert page.locator(".policy-level").count() == 3
-    assert "Eli Moss" in page.locator("[data-row]:nth-child(2) .picker-chosen").inner_text()
+    assert "Eli Moss" in page.locator("[data-row]:nth-child(2) .level-targets .picker-chosen").inner_text()
     problems += _check(page, "policy-editor-edit", viewport)
     assert not problems, "\n".join(problems)
 
