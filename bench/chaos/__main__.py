@@ -119,7 +119,7 @@ def portal_side(run: Run, *args: str) -> dict:
 
 def start(run: Run, key: str, name: str, **options: str) -> Proc:
     parts = program(deploy.argv(name, **options))
-    proc = Proc(key, parts, run.root / "logs" / f"{key}.log", env=run.env, cwd=str(ROOT), nice=deploy.NICE.get(name, 0))
+    proc = Proc(key, parts, run.root / "logs" / f"{key}.log", env=run.env, cwd=str(ROOT))
     run.procs[key] = proc
     return proc
 

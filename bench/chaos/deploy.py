@@ -15,11 +15,6 @@ COMMANDS = {
     "beat": "celery -A config beat --schedule /var/lib/portal/celerybeat-schedule --loglevel INFO",
 }
 
-# The systemd units' `Nice=` (the README's): on a machine it shares, the default pool yields the
-# CPU to the web and the paging pool, so an alert storm's status-page and digest work never
-# slows a page.
-NICE = {"worker_default": 10}
-
 # The environment every process gets, as the README's deployment section lists it.
 ENV_VARS = (
     "DJANGO_SETTINGS_MODULE", "SECRET_KEY", "ALLOWED_HOSTS", "CSRF_TRUSTED_ORIGINS", "SITE_URL", "DATABASE_URL",

@@ -31,12 +31,11 @@ def wait_port(port: int, timeout: float = 20.0) -> None:
 class Proc:
     """A child process in its own process group, its output in a log file."""
 
-    def __init__(self, name: str, argv: list[str], log: Path, env: dict | None = None, cwd: str | None = None,
-                 nice: int = 0):
+    def __init__(self, name: str, argv: list[str], log: Path, env: dict | None = None, cwd: str | None = None):
         self.name, self.argv, self.log_path = name, argv, log
         self._log = open(log, "ab")  # noqa: SIM115  (lives as long as the process; closed in stop())
         self.popen = subprocess.Popen(argv, stdout=self._log, stderr=subprocess.STDOUT, env=env, cwd=cwd,
-                                      start_new_session=True, preexec_fn=(lambda: os.nice(nice)) if nice else None)
+                                      start_new_session=True)
 
     @property
     def pid(self) -> int:
