@@ -200,3 +200,31 @@ def test_an_admin_sets_someones_working_hours_through_the_people_service(admin_u
     person_update(person=responder, by=admin_user, working_days="5", working_start=None, working_end=None)
     assert Profile.objects.get(user=responder).working_days == "5"
     assert "working hours: Fri 09:00–17:00" in audit_history(responder)[0].change_message
+
+
+@pytest.mark.parametrize("hostile", [{"working_days": "9" * 100_000}, {"working_days": "8"}, {"working_days": "\u202e12"}, {"working_start": "25:00"},
+                                     {"working_end": "x" * 10_000}, {"working_days": ["1", {"a": 1}]}])
+def test_hostile_working_hours_are_refused_naming_the_field(responder, responder_api, hostile):
+    resp = responder_api.patch("/api/v1/users/me/", hostile, format="json")
+    assert resp.status_code == 400, resp.content
+    assert next(iter(hostile)) in str(resp.data)
+    assert not Profile.objects.filter(user=responder).exclude(working_days="12345").exists()
+
+
+def test_control_characters_in_working_hours_are_dropped_like_in_any_text(responder, responder_api):
+    """NUL and other control characters never reach the row (the bounded serializers' rule for
+    every text); what is left must still be valid (a bidi override is not a weekday: refused)."""
+    resp = responder_api.patch("/api/v1/users/me/", {"working_days": "1\x002", "working_start": "08:00\x00"}, format="json")
+    assert resp.status_code == 200, resp.content
+    profile = Profile.objects.get(user=responder)
+    assert profile.working_days == "12" and profile.working_start.isoformat() == "08:00:00"
+
+
+def test_hostile_working_hours_in_the_staff_form_are_refused(client, responder):
+    client.force_login(responder)
+    for data in ({"working_days": ["8"], "working_start": "09:00", "working_end": "17:00"},
+                 {"working_days": ["1"], "working_start": "9" * 5000, "working_end": "17:00"},
+                 {"working_days": ["1"], "working_start": "09:00", "working_end": "09:00"}):
+        resp = client.post(reverse("oncall:my_time_zone"), {"form": "hours", **data})
+        assert resp.status_code == 400
+    assert not Profile.objects.filter(user=responder).exclude(working_days="12345").exists()
