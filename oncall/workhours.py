@@ -108,10 +108,9 @@ def business_hours() -> WorkingHours:
     return parse(settings.ONCALL_BUSINESS_HOURS, portal_zone())
 
 
-def person_zone(user) -> ZoneInfo:
+def _zone(user, profile: Profile | None) -> ZoneInfo:
     """The person's own zone, else the zone of a schedule they are on (the earliest made), else
     the portal's."""
-    profile = Profile.objects.filter(user=user).only("time_zone").first()
     zone = zone_or_none(profile.time_zone) if profile and profile.time_zone else None
     if zone is None:
         name = (LayerMember.objects.filter(user=user).order_by("membership__layer__schedule_id")
@@ -121,8 +120,9 @@ def person_zone(user) -> ZoneInfo:
 
 
 def for_person(user) -> WorkingHours:
+    """The person's working hours in their zone (the defaults for someone with no profile)."""
     profile = Profile.objects.filter(user=user).first()
     if profile is None:
-        return WorkingHours(zone=person_zone(user), days=frozenset(int(d) for d in DEFAULT_DAYS))
-    return WorkingHours(zone=person_zone(user), days=frozenset(int(d) for d in profile.working_days if d.isdigit()),
+        return WorkingHours(zone=_zone(user, None), days=frozenset(int(d) for d in DEFAULT_DAYS))
+    return WorkingHours(zone=_zone(user, profile), days=frozenset(int(d) for d in profile.working_days if d.isdigit()),
                         start=profile.working_start, end=profile.working_end)

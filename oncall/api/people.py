@@ -35,12 +35,6 @@ class ReachabilitySerializer(PortalSerializer):
         return {"at": user.last_failure_at, "error": user.last_failure_error[:500]}
 
 
-class TimeZoneField(serializers.CharField):
-    def get_attribute(self, user):
-        profile = getattr(user, "oncall_profile", None) if user.pk else None
-        return profile.time_zone if profile else ""
-
-
 class ProfileValue:
     """A field read from the person's profile (`oncall.models.Profile`), written through the
     people services."""
@@ -50,6 +44,10 @@ class ProfileValue:
         return getattr(profile, self.source, None) if profile else self.absent
 
     absent = None
+
+
+class TimeZoneField(ProfileValue, serializers.CharField):
+    absent = ""
 
 
 class WorkingDaysField(ProfileValue, serializers.CharField):

@@ -39,12 +39,13 @@ def awaits_first_notice(incident: Incident) -> bool:
     return bool(incident.severity.first_notice_within) and not incident.updates.exists()
 
 
-def interval_for(incident: Incident):
+def interval_for(incident: Incident, first: bool | None = None):
     """How long after the last update (or the declaration) the next reminder is due; None: no
-    reminder (closed, or a severity that asks for neither a first notice nor a cadence)."""
+    reminder (closed, or a severity that asks for neither a first notice nor a cadence).
+    `first`: `awaits_first_notice(incident)` when the caller knows it already."""
     if not incident.is_open:
         return None
-    if awaits_first_notice(incident):
+    if awaits_first_notice(incident) if first is None else first:
         return incident.severity.first_notice_within
     return cadence_for(incident)
 
@@ -81,11 +82,13 @@ def recipient(incident: Incident):
 def _fire(reminder: UpdateReminder, now) -> bool:
     """Send one reminder if it is really due; otherwise move or close it. CAS on sequence."""
     incident = Incident.objects.select_related("severity").get(pk=reminder.incident_id)
-    cadence = interval_for(incident)
+    first = awaits_first_notice(incident)
+    cadence = interval_for(incident, first)
     if cadence is None:
         UpdateReminder.objects.filter(pk=reminder.pk, sequence=reminder.sequence).update(status=UpdateReminderStatus.DONE)
         return False
-    expected = last_update_at(incident) + cadence
+    last = last_update_at(incident)
+    expected = last + cadence
     if expected > now:
         UpdateReminder.objects.filter(pk=reminder.pk, sequence=reminder.sequence).update(due_at=expected)
         return False
@@ -97,9 +100,9 @@ def _fire(reminder: UpdateReminder, now) -> bool:
     person = recipient(incident)
     if person is None:
         return False
-    minutes = int((now - last_update_at(incident)).total_seconds() // 60)
+    minutes = int((now - last).total_seconds() // 60)
     every = int(cadence.total_seconds() // 60)
-    if awaits_first_notice(incident):
+    if first:
         title = f"Initial notice due: {incident.number} {incident.title}"
         text = (f"No initial notice {minutes} minutes after the declaration; {incident.severity.key} incidents get one within "
                 f"{every} minutes. Post a status update (public, or to the stakeholders) from the incident page.")

@@ -46,11 +46,11 @@ def paging_plan(user, urgency: str = RuleUrgency.HIGH) -> list[tuple[ContactMeth
     return [(method, 0) for method in ContactMethod.objects.filter(pageable(), user=user).order_by("pk")]
 
 
-def inform_plan(user) -> list[ContactMethod]:
-    """Where an "inform" target hears about an incident: the methods of their low-urgency plan
-    (else high) that do not ring a phone, each once, at once. No method of that kind: none."""
+def inform_methods(plan: list[tuple[ContactMethod, int]]) -> list[ContactMethod]:
+    """Where an "inform" target hears about an incident: the methods of their plan (`paging_plan`
+    of low urgency) that do not ring a phone, each once, at once. No method of that kind: none."""
     seen, methods = set(), []
-    for method, _delay in paging_plan(user, RuleUrgency.LOW):
+    for method, _delay in plan:
         if method.kind not in PHONE_KINDS and method.pk not in seen:
             seen.add(method.pk)
             methods.append(method)

@@ -97,8 +97,8 @@ def notify_user(*, user, message: Message, dedup_key: str, urgency: str = RuleUr
     created = []
     with transaction.atomic(savepoint=False):  # all or none; each insert has its own savepoint
         if inform:
-            notification_plan(user, RuleUrgency.LOW)  # the account-email fallback, as for a page
-            plan, start, kind = [(m, 0) for m in selectors.inform_plan(user)], now, INFORM
+            plan = [(m, 0) for m in selectors.inform_methods(notification_plan(user, RuleUrgency.LOW))]
+            start, kind = now, INFORM
         elif urgency == RuleUrgency.LOW:
             plan, start, kind = notification_plan(user, urgency), workhours.for_person(user).next_start(now), LOW_URGENCY
         else:

@@ -121,12 +121,13 @@ def person_settings(request, user_id):
 
 
 def _render_person(request, person, method_form=None, rule_form=None, status=200):
+    rules = list(selectors.rules_for(person))
     return render(request, "notifications/person.html", {
         "person": person,
         "is_self": person.pk == request.user.pk,
         "methods": selectors.contact_methods_for(person),
-        "high_rules": selectors.rules_for(person).filter(urgency=RuleUrgency.HIGH),
-        "low_rules": selectors.rules_for(person).filter(urgency=RuleUrgency.LOW),
+        "high_rules": [rule for rule in rules if rule.urgency == RuleUrgency.HIGH],
+        "low_rules": [rule for rule in rules if rule.urgency == RuleUrgency.LOW],
         "working_hours": workhours.for_person(person),
         "method_form": method_form or ContactMethodForm(),
         "rule_form": rule_form or RuleForm(user=person),
