@@ -32,6 +32,9 @@ PAGES = {
     "postmortem": (("/postmortems/", "main a[href^='/postmortems/INC-']"), True),
     "metrics": ("/reports/metrics/", True),
     "status": ("/status/", True),
+    "notifications": ("/notifications/", True),
+    "subscriptions": ("/notifications/subscriptions/", True),
+    "time zone and working hours": ("/oncall/my-time-zone/", True),
 }
 AXE_RUN = """() => axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice']})
   .then(r => r.violations.filter(v => v.impact === 'serious' || v.impact === 'critical')
