@@ -306,6 +306,9 @@ DELIVERY_PURPOSES: dict[str, dict] = {}
 DELIVERY_SWEEP_SECONDS = env.float("DELIVERY_SWEEP_SECONDS", default=2.0)
 DELIVERY_SWEEP_GRACE_SECONDS = env.float("DELIVERY_SWEEP_GRACE_SECONDS", default=1.0)
 DELIVERY_SWEEP_BATCH = env.int("DELIVERY_SWEEP_BATCH", default=100)
+# A task that sends its pages itself right after its commit (delivery.outbox.send_inline) hands
+# what is left to the workers once one commit's sends have taken this long (a slow receiver).
+DELIVERY_INLINE_BUDGET_SECONDS = env.float("DELIVERY_INLINE_BUDGET_SECONDS", default=2.0)
 CELERY_BEAT_SCHEDULE["delivery-sweep"] = {  # the paging queue's purposes, on the paging pool
     "task": "delivery.tasks.delivery_sweep_task",
     "schedule": schedule(timedelta(seconds=DELIVERY_SWEEP_SECONDS)),

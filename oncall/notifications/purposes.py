@@ -49,19 +49,25 @@ def rate_window(method: ContactMethod, now: datetime) -> tuple[datetime, datetim
 
 
 def _method(row: Delivery) -> ContactMethod | None:
+    """The row's contact method, as the claim's lock read it (one read per send, not four)."""
+    if getattr(row, "_locked_method", None) is not None:
+        return row._locked_method
     return ContactMethod.objects.select_related("user").filter(pk=row.destination_id).first()
 
 
 def paging_lock(row: Delivery, from_sweep: bool) -> bool:
     """Decisions for one contact method (rate limit) are serialised by a lock on its row. The
     sweep already holds delivery rows (skip_locked), so it never waits: a busy method is
-    skipped and left to its task or the next sweep."""
-    method = ContactMethod.objects.select_for_update(skip_locked=from_sweep).filter(pk=row.destination_id).first()
+    skipped and left to its task or the next sweep. The method read here serves the rest of
+    this claim and its send."""
+    method = (ContactMethod.objects.select_for_update(skip_locked=from_sweep, of=("self",)).select_related("user")
+              .filter(pk=row.destination_id).first())
+    row._locked_method = method
     return not (from_sweep and method is None and ContactMethod.objects.filter(pk=row.destination_id).exists())
 
 
 def paging_cancel_reason(row: Delivery) -> str:
-    method = ContactMethod.objects.filter(pk=row.destination_id).only("is_active", "kind", "verified_at", "opted_out_at").first()
+    method = _method(row)
     if method is None:
         return "The contact method was deleted."
     if not method.is_active:
@@ -165,7 +171,7 @@ def _unrouted(row: Delivery) -> None:
 
 
 def paging_destination(row: Delivery) -> Destination | None:
-    method = ContactMethod.objects.filter(pk=row.destination_id).first()
+    method = _method(row)
     if method is None:
         return None
     _unrouted(row)

@@ -25,6 +25,7 @@ from django.utils import timezone
 from delivery import durable
 from delivery.durable import LateTask
 from delivery.messages import Message
+from delivery.outbox import send_inline
 from incidents import outgoing
 from incidents.exceptions import InvalidInput, InvalidTransition
 from incidents.models import Incident, IncidentStatus
@@ -521,7 +522,8 @@ def sweep(now: datetime | None = None, *, budget: float | None = None) -> int:
 
     def run(pk: int) -> bool:
         try:
-            return bool(step_fire(step_id=pk, now=timezone.now()))
+            with send_inline():  # the step's pages go out from here too, not behind queued tasks
+                return bool(step_fire(step_id=pk, now=timezone.now()))
         except Exception:
             logger.exception("escalation step %s failed to fire; the next sweep retries", pk)
             return False

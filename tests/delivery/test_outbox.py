@@ -160,6 +160,24 @@ def test_the_sweep_sends_only_rows_past_the_grace_itself_and_the_late_message_fi
 
 
 @pytest.mark.django_db
+def test_inline_sends_hand_the_rest_to_the_workers_once_a_slow_receiver_used_the_budget(
+        probe, receiver, monkeypatch, settings, django_capture_on_commit_callbacks):
+    """A task that sends its pages itself (send_inline) must not hold the other people's pages
+    behind one slow receiver: past the budget, the rows left go to the workers."""
+    settings.DELIVERY_INLINE_BUDGET_SECONDS = 0.3
+    receiver.behaviour["/hook"] = (200, 0.6)
+    queued = []
+    monkeypatch.setattr(outbox.send_task, "enqueue_many", lambda calls, **kw: queued.extend(calls))
+    with outbox.send_inline(), django_capture_on_commit_callbacks(execute=True):
+        rows = [_row(dedup_key=f"page-{i}") for i in range(3)]
+        outbox.enqueue_on_commit(rows)
+    assert len(receiver.requests) == 1
+    assert [kwargs["delivery_id"] for kwargs, _eta, _queue in queued] == [rows[1].pk, rows[2].pk]
+    statuses = dict(Delivery.objects.filter(pk__in=[r.pk for r in rows]).values_list("pk", "status"))
+    assert statuses == {rows[0].pk: S.SENT, rows[1].pk: S.PENDING, rows[2].pk: S.PENDING}
+
+
+@pytest.mark.django_db
 def test_a_backlog_never_makes_the_sweep_send_a_second_message(probe, receiver, monkeypatch):
     """Measured in `make chaos`: a sweep that re-sent every row older than a lease doubled a
     backlog it took for lost work on each run. The sweep sends no message; it does the work."""
