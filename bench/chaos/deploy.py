@@ -10,8 +10,8 @@ COMMANDS = {
     "migrate": "python manage.py migrate --noinput",
     "collectstatic": "python manage.py collectstatic --noinput",
     "web": "gunicorn config.wsgi --bind 127.0.0.1:8000 --workers 4 --timeout 30 --graceful-timeout 20",
-    "worker_paging": "celery -A config worker -Q paging -n paging@%h --concurrency 4 --loglevel INFO",
-    "worker_default": "celery -A config worker -Q celery -n default@%h --concurrency 4 --loglevel INFO",
+    "worker_paging": "celery -A config worker -Q paging -n paging@%h --concurrency 4 --without-mingle --without-gossip --loglevel INFO",
+    "worker_default": "celery -A config worker -Q celery,paging -n default@%h --concurrency 4 --without-mingle --without-gossip --loglevel INFO",
     "beat": "celery -A config beat --schedule /var/lib/portal/celerybeat-schedule --loglevel INFO",
 }
 
