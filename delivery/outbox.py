@@ -262,7 +262,8 @@ def reclaim_stale(now: datetime | None = None) -> int:
     at least `live_send_seconds`, longer than any live send takes, so a slow send in progress
     is never sent a second time."""
     now = now or timezone.now()
-    shortest = min([p.lease for p in purposes.registered()] + [timedelta(seconds=settings.DELIVERY_DEFAULTS["lease_seconds"])])
+    default_lease = timedelta(seconds=settings.DELIVERY_DEFAULTS["lease_seconds"])
+    shortest = min([p.lease for p in purposes.registered()] + [default_lease])
     if not Delivery.objects.filter(status=S.SENDING, claimed_at__lt=now - shortest).exists():
         return 0  # the usual case, in one indexed query (every sweep, every two seconds, on both pools)
     idempotent = [kind for kind in registered_kinds() if channel_class(kind).idempotent]
@@ -275,7 +276,7 @@ def reclaim_stale(now: datetime | None = None) -> int:
         moved += stale.filter(channel__in=idempotent, claimed_at__lt=now - purpose.lease).update(status=S.PENDING, due_at=now)
         moved += stale.exclude(channel__in=idempotent).filter(claimed_at__lt=now - max(purpose.lease, live)).update(
             status=S.PENDING, due_at=now)
-    default = max(timedelta(seconds=settings.DELIVERY_DEFAULTS["lease_seconds"]), live)
+    default = max(default_lease, live)
     moved += Delivery.objects.filter(status=S.SENDING, claimed_at__lt=now - default).exclude(purpose__in=names).update(
         status=S.PENDING, due_at=now)
     return moved
